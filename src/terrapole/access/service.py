@@ -1,0 +1,120 @@
+"""API tokens (stored as SHA-256 hashes) and collection restrictions, kept in the database."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from terrapole.access.policy import ANONYMOUS, Principal, Restrictions, hidden_collections
+from terrapole.access.tables import api_tokens, collection_access, metadata
+from terrapole.errors import AlreadyExists, InvalidInput, NotFound, Unauthorized
+
+TOKEN_PREFIX = "tp_"
+
+
+def hash_token(token: str) -> str:
+    """Tokens are 256-bit random strings, so a plain SHA-256 is a safe stored form."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def sqlalchemy_url(database_url: str) -> str:
+    """Map terrapole's database URL onto the SQLAlchemy dialect that serves it."""
+    if database_url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + database_url.split("://", 1)[1]
+    return database_url
+
+
+class AccessService:
+    """Tokens and restrictions; restrictions are cached in-process and refreshed on change."""
+
+    def __init__(self, database_url: str) -> None:
+        self.engine = sa.create_engine(sqlalchemy_url(database_url))
+        metadata.create_all(self.engine)
+        self._lock = threading.Lock()
+        self._restrictions: dict[str, frozenset[str]] | None = None
+
+    def close(self) -> None:
+        """Dispose of the connection pool."""
+        self.engine.dispose()
+
+    # -- tokens -----------------------------------------------------------------------
+    def create_token(self, name: str, *, groups: list[str], admin: bool = False) -> str:
+        """Create a token and return its secret (shown once, never stored)."""
+        if not name.strip():
+            raise InvalidInput("token name", "must not be empty")
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        row: dict[str, Any] = {
+            "name": name,
+            "token_hash": hash_token(secret),
+            "groups": sorted(set(groups)),
+            "admin": admin,
+            "created": datetime.now(UTC),
+        }
+        with self.engine.begin() as con:
+            if con.execute(sa.select(api_tokens.c.name).where(api_tokens.c.name == name)).first():
+                raise AlreadyExists("token", name)
+            con.execute(api_tokens.insert().values(**row))
+        return secret
+
+    def list_tokens(self) -> list[dict[str, Any]]:
+        """Names, groups and roles of all tokens (never the secrets)."""
+        cols = [api_tokens.c.name, api_tokens.c.groups, api_tokens.c.admin, api_tokens.c.created]
+        with self.engine.connect() as con:
+            rows = con.execute(sa.select(*cols).order_by(api_tokens.c.name)).mappings().all()
+        return [dict(r) for r in rows]
+
+    def revoke_token(self, name: str) -> None:
+        """Delete a token by name."""
+        with self.engine.begin() as con:
+            if con.execute(api_tokens.delete().where(api_tokens.c.name == name)).rowcount == 0:
+                raise NotFound("token", name)
+
+    def authenticate(self, authorization: str | None) -> Principal:
+        """Resolve an ``Authorization: Bearer <token>`` header to a principal."""
+        if not authorization:
+            return ANONYMOUS
+        scheme, _, secret = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise Unauthorized("Authorization must be 'Bearer <token>'")
+        query = sa.select(api_tokens).where(api_tokens.c.token_hash == hash_token(secret.strip()))
+        with self.engine.connect() as con:
+            row = con.execute(query).mappings().first()
+        if row is None:
+            raise Unauthorized("unknown or revoked API token")
+        return Principal(name=row["name"], groups=frozenset(row["groups"]), admin=row["admin"])
+
+    # -- restrictions -----------------------------------------------------------------
+    def restrict(self, collection_id: str, groups: list[str]) -> None:
+        """Restrict a collection to ``groups``; an empty list makes it public again."""
+        with self.engine.begin() as con:
+            con.execute(
+                collection_access.delete().where(
+                    collection_access.c.collection_id == collection_id
+                )
+            )
+            if groups:
+                con.execute(
+                    collection_access.insert().values(
+                        collection_id=collection_id, groups=sorted(set(groups))
+                    )
+                )
+        with self._lock:
+            self._restrictions = None
+
+    def restrictions(self) -> Restrictions:
+        """Map of restricted collection id -> groups allowed to read it."""
+        with self._lock:
+            if self._restrictions is None:
+                with self.engine.connect() as con:
+                    rows = con.execute(sa.select(collection_access)).all()
+                self._restrictions = {r.collection_id: frozenset(r.groups) for r in rows}
+            return self._restrictions
+
+    def hidden_for(self, principal: Principal) -> frozenset[str]:
+        """Collections hidden from ``principal`` (see :func:`policy.hidden_collections`)."""
+        return hidden_collections(principal, self.restrictions())

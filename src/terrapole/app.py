@@ -1,0 +1,105 @@
+"""create_app(settings) -> FastAPI: builds the services and mounts each pillar's API.
+
+The one table mapping terrapole errors to HTTP statuses lives here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from stac_fastapi.api.errors import DEFAULT_STATUS_CODES
+from stac_fastapi.api.middleware import ProxyHeaderMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from terrapole import __version__
+from terrapole.access import AccessService
+from terrapole.catalog.store import open_store
+from terrapole.config import Settings
+from terrapole.errors import (
+    AlreadyExists,
+    ConfigError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    StoreUnavailable,
+    TerrapoleError,
+    Unauthorized,
+)
+from terrapole.stac_api import create_stac_api
+from terrapole.stac_api.client import Services
+
+logger = logging.getLogger(__name__)
+
+STATUS_CODES: dict[type[Exception], int] = {
+    **DEFAULT_STATUS_CODES,
+    InvalidInput: 400,
+    Unauthorized: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    AlreadyExists: 409,
+    StoreUnavailable: 503,
+    ConfigError: 500,
+    TerrapoleError: 500,
+}
+
+
+class PublicUrlMiddleware:
+    """Make every generated link use the configured public URL (behind a reverse proxy)."""
+
+    def __init__(self, app: ASGIApp, public_url: str) -> None:
+        self.app = app
+        scheme, rest = public_url.split("://", 1)
+        host, _, path = rest.partition("/")
+        self.scheme, self.host, self.prefix = scheme, host, ("/" + path if path else "")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            scope = dict(scope)
+            scope["scheme"] = self.scheme
+            headers = [(k, v) for k, v in scope["headers"] if k != b"host"]
+            scope["headers"] = [*headers, (b"host", self.host.encode())]
+            scope["root_path"] = self.prefix + scope.get("root_path", "")
+            scope["path"] = self.prefix + scope["path"]
+        await self.app(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the terrapole web application for ``settings``."""
+    settings = settings or Settings()
+    store = open_store(settings)
+    access = AccessService(settings.database_url)
+    services = Services(store=store, access=access, settings=settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        store.close()
+        access.close()
+
+    app = FastAPI(
+        title="terrapole",
+        version=__version__,
+        description="Find, see, download, process, produce and publish Earth data.",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.mount("/stac", create_stac_api(services, STATUS_CODES))
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("stac/")
+
+    @app.get("/healthz", tags=["health"])
+    def health() -> dict[str, object]:
+        """Liveness: the store answers."""
+        return {"status": "ok", "items": store.count_items(), "backend": settings.backend}
+
+    if settings.public_url:
+        app.add_middleware(PublicUrlMiddleware, public_url=settings.public_url)
+    else:
+        app.add_middleware(ProxyHeaderMiddleware)
+    return app

@@ -1,0 +1,127 @@
+"""CQL2 parsing (text and JSON) into one normalised JSON tree, and the declared queryables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cql2 as _cql2
+import orjson
+
+from terrapole.catalog.model import Json
+from terrapole.errors import InvalidFilter
+
+COMPARISON = {"=", "<>", "<", "<=", ">", ">="}
+SPATIAL = {
+    "s_intersects",
+    "s_within",
+    "s_contains",
+    "s_disjoint",
+    "s_equals",
+    "s_touches",
+    "s_overlaps",
+    "s_crosses",
+}
+TEMPORAL = {
+    "t_intersects",
+    "t_disjoint",
+    "t_before",
+    "t_after",
+    "t_equals",
+    "t_during",
+    "t_contains",
+    "t_meets",
+    "t_metby",
+    "t_overlaps",
+    "t_overlappedby",
+    "t_starts",
+    "t_startedby",
+    "t_finishes",
+    "t_finishedby",
+}
+LOGICAL = {"and", "or", "not"}
+OTHER = {"like", "in", "between", "isnull", "casei", "accenti"}
+SUPPORTED = COMPARISON | SPATIAL | TEMPORAL | LOGICAL | OTHER
+
+CONFORMANCE = [
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/accent-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/property-property",
+]
+
+
+def _check_ops(node: Any) -> None:
+    if isinstance(node, dict):
+        op = node.get("op")
+        if op is not None:
+            if str(op).lower() not in SUPPORTED:
+                raise InvalidFilter(f"operator {op!r} is not supported")
+            node["op"] = str(op).lower()
+        for value in node.values():
+            _check_ops(value)
+    elif isinstance(node, list):
+        for value in node:
+            _check_ops(value)
+
+
+def parse_filter(value: str | Json, lang: str | None = None) -> Json:
+    """Parse a CQL2 filter given as text or JSON into a validated JSON tree.
+
+    Example:
+        >>> parse_filter("eo:cloud_cover < 10")["op"]
+        '<'
+    """
+    try:
+        if isinstance(value, dict) or lang == "cql2-json":
+            text = value if isinstance(value, str) else orjson.dumps(value).decode()
+            expr = _cql2.parse_json(text)
+        elif lang in (None, "cql2-text"):
+            expr = _cql2.parse_text(value)
+        else:
+            raise InvalidFilter(f"filter-lang {lang!r} is not cql2-text or cql2-json")
+        expr.validate()
+        tree = expr.to_json()
+    except (_cql2.ParseError, _cql2.ValidationError, ValueError) as exc:
+        first = str(exc).strip().splitlines()
+        raise InvalidFilter(f"cannot parse CQL2: {' '.join(first)[:300]}") from exc
+    if not isinstance(tree, dict):
+        raise InvalidFilter("a filter must be a boolean expression")
+    _check_ops(tree)
+    return tree
+
+
+def queryables(base_url: str, collection: str | None = None) -> Json:
+    """The JSON Schema of the properties filters and sorts may use."""
+    suffix = f"/collections/{collection}" if collection else ""
+    return {
+        "$schema": "https://json-schema.org/draft/2019-09/schema",
+        "$id": f"{base_url}{suffix}/queryables",
+        "type": "object",
+        "title": "Queryables",
+        "properties": {
+            "id": {"title": "Item id", "type": "string"},
+            "collection": {"title": "Collection id", "type": "string"},
+            "geometry": {"title": "Footprint", "$ref": "https://geojson.org/schema/Geometry.json"},
+            "datetime": {"title": "Acquisition time", "type": "string", "format": "date-time"},
+            "start_datetime": {"type": "string", "format": "date-time"},
+            "end_datetime": {"type": "string", "format": "date-time"},
+            "platform": {"title": "Platform", "type": "string"},
+            "constellation": {"title": "Constellation", "type": "string"},
+            "instruments": {"title": "Instruments", "type": "array", "items": {"type": "string"}},
+            "eo:cloud_cover": {
+                "title": "Cloud cover (%)",
+                "type": "number",
+                "minimum": 0,
+                "maximum": 100,
+            },
+            "gsd": {"title": "Ground sample distance (m)", "type": "number"},
+        },
+        "additionalProperties": True,
+    }

@@ -1,0 +1,181 @@
+"""Bulk loading of STAC JSON/NDJSON files into a Store, with a report of what happened.
+
+Policy for bad input (documented in the README): a document that fails to parse or validate is
+rejected with its file and line and the rest are loaded; each batch of valid items is written in
+one transaction, so a batch is never half-written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from terrapole.catalog.documents import PreparedItem, prepare_collection, prepare_item
+from terrapole.catalog.model import Json, LoadReport, Rejection
+from terrapole.catalog.store import OnConflict, Store
+from terrapole.errors import AlreadyExists, InvalidInput, NotFound
+
+BATCH = 2000
+
+
+@dataclass(frozen=True)
+class Document:
+    """One JSON document read from a file, with where it came from."""
+
+    where: str
+    doc: Any
+
+
+def _documents(path: Path) -> Iterator[Document | Rejection]:
+    if path.suffix in (".ndjson", ".jsonl"):
+        with path.open("rb") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    yield Document(f"{path.name}:{number}", orjson.loads(line))
+                except orjson.JSONDecodeError as exc:
+                    yield Rejection(f"{path.name}:{number}", f"malformed JSON ({exc})")
+        return
+    try:
+        data = orjson.loads(path.read_bytes())
+    except orjson.JSONDecodeError as exc:
+        yield Rejection(path.name, f"malformed JSON ({exc})")
+        return
+    if isinstance(data, dict) and data.get("type") == "FeatureCollection":
+        for number, feature in enumerate(data.get("features") or [], start=1):
+            yield Document(f"{path.name}#{number}", feature)
+    elif isinstance(data, list):
+        for number, doc in enumerate(data, start=1):
+            yield Document(f"{path.name}#{number}", doc)
+    elif isinstance(data, dict) and isinstance(data.get("collections"), list):
+        for number, doc in enumerate(data["collections"], start=1):
+            yield Document(f"{path.name}#{number}", doc)
+    else:
+        yield Document(path.name, data)
+
+
+def expand(paths: list[Path]) -> list[Path]:
+    """Files to read: given files, and *.json/*.ndjson/*.geojson under given folders."""
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            out.extend(
+                sorted(p for p in path.rglob("*") if p.suffix in (".json", ".ndjson", ".geojson"))
+            )
+        elif path.exists():
+            out.append(path)
+        else:
+            raise InvalidInput("path", f"{path} does not exist")
+    return out
+
+
+def _is_collection(doc: Any) -> bool:
+    return isinstance(doc, dict) and (
+        doc.get("type") == "Collection" or ("extent" in doc and "license" in doc)
+    )
+
+
+def load_paths(
+    store: Store,
+    paths: list[Path],
+    *,
+    on_conflict: OnConflict = "skip",
+    collection: str | None = None,
+    progress: Callable[[int], None] = lambda n: None,
+) -> LoadReport:
+    """Load collections then items from ``paths``; call ``progress(n)`` per document handled."""
+    report = LoadReport()
+    files = expand(paths)
+    items: list[tuple[str, Any]] = []
+    for file in files:
+        for entry in _documents(file):
+            if isinstance(entry, Rejection):
+                report.rejected.append(entry)
+                progress(1)
+            elif _is_collection(entry.doc):
+                _load_collection(store, entry, on_conflict, report)
+                progress(1)
+            else:
+                items.append((entry.where, entry.doc))
+    batch: list[PreparedItem] = []
+    for where, doc in items:
+        try:
+            batch.append(prepare_item(doc, collection=collection))
+        except InvalidInput as exc:
+            report.rejected.append(Rejection(where, exc.message))
+            progress(1)
+        if len(batch) >= BATCH:
+            _flush(store, batch, on_conflict, report, progress)
+            batch = []
+    _flush(store, batch, on_conflict, report, progress)
+    return report
+
+
+def _load_collection(store: Store, entry: Document, on_conflict: OnConflict, report: LoadReport) -> None:
+    try:
+        doc = prepare_collection(entry.doc)
+        if on_conflict == "upsert":
+            store.upsert_collection(doc)
+        else:
+            store.create_collection(doc)
+        report.loaded += 1
+    except AlreadyExists as exc:
+        if on_conflict == "error":
+            report.rejected.append(Rejection(entry.where, exc.message))
+        else:
+            report.skipped += 1
+    except InvalidInput as exc:
+        report.rejected.append(Rejection(entry.where, exc.message))
+
+
+def _flush(
+    store: Store,
+    batch: list[PreparedItem],
+    on_conflict: OnConflict,
+    report: LoadReport,
+    progress: Callable[[int], None],
+) -> None:
+    if not batch:
+        return
+    try:
+        report.merge(store.load_items(batch, on_conflict=on_conflict))
+    except NotFound as exc:
+        # One unknown collection must not sink the batch: load per collection instead.
+        by_collection: dict[str, list[PreparedItem]] = {}
+        for item in batch:
+            by_collection.setdefault(item.collection, []).append(item)
+        for name, group in by_collection.items():
+            try:
+                report.merge(store.load_items(group, on_conflict=on_conflict))
+            except (NotFound, AlreadyExists) as inner:
+                report.rejected.extend(Rejection(f"{name}/{i.id}", inner.message) for i in group)
+        del exc
+    except AlreadyExists as exc:
+        report.rejected.extend(Rejection(f"{i.collection}/{i.id}", exc.message) for i in batch)
+    progress(len(batch))
+
+
+def count_documents(paths: list[Path]) -> int:
+    """Rough number of documents (lines of NDJSON, one per JSON file) for a progress bar."""
+    total = 0
+    for file in expand(paths):
+        if file.suffix in (".ndjson", ".jsonl"):
+            with file.open("rb") as handle:
+                total += sum(1 for line in handle if line.strip())
+        else:
+            total += 1
+    return total
+
+
+def as_json(report: LoadReport) -> Json:
+    """The report as a JSON-able dict."""
+    return {
+        "loaded": report.loaded,
+        "skipped": report.skipped,
+        "rejected": [{"where": r.where, "reason": r.reason} for r in report.rejected],
+    }

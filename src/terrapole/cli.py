@@ -1,0 +1,295 @@
+"""`terrapole ...`: one sub-command per user task. Exit codes are mapped in one place here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from terrapole.access import AccessService
+from terrapole.catalog.documents import parse_bbox, prepare_item
+from terrapole.catalog.loader import as_json, count_documents, load_paths
+from terrapole.catalog.model import CollectionQuery, LoadReport, Rejection
+from terrapole.catalog.store import Store, open_store
+from terrapole.config import Settings, load_settings
+from terrapole.errors import (
+    AlreadyExists,
+    ConfigError,
+    InvalidInput,
+    NotFound,
+    TerrapoleError,
+)
+
+EXIT_CODES: dict[type[TerrapoleError], int] = {
+    ConfigError: 3,
+    InvalidInput: 2,
+    NotFound: 4,
+    AlreadyExists: 5,
+    TerrapoleError: 1,
+}
+DEMO_BUNDLE = Path(__file__).resolve().parents[2] / "demo" / "catalog"
+
+app = typer.Typer(help="terrapole: Earth-observation and in-situ data platform.", no_args_is_help=True)
+collections_app = typer.Typer(help="List, show and delete collections.", no_args_is_help=True)
+tokens_app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_help=True)
+app.add_typer(collections_app, name="collections")
+app.add_typer(tokens_app, name="tokens")
+console = Console(stderr=True)
+out = Console()
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+@contextmanager
+def _store() -> Iterator[Store]:
+    store = open_store(_settings())
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _progress(total: int, label: str) -> Progress:
+    return Progress(
+        TextColumn(f"[bold]{label}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not console.is_terminal,
+    )
+
+
+def _print_report(report: LoadReport, *, as_json_output: bool) -> None:
+    if as_json_output:
+        out.print_json(json.dumps(as_json(report)))
+        return
+    console.print(
+        f"loaded {report.loaded}, skipped {report.skipped} (already present), "
+        f"rejected {len(report.rejected)}"
+    )
+    for rejection in report.rejected[:50]:
+        console.print(f"  [red]rejected[/] {rejection.where}: {rejection.reason}")
+    if len(report.rejected) > 50:
+        console.print(f"  ... and {len(report.rejected) - 50} more (use --json for all)")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="port")] = None,
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
+) -> None:
+    """Serve the API and portal (STAC API at /stac)."""
+    import uvicorn
+
+    settings = _settings()
+    uvicorn.run(
+        "terrapole.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+    )
+
+
+@app.command()
+def load(
+    paths: Annotated[list[Path], typer.Argument(help="NDJSON/JSON files or folders")],
+    upsert: Annotated[bool, typer.Option(help="replace items that already exist")] = False,
+    collection: Annotated[str | None, typer.Option(help="collection for items lacking one")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+) -> None:
+    """Bulk-load STAC collections and items; bad documents are reported and skipped."""
+    total = count_documents(paths)
+    with _store() as store, _progress(total, "loading") as progress:
+        task = progress.add_task("load", total=total)
+        report = load_paths(
+            store,
+            paths,
+            on_conflict="upsert" if upsert else "skip",
+            collection=collection,
+            progress=lambda n: progress.advance(task, n),
+        )
+    _print_report(report, as_json_output=json_output)
+    if report.rejected:
+        raise typer.Exit(code=2)
+
+
+def _harvest_items(
+    url: str, collections: list[str], bbox: str | None, datetime: str | None, max_items: int
+) -> tuple[Any, Iterator[dict[str, Any]]]:
+    from pystac_client import Client
+
+    client = Client.open(url)
+    search = client.search(
+        collections=collections,
+        bbox=parse_bbox(bbox.split(",")) if bbox else None,
+        datetime=datetime,
+        max_items=max_items,
+    )
+    return client, search.items_as_dicts()
+
+
+@app.command()
+def harvest(
+    url: Annotated[str, typer.Argument(help="root URL of a remote STAC API")],
+    collection: Annotated[list[str], typer.Option(help="remote collection id (repeatable)")],
+    bbox: Annotated[str | None, typer.Option(help="minx,miny,maxx,maxy")] = None,
+    datetime: Annotated[str | None, typer.Option(help="RFC 3339 instant or interval")] = None,
+    max_items: Annotated[int, typer.Option(help="stop after this many items")] = 10_000,
+) -> None:
+    """Copy collections and matching items from a remote STAC API (idempotent upsert)."""
+    report = LoadReport()
+    with _store() as store:
+        client, items = _harvest_items(url, collection, bbox, datetime, max_items)
+        for name in collection:
+            store.upsert_collection(client.get_collection(name).to_dict(transform_hrefs=False))
+        with _progress(max_items, "harvesting") as progress:
+            task = progress.add_task("harvest", total=max_items)
+            batch = []
+            for doc in items:
+                try:
+                    batch.append(prepare_item(doc))
+                except InvalidInput as exc:
+                    report.rejected.append(Rejection(str(doc.get("id")), exc.message))
+                if len(batch) >= 500:
+                    report.merge(store.load_items(batch, on_conflict="upsert"))
+                    progress.advance(task, len(batch))
+                    batch = []
+            report.merge(store.load_items(batch, on_conflict="upsert"))
+            progress.advance(task, len(batch))
+    _print_report(report, as_json_output=False)
+    if report.rejected:
+        raise typer.Exit(code=2)
+
+
+@app.command()
+def demo(
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="serve afterwards")] = True,
+) -> None:
+    """Load the bundled real STAC items into the data directory, then serve them."""
+    if not DEMO_BUNDLE.is_dir():
+        raise InvalidInput("demo bundle", f"{DEMO_BUNDLE} is missing (run from a source checkout)")
+    load([DEMO_BUNDLE], upsert=False, collection=None, json_output=False)
+    settings = _settings()
+    console.print(
+        f"catalogue ready: http://{settings.host}:{settings.port}/stac/ "
+        f"(API docs at /stac/api.html)"
+    )
+    if serve_after:
+        serve(None, None, 1)
+
+
+@collections_app.command("list")
+def collections_list() -> None:
+    """List collections with their item counts."""
+    with _store() as store:
+        docs, _ = store.list_collections(CollectionQuery(limit=100_000))
+        table = Table("id", "title", "items")
+        for doc in docs:
+            table.add_row(doc["id"], str(doc.get("title", "")), str(store.count_items(doc["id"])))
+    out.print(table)
+
+
+@collections_app.command("show")
+def collections_show(collection_id: str) -> None:
+    """Print a collection document as JSON."""
+    with _store() as store:
+        out.print_json(json.dumps(store.get_collection(collection_id)))
+
+
+@collections_app.command("delete")
+def collections_delete(
+    collection_id: str,
+    yes: Annotated[bool, typer.Option("--yes", help="do not ask for confirmation")] = False,
+) -> None:
+    """Delete a collection and all its items."""
+    with _store() as store:
+        count = store.count_items(collection_id)
+        store.get_collection(collection_id)
+        if not yes and not typer.confirm(f"delete {collection_id!r} and its {count} items?"):
+            raise typer.Exit(code=1)
+        store.delete_collection(collection_id)
+    console.print(f"deleted collection {collection_id!r} ({count} items)")
+
+
+@collections_app.command("restrict")
+def collections_restrict(
+    collection_id: str,
+    group: Annotated[list[str], typer.Option(help="group allowed to read (repeatable)")] = [],  # noqa: B006
+) -> None:
+    """Restrict a collection to groups; with no --group it becomes public again."""
+    settings = _settings()
+    with _store() as store:
+        store.get_collection(collection_id)
+    access = AccessService(settings.database_url)
+    access.restrict(collection_id, group)
+    state = f"restricted to {', '.join(sorted(group))}" if group else "public"
+    console.print(f"collection {collection_id!r} is now {state}")
+
+
+@tokens_app.command("create")
+def tokens_create(
+    name: str,
+    group: Annotated[list[str], typer.Option(help="group membership (repeatable)")] = [],  # noqa: B006
+    admin: Annotated[bool, typer.Option(help="may write to the catalogue")] = False,
+) -> None:
+    """Create an API token; its secret is printed once on stdout."""
+    secret = AccessService(_settings().database_url).create_token(name, groups=group, admin=admin)
+    console.print(f"token {name!r} created; keep the secret below, it is not stored")
+    out.print(secret, highlight=False)
+
+
+@tokens_app.command("list")
+def tokens_list() -> None:
+    """List tokens (names, groups, roles; never secrets)."""
+    table = Table("name", "groups", "admin", "created")
+    for row in AccessService(_settings().database_url).list_tokens():
+        table.add_row(row["name"], ", ".join(row["groups"]), str(row["admin"]), str(row["created"]))
+    out.print(table)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(name: str) -> None:
+    """Revoke a token by name."""
+    AccessService(_settings().database_url).revoke_token(name)
+    console.print(f"token {name!r} revoked")
+
+
+def _exit_code(exc: TerrapoleError) -> int:
+    for kind in type(exc).__mro__:
+        if kind in EXIT_CODES:
+            return EXIT_CODES[kind]  # type: ignore[index]
+    return 1
+
+
+def main(argv: list[str] | None = None, *, run: Callable[..., Any] | None = None) -> None:
+    """Entry point: run the Typer app, turning terrapole errors into messages and exit codes."""
+    try:
+        (run or app)(args=argv, standalone_mode=False)
+    except TerrapoleError as exc:
+        console.print(f"[red]error:[/] {exc.message}")
+        sys.exit(_exit_code(exc))
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(1)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

@@ -1,0 +1,110 @@
+"""Settings: one object built from TERRAPOLE_* environment variables and an optional terrapole.toml."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from terrapole.errors import ConfigError
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class Settings(BaseSettings):
+    """Everything terrapole can be configured with; passed down, never read from globals.
+
+    Example:
+        >>> Settings(data_dir=Path("/srv/terrapole")).database_url
+        'sqlite:////srv/terrapole/terrapole.db'
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="TERRAPOLE_", toml_file="terrapole.toml", extra="forbid"
+    )
+
+    data_dir: Path = Field(default=Path("data"), description="where the database and assets live")
+    database_url: str = Field(
+        default="",
+        description="sqlite:///PATH (embedded default) or postgresql://... (pgstac store)",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    public_url: str | None = Field(
+        default=None,
+        description="external base URL (scheme://host[:port][/prefix]) used in links behind a proxy",
+    )
+    log_level: LogLevel = "INFO"
+    default_limit: int = Field(default=10, ge=1)
+    max_limit: int = Field(default=10_000, ge=1, description="largest page size a search may ask")
+    max_bulk_items: int = Field(default=100_000, ge=1, description="largest bulk transaction")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Order: explicit arguments, then environment, then terrapole.toml."""
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _default_database(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir.resolve()}/terrapole.db"
+        if not self.database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            raise ValueError(
+                "database_url must start with sqlite:/// or postgresql:// "
+                f"(got {self.database_url.split(':', 1)[0]!r})"
+            )
+        if self.default_limit > self.max_limit:
+            raise ValueError("default_limit must not exceed max_limit")
+        return self
+
+    @property
+    def backend(self) -> Literal["sqlite", "pgstac"]:
+        """Which catalogue store the database URL selects."""
+        return "sqlite" if self.database_url.startswith("sqlite") else "pgstac"
+
+    @property
+    def sqlite_path(self) -> Path:
+        """Filesystem path of the embedded database (only for the sqlite backend)."""
+        return Path(self.database_url.removeprefix("sqlite:///"))
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning validation failures into a :class:`ConfigError` naming the setting."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        name = f"TERRAPOLE_{where.upper()}" if first["loc"] else where
+        raise ConfigError(name, first["msg"]) from exc
+    logging.getLogger("terrapole").setLevel(settings.log_level)
+    return settings

@@ -1,0 +1,86 @@
+"""The project's exception types.
+
+Every error a caller may handle is a short subclass of :class:`TerrapoleError` that builds its
+message from the offending input and keeps that input as attributes. HTTP status codes are
+mapped in one table in ``app.py``; CLI exit codes in ``cli.py``.
+"""
+
+from __future__ import annotations
+
+
+class TerrapoleError(Exception):
+    """Base of every terrapole error; ``message`` is safe to show to the user."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigError(TerrapoleError):
+    """A setting has a value terrapole cannot start with."""
+
+    def __init__(self, setting: str, reason: str) -> None:
+        super().__init__(f"invalid setting {setting}: {reason}")
+        self.setting = setting
+        self.reason = reason
+
+
+class NotFound(TerrapoleError):
+    """A collection, item or other resource does not exist (or is not visible to the caller)."""
+
+    def __init__(self, kind: str, ident: str) -> None:
+        super().__init__(f"{kind} {ident!r} not found")
+        self.kind = kind
+        self.ident = ident
+
+
+class AlreadyExists(TerrapoleError):
+    """A create was asked for a resource id that is already taken."""
+
+    def __init__(self, kind: str, ident: str) -> None:
+        super().__init__(f"{kind} {ident!r} already exists")
+        self.kind = kind
+        self.ident = ident
+
+
+class InvalidInput(TerrapoleError):
+    """A request or document is malformed; ``field`` names where."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"invalid {field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class InvalidItem(InvalidInput):
+    """A STAC item or collection document fails validation."""
+
+    def __init__(self, ident: str, reason: str) -> None:
+        super().__init__(f"STAC document {ident!r}", reason)
+        self.ident = ident
+
+
+class InvalidFilter(InvalidInput):
+    """A CQL2 filter cannot be parsed or uses an unsupported operator."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("filter", reason)
+
+
+class InvalidToken(InvalidInput):
+    """A paging token is not one this server issued."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__("token", f"{token[:40]!r} is not a valid paging token")
+
+
+class Unauthorized(TerrapoleError):
+    """The request carries no credentials, or credentials that are not valid."""
+
+
+class Forbidden(TerrapoleError):
+    """The principal is known but may not do this."""
+
+
+class StoreUnavailable(TerrapoleError):
+    """The catalogue backend cannot be reached or is not set up."""

@@ -1,0 +1,342 @@
+"""stac-fastapi clients over a catalogue Store: core, filter, aggregation, transactions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import attr
+from fastapi import Request
+from stac_fastapi.extensions.aggregation.client import BaseAggregationClient
+from stac_fastapi.extensions.filter.client import BaseFiltersClient
+from stac_fastapi.extensions.transaction.client import BaseTransactionsClient
+from stac_fastapi.extensions.bulk_transactions import BaseBulkTransactionsClient
+from stac_fastapi.types.core import BaseCoreClient
+from stac_fastapi.types.requests import get_base_url
+from starlette.responses import Response
+
+from terrapole.access import AccessService, Principal, require_admin
+from terrapole.catalog import cql2
+from terrapole.catalog.documents import parse_bbox, prepare_item
+from terrapole.catalog.model import CollectionQuery, Json, Page, SearchQuery
+from terrapole.catalog.store import AGGREGATIONS, Store
+from terrapole.catalog.timeutil import parse_interval
+from terrapole.config import Settings
+from terrapole.errors import InvalidInput
+from terrapole.stac_api.links import collection_links, item_links, page_link
+from terrapole.stac_api.requests import search_query
+
+
+@dataclass
+class Services:
+    """What the clients share: the store, the access service and the settings."""
+
+    store: Store
+    access: AccessService
+    settings: Settings
+
+    def principal(self, request: Request) -> Principal:
+        """Who is asking (raises Unauthorized on a bad token)."""
+        return self.access.authenticate(request.headers.get("authorization"))
+
+    def hidden(self, request: Request) -> frozenset[str]:
+        """Collections the caller may not read."""
+        return self.access.hidden_for(self.principal(request))
+
+    def admin(self, request: Request) -> None:
+        """Raise unless the caller holds an admin token."""
+        require_admin(self.principal(request))
+
+
+def _dump(model: Any) -> Json:
+    if isinstance(model, dict):
+        return model
+    data: Json = model.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    return data
+
+
+def _patch_body(patch: Any) -> Json:
+    if isinstance(patch, list):
+        raise InvalidInput("patch", "JSON Patch (RFC 6902) is not supported; send a merge patch")
+    return _dump(patch)
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """Apply an RFC 7396 JSON merge patch: null deletes, objects merge, the rest replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    out = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = merge_patch(out.get(key), value)
+    return out
+
+
+@attr.s
+class CoreClient(BaseCoreClient):  # type: ignore[misc]
+    """Core STAC API, item search, features and collection search over a Store."""
+
+    services: Services = attr.ib(default=None)
+
+    def _page(self, page: Page, request: Request, body: Json | None) -> Json:
+        base = get_base_url(request)
+        url = str(request.url).split("?")[0]
+        links: list[Json] = [{"rel": "root", "type": "application/json", "href": base}]
+        query = dict(request.query_params)
+        for rel, token in (("next", page.next_token), ("prev", page.prev_token)):
+            if token:
+                links.append(page_link(rel, token, url=url, query=query, body=body))
+        return {
+            "type": "FeatureCollection",
+            "features": [item_links(item, base) if "id" in item else item for item in page.items],
+            "links": links,
+            "numberReturned": len(page.items),
+        }
+
+    def _search(self, params: dict[str, Any], request: Request, body: Json | None) -> Json:
+        hidden = self.services.hidden(request)
+        query = search_query(params, max_limit=self.services.settings.max_limit, hidden=hidden)
+        return self._page(self.services.store.search(query), request, body)
+
+    def post_search(self, search_request: Any, **kwargs: Any) -> Json:
+        """POST /search."""
+        body = search_request.model_dump(mode="json", by_alias=True, exclude_none=True)
+        params = search_request.model_dump(exclude_none=True)
+        params["intersects"] = body.get("intersects")
+        params["datetime"] = body.get("datetime")
+        params["filter_expr"] = body.get("filter")
+        return self._search(params, kwargs["request"], body)
+
+    def get_search(self, **kwargs: Any) -> Json:
+        """GET /search."""
+        request = kwargs.pop("request")
+        return self._search(kwargs, request, None)
+
+    def item_collection(self, collection_id: str, **kwargs: Any) -> Json:
+        """GET /collections/{id}/items (OGC API Features)."""
+        request = kwargs.pop("request")
+        hidden = self.services.hidden(request)
+        self.services.store.get_collection(collection_id, hidden=hidden)
+        kwargs["collections"] = [collection_id]
+        return self._search(kwargs, request, None)
+
+    def get_item(self, item_id: str, collection_id: str, **kwargs: Any) -> Json:
+        """GET /collections/{cid}/items/{iid}."""
+        request = kwargs["request"]
+        item = self.services.store.get_item(
+            collection_id, item_id, hidden=self.services.hidden(request)
+        )
+        return item_links(item, get_base_url(request))
+
+    def get_collection(self, collection_id: str, **kwargs: Any) -> Json:
+        """GET /collections/{id}."""
+        request = kwargs["request"]
+        doc = self.services.store.get_collection(
+            collection_id, hidden=self.services.hidden(request)
+        )
+        return collection_links(doc, get_base_url(request))
+
+    def all_collections(self, **kwargs: Any) -> Json:
+        """GET /collections, with the collection-search parameters."""
+        request = kwargs["request"]
+        limit = int(kwargs.get("limit") or 100)
+        offset = int(kwargs.get("offset") or 0)
+        if limit < 1 or offset < 0:
+            raise InvalidInput("limit", "limit must be positive and offset not negative")
+        datetime = kwargs.get("datetime")
+        query = CollectionQuery(
+            bbox=parse_bbox(kwargs["bbox"]) if kwargs.get("bbox") else None,
+            datetime=parse_interval(datetime) if isinstance(datetime, str) else None,
+            q=tuple(kwargs["q"]) if kwargs.get("q") else None,
+            limit=min(limit, self.services.settings.max_limit),
+            offset=offset,
+            hidden_collections=self.services.hidden(request),
+        )
+        docs, matched = self.services.store.list_collections(query)
+        base = get_base_url(request)
+        links: list[Json] = [
+            {"rel": "root", "type": "application/json", "href": base},
+            {"rel": "self", "type": "application/json", "href": str(request.url)},
+        ]
+        if offset + limit < matched:
+            params = {**dict(request.query_params), "offset": str(offset + limit)}
+            links.append(page_link("next", "", url=f"{base}collections", query=params, body=None))
+            links[-1]["href"] = links[-1]["href"].replace("&token=", "")
+        return {
+            "collections": [collection_links(d, base) for d in docs],
+            "links": links,
+            "numberMatched": matched,
+            "numberReturned": len(docs),
+        }
+
+
+@attr.s
+class FiltersClient(BaseFiltersClient):  # type: ignore[misc]
+    """Queryables for the filter extension."""
+
+    services: Services = attr.ib(default=None)
+
+    def get_queryables(self, collection_id: str | None = None, **kwargs: Any) -> Json:
+        """GET /queryables and /collections/{id}/queryables."""
+        request = kwargs["request"]
+        if collection_id is not None:
+            self.services.store.get_collection(
+                collection_id, hidden=self.services.hidden(request)
+            )
+        return cql2.queryables(get_base_url(request).rstrip("/"), collection_id)
+
+
+@attr.s
+class AggregationClient(BaseAggregationClient):  # type: ignore[misc]
+    """Counts and histograms for search facets (aggregation extension)."""
+
+    services: Services = attr.ib(default=None)
+
+    def _links(self, request: Request) -> list[Json]:
+        base = get_base_url(request)
+        return [
+            {"rel": "root", "type": "application/json", "href": base},
+            {"rel": "self", "type": "application/json", "href": str(request.url)},
+        ]
+
+    def get_aggregations(self, collection_id: str | None = None, **kwargs: Any) -> Json:
+        """GET /aggregations: what may be asked."""
+        return {
+            "type": "AggregationCollection",
+            "aggregations": [{"name": n, "data_type": t} for n, t in AGGREGATIONS.items()],
+            "links": self._links(kwargs["request"]),
+        }
+
+    def aggregate(self, search: Any = None, **kwargs: Any) -> Json:
+        """GET/POST /aggregate over the same parameters as a search."""
+        request = kwargs.pop("request")
+        if search is not None:
+            body = search.model_dump(mode="json", by_alias=True, exclude_none=True)
+            params = search.model_dump(exclude_none=True)
+            params["intersects"], params["datetime"] = body.get("intersects"), body.get("datetime")
+            params["filter_expr"] = body.get("filter")
+        else:
+            params = dict(kwargs)
+        names = params.pop("aggregations", None) or list(AGGREGATIONS)
+        interval = str(params.pop("interval", None) or "month")
+        query: SearchQuery = search_query(
+            params, max_limit=1, hidden=self.services.hidden(request)
+        )
+        results = self.services.store.aggregate(query, list(names), interval=interval)
+        out = []
+        for agg in results:
+            entry: Json = {"name": agg.name, "data_type": agg.data_type}
+            if agg.buckets is not None:
+                entry["buckets"] = [
+                    {"key": b.key, "data_type": b.data_type, "frequency": b.frequency}
+                    | ({"from": float(b.key), "to": float(b.to)} if b.to is not None else {})
+                    for b in agg.buckets
+                ]
+            else:
+                entry["value"] = agg.value
+            out.append(entry)
+        return {"type": "AggregationCollection", "aggregations": out, "links": self._links(request)}
+
+
+@attr.s
+class TransactionsClient(BaseTransactionsClient):  # type: ignore[misc]
+    """Create/update/delete items and collections; every call needs an admin token."""
+
+    services: Services = attr.ib(default=None)
+
+    def create_item(self, collection_id: str, item: Any, **kwargs: Any) -> Json | None:
+        """POST /collections/{id}/items (a Feature or a FeatureCollection)."""
+        request = kwargs["request"]
+        self.services.admin(request)
+        doc = _dump(item)
+        if doc.get("type") == "FeatureCollection":
+            prepared = [prepare_item(f, collection=collection_id) for f in doc["features"]]
+            self.services.store.load_items(prepared, on_conflict="error")
+            return None
+        prepared_one = prepare_item(doc, collection=collection_id)
+        self.services.store.create_item(prepared_one)
+        return item_links(dict(prepared_one.doc), get_base_url(request))
+
+    def update_item(self, collection_id: str, item_id: str, item: Any, **kwargs: Any) -> Json:
+        """PUT /collections/{cid}/items/{iid}."""
+        request = kwargs["request"]
+        self.services.admin(request)
+        doc = _dump(item)
+        if doc.get("id") != item_id:
+            raise InvalidInput("item id", f"body id {doc.get('id')!r} differs from URL {item_id!r}")
+        prepared = prepare_item(doc, collection=collection_id)
+        self.services.store.update_item(prepared)
+        return item_links(dict(prepared.doc), get_base_url(request))
+
+    def patch_item(self, collection_id: str, item_id: str, patch: Any, **kwargs: Any) -> Json:
+        """PATCH /collections/{cid}/items/{iid} with a JSON merge patch (RFC 7396)."""
+        request = kwargs["request"]
+        self.services.admin(request)
+        current = self.services.store.get_item(collection_id, item_id)
+        merged = merge_patch(current, _patch_body(patch))
+        prepared = prepare_item(merged, collection=collection_id)
+        if prepared.id != item_id:
+            raise InvalidInput("item id", "a patch may not change the id")
+        self.services.store.update_item(prepared)
+        return item_links(dict(prepared.doc), get_base_url(request))
+
+    def delete_item(self, item_id: str, collection_id: str, **kwargs: Any) -> Response:
+        """DELETE /collections/{cid}/items/{iid}."""
+        self.services.admin(kwargs["request"])
+        self.services.store.delete_item(collection_id, item_id)
+        return Response(status_code=204)
+
+    def create_collection(self, collection: Any, **kwargs: Any) -> Json:
+        """POST /collections."""
+        request = kwargs["request"]
+        self.services.admin(request)
+        doc = _dump(collection)
+        self.services.store.create_collection(doc)
+        return collection_links(self.services.store.get_collection(doc["id"]), get_base_url(request))
+
+    def update_collection(self, collection_id: str, collection: Any, **kwargs: Any) -> Json:
+        """PUT /collections/{id}."""
+        request = kwargs["request"]
+        self.services.admin(request)
+        doc = _dump(collection)
+        if doc.get("id") != collection_id:
+            raise InvalidInput("collection id", f"body id differs from URL {collection_id!r}")
+        self.services.store.update_collection(doc)
+        return collection_links(self.services.store.get_collection(doc["id"]), get_base_url(request))
+
+    def patch_collection(self, collection_id: str, patch: Any, **kwargs: Any) -> Json:
+        """PATCH /collections/{id} with a JSON merge patch (RFC 7396)."""
+        request = kwargs["request"]
+        self.services.admin(request)
+        merged = merge_patch(self.services.store.get_collection(collection_id), _patch_body(patch))
+        if merged.get("id") != collection_id:
+            raise InvalidInput("collection id", "a patch may not change the id")
+        self.services.store.update_collection(merged)
+        return collection_links(self.services.store.get_collection(collection_id), get_base_url(request))
+
+    def delete_collection(self, collection_id: str, **kwargs: Any) -> Response:
+        """DELETE /collections/{id}: the collection and all its items."""
+        self.services.admin(kwargs["request"])
+        self.services.store.delete_collection(collection_id)
+        return Response(status_code=204)
+
+
+@attr.s
+class BulkTransactionsClient(BaseBulkTransactionsClient):  # type: ignore[misc]
+    """POST /collections/{id}/bulk_items: all items in one transaction, or none."""
+
+    services: Services = attr.ib(default=None)
+
+    def bulk_item_insert(self, items: Any, chunk_size: int | None = None, **kwargs: Any) -> str:
+        """Insert (or upsert, with method=upsert) every item, atomically."""
+        self.services.admin(kwargs["request"])
+        collection_id = kwargs["collection_id"]
+        docs = list(items.items.values())
+        if len(docs) > self.services.settings.max_bulk_items:
+            raise InvalidInput("items", f"at most {self.services.settings.max_bulk_items} a call")
+        prepared = [prepare_item(_dump(d), collection=collection_id) for d in docs]
+        mode = "upsert" if str(getattr(items, "method", "insert")).endswith("upsert") else "error"
+        report = self.services.store.load_items(prepared, on_conflict=mode)  # type: ignore[arg-type]
+        return f"Successfully added/updated {report.loaded} Items."

@@ -1,0 +1,96 @@
+"""Turn stac-fastapi request parameters (GET or POST) into the Store's SearchQuery."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from terrapole.catalog.cql2 import parse_filter
+from terrapole.catalog.documents import parse_bbox, parse_geometry
+from terrapole.catalog.model import Fields, SearchQuery, SortKey
+from terrapole.catalog.timeutil import parse_interval
+from terrapole.errors import InvalidInput
+
+
+def _sortby(raw: Any) -> tuple[SortKey, ...]:
+    keys: list[SortKey] = []
+    for entry in raw or []:
+        if isinstance(entry, str):
+            direction = "desc" if entry.startswith("-") else "asc"
+            name = entry.lstrip("+- ")
+        else:
+            data = entry if isinstance(entry, dict) else entry.model_dump()
+            name, direction = data["field"], str(data.get("direction", "asc")).lower()
+            direction = direction.removeprefix("sortdirection.")
+        if not name or direction not in ("asc", "desc"):
+            raise InvalidInput("sortby", f"{entry!r} is not FIELD or +FIELD/-FIELD")
+        keys.append(SortKey(name.removeprefix("properties."), direction))  # type: ignore[arg-type]
+    return tuple(keys)
+
+
+def _fields(raw: Any) -> Fields:
+    if raw is None:
+        return Fields()
+    if isinstance(raw, list):
+        include = {f.lstrip("+") for f in raw if f and not f.startswith("-")}
+        exclude = {f[1:] for f in raw if f.startswith("-")}
+        return Fields(frozenset(include), frozenset(exclude))
+    data = raw if isinstance(raw, dict) else raw.model_dump()
+    return Fields(frozenset(data.get("include") or ()), frozenset(data.get("exclude") or ()))
+
+
+def _intersects(raw: Any) -> dict[str, Any] | None:
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        try:
+            raw = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise InvalidInput("intersects", "is not valid GeoJSON") from exc
+    data = raw if isinstance(raw, dict) else raw.model_dump(exclude_none=True)
+    parse_geometry(data, field="intersects")
+    return dict(data)
+
+
+def _list(raw: Any) -> tuple[str, ...] | None:
+    if raw is None:
+        return None
+    values = raw.split(",") if isinstance(raw, str) else list(raw)
+    return tuple(str(v).strip() for v in values if str(v).strip()) or None
+
+
+def search_query(
+    params: dict[str, Any], *, max_limit: int, hidden: frozenset[str]
+) -> SearchQuery:
+    """Build a SearchQuery from request parameters; raise InvalidInput naming the bad one."""
+    if params.get("bbox") is not None and params.get("intersects") is not None:
+        raise InvalidInput("bbox", "bbox and intersects cannot be used together")
+    limit = params.get("limit")
+    limit = 10 if limit is None else int(limit)
+    if limit < 1:
+        raise InvalidInput("limit", "must be a positive integer")
+    raw_filter = params.get("filter_expr", params.get("filter"))
+    datetime = params.get("datetime")
+    if datetime is not None and not isinstance(datetime, str):
+        datetime = "/".join(v.isoformat() if v else ".." for v in datetime) if isinstance(
+            datetime, tuple
+        ) else datetime.isoformat()
+    return SearchQuery(
+        collections=_list(params.get("collections")),
+        ids=_list(params.get("ids")),
+        bbox=parse_bbox(params["bbox"]) if params.get("bbox") is not None else None,
+        intersects=_intersects(params.get("intersects")),
+        datetime=parse_interval(datetime),
+        filter=(
+            parse_filter(raw_filter, params.get("filter_lang") or params.get("filter-lang"))
+            if raw_filter not in (None, "", {})
+            else None
+        ),
+        q=_list(params.get("q")),
+        sortby=_sortby(params.get("sortby")),
+        fields=_fields(params.get("fields")),
+        limit=min(limit, max_limit),
+        token=params.get("token") or None,
+        hidden_collections=hidden,
+    )
