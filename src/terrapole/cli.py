@@ -278,7 +278,9 @@ def _exit_code(exc: TerrapoleError) -> int:
 def main(argv: list[str] | None = None, *, run: Callable[..., Any] | None = None) -> None:
     """Entry point: run the Typer app, turning terrapole errors into messages and exit codes."""
     try:
-        (run or app)(args=argv, standalone_mode=False)
+        code = (run or app)(args=argv, standalone_mode=False)
+        if isinstance(code, int) and code != 0:
+            sys.exit(code)
     except TerrapoleError as exc:
         console.print(f"[red]error:[/] {exc.message}")
         sys.exit(_exit_code(exc))
