@@ -36,6 +36,13 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the [pg] extra
     raise StoreUnavailable("the pgstac store needs `pip install terrapole[pg]`") from exc
 
+# Typed queryables, so that pgstac sorts, pages and compares these numerically.
+QUERYABLES = [
+    ("eo:cloud_cover", {"type": "number", "minimum": 0, "maximum": 100}, "to_float"),
+    ("gsd", {"type": "number"}, "to_float"),
+    ("platform", {"type": "string"}, "to_text"),
+]
+
 _FREQUENCY_SQL = {
     "collection_frequency": "collection",
     "platform_frequency": "content->'properties'->>'platform'",
@@ -53,6 +60,14 @@ def migrate(dsn: str) -> str:
 
     with PgstacDB(dsn=dsn) as db:
         version: str = Migrate(db).run_migration()
+    with psycopg.connect(dsn, autocommit=True, options="-c search_path=pgstac,public") as con:
+        for name, definition, wrapper in QUERYABLES:
+            con.execute(
+                "INSERT INTO pgstac.queryables (name, definition, property_wrapper, "
+                "property_index_type) SELECT %s, %s, %s, 'BTREE' WHERE NOT EXISTS "
+                "(SELECT 1 FROM pgstac.queryables WHERE name = %s)",
+                (name, Jsonb(definition), wrapper, name),
+            )
     return version
 
 
@@ -62,6 +77,21 @@ def _token_of(links: list[Json], rel: str) -> str | None:
             values = parse_qs(urlsplit(link["href"]).query).get("token")
             return values[0] if values else None
     return None
+
+
+def _q_filter(terms: tuple[str, ...]) -> Json:
+    """Free text as CQL2: any term in title or description, case-insensitive.
+
+    pgstac's own ``q`` concatenates tsvectors without COALESCE on the description, so an item
+    with no description never matches; this filter has no such hole.
+    """
+    ors: list[Json] = []
+    for term in terms:
+        pattern = "%" + term.lower().replace("%", "\\%").replace("_", "\\_") + "%"
+        for prop in ("title", "description"):
+            casei = [{"op": "casei", "args": [{"property": prop}]}, {"op": "casei", "args": [pattern]}]
+            ors.append({"op": "like", "args": casei})
+    return {"op": "or", "args": ors}
 
 
 class PgstacStore:
@@ -256,13 +286,13 @@ class PgstacStore:
             body["intersects"] = query.intersects
         if query.datetime is not None:
             body["datetime"] = to_rfc3339(query.datetime)
-        if query.q:
-            body["q"] = list(query.q)
         if query.sortby:
             body["sortby"] = [{"field": k.field, "direction": k.direction} for k in query.sortby]
         if query.token:
             body["token"] = query.token
         filters = [query.filter] if query.filter is not None else []
+        if query.q:
+            filters.append(_q_filter(query.q))
         if query.hidden_collections:
             hidden = sorted(query.hidden_collections)
             filters.append(

@@ -163,6 +163,8 @@ class SqliteFilter:
         return f"({relations[op]})"
 
     def _extent(self, node: Any) -> tuple[str, str]:
+        # Temporal literals are inlined as SQL text: the relations above repeat and reorder
+        # them, and normalise() guarantees the fixed digits-and-separators format.
         if isinstance(node, dict) and "property" in node:
             if node["property"] in ("datetime", "properties.datetime"):
                 return "i.start", "i.end"
@@ -173,18 +175,16 @@ class SqliteFilter:
             return self._bound(lo, "0000-01-01T00:00:00.000000Z"), self._bound(
                 hi, "9999-12-31T23:59:59.999999Z", end_of_day=True
             )
-        instant = self._value(node, temporal=True)
+        instant = self._bound(node, "")
         return instant, instant
 
     def _bound(self, value: Any, open_value: str, *, end_of_day: bool = False) -> str:
         if value == "..":
-            self.params.append(open_value)
-            return "?"
+            return f"'{open_value}'"
         if isinstance(value, dict) and "property" in value:
             return property_sql(value["property"])
-        raw = value.get("timestamp") or value.get("date") if isinstance(value, dict) else value
-        self.params.append(self._time(raw, end_of_day=end_of_day))
-        return "?"
+        raw = (value.get("timestamp") or value.get("date")) if isinstance(value, dict) else value
+        return f"'{self._time(raw, end_of_day=end_of_day)}'"
 
     # -- values --------------------------------------------------------------------------
     def _value(self, node: Any, *, temporal: bool = False) -> str:
