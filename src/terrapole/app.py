@@ -15,7 +15,6 @@ from stac_fastapi.api.errors import DEFAULT_STATUS_CODES
 from stac_fastapi.api.middleware import ProxyHeaderMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from terrapole import __version__
 from terrapole.access import AccessService
 from terrapole.catalog.store import open_store
 from terrapole.config import Settings
@@ -80,14 +79,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store.close()
         access.close()
 
-    app = FastAPI(
-        title="terrapole",
-        version=__version__,
-        description="Find, see, download, process, produce and publish Earth data.",
-        lifespan=lifespan,
-    )
+    app = create_stac_api(services, STATUS_CODES, prefix="/stac", lifespan=lifespan)
     app.state.services = services
-    app.mount("/stac", create_stac_api(services, STATUS_CODES))
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:

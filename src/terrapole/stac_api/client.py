@@ -332,7 +332,8 @@ class BulkTransactionsClient(BaseBulkTransactionsClient):  # type: ignore[misc]
     def bulk_item_insert(self, items: Any, chunk_size: int | None = None, **kwargs: Any) -> str:
         """Insert (or upsert, with method=upsert) every item, atomically."""
         self.services.admin(kwargs["request"])
-        collection_id = kwargs["collection_id"]
+        request = kwargs["request"]
+        collection_id = request.path_params["collection_id"]
         docs = list(items.items.values())
         if len(docs) > self.services.settings.max_bulk_items:
             raise InvalidInput("items", f"at most {self.services.settings.max_bulk_items} a call")

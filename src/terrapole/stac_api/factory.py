@@ -81,9 +81,13 @@ def _extensions(services: Services) -> dict[str, list[ApiExtension]]:
 
 
 def create_stac_api(
-    services: Services, status_codes: dict[type[Exception], int], **fastapi_kwargs: Any
+    services: Services,
+    status_codes: dict[type[Exception], int],
+    *,
+    prefix: str = "/stac",
+    **fastapi_kwargs: Any,
 ) -> FastAPI:
-    """Build the STAC API application (to be mounted at /stac by ``create_app``)."""
+    """Build the application with the STAC API under ``prefix``; ``create_app`` adds the rest."""
     ext = _extensions(services)
     post_model = create_post_request_model(ext["search"])
     get_model = create_get_request_model(ext["search"])
@@ -134,14 +138,15 @@ def create_stac_api(
     client.base_conformance_classes = [*client.base_conformance_classes, *FEATURES_CONFORMANCE]
     api = StacApi(
         app=FastAPI(
-            title=settings.stac_fastapi_title,
+            title="terrapole",
             version=__version__,
-            openapi_url="/api",
-            docs_url="/api.html",
+            description="Find, see, download, process, produce and publish Earth data.",
+            openapi_url=f"{prefix}/api",
+            docs_url=f"{prefix}/api.html",
             redoc_url=None,
             **fastapi_kwargs,
         ),
-        router=APIRouter(),
+        router=APIRouter(prefix=prefix),
         settings=settings,
         extensions=extensions,
         client=client,
