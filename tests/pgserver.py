@@ -53,7 +53,17 @@ def postgres_server() -> Iterator[str]:
     options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
     subprocess.run(
         _as_postgres(
-            [str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start"]
+            [
+                str(binaries / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-l",
+                str(root / "log"),
+                "-w",
+                "start",
+            ]
         ),
         check=True,
         capture_output=True,
@@ -64,7 +74,9 @@ def postgres_server() -> Iterator[str]:
 
         while True:
             try:
-                with psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres", autocommit=True) as con:
+                with psycopg.connect(
+                    f"postgresql://postgres@127.0.0.1:{port}/postgres", autocommit=True
+                ) as con:
                     con.execute("CREATE DATABASE terrapole")
                 break
             except psycopg.OperationalError:

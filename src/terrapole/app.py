@@ -56,6 +56,7 @@ class PublicUrlMiddleware:
         self.scheme, self.host, self.prefix = scheme, host, ("/" + path if path else "")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Rewrite scheme, host and root path, then pass the request on."""
         if scope["type"] in ("http", "websocket"):
             scope = dict(scope)
             scope["scheme"] = self.scheme

@@ -37,7 +37,9 @@ EXIT_CODES: dict[type[TerrapoleError], int] = {
 }
 DEMO_BUNDLE = Path(__file__).resolve().parents[2] / "demo" / "catalog"
 
-app = typer.Typer(help="terrapole: Earth-observation and in-situ data platform.", no_args_is_help=True)
+app = typer.Typer(
+    help="terrapole: Earth-observation and in-situ data platform.", no_args_is_help=True
+)
 collections_app = typer.Typer(help="List, show and delete collections.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_help=True)
 app.add_typer(collections_app, name="collections")
@@ -177,7 +179,9 @@ def harvest(
 
 @app.command()
 def demo(
-    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="serve afterwards")] = True,
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="serve afterwards")
+    ] = True,
 ) -> None:
     """Load the bundled real STAC items into the data directory, then serve them."""
     if not DEMO_BUNDLE.is_dir():

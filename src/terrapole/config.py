@@ -1,4 +1,4 @@
-"""Settings: one object built from TERRAPOLE_* environment variables and an optional terrapole.toml."""
+"""Settings: one object from TERRAPOLE_* environment variables and an optional terrapole.toml."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     public_url: str | None = Field(
         default=None,
-        description="external base URL (scheme://host[:port][/prefix]) used in links behind a proxy",
+        description="external base URL (scheme://host[:port][/prefix]) for links behind a proxy",
     )
     log_level: LogLevel = "INFO"
     default_limit: int = Field(default=10, ge=1)
@@ -98,7 +98,7 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Build settings, turning validation failures into a :class:`ConfigError` naming the setting."""
+    """Build settings; a validation failure becomes a ConfigError naming the setting."""
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:

@@ -101,7 +101,9 @@ def test_update_and_delete_item(s2_store: Store) -> None:
     changed = copy.deepcopy(ITEMS[5])
     changed["properties"]["s2:mgrs_tile"] = "EDITED"
     s2_store.update_item(prepare_item(changed))
-    assert s2_store.get_item("sentinel-2-l2a", changed["id"])["properties"]["s2:mgrs_tile"] == "EDITED"
+    assert (
+        s2_store.get_item("sentinel-2-l2a", changed["id"])["properties"]["s2:mgrs_tile"] == "EDITED"
+    )
     s2_store.delete_item("sentinel-2-l2a", changed["id"])
     with pytest.raises(NotFound):
         s2_store.delete_item("sentinel-2-l2a", changed["id"])
@@ -117,7 +119,10 @@ def test_bbox_matches_exact_geometry_intersection(s2_store: Store) -> None:
 
 
 def test_intersects_polygon(s2_store: Store) -> None:
-    poly = {"type": "Polygon", "coordinates": [[[-105.4, 40.5], [-105.2, 40.5], [-105.3, 40.7], [-105.4, 40.5]]]}
+    poly = {
+        "type": "Polygon",
+        "coordinates": [[[-105.4, 40.5], [-105.2, 40.5], [-105.3, 40.7], [-105.4, 40.5]]],
+    }
     want = expected(lambda i: shape(i["geometry"]).intersects(shape(poly)))
     assert set(all_ids(s2_store, SearchQuery(intersects=poly, limit=100))) == want
 
@@ -134,8 +139,10 @@ CQL2_CASES: list[tuple[str, Pred]] = [
     ("eo:cloud_cover < 10", lambda i: i["properties"]["eo:cloud_cover"] < 10),
     (
         "platform = 'Sentinel-2A' AND eo:cloud_cover BETWEEN 10 AND 50",
-        lambda i: i["properties"]["platform"] == "Sentinel-2A"
-        and 10 <= i["properties"]["eo:cloud_cover"] <= 50,
+        lambda i: (
+            i["properties"]["platform"] == "Sentinel-2A"
+            and 10 <= i["properties"]["eo:cloud_cover"] <= 50
+        ),
     ),
     ('"s2:snow_ice_percentage" > 5', lambda i: i["properties"]["s2:snow_ice_percentage"] > 5),
     ("id LIKE 'S2A%R098%'", lambda i: i["id"].startswith("S2A") and "R098" in i["id"]),
@@ -143,8 +150,13 @@ CQL2_CASES: list[tuple[str, Pred]] = [
         "sat:relative_orbit IN (98, 41)",
         lambda i: i["properties"]["sat:relative_orbit"] in (98, 41),
     ),
-    ("NOT (eo:cloud_cover >= 1) OR platform <> 'Sentinel-2B'",
-     lambda i: not i["properties"]["eo:cloud_cover"] >= 1 or i["properties"]["platform"] != "Sentinel-2B"),
+    (
+        "NOT (eo:cloud_cover >= 1) OR platform <> 'Sentinel-2B'",
+        lambda i: (
+            not i["properties"]["eo:cloud_cover"] >= 1
+            or i["properties"]["platform"] != "Sentinel-2B"
+        ),
+    ),
     ("title IS NULL", lambda i: "title" not in i["properties"]),
     (
         "S_INTERSECTS(geometry, POLYGON((-105.0 39.9, -104.9 39.9, -104.9 40.0, -105.0 40.0, -105.0 39.9)))",
@@ -156,9 +168,14 @@ CQL2_CASES: list[tuple[str, Pred]] = [
     ),
     (
         "datetime >= TIMESTAMP('2024-10-01T00:00:00Z') AND eo:cloud_cover < 20",
-        lambda i: i["properties"]["datetime"] >= "2024-10-01" and i["properties"]["eo:cloud_cover"] < 20,
+        lambda i: (
+            i["properties"]["datetime"] >= "2024-10-01" and i["properties"]["eo:cloud_cover"] < 20
+        ),
     ),
-    ("CASEI(platform) = casei('SENTINEL-2b')", lambda i: i["properties"]["platform"] == "Sentinel-2B"),
+    (
+        "CASEI(platform) = casei('SENTINEL-2b')",
+        lambda i: i["properties"]["platform"] == "Sentinel-2B",
+    ),
 ]
 
 
@@ -206,7 +223,9 @@ def test_prev_token_returns_previous_page(s2_store: Store) -> None:
 
 def test_fields_include_and_exclude(s2_store: Store) -> None:
     page = s2_store.search(
-        SearchQuery(limit=1, fields=Fields(frozenset({"properties.eo:cloud_cover"}), frozenset({"links"})))
+        SearchQuery(
+            limit=1, fields=Fields(frozenset({"properties.eo:cloud_cover"}), frozenset({"links"}))
+        )
     )
     item = page.items[0]
     assert set(item["properties"]) == {"eo:cloud_cover"}
@@ -224,9 +243,19 @@ def test_free_text_search(s2_store: Store) -> None:
 
 def test_aggregations_match_python_counts(s2_store: Store) -> None:
     query = SearchQuery(filter=parse_filter("eo:cloud_cover < 50"))
-    result = {a.name: a for a in s2_store.aggregate(
-        query, ["total_count", "platform_frequency", "datetime_frequency", "cloud_cover_frequency", "collection_frequency"]
-    )}
+    result = {
+        a.name: a
+        for a in s2_store.aggregate(
+            query,
+            [
+                "total_count",
+                "platform_frequency",
+                "datetime_frequency",
+                "cloud_cover_frequency",
+                "collection_frequency",
+            ],
+        )
+    }
     kept = [i for i in ITEMS if i["properties"]["eo:cloud_cover"] < 50]
     assert result["total_count"].value == len(kept)
     platforms = {b.key: b.frequency for b in result["platform_frequency"].buckets or ()}

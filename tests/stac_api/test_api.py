@@ -27,8 +27,12 @@ def test_landing_and_conformance(client: TestClient) -> None:
 def test_get_and_post_search_agree_and_page(client: TestClient) -> None:
     params = {"collections": "sentinel-2-l2a", "filter": "eo:cloud_cover < 10", "limit": 5}
     got = client.get("/stac/search", params=params).json()
-    body = {"collections": ["sentinel-2-l2a"], "filter": {"op": "<", "args": [{"property": "eo:cloud_cover"}, 10]},
-            "filter-lang": "cql2-json", "limit": 5}
+    body = {
+        "collections": ["sentinel-2-l2a"],
+        "filter": {"op": "<", "args": [{"property": "eo:cloud_cover"}, 10]},
+        "filter-lang": "cql2-json",
+        "limit": 5,
+    }
     posted = client.post("/stac/search", json=body).json()
     assert [f["id"] for f in got["features"]] == [f["id"] for f in posted["features"]]
     ids = []
@@ -62,12 +66,16 @@ def test_public_url_drives_links(tmp_path) -> None:  # type: ignore[no-untyped-d
 
 
 def test_aggregate_endpoint(client: TestClient) -> None:
-    agg = client.get("/stac/aggregate", params={"collections": "sentinel-2-l2a",
-                                                 "aggregations": "total_count,platform_frequency"}).json()
+    agg = client.get(
+        "/stac/aggregate",
+        params={"collections": "sentinel-2-l2a", "aggregations": "total_count,platform_frequency"},
+    ).json()
     by = {a["name"]: a for a in agg["aggregations"]}
     assert by["total_count"]["value"] == 100
     assert {b["key"]: b["frequency"] for b in by["platform_frequency"]["buckets"]} == {
-        "Sentinel-2A": 50, "Sentinel-2B": 50}
+        "Sentinel-2A": 50,
+        "Sentinel-2B": 50,
+    }
 
 
 @pytest.mark.parametrize(
@@ -79,13 +87,18 @@ def test_aggregate_endpoint(client: TestClient) -> None:
         ({"filter": "eo:cloud_cover <<< 3"}, "filter"),
         ({"filter": "frob(a)"}, "filter"),
         ({"intersects": "{not json"}, "intersects"),
-        ({"intersects": '{"type":"Polygon","coordinates":[[[0,0],[1,1],[1,0],[0,1],[0,0]]]}'}, "intersects"),
+        (
+            {"intersects": '{"type":"Polygon","coordinates":[[[0,0],[1,1],[1,0],[0,1],[0,0]]]}'},
+            "intersects",
+        ),
         ({"token": "garbage!!"}, "token"),
         ({"limit": "-1"}, "limit"),
         ({"sortby": "-"}, "sortby"),
     ],
 )
-def test_bad_search_input_is_a_400_naming_the_problem(client: TestClient, params: dict[str, str], needle: str) -> None:
+def test_bad_search_input_is_a_400_naming_the_problem(
+    client: TestClient, params: dict[str, str], needle: str
+) -> None:
     response = client.get("/stac/search", params=params)
     assert response.status_code == 400, response.text
     assert needle in response.text.lower()
@@ -102,20 +115,27 @@ def test_transactions_need_an_admin_token(client: TestClient, admin: dict[str, s
     url = "/stac/collections/sentinel-2-l2a/items"
     assert client.post(url, json=item).status_code == 401
     reader = client.app.state.services.access.create_token("reader", groups=["x"])  # type: ignore[attr-defined]
-    assert client.post(url, json=item, headers={"Authorization": f"Bearer {reader}"}).status_code == 403
+    assert (
+        client.post(url, json=item, headers={"Authorization": f"Bearer {reader}"}).status_code
+        == 403
+    )
     assert client.post(url, json=item, headers={"Authorization": "Bearer wrong"}).status_code == 401
     assert client.post(url, json=item, headers=admin).status_code in (200, 201)
     assert client.post(url, json=item, headers=admin).status_code == 409
     item["properties"]["eo:cloud_cover"] = 1.5
     assert client.put(f"{url}/tx-item", json=item, headers=admin).status_code == 200
     assert client.get(f"{url}/tx-item").json()["properties"]["eo:cloud_cover"] == 1.5
-    patched = client.patch(f"{url}/tx-item", json={"properties": {"eo:cloud_cover": 2.5}}, headers=admin)
+    patched = client.patch(
+        f"{url}/tx-item", json={"properties": {"eo:cloud_cover": 2.5}}, headers=admin
+    )
     assert patched.status_code == 200 and patched.json()["properties"]["eo:cloud_cover"] == 2.5
     assert client.delete(f"{url}/tx-item", headers=admin).status_code in (200, 204)
     assert client.get(f"{url}/tx-item").status_code == 404
 
 
-def test_bad_documents_are_refused_and_nothing_written(client: TestClient, admin: dict[str, str]) -> None:
+def test_bad_documents_are_refused_and_nothing_written(
+    client: TestClient, admin: dict[str, str]
+) -> None:
     url = "/stac/collections/sentinel-2-l2a/items"
     bad = copy.deepcopy(S2[1]) | {"id": "bad-geom"}
     bad["geometry"] = {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}
@@ -123,12 +143,17 @@ def test_bad_documents_are_refused_and_nothing_written(client: TestClient, admin
     assert response.status_code == 400 and "geometry" in response.text
     wrong = copy.deepcopy(S2[1]) | {"id": "elsewhere", "collection": "naip"}
     assert client.post(url, json=wrong, headers=admin).status_code == 400
-    broken = client.post(url, content=b'{"type": "Feature", ', headers={**admin, "content-type": "application/json"})
+    broken = client.post(
+        url, content=b'{"type": "Feature", ', headers={**admin, "content-type": "application/json"}
+    )
     assert broken.status_code == 400
     good = copy.deepcopy(S2[2]) | {"id": "bulk-good"}
     dup = copy.deepcopy(S2[3])
-    bulk = client.post("/stac/collections/sentinel-2-l2a/bulk_items",
-                       json={"items": {"bulk-good": good, dup["id"]: dup}, "method": "insert"}, headers=admin)
+    bulk = client.post(
+        "/stac/collections/sentinel-2-l2a/bulk_items",
+        json={"items": {"bulk-good": good, dup["id"]: dup}, "method": "insert"},
+        headers=admin,
+    )
     assert bulk.status_code == 409
     assert client.get(f"{url}/bulk-good").status_code == 404
     assert client.get("/stac/search", params={"limit": 1}).status_code == 200
@@ -143,13 +168,21 @@ def test_restricted_collection_is_filtered_everywhere(client: TestClient) -> Non
     for headers in ({}, other):
         assert client.get(item_url, headers=headers).status_code == 404
         assert client.get("/stac/collections/sentinel-2-l2a", headers=headers).status_code == 404
-        ids = [c["id"] for c in client.get("/stac/collections", headers=headers).json()["collections"]]
+        ids = [
+            c["id"] for c in client.get("/stac/collections", headers=headers).json()["collections"]
+        ]
         assert "sentinel-2-l2a" not in ids
-        search = client.get("/stac/search", params={"collections": "sentinel-2-l2a"}, headers=headers)
+        search = client.get(
+            "/stac/search", params={"collections": "sentinel-2-l2a"}, headers=headers
+        )
         assert search.json()["features"] == []
-        agg = client.get("/stac/aggregate", params={"aggregations": "collection_frequency"}, headers=headers)
+        agg = client.get(
+            "/stac/aggregate", params={"aggregations": "collection_frequency"}, headers=headers
+        )
         keys = {b["key"] for b in agg.json()["aggregations"][0]["buckets"]}
         assert "sentinel-2-l2a" not in keys
     assert client.get(item_url, headers=member).status_code == 200
-    found = client.get("/stac/search", params={"collections": "sentinel-2-l2a", "limit": 200}, headers=member)
+    found = client.get(
+        "/stac/search", params={"collections": "sentinel-2-l2a", "limit": 200}, headers=member
+    )
     assert len(found.json()["features"]) == 100

@@ -93,9 +93,7 @@ class AccessService:
         """Restrict a collection to ``groups``; an empty list makes it public again."""
         with self.engine.begin() as con:
             con.execute(
-                collection_access.delete().where(
-                    collection_access.c.collection_id == collection_id
-                )
+                collection_access.delete().where(collection_access.c.collection_id == collection_id)
             )
             if groups:
                 con.execute(

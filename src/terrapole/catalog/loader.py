@@ -116,7 +116,9 @@ def load_paths(
     return report
 
 
-def _load_collection(store: Store, entry: Document, on_conflict: OnConflict, report: LoadReport) -> None:
+def _load_collection(
+    store: Store, entry: Document, on_conflict: OnConflict, report: LoadReport
+) -> None:
     try:
         doc = prepare_collection(entry.doc)
         if on_conflict == "upsert":

@@ -122,4 +122,3 @@ class Aggregation:
     data_type: str
     buckets: tuple[Bucket, ...] | None = None
     value: Any = None
-

@@ -89,7 +89,10 @@ def _q_filter(terms: tuple[str, ...]) -> Json:
     for term in terms:
         pattern = "%" + term.lower().replace("%", "\\%").replace("_", "\\_") + "%"
         for prop in ("title", "description"):
-            casei = [{"op": "casei", "args": [{"property": prop}]}, {"op": "casei", "args": [pattern]}]
+            casei = [
+                {"op": "casei", "args": [{"property": prop}]},
+                {"op": "casei", "args": [pattern]},
+            ]
             ors.append({"op": "like", "args": casei})
     return {"op": "or", "args": ors}
 
@@ -162,7 +165,11 @@ class PgstacStore:
 
     def get_collection(self, collection_id: str, *, hidden: frozenset[str] = frozenset()) -> Json:
         """Return a collection document or raise NotFound (also when hidden)."""
-        doc = None if collection_id in hidden else self._call("get_collection", collection_id, tx=False)
+        doc = (
+            None
+            if collection_id in hidden
+            else self._call("get_collection", collection_id, tx=False)
+        )
         if doc is None:
             raise NotFound("collection", collection_id)
         doc.pop("links", None) if not doc.get("links") else None

@@ -333,9 +333,7 @@ class SqliteStore:
         return report
 
     @staticmethod
-    def _existing(
-        con: sqlite3.Connection, batch: list[PreparedItem]
-    ) -> dict[tuple[str, str], int]:
+    def _existing(con: sqlite3.Connection, batch: list[PreparedItem]) -> dict[tuple[str, str], int]:
         found: dict[tuple[str, str], int] = {}
         by_collection: dict[str, list[str]] = {}
         for item in batch:
@@ -389,7 +387,9 @@ class SqliteStore:
             if query.datetime.end is not None:
                 add("i.start <= ?", query.datetime.end)
         if query.q:
-            add("i.rid IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)", fts_query(query.q))
+            add(
+                "i.rid IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)", fts_query(query.q)
+            )
         if query.filter is not None:
             translator = SqliteFilter()
             add(translator.where(query.filter), *translator.params)

@@ -8,9 +8,9 @@ from typing import Any
 import attr
 from fastapi import Request
 from stac_fastapi.extensions.aggregation.client import BaseAggregationClient
+from stac_fastapi.extensions.bulk_transactions import BaseBulkTransactionsClient
 from stac_fastapi.extensions.filter.client import BaseFiltersClient
 from stac_fastapi.extensions.transaction.client import BaseTransactionsClient
-from stac_fastapi.extensions.bulk_transactions import BaseBulkTransactionsClient
 from stac_fastapi.types.core import BaseCoreClient
 from stac_fastapi.types.requests import get_base_url
 from starlette.responses import Response
@@ -182,9 +182,7 @@ class FiltersClient(BaseFiltersClient):  # type: ignore[misc]
         """GET /queryables and /collections/{id}/queryables."""
         request = kwargs["request"]
         if collection_id is not None:
-            self.services.store.get_collection(
-                collection_id, hidden=self.services.hidden(request)
-            )
+            self.services.store.get_collection(collection_id, hidden=self.services.hidden(request))
         return cql2.queryables(get_base_url(request).rstrip("/"), collection_id)
 
 
@@ -221,9 +219,7 @@ class AggregationClient(BaseAggregationClient):  # type: ignore[misc]
             params = dict(kwargs)
         names = params.pop("aggregations", None) or list(AGGREGATIONS)
         interval = str(params.pop("interval", None) or "month")
-        query: SearchQuery = search_query(
-            params, max_limit=1, hidden=self.services.hidden(request)
-        )
+        query: SearchQuery = search_query(params, max_limit=1, hidden=self.services.hidden(request))
         results = self.services.store.aggregate(query, list(names), interval=interval)
         out = []
         for agg in results:
@@ -294,7 +290,9 @@ class TransactionsClient(BaseTransactionsClient):  # type: ignore[misc]
         self.services.admin(request)
         doc = _dump(collection)
         self.services.store.create_collection(doc)
-        return collection_links(self.services.store.get_collection(doc["id"]), get_base_url(request))
+        return collection_links(
+            self.services.store.get_collection(doc["id"]), get_base_url(request)
+        )
 
     def update_collection(self, collection_id: str, collection: Any, **kwargs: Any) -> Json:
         """PUT /collections/{id}."""
@@ -304,7 +302,9 @@ class TransactionsClient(BaseTransactionsClient):  # type: ignore[misc]
         if doc.get("id") != collection_id:
             raise InvalidInput("collection id", f"body id differs from URL {collection_id!r}")
         self.services.store.update_collection(doc)
-        return collection_links(self.services.store.get_collection(doc["id"]), get_base_url(request))
+        return collection_links(
+            self.services.store.get_collection(doc["id"]), get_base_url(request)
+        )
 
     def patch_collection(self, collection_id: str, patch: Any, **kwargs: Any) -> Json:
         """PATCH /collections/{id} with a JSON merge patch (RFC 7396)."""
@@ -314,7 +314,9 @@ class TransactionsClient(BaseTransactionsClient):  # type: ignore[misc]
         if merged.get("id") != collection_id:
             raise InvalidInput("collection id", "a patch may not change the id")
         self.services.store.update_collection(merged)
-        return collection_links(self.services.store.get_collection(collection_id), get_base_url(request))
+        return collection_links(
+            self.services.store.get_collection(collection_id), get_base_url(request)
+        )
 
     def delete_collection(self, collection_id: str, **kwargs: Any) -> Response:
         """DELETE /collections/{id}: the collection and all its items."""

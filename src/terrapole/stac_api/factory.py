@@ -53,6 +53,11 @@ FEATURES_CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
 ]
+# v1.0.0 and v1.1.0 of the sort extension: clients (pystac-client) look for either.
+SORT_CONFORMANCE = [
+    "https://api.stacspec.org/v1.0.0/item-search#sort",
+    "https://api.stacspec.org/v1.1.0/item-search#sort",
+]
 FILTER_CONFORMANCE = [
     "https://api.stacspec.org/v1.0.0-rc.2/item-search#filter",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
@@ -65,14 +70,18 @@ def _extensions(services: Services) -> dict[str, list[ApiExtension]]:
     filters = FiltersClient(services=services)
     search: list[ApiExtension] = [
         SearchFilterExtension(client=filters, conformance_classes=FILTER_CONFORMANCE),
-        SearchSortExtension(),
+        SearchSortExtension(conformance_classes=SORT_CONFORMANCE),
         FieldsExtension(),
         FreeTextExtension(),
         TokenPaginationExtension(),
     ]
     items: list[ApiExtension] = [
         ItemCollectionFilterExtension(client=filters, conformance_classes=FILTER_CONFORMANCE),
-        ItemCollectionSortExtension(),
+        ItemCollectionSortExtension(
+            conformance_classes=[
+                c.replace("item-search", "ogcapi-features") for c in SORT_CONFORMANCE
+            ]
+        ),
         FieldsExtension(conformance_classes=[FieldsConformanceClasses.ITEMS]),
         FreeTextExtension(conformance_classes=[FreeTextConformanceClasses.ITEMS]),
         TokenPaginationExtension(),
@@ -129,7 +138,8 @@ def create_stac_api(
         collection_search,
         aggregation,
         TransactionExtension(
-            client=TransactionsClient(services=services), settings=settings,
+            client=TransactionsClient(services=services),
+            settings=settings,
             response_class=JSONResponse,
         ),  # fmt: skip
         BulkTransactionExtension(client=BulkTransactionsClient(services=services)),

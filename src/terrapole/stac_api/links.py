@@ -43,9 +43,7 @@ def collection_links(doc: Json, base: str) -> Json:
     return doc
 
 
-def page_link(
-    rel: str, token: str, *, url: str, query: dict[str, Any], body: Json | None
-) -> Json:
+def page_link(rel: str, token: str, *, url: str, query: dict[str, Any], body: Json | None) -> Json:
     """A next/prev link: GET repeats the query with ``token``; POST merges it into the body."""
     if body is None:
         params = {k: v for k, v in query.items() if k != "token"}

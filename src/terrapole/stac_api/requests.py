@@ -21,8 +21,9 @@ def _sortby(raw: Any) -> tuple[SortKey, ...]:
             name = entry.lstrip("+- ")
         else:
             data = entry if isinstance(entry, dict) else entry.model_dump()
-            name, direction = data["field"], str(data.get("direction", "asc")).lower()
-            direction = direction.removeprefix("sortdirection.")
+            raw_direction = data.get("direction", "asc")
+            name = data["field"]
+            direction = str(getattr(raw_direction, "value", raw_direction)).lower()
         if not name or direction not in ("asc", "desc"):
             raise InvalidInput("sortby", f"{entry!r} is not FIELD or +FIELD/-FIELD")
         keys.append(SortKey(name.removeprefix("properties."), direction))  # type: ignore[arg-type]
@@ -60,9 +61,7 @@ def _list(raw: Any) -> tuple[str, ...] | None:
     return tuple(str(v).strip() for v in values if str(v).strip()) or None
 
 
-def search_query(
-    params: dict[str, Any], *, max_limit: int, hidden: frozenset[str]
-) -> SearchQuery:
+def search_query(params: dict[str, Any], *, max_limit: int, hidden: frozenset[str]) -> SearchQuery:
     """Build a SearchQuery from request parameters; raise InvalidInput naming the bad one."""
     if params.get("bbox") is not None and params.get("intersects") is not None:
         raise InvalidInput("bbox", "bbox and intersects cannot be used together")
@@ -73,9 +72,11 @@ def search_query(
     raw_filter = params.get("filter_expr", params.get("filter"))
     datetime = params.get("datetime")
     if datetime is not None and not isinstance(datetime, str):
-        datetime = "/".join(v.isoformat() if v else ".." for v in datetime) if isinstance(
-            datetime, tuple
-        ) else datetime.isoformat()
+        datetime = (
+            "/".join(v.isoformat() if v else ".." for v in datetime)
+            if isinstance(datetime, tuple)
+            else datetime.isoformat()
+        )
     return SearchQuery(
         collections=_list(params.get("collections")),
         ids=_list(params.get("ids")),

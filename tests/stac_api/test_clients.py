@@ -1,0 +1,60 @@
+"""Real clients against a live server: pystac-client searches and stac-api-validator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from pystac_client import Client
+from shapely.geometry import box, shape
+
+from terrapole.app import create_app
+from terrapole.catalog.loader import load_paths
+from terrapole.config import Settings
+
+from ..conftest import DEMO, s2_items
+from .live import serve
+
+S2 = s2_items()
+
+
+@pytest.fixture(scope="module")
+def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    app = create_app(Settings(data_dir=tmp_path_factory.mktemp("live")))
+    load_paths(app.state.services.store, [DEMO])
+    token = app.state.services.access.create_token("validator", groups=[], admin=True)
+    app.state.admin_token = token
+    with serve(app) as url:
+        yield url
+
+
+def test_pystac_client_searches_return_what_the_store_holds(live_url: str) -> None:
+    client = Client.open(f"{live_url}/stac/")
+    region = (-105.0, 39.9, -104.9, 40.0)
+    search = client.search(
+        collections=["sentinel-2-l2a"],
+        bbox=region,
+        datetime="2024-05-01/2024-09-30",
+        filter="eo:cloud_cover < 30",
+        sortby="-properties.eo:cloud_cover",
+        max_items=500,
+        limit=4,
+    )
+    got = [item.id for item in search.items()]
+    want = {
+        i["id"]
+        for i in S2
+        if shape(i["geometry"]).intersects(box(*region))
+        and "2024-05-01" <= i["properties"]["datetime"][:10] <= "2024-09-30"
+        and i["properties"]["eo:cloud_cover"] < 30
+    }
+    assert set(got) == want and len(got) == len(want) > 4
+    clouds = {i["id"]: i["properties"]["eo:cloud_cover"] for i in S2}
+    assert [clouds[i] for i in got] == sorted((clouds[i] for i in got), reverse=True)
+    only = list(
+        client.search(
+            collections=["sentinel-2-l2a"], ids=[S2[4]["id"]], fields=["id"]
+        ).items_as_dicts()
+    )
+    assert [i["id"] for i in only] == [S2[4]["id"]] and "properties" not in only[0]
+    assert client.get_collection("sentinel-2-l2a").id == "sentinel-2-l2a"
