@@ -61,7 +61,7 @@ def _store() -> Iterator[Store]:
         store.close()
 
 
-def _progress(total: int, label: str) -> Progress:
+def _progress(label: str) -> Progress:
     return Progress(
         TextColumn(f"[bold]{label}"),
         BarColumn(),
@@ -115,7 +115,7 @@ def load(
 ) -> None:
     """Bulk-load STAC collections and items; bad documents are reported and skipped."""
     total = count_documents(paths)
-    with _store() as store, _progress(total, "loading") as progress:
+    with _store() as store, _progress("loading") as progress:
         task = progress.add_task("load", total=total)
         report = load_paths(
             store,
@@ -158,7 +158,7 @@ def harvest(
         client, items = _harvest_items(url, collection, bbox, datetime, max_items)
         for name in collection:
             store.upsert_collection(client.get_collection(name).to_dict(transform_hrefs=False))
-        with _progress(max_items, "harvesting") as progress:
+        with _progress("harvesting") as progress:
             task = progress.add_task("harvest", total=max_items)
             batch = []
             for doc in items:

@@ -146,7 +146,7 @@ def _flush(
         return
     try:
         report.merge(store.load_items(batch, on_conflict=on_conflict))
-    except NotFound as exc:
+    except NotFound:
         # One unknown collection must not sink the batch: load per collection instead.
         by_collection: dict[str, list[PreparedItem]] = {}
         for item in batch:
@@ -156,7 +156,6 @@ def _flush(
                 report.merge(store.load_items(group, on_conflict=on_conflict))
             except (NotFound, AlreadyExists) as inner:
                 report.rejected.extend(Rejection(f"{name}/{i.id}", inner.message) for i in group)
-        del exc
     except AlreadyExists as exc:
         report.rejected.extend(Rejection(f"{i.collection}/{i.id}", exc.message) for i in batch)
     progress(len(batch))

@@ -172,7 +172,6 @@ class PgstacStore:
         )
         if doc is None:
             raise NotFound("collection", collection_id)
-        doc.pop("links", None) if not doc.get("links") else None
         doc.setdefault("links", [])
         result: Json = doc
         return result

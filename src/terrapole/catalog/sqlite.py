@@ -83,16 +83,10 @@ def _spatial(op: str, item_wkb: bytes | None, query_wkb: bytes) -> int:
         return 0
     query = _query_geometry(query_wkb)
     item = shapely.from_wkb(item_wkb)
-    predicate = {
-        "intersects": lambda: query.intersects(item),
-        "within": lambda: item.within(query),
-        "contains": lambda: item.contains(query),
-        "equals": lambda: item.equals(query),
-        "touches": lambda: item.touches(query),
-        "overlaps": lambda: item.overlaps(query),
-        "crosses": lambda: item.crosses(query),
-    }[op]
-    return int(predicate())
+    if op == "intersects":
+        return int(query.intersects(item))
+    # Other predicates read "item OP query", e.g. within: the item lies within the query.
+    return int(getattr(item, op)(query))
 
 
 def _unaccent(value: object) -> object:

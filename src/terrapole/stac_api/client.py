@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import attr
 from fastapi import Request
@@ -162,8 +163,8 @@ class CoreClient(BaseCoreClient):  # type: ignore[misc]
         ]
         if offset + limit < matched:
             params = {**dict(request.query_params), "offset": str(offset + limit)}
-            links.append(page_link("next", "", url=f"{base}collections", query=params, body=None))
-            links[-1]["href"] = links[-1]["href"].replace("&token=", "")
+            href = f"{base}collections?{urlencode(params)}"
+            links.append({"rel": "next", "type": "application/json", "href": href})
         return {
             "collections": [collection_links(d, base) for d in docs],
             "links": links,
