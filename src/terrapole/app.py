@@ -6,11 +6,11 @@ The one table mapping terrapole errors to HTTP statuses lives here.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse
 from stac_fastapi.api.errors import DEFAULT_STATUS_CODES
 from stac_fastapi.api.middleware import ProxyHeaderMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -67,6 +67,23 @@ class PublicUrlMiddleware:
         await self.app(scope, receive, send)
 
 
+def _error_handler(status: int) -> Callable[[Request, Exception], JSONResponse]:
+    """Answer ``{code, description}``; log client errors quietly, server errors with traces.
+
+    Replaces stac-fastapi's handlers, which log every 4xx at ERROR level with a traceback.
+    """
+
+    def handle(request: Request, exc: Exception) -> JSONResponse:
+        if status >= 500:
+            logger.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+        else:
+            logger.info("%s %s -> %d: %s", request.method, request.url.path, status, exc)
+        body = {"code": type(exc).__name__, "description": str(exc)}
+        return JSONResponse(body, status_code=status)
+
+    return handle
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the terrapole web application for ``settings``."""
     settings = settings or Settings()
@@ -81,6 +98,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         access.close()
 
     app = create_stac_api(services, STATUS_CODES, prefix="/stac", lifespan=lifespan)
+    for exc_class, status in STATUS_CODES.items():
+        app.add_exception_handler(exc_class, _error_handler(status))
     app.state.services = services
 
     @app.get("/", include_in_schema=False)

@@ -275,7 +275,7 @@ def tokens_revoke(name: str) -> None:
 def _exit_code(exc: TerrapoleError) -> int:
     for kind in type(exc).__mro__:
         if kind in EXIT_CODES:
-            return EXIT_CODES[kind]  # type: ignore[index]
+            return EXIT_CODES[kind]
     return 1
 
 

@@ -23,7 +23,7 @@ def client(settings: Settings) -> Iterator[TestClient]:
     """The whole app on the embedded store, loaded with the real demo catalogue."""
     app = create_app(settings)
     report = load_paths(app.state.services.store, [DEMO])
-    assert not report.rejected and report.loaded == 1204
+    assert not report.rejected and report.loaded == 1102
     with TestClient(app) as test_client:
         yield test_client
 

@@ -71,6 +71,21 @@ def _check_ops(node: Any) -> None:
             _check_ops(value)
 
 
+def _legacy_between(node: Json) -> Json:
+    """Rewrite pre-1.0 ``between`` (``[prop, [low, high]]``) to the published 3-argument form.
+
+    Drafts of CQL2 JSON, still sent by some clients and by stac-api-validator, put the bounds
+    in one array; the standard takes them as two arguments.
+    """
+    args = node.get("args")
+    if not isinstance(args, list):
+        return node
+    args = [_legacy_between(a) if isinstance(a, dict) else a for a in args]
+    if node.get("op") == "between" and len(args) == 2 and isinstance(args[1], list):
+        args = [args[0], *args[1]]
+    return {**node, "args": args}
+
+
 def parse_filter(value: str | Json, lang: str | None = None) -> Json:
     """Parse a CQL2 filter given as text or JSON into a validated JSON tree.
 
@@ -80,6 +95,8 @@ def parse_filter(value: str | Json, lang: str | None = None) -> Json:
     """
     try:
         if isinstance(value, dict) or lang == "cql2-json":
+            if isinstance(value, dict):
+                value = _legacy_between(value)
             text = value if isinstance(value, str) else orjson.dumps(value).decode()
             expr = _cql2.parse_json(text)
         elif lang in (None, "cql2-text"):

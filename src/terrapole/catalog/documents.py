@@ -145,6 +145,10 @@ def prepare_item(doc: object, *, collection: str | None = None) -> PreparedItem:
             raise InvalidItem(ident, exc.message) from exc
         bbox = geometry.bounds
     cloud = props.get("eo:cloud_cover")
+    if cloud is not None and (
+        isinstance(cloud, bool) or not isinstance(cloud, int | float) or not 0 <= cloud <= 100
+    ):
+        raise InvalidItem(ident, f"properties.eo:cloud_cover must be a number 0-100, not {cloud!r}")
     out = dict(doc)
     out["collection"] = coll
     out.setdefault("stac_version", "1.0.0")

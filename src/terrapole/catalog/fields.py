@@ -7,8 +7,19 @@ from typing import Any
 
 from terrapole.catalog.model import Fields, Json
 
-# Kept whatever ``include`` says, so that a filtered item is still a usable Feature.
-ALWAYS = ("id", "type", "collection", "stac_version", "links")
+# Kept whatever ``include`` says, so that a filtered item is still an identifiable Feature.
+ALWAYS = ("id", "type", "collection", "links")
+# The extension's default set, used when ``include`` is explicitly empty.
+DEFAULTS = (
+    *ALWAYS,
+    "stac_version",
+    "geometry",
+    "bbox",
+    "assets",
+    "properties.datetime",
+    "properties.start_datetime",
+    "properties.end_datetime",
+)
 
 
 def _get(doc: Json, path: list[str]) -> tuple[bool, Any]:
@@ -37,22 +48,31 @@ def _drop(doc: Json, path: list[str]) -> None:
         node.pop(path[-1], None)
 
 
+def _pick(item: Json, paths: set[str]) -> Json:
+    out: Json = {}
+    for path in sorted(paths):
+        found, value = _get(item, path.split("."))
+        if found:
+            _put(out, path.split("."), value)
+    return out
+
+
 def apply_fields(item: Json, fields: Fields) -> Json:
     """Return ``item`` reduced to ``fields.include`` (if any) minus ``fields.exclude``.
 
-    A path both included and excluded is included, as the extension specifies.
+    A path both included and excluded is included, as the extension specifies, and so is
+    a path included below an excluded parent (``-properties,+properties.eo:cloud_cover``).
     """
     if not fields:
         return item
     if fields.include:
-        out: Json = {}
-        for path in sorted(set(fields.include) | set(ALWAYS)):
-            found, value = _get(item, path.split("."))
-            if found:
-                _put(out, path.split("."), value)
+        out = _pick(item, set(fields.include) | set(ALWAYS))
+    elif fields.from_defaults:
+        out = _pick(item, set(DEFAULTS))
     else:
         out = copy.deepcopy(item)
     for path in fields.exclude - fields.include:
-        if path not in ALWAYS:
-            _drop(out, path.split("."))
+        if path in ALWAYS or any(inc.startswith(f"{path}.") for inc in fields.include):
+            continue
+        _drop(out, path.split("."))
     return out

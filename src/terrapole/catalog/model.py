@@ -27,10 +27,15 @@ class TimeRange:
 
 @dataclass(frozen=True)
 class Fields:
-    """The fields extension's include/exclude paths (dotted)."""
+    """The fields extension's include/exclude paths (dotted).
+
+    ``from_defaults``: the client sent ``include`` as null or ``[]`` next to ``exclude``, so
+    the excludes apply to the extension's default field set rather than to the whole item.
+    """
 
     include: frozenset[str] = frozenset()
     exclude: frozenset[str] = frozenset()
+    from_defaults: bool = False
 
     def __bool__(self) -> bool:
         return bool(self.include or self.exclude)

@@ -355,7 +355,7 @@ class PgstacStore:
 
     def _scalar(self, sql: str) -> Any:
         with self._cursor() as cur:
-            cur.execute(sql)  # type: ignore[arg-type]
+            cur.execute(sql)
             row = cur.fetchone()
         return row[0] if row else None
 
@@ -376,7 +376,7 @@ class PgstacStore:
             "GROUP BY k ORDER BY k"
         )
         with self._cursor() as cur:
-            cur.execute(sql)  # type: ignore[arg-type]
+            cur.execute(sql)
             rows = cur.fetchall()
         buckets = tuple(
             Bucket(

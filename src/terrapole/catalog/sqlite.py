@@ -89,7 +89,7 @@ def _spatial(op: str, item_wkb: bytes | None, query_wkb: bytes) -> int:
     return int(getattr(item, op)(query))
 
 
-def _unaccent(value: object) -> object:
+def _unaccent(value: str | bytes | int | float | None) -> str | bytes | int | float | None:
     if not isinstance(value, str):
         return value
     decomposed = unicodedata.normalize("NFKD", value)

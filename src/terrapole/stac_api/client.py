@@ -76,7 +76,7 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 
 @attr.s
-class CoreClient(BaseCoreClient):  # type: ignore[misc]
+class CoreClient(BaseCoreClient):
     """Core STAC API, item search, features and collection search over a Store."""
 
     services: Services = attr.ib(default=None)
@@ -84,7 +84,10 @@ class CoreClient(BaseCoreClient):  # type: ignore[misc]
     def _page(self, page: Page, request: Request, body: Json | None) -> Json:
         base = get_base_url(request)
         url = str(request.url).split("?")[0]
-        links: list[Json] = [{"rel": "root", "type": "application/json", "href": base}]
+        links: list[Json] = [
+            {"rel": "self", "type": "application/geo+json", "href": str(request.url)},
+            {"rel": "root", "type": "application/json", "href": base},
+        ]
         query = dict(request.query_params)
         for rel, token in (("next", page.next_token), ("prev", page.prev_token)):
             if token:
@@ -103,8 +106,11 @@ class CoreClient(BaseCoreClient):  # type: ignore[misc]
 
     def post_search(self, search_request: Any, **kwargs: Any) -> Json:
         """POST /search."""
+        if "fields" in search_request.model_fields_set and search_request.fields is None:
+            raise InvalidInput("fields", "must be an object with include/exclude arrays")
         body = search_request.model_dump(mode="json", by_alias=True, exclude_none=True)
         params = search_request.model_dump(exclude_none=True)
+        params["fields"] = getattr(search_request, "fields", None)
         params["intersects"] = body.get("intersects")
         params["datetime"] = body.get("datetime")
         params["filter_expr"] = body.get("filter")
@@ -174,7 +180,7 @@ class CoreClient(BaseCoreClient):  # type: ignore[misc]
 
 
 @attr.s
-class FiltersClient(BaseFiltersClient):  # type: ignore[misc]
+class FiltersClient(BaseFiltersClient):
     """Queryables for the filter extension."""
 
     services: Services = attr.ib(default=None)
@@ -188,7 +194,7 @@ class FiltersClient(BaseFiltersClient):  # type: ignore[misc]
 
 
 @attr.s
-class AggregationClient(BaseAggregationClient):  # type: ignore[misc]
+class AggregationClient(BaseAggregationClient):
     """Counts and histograms for search facets (aggregation extension)."""
 
     services: Services = attr.ib(default=None)
@@ -238,7 +244,7 @@ class AggregationClient(BaseAggregationClient):  # type: ignore[misc]
 
 
 @attr.s
-class TransactionsClient(BaseTransactionsClient):  # type: ignore[misc]
+class TransactionsClient(BaseTransactionsClient):
     """Create/update/delete items and collections; every call needs an admin token."""
 
     services: Services = attr.ib(default=None)
@@ -327,7 +333,7 @@ class TransactionsClient(BaseTransactionsClient):  # type: ignore[misc]
 
 
 @attr.s
-class BulkTransactionsClient(BaseBulkTransactionsClient):  # type: ignore[misc]
+class BulkTransactionsClient(BaseBulkTransactionsClient):
     """POST /collections/{id}/bulk_items: all items in one transaction, or none."""
 
     services: Services = attr.ib(default=None)

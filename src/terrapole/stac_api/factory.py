@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import warnings
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from pydantic import field_validator, model_validator
 from stac_fastapi.api.app import StacApi
 from stac_fastapi.api.models import (
     ItemCollectionUri,
-    JSONResponse,
     create_get_request_model,
     create_post_request_model,
     create_request_model,
@@ -34,6 +37,7 @@ from stac_fastapi.extensions.free_text import FreeTextConformanceClasses
 from stac_fastapi.extensions.sort import ItemCollectionSortExtension, SearchSortExtension
 from stac_fastapi.types.config import ApiSettings
 from stac_fastapi.types.extension import ApiExtension
+from stac_fastapi.types.search import APIRequest, BaseSearchPostRequest
 
 from terrapole import __version__
 from terrapole.catalog import cql2
@@ -89,6 +93,34 @@ def _extensions(services: Services) -> dict[str, list[ApiExtension]]:
     return {"search": search, "items": items}
 
 
+def _a_json_object(value: Any) -> Any:
+    # stac-pydantic's own validators assume a dict and crash (500) on [] or "x".
+    if not isinstance(value, dict):
+        raise ValueError("the request body must be a JSON object")
+    return value
+
+
+class SearchPostRequest(BaseSearchPostRequest):
+    """POST /search body; a lone string for ``collections``/``ids`` is read as a list of one.
+
+    stac-api-validator and some scripts send ``"collections": "name"``; accepting it costs
+    nothing and matches what GET does with a single value.
+    """
+
+    _object = model_validator(mode="before")(_a_json_object)
+
+    @field_validator("collections", "ids", mode="before")
+    @classmethod
+    def _one_to_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+class AggregatePostRequest(AggregationExtensionPostRequest):
+    """POST /aggregate body (a search plus the aggregations wanted)."""
+
+    _object = model_validator(mode="before")(_a_json_object)
+
+
 def create_stac_api(
     services: Services,
     status_codes: dict[type[Exception], int],
@@ -98,9 +130,9 @@ def create_stac_api(
 ) -> FastAPI:
     """Build the application with the STAC API under ``prefix``; ``create_app`` adds the rest."""
     ext = _extensions(services)
-    post_model = create_post_request_model(ext["search"])
+    post_model = create_post_request_model(ext["search"], base_model=SearchPostRequest)
     get_model = create_get_request_model(ext["search"])
-    items_model = create_request_model(
+    items_model: type[APIRequest] = create_request_model(  # type: ignore[assignment]
         model_name="ItemCollectionUri",
         base_model=ItemCollectionUri,
         extensions=ext["items"],
@@ -114,15 +146,15 @@ def create_stac_api(
     )
     aggregation = AggregationExtension(client=AggregationClient(services=services))
     filter_and_text = [ext["search"][0], ext["search"][3]]
-    aggregation.GET = create_request_model(
+    aggregation.GET = create_request_model(  # type: ignore[assignment]
         "AggregationGetRequest",
         base_model=AggregationExtensionGetRequest,
         extensions=filter_and_text,
         request_type="GET",
     )
-    aggregation.POST = create_request_model(
+    aggregation.POST = create_request_model(  # type: ignore[assignment]
         "AggregationPostRequest",
-        base_model=AggregationExtensionPostRequest,
+        base_model=AggregatePostRequest,
         extensions=filter_and_text,
         request_type="POST",
     )
@@ -144,7 +176,13 @@ def create_stac_api(
         ),  # fmt: skip
         BulkTransactionExtension(client=BulkTransactionsClient(services=services)),
     ]
-    client = CoreClient(services=services, extensions=extensions)
+    client = CoreClient(
+        services=services,
+        extensions=extensions,
+        landing_page_id=settings.stac_fastapi_landing_id,
+        title=settings.stac_fastapi_title,
+        description=settings.stac_fastapi_description,
+    )
     client.base_conformance_classes = [*client.base_conformance_classes, *FEATURES_CONFORMANCE]
     api = StacApi(
         app=FastAPI(
@@ -167,4 +205,43 @@ def create_stac_api(
         collections_get_request_model=collection_search.GET,
         exceptions=status_codes,
     )
+    _tidy_openapi(api.app)
     return api.app
+
+
+def _tidy_openapi(app: FastAPI) -> None:
+    """Fix two upstream flaws in the generated OpenAPI document.
+
+    stac-fastapi registers some endpoints (aggregations) as one route answering two methods,
+    which FastAPI names alike (OpenAPI forbids duplicate operationIds), and mounts
+    ``/collections/{collection_id}/aggregate`` with a request model that does not declare
+    ``collection_id``. Each operation gets its own id and every templated path parameter
+    is declared.
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "Duplicate Operation ID", UserWarning)
+                schema = build()
+            seen: set[str] = set()
+            for path, operations in schema.get("paths", {}).items():
+                templated = re.findall(r"{(\w+)}", path)
+                for method, operation in operations.items():
+                    op_id = operation.get("operationId")
+                    if op_id in seen:
+                        operation["operationId"] = f"{op_id}_{method}_{len(seen)}"
+                    seen.add(operation.get("operationId"))
+                    params = operation.setdefault("parameters", [])
+                    declared = {p.get("name") for p in params if p.get("in") == "path"}
+                    for name in templated:
+                        if name not in declared:
+                            params.append(
+                                {"name": name, "in": "path", "required": True,
+                                 "schema": {"type": "string"}}
+                            )  # fmt: skip
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -34,11 +34,15 @@ def _fields(raw: Any) -> Fields:
     if raw is None:
         return Fields()
     if isinstance(raw, list):
-        include = {f.lstrip("+") for f in raw if f and not f.startswith("-")}
-        exclude = {f[1:] for f in raw if f.startswith("-")}
-        return Fields(frozenset(include), frozenset(exclude))
+        return Fields(
+            frozenset(f.lstrip("+") for f in raw if f and not f.startswith("-")),
+            frozenset(f[1:] for f in raw if f.startswith("-")),
+        )
     data = raw if isinstance(raw, dict) else raw.model_dump()
-    return Fields(frozenset(data.get("include") or ()), frozenset(data.get("exclude") or ()))
+    include: set[str] = data.get("include") or set()
+    exclude: set[str] = data.get("exclude") or set()
+    explicit = "include" in (data if isinstance(raw, dict) else raw.model_fields_set)
+    return Fields(frozenset(include), frozenset(exclude), from_defaults=explicit and not include)
 
 
 def _intersects(raw: Any) -> dict[str, Any] | None:
@@ -49,6 +53,8 @@ def _intersects(raw: Any) -> dict[str, Any] | None:
             raw = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise InvalidInput("intersects", "is not valid GeoJSON") from exc
+        if not isinstance(raw, dict):
+            raise InvalidInput("intersects", "must be a GeoJSON geometry object")
     data = raw if isinstance(raw, dict) else raw.model_dump(exclude_none=True)
     parse_geometry(data, field="intersects")
     return dict(data)

@@ -1,0 +1,35 @@
+"""Schemathesis over the STAC API's own OpenAPI document: no input may cause a 5xx."""
+
+from __future__ import annotations
+
+import tempfile
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+
+from terrapole.app import create_app
+from terrapole.catalog.loader import load_paths
+from terrapole.config import Settings
+
+from ..conftest import DEMO
+
+# Built at import: schemathesis generates one test per operation at collection time.
+# (Its pytest fixture loader does not work with this pytest version.)
+_DATA_DIR = tempfile.TemporaryDirectory(prefix="terrapole-fuzz-")
+_APP = create_app(Settings(data_dir=_DATA_DIR.name))
+load_paths(_APP.state.services.store, [DEMO / "sentinel-2-l2a"])
+schema = schemathesis.openapi.from_asgi("/stac/api", _APP)
+
+
+@schema.parametrize()
+# geojson-pydantic warns (does not fail) while parsing odd but valid bodies.
+@pytest.mark.filterwarnings("ignore::UserWarning:geojson_pydantic")
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+def test_no_input_makes_a_server_error(case: schemathesis.Case) -> None:
+    case.call_and_validate(checks=[not_a_server_error])
