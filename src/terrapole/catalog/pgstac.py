@@ -11,8 +11,6 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import orjson
-
 from terrapole.catalog.collections import filter_collections
 from terrapole.catalog.documents import PreparedItem, prepare_collection
 from terrapole.catalog.fields import apply_fields
@@ -33,6 +31,9 @@ try:
     import psycopg
     from psycopg.types.json import Jsonb
     from psycopg_pool import ConnectionPool
+    from pypgstac.db import PgstacDB
+    from pypgstac.load import Loader, Methods
+    from pypgstac.migrate import Migrate
 except ImportError as exc:  # pragma: no cover - exercised only without the [pg] extra
     raise StoreUnavailable("the pgstac store needs `pip install terrapole[pg]`") from exc
 
@@ -55,8 +56,6 @@ _FREQUENCY_SQL = {
 
 def migrate(dsn: str) -> str:
     """Create or upgrade the pgstac schema; return its version."""
-    from pypgstac.db import PgstacDB
-    from pypgstac.migrate import Migrate
 
     with PgstacDB(dsn=dsn) as db:
         version: str = Migrate(db).run_migration()
@@ -106,6 +105,7 @@ class PgstacStore:
             migrate(self.dsn)
         except psycopg.OperationalError as exc:
             raise StoreUnavailable(f"cannot reach PostgreSQL: {exc}".strip()) from exc
+        self._loader_db: PgstacDB | None = None
         self.pool = ConnectionPool(
             self.dsn,
             min_size=1,
@@ -117,6 +117,13 @@ class PgstacStore:
     def close(self) -> None:
         """Close the connection pool."""
         self.pool.close()
+        if self._loader_db is not None:
+            self._loader_db.close()
+
+    def _loader(self) -> Loader:
+        if self._loader_db is None:
+            self._loader_db = PgstacDB(dsn=self.dsn)
+        return Loader(self._loader_db)
 
     @contextmanager
     def _cursor(self, *, tx: bool = False) -> Iterator[psycopg.Cursor[Any]]:
@@ -227,7 +234,12 @@ class PgstacStore:
     def load_items(
         self, items: Iterable[PreparedItem], *, on_conflict: OnConflict = "error"
     ) -> LoadReport:
-        """Write many items in ONE transaction through pgstac's staging tables."""
+        """Write many items with pypgstac's loader (COPY straight into each partition).
+
+        Items arrive validated; duplicates are checked first, so the COPY cannot meet a
+        conflict. pypgstac commits per partition (collection x time range): an error there
+        (server gone) can leave earlier partitions of this batch written, each one whole.
+        """
         batch = list(items)
         report = LoadReport()
         if not batch:
@@ -250,11 +262,10 @@ class PgstacStore:
                     seen.add(key)
                     kept.append(item)
             batch = kept
-        table = "items_staging_upsert" if on_conflict == "upsert" else "items_staging"
-        with self._cursor(tx=True) as cur:
-            with cur.copy(f"COPY {table} (content) FROM stdin") as copy:
-                for item in batch:
-                    copy.write_row((orjson.dumps(item.doc).decode(),))
+        self._loader().load_items(
+            iter([item.doc for item in batch]),
+            insert_mode=Methods.upsert if on_conflict == "upsert" else Methods.insert,
+        )
         report.loaded += len(batch)
         return report
 

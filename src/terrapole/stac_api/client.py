@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import attr
+import orjson
 from fastapi import Request
 from stac_fastapi.extensions.aggregation.client import BaseAggregationClient
 from stac_fastapi.extensions.bulk_transactions import BaseBulkTransactionsClient
@@ -26,6 +27,11 @@ from terrapole.config import Settings
 from terrapole.errors import InvalidInput
 from terrapole.stac_api.links import collection_links, item_links, page_link
 from terrapole.stac_api.requests import search_query
+
+
+def geojson(doc: Json) -> Response:
+    """Serialise a read response with orjson, skipping FastAPI's generic (slow) encoder."""
+    return Response(orjson.dumps(doc), media_type="application/geo+json")
 
 
 @dataclass
@@ -99,12 +105,12 @@ class CoreClient(BaseCoreClient):
             "numberReturned": len(page.items),
         }
 
-    def _search(self, params: dict[str, Any], request: Request, body: Json | None) -> Json:
+    def _search(self, params: dict[str, Any], request: Request, body: Json | None) -> Response:
         hidden = self.services.hidden(request)
         query = search_query(params, max_limit=self.services.settings.max_limit, hidden=hidden)
-        return self._page(self.services.store.search(query), request, body)
+        return geojson(self._page(self.services.store.search(query), request, body))
 
-    def post_search(self, search_request: Any, **kwargs: Any) -> Json:
+    def post_search(self, search_request: Any, **kwargs: Any) -> Response:
         """POST /search."""
         if "fields" in search_request.model_fields_set and search_request.fields is None:
             raise InvalidInput("fields", "must be an object with include/exclude arrays")
@@ -116,12 +122,12 @@ class CoreClient(BaseCoreClient):
         params["filter_expr"] = body.get("filter")
         return self._search(params, kwargs["request"], body)
 
-    def get_search(self, **kwargs: Any) -> Json:
+    def get_search(self, **kwargs: Any) -> Response:
         """GET /search."""
         request = kwargs.pop("request")
         return self._search(kwargs, request, None)
 
-    def item_collection(self, collection_id: str, **kwargs: Any) -> Json:
+    def item_collection(self, collection_id: str, **kwargs: Any) -> Response:
         """GET /collections/{id}/items (OGC API Features)."""
         request = kwargs.pop("request")
         hidden = self.services.hidden(request)
@@ -129,13 +135,13 @@ class CoreClient(BaseCoreClient):
         kwargs["collections"] = [collection_id]
         return self._search(kwargs, request, None)
 
-    def get_item(self, item_id: str, collection_id: str, **kwargs: Any) -> Json:
+    def get_item(self, item_id: str, collection_id: str, **kwargs: Any) -> Response:
         """GET /collections/{cid}/items/{iid}."""
         request = kwargs["request"]
         item = self.services.store.get_item(
             collection_id, item_id, hidden=self.services.hidden(request)
         )
-        return item_links(item, get_base_url(request))
+        return geojson(item_links(item, get_base_url(request)))
 
     def get_collection(self, collection_id: str, **kwargs: Any) -> Json:
         """GET /collections/{id}."""
