@@ -30,6 +30,9 @@ from terrapole.errors import (
 )
 from terrapole.stac_api import create_stac_api
 from terrapole.stac_api.client import Services
+from terrapole.storage import LocalStorage
+from terrapole.web import assets
+from terrapole.web import ingest as ingest_api
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     store = open_store(settings)
     access = AccessService(settings.database_url)
-    services = Services(store=store, access=access, settings=settings)
+    storage = LocalStorage(settings.assets_dir)
+    services = Services(store=store, access=access, settings=settings, storage=storage)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -101,6 +105,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for exc_class, status in STATUS_CODES.items():
         app.add_exception_handler(exc_class, _error_handler(status))
     app.state.services = services
+    app.include_router(assets.router(services))
+    app.include_router(ingest_api.router(services))
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:

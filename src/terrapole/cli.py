@@ -178,15 +178,64 @@ def harvest(
 
 
 @app.command()
+def ingest(
+    paths: Annotated[list[str], typer.Argument(help="products: files, folders, zips, globs")],
+    collection: Annotated[
+        str | None, typer.Option(help="collection (required for generic GeoTIFFs)")
+    ] = None,
+    workers: Annotated[int | None, typer.Option(help="parallel processes")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+) -> None:
+    """Ingest products: per-band COGs, previews and a rich STAC item each (idempotent)."""
+    from terrapole.ingest.service import Ingestor, expand
+    from terrapole.storage import LocalStorage
+
+    settings = _settings()
+    total = sum(1 for _ in expand(paths))
+    with _store() as store, _progress("ingesting") as progress:
+        task = progress.add_task("ingest", total=total)
+        ingestor = Ingestor(store, LocalStorage(settings.assets_dir), roots=settings.ingest_roots)
+        report = ingestor.run(
+            paths,
+            collection=collection,
+            workers=workers or settings.ingest_workers,
+            on_product=lambda name, outcome: progress.advance(task),
+        )
+    if json_output:
+        body = {
+            "ingested": report.ingested,
+            "unchanged": report.unchanged,
+            "rejected": [{"path": p, "reason": r} for p, r in report.rejected],
+        }
+        out.print_json(json.dumps(body))
+    else:
+        console.print(
+            f"ingested {len(report.ingested)}, unchanged {len(report.unchanged)}, "
+            f"rejected {len(report.rejected)}"
+        )
+        for path, reason in report.rejected[:50]:
+            console.print(f"  [red]rejected[/] {Path(path).name}: {reason}")
+    if report.rejected:
+        raise typer.Exit(code=2)
+
+
+@app.command()
 def demo(
     serve_after: Annotated[
         bool, typer.Option("--serve/--no-serve", help="serve afterwards")
     ] = True,
 ) -> None:
-    """Load the bundled real STAC items into the data directory, then serve them."""
+    """Ingest the bundled real products and load the bundled STAC items, then serve them."""
     if not DEMO_BUNDLE.is_dir():
         raise InvalidInput("demo bundle", f"{DEMO_BUNDLE} is missing (run from a source checkout)")
     load([DEMO_BUNDLE], upsert=False, collection=None, json_output=False)
+    products = DEMO_BUNDLE.parent / "products"
+    for folder, collection in (("theia", None), ("dem", "dem")):
+        try:
+            ingest([str(products / folder)], collection, None, False)
+        except typer.Exit as exc:  # rejected products are listed; the demo goes on
+            if exc.exit_code != 2:
+                raise
     settings = _settings()
     console.print(
         f"catalogue ready: http://{settings.host}:{settings.port}/stac/ "

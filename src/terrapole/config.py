@@ -46,6 +46,16 @@ class Settings(BaseSettings):
     default_limit: int = Field(default=10, ge=1)
     max_limit: int = Field(default=10_000, ge=1, description="largest page size a search may ask")
     max_bulk_items: int = Field(default=100_000, ge=1, description="largest bulk transaction")
+    ingest_roots: list[Path] = Field(
+        default_factory=list,
+        description="folders ingest may read from (required for API ingest; CLI: any if empty)",
+    )
+    ingest_workers: int = Field(default=2, ge=1, description="processes writing COGs in parallel")
+
+    @property
+    def assets_dir(self) -> Path:
+        """Where asset files are stored (``<data_dir>/assets``)."""
+        return self.data_dir / "assets"
 
     @classmethod
     def settings_customise_sources(

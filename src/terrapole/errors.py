@@ -84,3 +84,13 @@ class Forbidden(TerrapoleError):
 
 class StoreUnavailable(TerrapoleError):
     """The catalogue backend cannot be reached or is not set up."""
+
+
+class InvalidProduct(InvalidInput):
+    """A file or product cannot be ingested; ``path`` names it and ``reason`` says why."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        TerrapoleError.__init__(self, f"{path}: {reason}")
+        self.field = "product"
+        self.path = path
+        self.reason = reason

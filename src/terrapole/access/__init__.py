@@ -6,6 +6,7 @@ from terrapole.access.policy import (
     can_read,
     hidden_collections,
     require_admin,
+    require_read,
 )
 from terrapole.access.service import AccessService
 
@@ -16,4 +17,5 @@ __all__ = [
     "can_read",
     "hidden_collections",
     "require_admin",
+    "require_read",
 ]

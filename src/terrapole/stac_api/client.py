@@ -27,6 +27,7 @@ from terrapole.config import Settings
 from terrapole.errors import InvalidInput
 from terrapole.stac_api.links import collection_links, item_links, page_link
 from terrapole.stac_api.requests import search_query
+from terrapole.storage import LocalStorage
 
 
 def geojson(doc: Json) -> Response:
@@ -41,6 +42,7 @@ class Services:
     store: Store
     access: AccessService
     settings: Settings
+    storage: LocalStorage
 
     def principal(self, request: Request) -> Principal:
         """Who is asking (raises Unauthorized on a bad token)."""

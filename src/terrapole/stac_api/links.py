@@ -26,6 +26,16 @@ def item_links(item: Json, base: str) -> Json:
         {"rel": "root", "type": JSON, "href": base},
         *_keep(item),
     ]
+    if item.get("assets"):
+        item["links"].append(
+            {"rel": "alternate", "type": "application/zip", "title": "All assets (zip)",
+             "href": f"{coll}/items/{item['id']}/download"}
+        )  # fmt: skip
+        site = base.removesuffix("stac/")
+        for asset in item["assets"].values():
+            href = asset.get("href")
+            if isinstance(href, str) and href.startswith("/assets/"):
+                asset["href"] = site + href[1:]
     return item
 
 

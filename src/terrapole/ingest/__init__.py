@@ -1,0 +1,1 @@
+"""Turn products (THEIA MUSCATE, Sen2Cor SAFE, GeoTIFF) into COGs and STAC items."""

@@ -1,0 +1,55 @@
+"""True-colour (or grey) PNG previews with a per-band 2-98 % stretch; nodata transparent."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+import rasterio
+from numpy.typing import NDArray
+from PIL import Image
+from rasterio.enums import Resampling
+
+from terrapole.ingest.footprint import reduced_shape
+from terrapole.ingest.model import Raster
+
+THUMBNAIL_SIDE = 256
+QUICKLOOK_SIDE = 1024
+
+
+def stretch(
+    values: NDArray[Any], valid: NDArray[np.bool_], low: float = 2, high: float = 98
+) -> NDArray[np.uint8]:
+    """Map the ``low``-``high`` percentile range of valid pixels to 1-255 (0 stays for nodata)."""
+    out = np.zeros(values.shape, dtype=np.uint8)
+    if not valid.any():
+        return out
+    lo, hi = np.percentile(values[valid], [low, high])
+    span = max(float(hi - lo), 1e-12)
+    scaled = np.clip((values.astype("float64") - lo) / span, 0, 1) * 254 + 1
+    out[valid] = scaled[valid].astype(np.uint8)
+    return out
+
+
+def preview_png(rasters: list[Raster], max_side: int) -> bytes:
+    """A PNG of one (grey) or three (RGB) rasters, at most ``max_side`` pixels wide or high."""
+    with rasterio.open(rasters[0].path) as ds:
+        rows, cols = reduced_shape(ds.width, ds.height, max_side)
+    channels: list[NDArray[Any]] = []
+    valid = np.ones((rows, cols), dtype=bool)
+    for raster in rasters:
+        with rasterio.open(raster.path) as ds:
+            data = ds.read(raster.index, out_shape=(rows, cols), resampling=Resampling.average)
+        if raster.nodata is not None:
+            valid &= data != raster.nodata
+        channels.append(data)
+    bands = [stretch(c, valid) for c in channels]
+    alpha = np.where(valid, 255, 0).astype(np.uint8)
+    if len(bands) == 1:
+        image = Image.fromarray(np.dstack([bands[0], alpha]), mode="LA")
+    else:
+        image = Image.fromarray(np.dstack([*bands, alpha]), mode="RGBA")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()

@@ -1,0 +1,74 @@
+"""Generic GeoTIFF / COG rasters (DEMs, land-cover maps, any single- or multi-band raster).
+
+The collection comes from the user. The item id is the file stem, its datetime the TIFF's
+``TIFFTAG_DATETIME`` when present, otherwise the file's modification time (stated in
+``Product.missing``). Each band becomes its own COG asset (``band1``, ``band2``…; a
+single-band file gives ``data``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import rasterio
+from rasterio.errors import RasterioIOError
+
+from terrapole.errors import InvalidProduct
+from terrapole.ingest.model import Product, Raster
+from terrapole.ingest.readers.source import Source
+
+FORMAT = "geotiff"
+SUFFIXES = (".tif", ".tiff", ".gtiff")
+
+
+def matches(source: Source) -> bool:
+    """A single .tif file (not part of a recognised product)."""
+    return source.path.is_file() and source.path.suffix.lower() in SUFFIXES
+
+
+def read(source: Source, collection: str | None = None) -> Product:
+    """Describe the raster; refuse one without a CRS or a collection."""
+    where = str(source.path)
+    if collection is None:
+        raise InvalidProduct(where, "a generic GeoTIFF needs a collection (--collection NAME)")
+    source.check_not_lfs_pointer(source.names[0])
+    try:
+        with rasterio.open(source.gdal_path(source.names[0])) as ds:
+            if ds.crs is None:
+                raise InvalidProduct(where, "has no coordinate reference system")
+            count, nodata, tags = ds.count, ds.nodata, ds.tags()
+            descriptions, units = ds.descriptions, ds.units
+            scales, offsets = ds.scales, ds.offsets
+    except RasterioIOError as exc:
+        raise InvalidProduct(where, f"not a readable GeoTIFF ({exc})") from exc
+    missing: list[str] = []
+    stamp = tags.get("TIFFTAG_DATETIME")
+    try:
+        when = datetime.strptime(stamp or "", "%Y:%m:%d %H:%M:%S").replace(tzinfo=UTC)
+    except ValueError:
+        when = datetime.fromtimestamp(source.path.stat().st_mtime, tz=UTC).replace(microsecond=0)
+        missing.append("acquisition time (no TIFFTAG_DATETIME): file time used")
+    rasters = [
+        Raster(
+            key="data" if count == 1 else f"band{i}",
+            path=f"{source.gdal_path(source.names[0])}",
+            title=descriptions[i - 1] or (source.path.stem if count == 1 else f"band {i}"),
+            roles=("data",),
+            nodata=nodata,
+            scale=scales[i - 1] if scales[i - 1] is not None else 1.0,
+            offset=offsets[i - 1] if offsets[i - 1] is not None else 0.0,
+            unit=units[i - 1] or None,
+            index=i,
+        )
+        for i in range(1, count + 1)
+    ]
+    return Product(
+        source=source.path,
+        format=FORMAT,
+        id=source.path.stem,
+        collection=collection,
+        datetime=when,
+        rasters=rasters,
+        valid_from=rasters[0].key,
+        missing=missing,
+    )

@@ -1,0 +1,271 @@
+"""Ingest products: read, write COGs and previews in a staging folder, then publish atomically.
+
+Per product: the reader describes it (cheap); an unchanged product (same source fingerprint as
+the stored item) stops there. Otherwise a worker process writes the per-band COGs, the
+footprint, cloud cover and previews into a private staging folder; the main process then swaps
+the folder in and writes the item in one store transaction — if that fails, the old files come
+back. Products are independent: one bad product is reported and the rest go through.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import rasterio
+from rasterio.errors import RasterioError
+
+from terrapole.catalog.documents import prepare_item
+from terrapole.catalog.model import Json
+from terrapole.catalog.store import Store
+from terrapole.errors import InvalidProduct, NotFound, TerrapoleError
+from terrapole.ingest.cog import WrittenFile, describe, write_cog
+from terrapole.ingest.footprint import cloud_cover, data_footprint
+from terrapole.ingest.items import build_item, merged_collection
+from terrapole.ingest.model import Product
+from terrapole.ingest.quicklook import QUICKLOOK_SIDE, THUMBNAIL_SIDE, preview_png
+from terrapole.ingest.readers import read_product
+from terrapole.ingest.readers.muscate import BAND_FILE
+from terrapole.storage import LocalStorage
+
+PRODUCT_SUFFIXES = (".zip", ".tif", ".tiff")
+FINGERPRINT = "terrapole:source_fingerprint"
+
+
+@dataclass
+class IngestReport:
+    """What happened to each input: ingested, unchanged (already there) or rejected (why)."""
+
+    ingested: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A product's files written to ``folder`` and its item document, not yet published."""
+
+    collection: str
+    item_id: str
+    folder: str
+    item: Json
+
+
+def _is_product_dir(path: Path) -> bool:
+    return any(BAND_FILE.search(p.name) or p.name == "MTD_MSIL2A.xml" for p in path.iterdir())
+
+
+def expand(inputs: list[str]) -> Iterator[Path]:
+    """Products named by ``inputs``: files, product folders, folders of products, globs."""
+    for raw in inputs:
+        matches = sorted(glob.glob(raw)) if glob.has_magic(raw) else [raw]
+        if not matches:
+            yield Path(raw)  # reported as "does not exist"
+        for match in matches:
+            found = list(_walk(Path(match)))
+            yield from found or [Path(match)]  # a folder with no product is reported, not skipped
+
+
+def _walk(path: Path) -> Iterator[Path]:
+    if path.is_dir() and not _is_product_dir(path):
+        for child in sorted(path.iterdir()):
+            if child.name.startswith("."):
+                continue
+            if child.is_dir() or child.suffix.lower() in PRODUCT_SUFFIXES:
+                yield from _walk(child)
+    else:
+        yield path
+
+
+def check_allowed(path: Path, roots: list[Path]) -> None:
+    """Refuse a path outside the configured ingest roots (when any are configured)."""
+    if not roots:
+        return
+    real = path.resolve()
+    if not any(real.is_relative_to(root.resolve()) for root in roots):
+        raise InvalidProduct(str(path), "is outside the allowed ingest roots")
+
+
+def fingerprint(path: Path) -> str:
+    """Identity of the source bytes: names, sizes and modification times of its files."""
+    digest = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    for file in files:
+        stat = file.stat()
+        rel = file.name if path.is_file() else file.relative_to(path).as_posix()
+        digest.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def stage_product(path: str, collection: str | None, staging_root: str) -> Staged | str:
+    """Worker: write COGs, previews and the item for one product; an error string on failure."""
+    folder = tempfile.mkdtemp(dir=staging_root)
+    try:
+        product = read_product(Path(path), collection)
+        item = _stage(product, Path(folder))
+        item["properties"][FINGERPRINT] = fingerprint(Path(path))
+        return Staged(product.collection, product.id, folder, item)
+    except TerrapoleError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        return str(exc)
+    except Exception as exc:  # a reader or GDAL failure we did not foresee: report, go on
+        shutil.rmtree(folder, ignore_errors=True)
+        return f"{path}: {type(exc).__name__}: {exc}"
+
+
+def check_consistent(product: Product) -> None:
+    """All rasters share one CRS and cover the same ground (to a pixel of the coarsest)."""
+    grids = []
+    for raster in product.rasters:
+        try:
+            with rasterio.open(raster.path) as ds:
+                grids.append((raster.key, ds.crs, ds.bounds, ds.res, ds.width, ds.height))
+        except RasterioError as exc:
+            raise InvalidProduct(raster.path, f"cannot be read as a raster ({exc})") from exc
+    key0, crs0, bounds0, _, _, _ = grids[0]
+    tolerance = max(max(g[3]) for g in grids)
+    for key, crs, bounds, res, width, height in grids[1:]:
+        if crs != crs0:
+            raise InvalidProduct(str(product.source), f"{key} is in {crs}, {key0} in {crs0}")
+        if max(abs(a - b) for a, b in zip(bounds, bounds0, strict=True)) > tolerance:
+            raise InvalidProduct(
+                str(product.source),
+                f"band sizes do not match: {key} is {width}x{height} px at {res[0]:g} m "
+                f"covering {tuple(round(v) for v in bounds)}, {key0} covers "
+                f"{tuple(round(v) for v in bounds0)}",
+            )
+
+
+def _stage(product: Product, folder: Path) -> Json:
+    check_consistent(product)
+    valid = product.raster(product.valid_from or product.rasters[0].key)
+    footprint = data_footprint(valid.path, valid.index, valid.nodata)
+    if footprint is None:
+        raise InvalidProduct(str(product.source), "no valid pixel (empty footprint): not ingested")
+    cloud = None
+    if product.cloud_mask is not None:
+        mask = product.raster(product.cloud_mask)
+        cloud = cloud_cover(mask.path, valid.path, valid.index, valid.nodata, product.cloudy_values)
+    written: dict[str, WrittenFile] = {
+        r.key: write_cog(r, folder / f"{r.key}.tif") for r in product.rasters
+    }
+    sources = [product.raster(k) for k in product.rgb] if product.rgb else [valid]
+    previews: dict[str, WrittenFile] = {}
+    for key, side in (("thumbnail", THUMBNAIL_SIDE), ("quicklook", QUICKLOOK_SIDE)):
+        target = folder / f"{key}.png"
+        target.write_bytes(preview_png(sources, side))
+        previews[key] = describe(target)
+    return build_item(product, footprint, written, previews, cloud)
+
+
+class Ingestor:
+    """Ingest products into a store and a storage, with ``workers`` processes."""
+
+    def __init__(
+        self, store: Store, storage: LocalStorage, *, roots: list[Path] | None = None
+    ) -> None:
+        self.store = store
+        self.storage = storage
+        self.roots = roots or []
+
+    def _unchanged(self, path: Path, collection: str | None) -> str | None:
+        product = read_product(path, collection)
+        try:
+            item = self.store.get_item(product.collection, product.id)
+        except NotFound:
+            return None
+        same = item["properties"].get(FINGERPRINT) == fingerprint(path)
+        return product.id if same else None
+
+    def run(
+        self,
+        inputs: list[str],
+        *,
+        collection: str | None = None,
+        workers: int = 1,
+        on_product: Callable[[str, str], None] | None = None,
+    ) -> IngestReport:
+        """Ingest every product of ``inputs``; ``on_product(name, outcome)`` after each."""
+        report = IngestReport()
+        notify = on_product or (lambda name, outcome: None)
+        todo: list[Path] = []
+        for path in expand(inputs):
+            try:
+                check_allowed(path, self.roots)
+                same = self._unchanged(path, collection)
+            except TerrapoleError as exc:
+                report.rejected.append((str(path), str(exc)))
+                notify(path.name, "rejected")
+                continue
+            if same is not None:
+                report.unchanged.append(same)
+                notify(path.name, "unchanged")
+            else:
+                todo.append(path)
+        staging = str(self.storage.staging_root)
+        if workers > 1 and len(todo) > 1:
+            with ProcessPoolExecutor(workers) as pool:
+                futures: list[tuple[Path, Future[Staged | str]]] = [
+                    (p, pool.submit(stage_product, str(p), collection, staging)) for p in todo
+                ]
+                for path, future in futures:
+                    self._publish(path, future.result(), report, notify)
+        else:
+            for path in todo:
+                self._publish(path, stage_product(str(path), collection, staging), report, notify)
+        return report
+
+    def _publish(
+        self,
+        path: Path,
+        staged: Staged | str,
+        report: IngestReport,
+        notify: Callable[[str, str], None],
+    ) -> None:
+        if isinstance(staged, str):
+            report.rejected.append((str(path), staged))
+            notify(path.name, "rejected")
+            return
+        folder = Path(staged.folder)
+        created = False
+        try:
+            prepared = prepare_item(staged.item)
+            try:
+                existing: Json | None = self.store.get_collection(staged.collection)
+            except NotFound:
+                existing = None
+            if existing is None:
+                self.store.create_collection(
+                    merged_collection(None, staged.collection, [staged.item])
+                )
+                created = True
+            with self.storage.publish(folder, f"{staged.collection}/{staged.item_id}"):
+                self.store.load_items([prepared], on_conflict="upsert")
+            self.store.upsert_collection(
+                merged_collection(
+                    self.store.get_collection(staged.collection), staged.collection, [staged.item]
+                )
+            )
+        except TerrapoleError as exc:
+            if created:
+                self.store.delete_collection(staged.collection)
+            report.rejected.append((str(path), str(exc)))
+            notify(path.name, "rejected")
+            return
+        finally:
+            if folder.exists():
+                shutil.rmtree(folder, ignore_errors=True)
+        report.ingested.append(staged.item_id)
+        notify(path.name, "ingested")
+
+
+def default_workers() -> int:
+    """One worker per CPU core."""
+    return max(1, os.cpu_count() or 1)

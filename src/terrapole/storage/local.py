@@ -1,0 +1,89 @@
+"""Local-directory storage: ``<root>/<collection>/<item>/<file>``, staged then renamed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
+
+from terrapole.errors import InvalidInput, NotFound
+
+
+class LocalStorage:
+    """Files under one root folder; a ``.staging`` folder on the same disk makes moves atomic."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root).resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.staging_root = self.root / ".staging"
+        self.staging_root.mkdir(exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        parts = PurePosixPath(key).parts
+        if not parts or any(p in ("..", ".", "") or p.startswith(".") for p in parts):
+            raise InvalidInput("key", f"{key!r} is not a storage key")
+        return self.root.joinpath(*parts)
+
+    @contextmanager
+    def staging(self) -> Iterator[Path]:
+        """A scratch folder on the storage's disk; whatever is left in it is removed on exit."""
+        path = Path(tempfile.mkdtemp(dir=self.staging_root))
+        try:
+            yield path
+        finally:
+            shutil.rmtree(path, ignore_errors=True)
+
+    @contextmanager
+    def publish(self, staged: Path, prefix: str) -> Iterator[None]:
+        """Put the staged files at ``prefix``; if the body raises, put the old ones back.
+
+        Two renames on one disk: readers see either the old folder or the new one, never a mix.
+        """
+        target = self._path(prefix)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        old = self.staging_root / f"old-{uuid.uuid4().hex}"
+        had_old = target.exists()
+        if had_old:
+            os.replace(target, old)
+        os.replace(staged, target)
+        try:
+            yield
+        except BaseException:
+            shutil.rmtree(target, ignore_errors=True)
+            if had_old:
+                os.replace(old, target)
+            raise
+        finally:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def local_path(self, key: str) -> Path:
+        """The file of ``key``; NotFound when absent."""
+        path = self._path(key)
+        if not path.is_file():
+            raise NotFound("asset", key)
+        return path
+
+    def exists(self, key: str) -> bool:
+        """Whether ``key`` holds a file."""
+        return self._path(key).is_file()
+
+    def delete_prefix(self, prefix: str) -> None:
+        """Remove the folder or file at ``prefix``."""
+        path = self._path(prefix)
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+    def list(self, prefix: str) -> list[str]:
+        """Keys of the files under ``prefix``."""
+        base = self._path(prefix)
+        if not base.is_dir():
+            return []
+        return sorted(
+            str(p.relative_to(self.root).as_posix()) for p in base.rglob("*") if p.is_file()
+        )

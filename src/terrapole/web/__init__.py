@@ -1,0 +1,1 @@
+"""HTTP adapters other than the STAC API: asset downloads and admin ingest."""
