@@ -8,7 +8,7 @@ import pytest
 
 from terrapole.catalog.store import Store, open_store
 from terrapole.config import Settings
-from terrapole.ingest.service import IngestReport, Ingestor
+from terrapole.ingest.service import Ingestor, IngestReport
 from terrapole.storage import LocalStorage
 
 from ..conftest import ROOT
