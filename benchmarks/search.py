@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -176,6 +177,8 @@ def main() -> None:
     parser.add_argument("--scenarios", type=int, default=300)
     parser.add_argument("--workdir", type=Path, default=HERE / "out")
     args = parser.parse_args()
+    # Stop cleanly on `kill`: the ExitStack below then stops the servers and PostgreSQL.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     work: Path = args.workdir / f"n{args.items}"
     items = work / "items.ndjson"
     if not items.exists():

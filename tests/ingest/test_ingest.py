@@ -93,9 +93,10 @@ def test_cogs_are_valid_and_checksums_match(ingested: Catalogue) -> None:
 def test_cog_pixels_equal_the_source_pixels(ingested: Catalogue) -> None:
     item = ingested.store.get_item(COLLECTION, CLEAR.name)
     source = next(CLEAR.glob("*_FRE_B8A.tif"))
-    with rasterio.open(source) as src, rasterio.open(
-        _file(ingested, item["assets"]["FRE_B8A"]["href"])
-    ) as cog:
+    with (
+        rasterio.open(source) as src,
+        rasterio.open(_file(ingested, item["assets"]["FRE_B8A"]["href"])) as cog,
+    ):
         assert np.array_equal(src.read(1), cog.read(1))
         assert cog.transform == src.transform and cog.crs == src.crs
         assert cog.nodata == -10000
@@ -126,7 +127,9 @@ def test_footprints_are_real_data_footprints_in_wgs84(ingested: Catalogue) -> No
 
 def test_quicklook_is_a_stretched_true_colour_png(ingested: Catalogue) -> None:
     item = ingested.store.get_item(COLLECTION, CLEAR.name)
-    image = Image.open(io.BytesIO(_file(ingested, item["assets"]["quicklook"]["href"]).read_bytes()))
+    image = Image.open(
+        io.BytesIO(_file(ingested, item["assets"]["quicklook"]["href"]).read_bytes())
+    )
     assert image.mode == "RGBA" and image.size == (80, 80)
     rgb = np.asarray(image)[..., :3]
     assert np.asarray(image)[..., 3].min() == 255  # no nodata in this product
@@ -146,8 +149,14 @@ def test_collection_extent_and_summaries_cover_the_items(ingested: Catalogue) ->
 
 
 def test_reingesting_changes_nothing(ingested: Catalogue) -> None:
-    before = {k: ingested.storage.local_path(k).stat().st_mtime_ns for k in ingested.storage.list(COLLECTION)}
+    before = {
+        k: ingested.storage.local_path(k).stat().st_mtime_ns
+        for k in ingested.storage.list(COLLECTION)
+    }
     report = ingested.ingestor().run([str(THEIA)], workers=1)
     assert report.ingested == [] and report.rejected == [] and len(report.unchanged) == 6
-    after = {k: ingested.storage.local_path(k).stat().st_mtime_ns for k in ingested.storage.list(COLLECTION)}
+    after = {
+        k: ingested.storage.local_path(k).stat().st_mtime_ns
+        for k in ingested.storage.list(COLLECTION)
+    }
     assert after == before

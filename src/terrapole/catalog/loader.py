@@ -88,11 +88,16 @@ def load_paths(
     collection: str | None = None,
     progress: Callable[[int], None] = lambda n: None,
 ) -> LoadReport:
-    """Load collections then items from ``paths``; call ``progress(n)`` per document handled."""
+    """Load collections and items from ``paths``, streaming; ``progress(n)`` per document.
+
+    Memory stays bounded by one batch: documents are read, checked and written as they come.
+    Items whose collection is not there yet wait (only they) until every file has been read,
+    so a collection file listed after its items still works.
+    """
     report = LoadReport()
-    files = expand(paths)
-    items: list[tuple[str, Any]] = []
-    for file in files:
+    batch: list[PreparedItem] = []
+    waiting: list[PreparedItem] = []
+    for file in expand(paths):
         for entry in _documents(file):
             if isinstance(entry, Rejection):
                 report.rejected.append(entry)
@@ -101,18 +106,17 @@ def load_paths(
                 _load_collection(store, entry, on_conflict, report)
                 progress(1)
             else:
-                items.append((entry.where, entry.doc))
-    batch: list[PreparedItem] = []
-    for where, doc in items:
-        try:
-            batch.append(prepare_item(doc, collection=collection))
-        except InvalidInput as exc:
-            report.rejected.append(Rejection(where, exc.message))
-            progress(1)
-        if len(batch) >= BATCH:
-            _flush(store, batch, on_conflict, report, progress)
-            batch = []
-    _flush(store, batch, on_conflict, report, progress)
+                try:
+                    batch.append(prepare_item(entry.doc, collection=collection))
+                except InvalidInput as exc:
+                    report.rejected.append(Rejection(entry.where, exc.message))
+                    progress(1)
+                if len(batch) >= BATCH:
+                    _flush(store, batch, on_conflict, report, progress, waiting)
+                    batch = []
+    _flush(store, batch, on_conflict, report, progress, waiting)
+    for start in range(0, len(waiting), BATCH):
+        _flush(store, waiting[start : start + BATCH], on_conflict, report, progress, None)
     return report
 
 
@@ -141,7 +145,9 @@ def _flush(
     on_conflict: OnConflict,
     report: LoadReport,
     progress: Callable[[int], None],
+    waiting: list[PreparedItem] | None,
 ) -> None:
+    """Write ``batch``; items of a missing collection go to ``waiting`` (or are rejected)."""
     if not batch:
         return
     try:
@@ -154,8 +160,15 @@ def _flush(
         for name, group in by_collection.items():
             try:
                 report.merge(store.load_items(group, on_conflict=on_conflict))
-            except (NotFound, AlreadyExists) as inner:
+            except NotFound as inner:
+                if waiting is not None:
+                    waiting.extend(group)
+                    continue
                 report.rejected.extend(Rejection(f"{name}/{i.id}", inner.message) for i in group)
+            except AlreadyExists as inner:
+                report.rejected.extend(Rejection(f"{name}/{i.id}", inner.message) for i in group)
+            progress(len(group))
+        return
     except AlreadyExists as exc:
         report.rejected.extend(Rejection(f"{i.collection}/{i.id}", exc.message) for i in batch)
     progress(len(batch))

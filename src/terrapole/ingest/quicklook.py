@@ -51,5 +51,5 @@ def preview_png(rasters: list[Raster], max_side: int) -> bytes:
     else:
         image = Image.fromarray(np.dstack([*bands, alpha]), mode="RGBA")
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
+    image.save(buffer, format="PNG", compress_level=6)
     return buffer.getvalue()

@@ -16,7 +16,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import rasterio
@@ -144,19 +144,21 @@ def check_consistent(product: Product) -> None:
 
 
 def _stage(product: Product, folder: Path) -> Json:
+    """Write the COGs, then derive footprint, cloud cover and previews from their overviews."""
     check_consistent(product)
-    valid = product.raster(product.valid_from or product.rasters[0].key)
+    written: dict[str, WrittenFile] = {
+        r.key: write_cog(r, folder / f"{r.key}.tif") for r in product.rasters
+    }
+    cogs = {r.key: replace(r, path=str(folder / f"{r.key}.tif"), index=1) for r in product.rasters}
+    valid = cogs[product.valid_from or product.rasters[0].key]
     footprint = data_footprint(valid.path, valid.index, valid.nodata)
     if footprint is None:
         raise InvalidProduct(str(product.source), "no valid pixel (empty footprint): not ingested")
     cloud = None
     if product.cloud_mask is not None:
-        mask = product.raster(product.cloud_mask)
+        mask = cogs[product.cloud_mask]
         cloud = cloud_cover(mask.path, valid.path, valid.index, valid.nodata, product.cloudy_values)
-    written: dict[str, WrittenFile] = {
-        r.key: write_cog(r, folder / f"{r.key}.tif") for r in product.rasters
-    }
-    sources = [product.raster(k) for k in product.rgb] if product.rgb else [valid]
+    sources = [cogs[k] for k in product.rgb] if product.rgb else [valid]
     previews: dict[str, WrittenFile] = {}
     for key, side in (("thumbnail", THUMBNAIL_SIDE), ("quicklook", QUICKLOOK_SIDE)):
         target = folder / f"{key}.png"

@@ -70,7 +70,11 @@ def router(services: Services) -> APIRouter:
         principal = services.principal(request)
         require_read(principal, collection, services.access.restrictions())
 
-    @api.get("/assets/{collection}/{item}/{name}", summary="Download one asset (Range supported)")
+    @api.api_route(
+        "/assets/{collection}/{item}/{name}",
+        methods=["GET", "HEAD"],
+        summary="Download one asset (Range supported)",
+    )
     def asset(collection: str, item: str, name: str, request: Request) -> FileResponse:
         _check(request, collection)
         path = services.storage.local_path(f"{collection}/{item}/{name}")
