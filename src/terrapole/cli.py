@@ -184,6 +184,9 @@ def ingest(
         str | None, typer.Option(help="collection (required for generic GeoTIFFs)")
     ] = None,
     workers: Annotated[int | None, typer.Option(help="parallel processes")] = None,
+    in_place: Annotated[
+        bool, typer.Option("--in-place", help="register existing COGs without copying them")
+    ] = False,
     json_output: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ) -> None:
     """Ingest products: per-band COGs, previews and a rich STAC item each (idempotent)."""
@@ -199,6 +202,7 @@ def ingest(
             paths,
             collection=collection,
             workers=workers or settings.ingest_workers,
+            in_place=in_place,
             on_product=lambda name, outcome: progress.advance(task),
         )
     if json_output:
@@ -232,7 +236,7 @@ def demo(
     products = DEMO_BUNDLE.parent / "products"
     for folder, collection in (("theia", None), ("dem", "dem")):
         try:
-            ingest([str(products / folder)], collection, None, False)
+            ingest([str(products / folder)], collection, None, False, False)
         except typer.Exit as exc:  # rejected products are listed; the demo goes on
             if exc.exit_code != 2:
                 raise

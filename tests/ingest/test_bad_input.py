@@ -145,3 +145,28 @@ def test_sen2cor_safe_is_ingested_with_cloud_cover_from_scl(tmp_path: Path) -> N
     assert item["properties"]["eo:cloud_cover"] == 50.0  # SCL class 9 on the top half
     assert item["assets"]["B5"]["gsd"] == 20.0
     store.close()
+
+
+def test_existing_cogs_are_registered_in_place_without_copying(tmp_path: Path) -> None:
+    from terrapole.ingest.cog import write_cog
+    from terrapole.ingest.readers import read_product
+
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    cog = archive / "grenoble_dem.tif"
+    write_cog(read_product(DEM_FILE, "dem").raster("data"), cog)
+    settings = Settings(data_dir=tmp_path / "data")
+    store = open_store(settings)
+    storage = LocalStorage(settings.assets_dir)
+    report = Ingestor(store, storage).run([str(cog)], collection="dem", in_place=True)
+    assert report.ingested == ["grenoble_dem"]
+    stored = storage.root / "dem" / "grenoble_dem" / "data.tif"
+    assert stored.is_symlink() and stored.resolve() == cog.resolve()
+    item = store.get_item("dem", "grenoble_dem")
+    assert item["assets"]["data"]["file:size"] == cog.stat().st_size
+    # a plain (striped, 1000 x 1000, no overviews) GeoTIFF is converted even when asked in place
+    srtm = DEM / "srtm_eastern_turkey.tif"
+    plain = Ingestor(store, storage).run([str(srtm)], collection="dem", in_place=True)
+    converted = storage.root / "dem" / srtm.stem / "data.tif"
+    assert plain.ingested == [srtm.stem] and not converted.is_symlink()
+    store.close()

@@ -46,6 +46,24 @@ def is_categorical(raster: Raster) -> bool:
     return raster.band is None and raster.roles[-1] != "data"
 
 
+def link_cog(raster: Raster, dst: Path) -> WrittenFile | None:
+    """Register an existing single-band COG where it is (a symlink), or None if it is not one.
+
+    For archives of COGs already on the server's disks: nothing is copied; the asset's
+    checksum is that of the file as it is now (re-ingest after the file changes).
+    """
+    if raster.path.startswith("/vsi") or raster.index != 1:
+        return None
+    with rasterio.open(raster.path) as src:
+        if src.count != 1 or (raster.nodata is not None and src.nodata != raster.nodata):
+            return None
+    valid, _, _ = cog_validate(raster.path, quiet=True)
+    if not valid:
+        return None
+    dst.symlink_to(Path(raster.path).resolve())
+    return describe(dst)
+
+
 def write_cog(raster: Raster, dst: Path) -> WrittenFile:
     """Write one band of ``raster`` as a DEFLATE-compressed, tiled COG with overviews."""
     profile = cog_profiles.get("deflate")  # type: ignore[no-untyped-call]

@@ -26,7 +26,7 @@ from terrapole.catalog.documents import prepare_item
 from terrapole.catalog.model import Json
 from terrapole.catalog.store import Store
 from terrapole.errors import InvalidProduct, NotFound, TerrapoleError
-from terrapole.ingest.cog import WrittenFile, describe, write_cog
+from terrapole.ingest.cog import WrittenFile, describe, link_cog, write_cog
 from terrapole.ingest.footprint import cloud_cover, data_footprint
 from terrapole.ingest.items import build_item, merged_collection
 from terrapole.ingest.model import Product
@@ -104,12 +104,14 @@ def fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
-def stage_product(path: str, collection: str | None, staging_root: str) -> Staged | str:
+def stage_product(
+    path: str, collection: str | None, staging_root: str, in_place: bool = False
+) -> Staged | str:
     """Worker: write COGs, previews and the item for one product; an error string on failure."""
     folder = tempfile.mkdtemp(dir=staging_root)
     try:
         product = read_product(Path(path), collection)
-        item = _stage(product, Path(folder))
+        item = _stage(product, Path(folder), in_place)
         item["properties"][FINGERPRINT] = fingerprint(Path(path))
         return Staged(product.collection, product.id, folder, item)
     except TerrapoleError as exc:
@@ -143,12 +145,17 @@ def check_consistent(product: Product) -> None:
             )
 
 
-def _stage(product: Product, folder: Path) -> Json:
-    """Write the COGs, then derive footprint, cloud cover and previews from their overviews."""
+def _stage(product: Product, folder: Path, in_place: bool = False) -> Json:
+    """Write the COGs, then derive footprint, cloud cover and previews from their overviews.
+
+    ``in_place``: rasters that already are valid single-band COGs are linked, not copied.
+    """
     check_consistent(product)
-    written: dict[str, WrittenFile] = {
-        r.key: write_cog(r, folder / f"{r.key}.tif") for r in product.rasters
-    }
+    written: dict[str, WrittenFile] = {}
+    for r in product.rasters:
+        target = folder / f"{r.key}.tif"
+        linked = link_cog(r, target) if in_place else None
+        written[r.key] = linked or write_cog(r, target)
     cogs = {r.key: replace(r, path=str(folder / f"{r.key}.tif"), index=1) for r in product.rasters}
     valid = cogs[product.valid_from or product.rasters[0].key]
     footprint = data_footprint(valid.path, valid.index, valid.nodata)
@@ -192,9 +199,13 @@ class Ingestor:
         *,
         collection: str | None = None,
         workers: int = 1,
+        in_place: bool = False,
         on_product: Callable[[str, str], None] | None = None,
     ) -> IngestReport:
-        """Ingest every product of ``inputs``; ``on_product(name, outcome)`` after each."""
+        """Ingest every product of ``inputs``; ``on_product(name, outcome)`` after each.
+
+        ``in_place`` registers rasters that already are COGs without copying them.
+        """
         report = IngestReport()
         notify = on_product or (lambda name, outcome: None)
         todo: list[Path] = []
@@ -215,13 +226,15 @@ class Ingestor:
         if workers > 1 and len(todo) > 1:
             with ProcessPoolExecutor(workers) as pool:
                 futures: list[tuple[Path, Future[Staged | str]]] = [
-                    (p, pool.submit(stage_product, str(p), collection, staging)) for p in todo
+                    (p, pool.submit(stage_product, str(p), collection, staging, in_place))
+                    for p in todo
                 ]
                 for path, future in futures:
                     self._publish(path, future.result(), report, notify)
         else:
             for path in todo:
-                self._publish(path, stage_product(str(path), collection, staging), report, notify)
+                staged = stage_product(str(path), collection, staging, in_place)
+                self._publish(path, staged, report, notify)
         return report
 
     def _publish(

@@ -133,7 +133,9 @@ def read(source: Source, collection: str | None = None) -> Product:
                     path=source.gdal_path(name),
                     title=f"{number} {what} reflectance",
                     roles=("data", "reflectance"),
-                    band=number if number in S2_BANDS else None,
+                    # spectral metadata is known for Sentinel-2 MSI; Landsat/Venµs bands
+                    # keep their names without borrowed wavelengths
+                    band=number if number in S2_BANDS and constellation == "sentinel-2" else None,
                     nodata=NODATA,
                     scale=1e-4,
                 )
