@@ -143,6 +143,7 @@ def test_collection_extent_and_summaries_cover_the_items(ingested: Catalogue) ->
     start, end = doc["extent"]["temporal"]["interval"][0]
     assert start.startswith("2015-12-30") and end.startswith("2019-09-15")
     assert doc["summaries"]["platform"] == ["sentinel-2a", "sentinel-2b"]
+    assert doc["license"] == "etalab-2.0" and doc["providers"][0]["name"] == "CNES / THEIA"
     minx, miny, maxx, maxy = doc["extent"]["spatial"]["bbox"][0]
     for item in _items(ingested, COLLECTION):
         assert box(minx, miny, maxx, maxy).covers(box(*item["bbox"]))

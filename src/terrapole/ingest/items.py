@@ -133,18 +133,29 @@ def build_item(
     }
 
 
-def merged_collection(existing: Json | None, collection_id: str, items: list[Json]) -> Json:
-    """The collection with its extents and summaries widened to cover ``items``."""
-    doc: Json = existing or {
-        "type": "Collection",
-        "stac_version": "1.0.0",
-        "id": collection_id,
-        "title": collection_id.replace("-", " ").title(),
-        "description": f"Products ingested into {collection_id} by terrapole.",
-        "license": "other",
-        "extent": {"spatial": {"bbox": [[]]}, "temporal": {"interval": [[None, None]]}},
-        "links": [],
-    }
+def merged_collection(
+    existing: Json | None, collection_id: str, items: list[Json], *, new: bool = False
+) -> Json:
+    """The collection with its extents and summaries widened to cover ``items``.
+
+    ``new``: ``existing`` holds only a reader's defaults (title, licence, providers) for a
+    collection that does not exist yet.
+    """
+    doc: Json = (
+        existing
+        if existing and not new
+        else {
+            "type": "Collection",
+            "stac_version": "1.0.0",
+            "id": collection_id,
+            "title": collection_id.replace("-", " ").title(),
+            "description": f"Products ingested into {collection_id} by terrapole.",
+            "license": "other",
+            "extent": {"spatial": {"bbox": [[]]}, "temporal": {"interval": [[None, None]]}},
+            "links": [],
+            **(existing or {}),
+        }
+    )
     boxes = [i["bbox"] for i in items]
     old_box = (doc.get("extent", {}).get("spatial", {}).get("bbox") or [[]])[0]
     if len(old_box) == 4:

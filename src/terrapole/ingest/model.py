@@ -64,6 +64,7 @@ class Product:
     cloud_mask: str | None = None
     cloudy_values: tuple[int, ...] | None = None  # None: any non-zero mask value is cloud
     missing: list[str] = field(default_factory=list)
+    collection_defaults: dict[str, Any] = field(default_factory=dict)  # for a new collection
 
     def raster(self, key: str) -> Raster:
         """The raster with asset key ``key``."""

@@ -56,6 +56,7 @@ class Staged:
     item_id: str
     folder: str
     item: Json
+    defaults: Json = field(default_factory=dict)
 
 
 def _is_product_dir(path: Path) -> bool:
@@ -113,7 +114,7 @@ def stage_product(
         product = read_product(Path(path), collection)
         item = _stage(product, Path(folder), in_place)
         item["properties"][FINGERPRINT] = fingerprint(Path(path))
-        return Staged(product.collection, product.id, folder, item)
+        return Staged(product.collection, product.id, folder, item, product.collection_defaults)
     except TerrapoleError as exc:
         shutil.rmtree(folder, ignore_errors=True)
         return str(exc)
@@ -258,7 +259,9 @@ class Ingestor:
                 existing = None
             if existing is None:
                 self.store.create_collection(
-                    merged_collection(None, staged.collection, [staged.item])
+                    merged_collection(
+                        staged.defaults or None, staged.collection, [staged.item], new=True
+                    )
                 )
                 created = True
             with self.storage.publish(folder, f"{staged.collection}/{staged.item_id}"):

@@ -179,6 +179,17 @@ def read(source: Source, collection: str | None = None) -> Product:
             "theia:product_version": f"{match['major']}.{match['minor']}",
         },
     )
+    product.collection_defaults = {
+        "title": f"THEIA {constellation.title()} Level-2A (MAJA, MUSCATE format)",
+        "description": (
+            "Surface reflectance (FRE slope-corrected and SRE) with MAJA cloud, shadow, water and "
+            "snow masks, produced by CNES for the THEIA land data centre."
+        ),
+        "license": "etalab-2.0",
+        "providers": [
+            {"name": "CNES / THEIA", "roles": ["producer", "processor", "licensor"]},
+        ],
+    }
     xml = next((n for n in source.names if n.upper().endswith("_MTD_ALL.XML")), None)
     if xml is None:
         product.missing += ["metadata XML (*_MTD_ALL.xml): sun/view angles, orbit"]

@@ -112,7 +112,14 @@ def read(source: Source, collection: str | None = None) -> Product:
     cloud = _find(values, "Cloud_Coverage_Assessment")
     if cloud is not None:
         props["s2:cloud_coverage_assessment"] = float(cloud)
+    defaults = {
+        "title": "Sentinel-2 Level-2A (Sen2Cor)",
+        "description": "Bottom-of-atmosphere reflectance and scene classification from ESA.",
+        "license": "other",
+        "providers": [{"name": "ESA / Copernicus", "roles": ["producer", "licensor"]}],
+    }
     return Product(
+        collection_defaults=defaults,
         source=source.path,
         format=FORMAT,
         id=uri.removesuffix(".SAFE"),
