@@ -14,6 +14,8 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from stac_fastapi.api.errors import DEFAULT_STATUS_CODES
 from stac_fastapi.api.middleware import ProxyHeaderMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
+from titiler.core.errors import DEFAULT_STATUS_CODES as TILER_STATUS_CODES
+from titiler.core.errors import add_exception_handlers as add_tiler_exception_handlers
 
 from terrapole.access import AccessService
 from terrapole.catalog.store import open_store
@@ -28,6 +30,8 @@ from terrapole.errors import (
     TerrapoleError,
     Unauthorized,
 )
+from terrapole.maps import tiles
+from terrapole.maps.cache import TileCache, TileCacheMiddleware
 from terrapole.stac_api import create_stac_api
 from terrapole.stac_api.client import Services
 from terrapole.storage import LocalStorage
@@ -107,6 +111,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.services = services
     app.include_router(assets.router(services))
     app.include_router(ingest_api.router(services))
+    app.include_router(tiles.tiler(services).router, prefix=tiles.PREFIX, tags=["maps"])
+    add_tiler_exception_handlers(app, TILER_STATUS_CODES)
+    app.add_middleware(TileCacheMiddleware, services=services, cache=TileCache())
+    app.add_middleware(tiles.PresetMiddleware, services=services)
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:

@@ -59,13 +59,20 @@ def test_muscate_item_describes_bands_projection_and_provenance(ingested: Catalo
     red = item["assets"]["FRE_B4"]
     assert red["eo:bands"][0]["common_name"] == "red"
     assert red["eo:bands"][0]["center_wavelength"] == 0.665
-    assert red["raster:bands"][0] == {
+    band = dict(red["raster:bands"][0])
+    stats = band.pop("statistics")
+    assert band == {
         "data_type": "int16",
         "spatial_resolution": 10.0,
         "nodata": -10000.0,
         "scale": 0.0001,
         "offset": 0.0,
     }
+    source = next(CLEAR.glob("*_FRE_B4.tif"))
+    with rasterio.open(source) as ds:  # 80 x 80: the statistics read every pixel
+        pixels = ds.read(1)
+    assert stats["minimum"] == pixels.min() and stats["maximum"] == pixels.max()
+    assert abs(stats["mean"] - pixels.mean()) < 1e-3 and stats["valid_percent"] == 100.0
     assert red["proj:shape"] == [80, 80] and item["assets"]["FRE_B11"]["proj:shape"] == [40, 40]
     assert {"thumbnail", "quicklook", "CLM_R2"} <= set(item["assets"])
 

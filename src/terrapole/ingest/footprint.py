@@ -49,6 +49,24 @@ def reduced_shape(width: int, height: int, max_side: int = MAX_SIDE) -> tuple[in
     return max(1, round(height / factor)), max(1, round(width / factor))
 
 
+def band_statistics(path: str, nodata: float | None) -> dict[str, float]:
+    """raster:bands statistics of a (COG) band, from an overview-sized read."""
+    with rasterio.open(path) as ds:
+        rows, cols = reduced_shape(ds.width, ds.height)
+        data = ds.read(1, out_shape=(rows, cols), resampling=Resampling.nearest)
+    valid = valid_mask(path, 1, nodata, (rows, cols))
+    if not valid.any():
+        return {"valid_percent": 0.0}
+    values = data[valid].astype("float64")
+    return {
+        "minimum": float(values.min()),
+        "maximum": float(values.max()),
+        "mean": round(float(values.mean()), 4),
+        "stddev": round(float(values.std()), 4),
+        "valid_percent": round(100.0 * float(valid.mean()), 2),
+    }
+
+
 def data_footprint(path: str, index: int, nodata: float | None) -> Footprint | None:
     """Polygon(s) around the valid pixels, simplified, valid, split at the antimeridian.
 

@@ -34,7 +34,9 @@ def _iso(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _raster_asset(product: Product, raster: Raster, written: WrittenFile) -> Json:
+def _raster_asset(
+    product: Product, raster: Raster, written: WrittenFile, stats: dict[str, float] | None
+) -> Json:
     with rasterio.open(raster.path) as ds:
         dtype = ds.dtypes[raster.index - 1]
         res = abs(ds.transform.a)
@@ -55,6 +57,8 @@ def _raster_asset(product: Product, raster: Raster, written: WrittenFile) -> Jso
         band["scale"], band["offset"] = raster.scale, raster.offset
     if raster.unit:
         band["unit"] = raster.unit
+    if stats:
+        band["statistics"] = stats
     asset["raster:bands"] = [band]
     if raster.band is not None:
         common, centre, fwhm, _ = S2_BANDS[raster.band]
@@ -74,6 +78,7 @@ def build_item(
     written: dict[str, WrittenFile],
     previews: dict[str, WrittenFile],
     cloud: float | None,
+    stats: dict[str, dict[str, float]] | None = None,
 ) -> Json:
     """The item document: properties, per-band COG assets, previews, extensions in use."""
     first = product.raster(product.valid_from or product.rasters[0].key)
@@ -95,7 +100,7 @@ def build_item(
     if product.missing:
         props["terrapole:missing"] = list(product.missing)
     assets: Json = {
-        r.key: _raster_asset(product, r, written[r.key])
+        r.key: _raster_asset(product, r, written[r.key], (stats or {}).get(r.key))
         for r in product.rasters
         if r.key in written
     }

@@ -27,7 +27,7 @@ from terrapole.catalog.model import Json
 from terrapole.catalog.store import Store
 from terrapole.errors import InvalidProduct, NotFound, TerrapoleError
 from terrapole.ingest.cog import WrittenFile, describe, link_cog, write_cog
-from terrapole.ingest.footprint import cloud_cover, data_footprint
+from terrapole.ingest.footprint import band_statistics, cloud_cover, data_footprint
 from terrapole.ingest.items import build_item, merged_collection
 from terrapole.ingest.model import Product
 from terrapole.ingest.quicklook import QUICKLOOK_SIDE, THUMBNAIL_SIDE, preview_png
@@ -166,13 +166,14 @@ def _stage(product: Product, folder: Path, in_place: bool = False) -> Json:
     if product.cloud_mask is not None:
         mask = cogs[product.cloud_mask]
         cloud = cloud_cover(mask.path, valid.path, valid.index, valid.nodata, product.cloudy_values)
+    stats = {k: band_statistics(r.path, r.nodata) for k, r in cogs.items()}
     sources = [cogs[k] for k in product.rgb] if product.rgb else [valid]
     previews: dict[str, WrittenFile] = {}
     for key, side in (("thumbnail", THUMBNAIL_SIDE), ("quicklook", QUICKLOOK_SIDE)):
         target = folder / f"{key}.png"
         target.write_bytes(preview_png(sources, side))
         previews[key] = describe(target)
-    return build_item(product, footprint, written, previews, cloud)
+    return build_item(product, footprint, written, previews, cloud, stats)
 
 
 class Ingestor:

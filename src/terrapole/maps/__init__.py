@@ -1,0 +1,1 @@
+"""Maps: tiles, previews and point values of catalogued items (titiler.core), presets, WMS."""

@@ -1,0 +1,107 @@
+"""Tiles, TileJSON, previews, point values and info of catalogued items: titiler.core's factory.
+
+Mounted at ``/maps/collections/{collection_id}/items/{item_id}``. The factory's path dependency
+resolves the item through the access policy (a hidden collection is a 404, like everywhere)
+and points its asset hrefs at the stored files. ``?preset=NAME`` is translated into the
+factory's own query parameters (assets, expression, rescale, colormap, algorithm) by
+``PresetMiddleware`` before the factory sees the request.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import attr
+import pystac
+from fastapi import Request
+from rio_tiler.io import STACReader
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+from titiler.core.factory import MultiBaseTilerFactory
+
+from terrapole.errors import TerrapoleError
+from terrapole.maps.presets import resolve
+from terrapole.stac_api.client import Services
+
+STATUS = {"NotFound": 404, "Unauthorized": 401}
+PREFIX = "/maps/collections/{collection_id}/items/{item_id}"
+ITEM_PATH = re.compile(r"^/maps/collections/(?P<c>[^/]+)/items/(?P<i>[^/]+)/")
+
+
+@attr.s
+class ItemReader(STACReader):
+    """STACReader over an item document already fetched (and access-checked) by terrapole."""
+
+    def __attrs_post_init__(self) -> None:
+        """Take the item from ``input`` when it is a document, not a URL."""
+        if isinstance(self.input, dict):
+            self.item = pystac.Item.from_dict(self.input)
+            self.input = None
+        super().__attrs_post_init__()  # type: ignore[no-untyped-call]
+
+
+def local_item(services: Services, collection_id: str, item_id: str, request: Request) -> Json:
+    """The item as the tiler reads it: visible to the caller, asset hrefs on local files."""
+    hidden = services.hidden(request)
+    item = services.store.get_item(collection_id, item_id, hidden=hidden)
+    for asset in item.get("assets", {}).values():
+        href = asset.get("href", "")
+        if href.startswith("/assets/"):
+            asset["href"] = str(services.storage.local_path(href.removeprefix("/assets/")))
+    return item
+
+
+Json = dict[str, Any]
+
+
+def tiler(services: Services) -> MultiBaseTilerFactory:
+    """The titiler factory for items, with terrapole's path dependency."""
+
+    def item_dependency(collection_id: str, item_id: str, request: Request) -> Json:
+        return local_item(services, collection_id, item_id, request)
+
+    return MultiBaseTilerFactory(
+        reader=ItemReader,
+        path_dependency=item_dependency,
+        router_prefix=PREFIX,
+        add_viewer=False,
+        add_part=False,
+    )
+
+
+class PresetMiddleware:
+    """Rewrite ``?preset=NAME`` on item map URLs into the tiler's explicit parameters."""
+
+    def __init__(self, app: ASGIApp, services: Services) -> None:
+        self.app = app
+        self.services = services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Resolve the preset for the item in the path; a bad preset is a 400."""
+        if scope["type"] == "http":
+            match = ITEM_PATH.match(scope["path"])
+            query = parse_qsl(scope.get("query_string", b"").decode(), keep_blank_values=True)
+            preset = next((v for k, v in query if k == "preset"), None)
+            if match and preset:
+                headers = dict(scope.get("headers") or [])
+                auth = headers.get(b"authorization", b"").decode() or None
+                try:
+                    hidden = self.services.access.hidden_for(
+                        self.services.access.authenticate(auth)
+                    )
+                    item = self.services.store.get_item(match["c"], match["i"], hidden=hidden)
+                    params = resolve(preset, item)
+                except TerrapoleError as exc:
+                    status = STATUS.get(type(exc).__name__, 400)
+                    body = {"code": type(exc).__name__, "description": str(exc)}
+                    await JSONResponse(body, status_code=status)(scope, receive, send)
+                    return
+                kept = [(k, v) for k, v in query if k != "preset" and k not in params]
+                for key, value in params.items():
+                    values = value if isinstance(value, list) else [value]
+                    kept += [(key, str(v)) for v in values]
+                scope = dict(scope)
+                scope["query_string"] = urlencode(kept).encode()
+        await self.app(scope, receive, send)
