@@ -72,7 +72,10 @@ def tiler(services: Services) -> MultiBaseTilerFactory:
 
 
 class PresetMiddleware:
-    """Rewrite ``?preset=NAME`` on item map URLs into the tiler's explicit parameters."""
+    """Rewrite ``?preset=NAME`` on item map URLs into the tiler's explicit parameters.
+
+    Parameters the caller gives next to the preset (e.g. ``colormap_name``) override it.
+    """
 
     def __init__(self, app: ASGIApp, services: Services) -> None:
         self.app = app
@@ -98,10 +101,12 @@ class PresetMiddleware:
                     body = {"code": type(exc).__name__, "description": str(exc)}
                     await JSONResponse(body, status_code=status)(scope, receive, send)
                     return
-                kept = [(k, v) for k, v in query if k != "preset" and k not in params]
+                given = {k for k, _ in query}  # what the caller sets explicitly wins
+                kept = [(k, v) for k, v in query if k != "preset"]
                 for key, value in params.items():
-                    values = value if isinstance(value, list) else [value]
-                    kept += [(key, str(v)) for v in values]
+                    if key not in given:
+                        values = value if isinstance(value, list) else [value]
+                        kept += [(key, str(v)) for v in values]
                 scope = dict(scope)
                 scope["query_string"] = urlencode(kept).encode()
         await self.app(scope, receive, send)

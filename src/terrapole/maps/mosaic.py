@@ -1,0 +1,129 @@
+"""Render the items of a catalogue search as one image: least cloudy on top (rio-tiler mosaic).
+
+Used by WMS GetMap and by the mosaic tiles of a search. Items come from the Store with the
+caller's hidden collections excluded in the query; each item is read for the requested window
+and grid with its preset (assets, expression), the first valid pixel wins in order of
+increasing cloud cover, then the preset's rescale, colormap or algorithm is applied once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+from rasterio.crs import CRS
+from rio_tiler.colormap import cmap
+from rio_tiler.errors import TileOutsideBounds
+from rio_tiler.models import ImageData
+from rio_tiler.mosaic import mosaic_reader
+from titiler.core.algorithm import algorithms
+
+from terrapole.catalog.model import Json, SearchQuery, SortKey
+from terrapole.catalog.store import Store
+from terrapole.errors import InvalidInput
+from terrapole.maps.presets import resolve
+from terrapole.storage import LocalStorage
+
+MAX_ITEMS = 50  # items composed per image at most (the least cloudy ones)
+
+
+@dataclass(frozen=True)
+class Window:
+    """What to draw: bounds in ``crs``, and the output grid size."""
+
+    bounds: tuple[float, float, float, float]
+    crs: CRS
+    width: int
+    height: int
+
+
+def _local(item: Json, storage: LocalStorage) -> Json:
+    for asset in item.get("assets", {}).values():
+        href = asset.get("href", "")
+        if href.startswith("/assets/"):
+            asset["href"] = str(storage.local_path(href.removeprefix("/assets/")))
+    return item
+
+
+def find_items(store: Store, query: SearchQuery) -> list[Json]:
+    """The items to compose, least cloudy first, then most recent."""
+    ordered = replace(
+        query,
+        sortby=(SortKey("eo:cloud_cover", "asc"), SortKey("datetime", "desc")),
+        limit=MAX_ITEMS,
+        token=None,
+    )
+    return list(store.search(ordered).items)
+
+
+def compose(
+    items: list[Json], preset: str, window: Window, storage: LocalStorage
+) -> ImageData | None:
+    """The mosaic of ``items`` rendered with ``preset`` (None when nothing covers the window)."""
+    from terrapole.maps.tiles import ItemReader
+
+    if not items:
+        return None
+    params = resolve(preset, items[0])
+
+    def read(item: Json, *args: Any, **kwargs: Any) -> ImageData:
+        options = resolve(preset, item)
+        with ItemReader(_local(item, storage)) as src:  # type: ignore[arg-type]
+            part: ImageData = src.part(
+                window.bounds,
+                dst_crs=window.crs,
+                bounds_crs=window.crs,
+                width=window.width,
+                height=window.height,
+                assets=options["assets"],
+                expression=options.get("expression"),
+                asset_as_band=bool(options.get("asset_as_band")),
+            )
+            return part
+
+    try:
+        image, _ = mosaic_reader(items, read, threads=1, allowed_exceptions=(TileOutsideBounds,))
+    except Exception as exc:  # rio-tiler raises EmptyMosaicError when nothing intersects
+        if type(exc).__name__ == "EmptyMosaicError":
+            return None
+        raise
+    return finish(image, params)
+
+
+def finish(image: ImageData, params: dict[str, Any]) -> ImageData:
+    """Apply the preset's algorithm or rescale (colormaps are applied when rendering)."""
+    if "algorithm" in params:
+        algorithm = algorithms.get(params["algorithm"])()
+        result: ImageData = algorithm(image)
+        return result
+    ranges: list[tuple[float, float]] = []
+    for text in params.get("rescale", []):
+        low, high = (float(v) for v in text.split(","))
+        ranges.append((low, high))
+    if ranges:
+        image.rescale(in_range=ranges)
+    elif image.array.dtype != np.uint8:
+        stats = image.statistics()
+        image.rescale(in_range=[(s.min, s.max) for s in stats.values()])
+    return image
+
+
+def render(image: ImageData, params: dict[str, Any], fmt: str, transparent: bool) -> bytes:
+    """Encode as PNG (transparent outside data if asked) or JPEG."""
+    colormap = cmap.get(params["colormap_name"]) if "colormap_name" in params else None
+    if fmt not in ("PNG", "JPEG"):
+        raise InvalidInput("format", f"{fmt} is not image/png or image/jpeg")
+    body: bytes = image.render(
+        img_format=fmt, colormap=colormap, add_mask=transparent and fmt == "PNG"
+    )
+    return body
+
+
+def blank(window: Window, fmt: str, transparent: bool) -> bytes:
+    """An empty image of the window's size (no item covers it)."""
+    array = np.zeros((1, window.height, window.width), dtype=np.uint8)
+    mask = np.zeros((window.height, window.width), dtype=bool)
+    image = ImageData(np.ma.MaskedArray(array, mask=np.broadcast_to(~mask, array.shape)))
+    body: bytes = image.render(img_format=fmt, add_mask=transparent and fmt == "PNG")
+    return body

@@ -1,0 +1,266 @@
+"""WMS 1.3.0 at /wms, as QGIS uses it: layers are collection x preset, with a TIME dimension.
+
+GetCapabilities lists, for every collection the caller may see, one layer per preset its items
+support, the dates available and CRS EPSG:3857, EPSG:4326, EPSG:2154 and CRS:84. GetMap draws
+the least-cloudy mosaic of the items matching the layer, BBOX and TIME; GetFeatureInfo answers
+the pixel values under a point. Errors are ServiceExceptionReport XML documents (status 400).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+from xml.sax.saxutils import escape
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from pyproj import Transformer
+from rasterio.crs import CRS
+
+from terrapole.catalog.model import CollectionQuery, Json, SearchQuery
+from terrapole.catalog.timeutil import parse_interval
+from terrapole.errors import InvalidInput, TerrapoleError
+from terrapole.maps.mosaic import Window, blank, compose, find_items, render
+from terrapole.maps.presets import PRESETS, available, resolve
+from terrapole.stac_api.client import Services
+
+CRS_LIST = ("EPSG:3857", "EPSG:4326", "EPSG:2154", "CRS:84")
+FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG"}
+MAX_SIZE = 4096
+XML = "application/vnd.ogc.se_xml"
+
+
+class WmsError(Exception):
+    """A WMS ServiceException: ``code`` is one of the standard exception codes."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def exception_report(code: str, message: str) -> Response:
+    """The WMS 1.3.0 ServiceExceptionReport document."""
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<ServiceExceptionReport version="1.3.0" xmlns="http://www.opengis.net/ogc">'
+        f'<ServiceException code="{code}">{escape(message)}</ServiceException>'
+        "</ServiceExceptionReport>"
+    )
+    return Response(body, status_code=400, media_type="text/xml")
+
+
+def _param(params: dict[str, str], name: str, default: str | None = None) -> str:
+    value = params.get(name.lower(), default)
+    if value is None:
+        raise WmsError("MissingParameterValue", f"{name} is required")
+    return value
+
+
+def _crs(name: str) -> CRS:
+    if name.upper() not in CRS_LIST:
+        raise WmsError("InvalidCRS", f"CRS {name} is not one of {', '.join(CRS_LIST)}")
+    return CRS.from_user_input("OGC:CRS84" if name.upper() == "CRS:84" else name)
+
+
+def _bbox(value: str, crs_name: str) -> tuple[float, float, float, float]:
+    try:
+        a, b, c, d = (float(v) for v in value.split(","))
+    except ValueError as exc:
+        raise WmsError("InvalidParameterValue", f"BBOX {value!r} is not 4 numbers") from exc
+    if crs_name.upper() == "EPSG:4326":  # WMS 1.3.0: latitude first for EPSG:4326
+        a, b, c, d = b, a, d, c
+    if a >= c or b >= d:
+        raise WmsError("InvalidParameterValue", "BBOX min must be below max")
+    return a, b, c, d
+
+
+def _layer_query(
+    services: Services, request: Request, layer: str, time: str | None
+) -> tuple[SearchQuery, str]:
+    if ":" not in layer:
+        raise WmsError("LayerNotDefined", f"layer {layer!r} is not COLLECTION:PRESET")
+    collection, preset = layer.rsplit(":", 1)
+    hidden = services.hidden(request)
+    try:
+        services.store.get_collection(collection, hidden=hidden)
+    except TerrapoleError as exc:
+        raise WmsError("LayerNotDefined", f"layer {layer!r}: no such collection") from exc
+    if preset not in PRESETS:
+        raise WmsError("StyleNotDefined", f"layer {layer!r}: unknown preset {preset!r}")
+    try:
+        interval = parse_interval(time.replace(",", "/")) if time else None
+    except InvalidInput as exc:
+        raise WmsError("InvalidDimensionValue", f"TIME {time!r}: {exc.reason}") from exc
+    query = SearchQuery(collections=(collection,), datetime=interval, hidden_collections=hidden)
+    return query, preset
+
+
+def _layer_xml(doc: Json, name: str, title: str, dates: list[str]) -> str:
+    minx, miny, maxx, maxy = doc["extent"]["spatial"]["bbox"][0][:4]
+    time = (
+        f'<Dimension name="time" units="ISO8601" default="{dates[-1]}" nearestValue="0">'
+        f"{','.join(dates)}</Dimension>"
+        if dates
+        else ""
+    )
+    return (
+        f'<Layer queryable="1"><Name>{escape(name)}</Name>'
+        f"<Title>{escape(str(doc.get('title') or doc['id']))} - {escape(title)}</Title>"
+        f"<Abstract>{escape(str(doc.get('description', '')))}</Abstract>"
+        + "".join(f"<CRS>{c}</CRS>" for c in CRS_LIST)
+        + "<EX_GeographicBoundingBox>"
+        f"<westBoundLongitude>{minx}</westBoundLongitude>"
+        f"<eastBoundLongitude>{maxx}</eastBoundLongitude>"
+        f"<southBoundLatitude>{miny}</southBoundLatitude>"
+        f"<northBoundLatitude>{maxy}</northBoundLatitude></EX_GeographicBoundingBox>"
+        f'<BoundingBox CRS="CRS:84" minx="{minx}" miny="{miny}" maxx="{maxx}" maxy="{maxy}"/>'
+        f'<BoundingBox CRS="EPSG:4326" minx="{miny}" miny="{minx}" '
+        f'maxx="{maxy}" maxy="{maxx}"/>{time}</Layer>'
+    )
+
+
+def _capabilities(services: Services, request: Request) -> str:
+    hidden = services.hidden(request)
+    docs, _ = services.store.list_collections(
+        CollectionQuery(limit=1000, hidden_collections=hidden)
+    )
+    url = str(request.url).split("?")[0]
+    layers = []
+    for doc in docs:
+        items = services.store.search(
+            SearchQuery(collections=(doc["id"],), limit=1000, hidden_collections=hidden)
+        ).items
+        if not items or not any(a.get("href", "").startswith("/assets/")
+                                for a in items[0].get("assets", {}).values()):  # fmt: skip
+            continue  # metadata-only collections have nothing to draw
+        dates = sorted(
+            {i["properties"]["datetime"][:10] for i in items if i["properties"].get("datetime")}
+        )
+        for preset in available(items[0]):
+            layers.append(_layer_xml(doc, f"{doc['id']}:{preset.name}", preset.title, dates))
+    op = (
+        '<DCPType><HTTP><Get><OnlineResource xmlns:xlink="http://www.w3.org/1999/xlink" '
+        f'xlink:type="simple" xlink:href="{escape(url)}?"/></Get></HTTP></DCPType>'
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<WMS_Capabilities version="1.3.0" xmlns="http://www.opengis.net/wms" '
+        'xmlns:xlink="http://www.w3.org/1999/xlink">'
+        "<Service><Name>WMS</Name><Title>terrapole</Title>"
+        "<Abstract>Catalogued Earth-observation products, one layer per collection and preset"
+        f'</Abstract><OnlineResource xlink:type="simple" xlink:href="{escape(url)}"/>'
+        f"<MaxWidth>{MAX_SIZE}</MaxWidth><MaxHeight>{MAX_SIZE}</MaxHeight></Service>"
+        "<Capability><Request>"
+        f"<GetCapabilities><Format>text/xml</Format>{op}</GetCapabilities>"
+        f"<GetMap><Format>image/png</Format><Format>image/jpeg</Format>{op}</GetMap>"
+        f"<GetFeatureInfo><Format>application/json</Format><Format>text/plain</Format>{op}"
+        "</GetFeatureInfo></Request><Exception><Format>XML</Format></Exception>"
+        "<Layer><Title>terrapole</Title>"
+        + "".join(f"<CRS>{c}</CRS>" for c in CRS_LIST)
+        + "".join(layers)
+        + "</Layer></Capability></WMS_Capabilities>"
+    )
+
+
+def _window(params: dict[str, str]) -> tuple[Window, str]:
+    crs_name = _param(params, "CRS", params.get("srs"))
+    crs = _crs(crs_name)
+    bounds = _bbox(_param(params, "BBOX"), crs_name)
+    try:
+        width, height = int(_param(params, "WIDTH")), int(_param(params, "HEIGHT"))
+    except ValueError as exc:
+        raise WmsError("InvalidParameterValue", "WIDTH and HEIGHT must be integers") from exc
+    if not (0 < width <= MAX_SIZE and 0 < height <= MAX_SIZE):
+        raise WmsError("InvalidParameterValue", f"WIDTH and HEIGHT must be 1..{MAX_SIZE}")
+    return Window(bounds, crs, width, height), crs_name
+
+
+def _get_map(services: Services, request: Request, params: dict[str, str]) -> Response:
+    window, _ = _window(params)
+    fmt_name = _param(params, "FORMAT", "image/png").lower()
+    if fmt_name not in FORMATS:
+        raise WmsError("InvalidFormat", f"FORMAT {fmt_name} is not image/png or image/jpeg")
+    fmt = FORMATS[fmt_name]
+    transparent = params.get("transparent", "false").lower() == "true"
+    layers = [name for name in _param(params, "LAYERS").split(",") if name]
+    if len(layers) != 1:
+        raise WmsError("LayerNotDefined", "ask for exactly one layer per GetMap")
+    query, preset = _layer_query(services, request, layers[0], params.get("time"))
+    items = find_items(services.store, _in_window(query, window))
+    image = compose(items, preset, window, services.storage)
+    if image is None:
+        return Response(blank(window, fmt, transparent), media_type=fmt_name)
+    body = render(image, resolve(preset, items[0]), fmt, transparent)
+    return Response(body, media_type=fmt_name)
+
+
+def _in_window(query: SearchQuery, window: Window) -> SearchQuery:
+    to_wgs84 = Transformer.from_crs(window.crs, "OGC:CRS84", always_xy=True)
+    minx, miny, maxx, maxy = to_wgs84.transform_bounds(*window.bounds)
+    bbox = (max(minx, -180.0), max(miny, -90.0), min(maxx, 180.0), min(maxy, 90.0))
+    return replace(query, bbox=bbox)
+
+
+def _feature_info(services: Services, request: Request, params: dict[str, str]) -> Response:
+    window, _ = _window(params)
+    try:
+        i, j = int(_param(params, "I")), int(_param(params, "J"))
+    except ValueError as exc:
+        raise WmsError("InvalidPoint", "I and J must be integers") from exc
+    if not (0 <= i < window.width and 0 <= j < window.height):
+        raise WmsError("InvalidPoint", "I/J lie outside WIDTH/HEIGHT")
+    layer = _param(params, "QUERY_LAYERS", params.get("layers"))
+    query, preset = _layer_query(services, request, layer.split(",")[0], params.get("time"))
+    minx, miny, maxx, maxy = window.bounds
+    x = minx + (i + 0.5) * (maxx - minx) / window.width
+    y = maxy - (j + 0.5) * (maxy - miny) / window.height
+    lon, lat = Transformer.from_crs(window.crs, "OGC:CRS84", always_xy=True).transform(x, y)
+    point = replace(query, intersects={"type": "Point", "coordinates": [lon, lat]})
+    features: list[Json] = []
+    from terrapole.maps.tiles import ItemReader, local_item
+
+    for item in find_items(services.store, point)[:5]:
+        options = resolve(preset, item)
+        doc = local_item(services, item["collection"], item["id"], request)
+        with ItemReader(doc) as src:  # type: ignore[arg-type]
+            values = src.point(lon, lat, assets=options["assets"])
+        features.append(
+            {
+                "item": item["id"],
+                "datetime": item["properties"].get("datetime"),
+                "values": dict(
+                    zip(options["assets"], [float(v) for v in values.data], strict=False)
+                ),
+            }
+        )
+    body: dict[str, Any] = {"type": "FeatureInfo", "lon": lon, "lat": lat, "features": features}
+    if params.get("info_format", "application/json") == "text/plain":
+        lines = [f"{f['item']} {f['datetime']}: {f['values']}" for f in features]
+        return Response("\n".join(lines) or "no data", media_type="text/plain")
+    return JSONResponse(body)
+
+
+def router(services: Services) -> APIRouter:
+    """The /wms endpoint (KVP GET, parameter names case-insensitive)."""
+    api = APIRouter(tags=["wms"])
+
+    @api.get("/wms", summary="OGC WMS 1.3.0 (GetCapabilities, GetMap, GetFeatureInfo)")
+    def wms(request: Request) -> Response:
+        params = {k.lower(): v for k, v in request.query_params.items()}
+        try:
+            if params.get("service", "WMS").upper() != "WMS":
+                raise WmsError("InvalidParameterValue", "SERVICE must be WMS")
+            kind = _param(params, "REQUEST").lower()
+            if kind == "getcapabilities":
+                return Response(_capabilities(services, request), media_type="text/xml")
+            if kind == "getmap":
+                return _get_map(services, request, params)
+            if kind == "getfeatureinfo":
+                return _feature_info(services, request, params)
+            raise WmsError("OperationNotSupported", f"REQUEST {params['request']} is not supported")
+        except WmsError as exc:
+            return exception_report(exc.code, str(exc))
+        except InvalidInput as exc:
+            return exception_report("InvalidParameterValue", str(exc))
+
+    return api

@@ -1,0 +1,115 @@
+"""Item tiles through titiler with presets, against rio-tiler reading the same COG directly."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import morecantile
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+from rio_tiler.io import Reader
+
+from ..ingest.conftest import CLEAR, COLLECTION
+
+BASE = f"/maps/collections/{COLLECTION}/items/{CLEAR.name}"
+TILE = morecantile.tms.get("WebMercatorQuad").tile(5.35, 49.278, 15)
+TILE_URL = f"{BASE}/tiles/WebMercatorQuad/{TILE.z}/{TILE.x}/{TILE.y}.png"
+
+
+@pytest.fixture
+def client(maps_app: Any) -> TestClient:
+    return TestClient(maps_app)
+
+
+def _image(content: bytes) -> np.ndarray:  # type: ignore[type-arg]
+    return np.asarray(Image.open(io.BytesIO(content)))
+
+
+def test_true_colour_tile_equals_rio_tiler_on_the_stored_cogs(
+    client: TestClient, maps_app: Any
+) -> None:
+    response = client.get(TILE_URL, params={"preset": "truecolor"})
+    assert response.status_code == 200 and response.headers["content-type"] == "image/png"
+    got = _image(response.content)
+    storage = maps_app.state.services.storage
+    bands = []
+    for key in ("FRE_B4", "FRE_B3", "FRE_B2"):
+        path = storage.local_path(f"{COLLECTION}/{CLEAR.name}/{key}.tif")
+        with Reader(str(path)) as src:
+            bands.append(src.tile(TILE.x, TILE.y, TILE.z, tilesize=256))
+    red = bands[0]
+    red.array = np.ma.concatenate([b.array for b in bands])
+    red.rescale(in_range=[(0, 2500)] * 3)
+    expected = _image(red.render(img_format="PNG"))
+    assert got.shape == expected.shape
+    assert np.array_equal(got, expected)
+    assert got[..., 3].any()  # real data in the tile, not an empty image
+
+
+def test_ndvi_tile_is_high_over_this_forest(client: TestClient) -> None:
+    response = client.get(TILE_URL, params={"preset": "ndvi", "colormap_name": "gray"})
+    assert response.status_code == 200
+    grey = _image(response.content)[..., 0][_image(response.content)[..., 3] > 0]
+    # NDVI 0.9 is the top of the preset's range (255); the forest sits well above 0.5
+    assert np.median(grey) > 255 * (0.5 + 0.2) / 1.1
+
+
+def test_tilejson_point_and_preview(client: TestClient) -> None:
+    tilejson = client.get(f"{BASE}/WebMercatorQuad/tilejson.json", params={"preset": "ndvi"}).json()
+    assert "expression=" in tilejson["tiles"][0] and tilejson["bounds"][0] > 5.34
+    point = client.get(f"{BASE}/point/5.35,49.278", params={"assets": "FRE_B4"}).json()
+    assert point["values"][0] > 0
+    preview = client.get(f"{BASE}/preview.png", params={"preset": "falsecolor", "max_size": 64})
+    assert preview.status_code == 200 and _image(preview.content).shape[2] == 4
+
+
+def test_dem_presets_render(client: TestClient) -> None:
+    base = "/maps/collections/dem/items/Copernicus_DSM_10_N45_00_E005_00_DEM"
+    for preset in ("elevation", "hillshade"):
+        response = client.get(f"{base}/preview.png", params={"preset": preset, "max_size": 128})
+        assert response.status_code == 200, response.text
+        assert _image(response.content)[..., 0].std() > 10
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        (f"{BASE}/tiles/WebMercatorQuad/3/1/1.png?preset=truecolor", 404),  # outside the item
+        (f"{BASE}/tiles/WebMercatorQuad/99/1/1.png?preset=truecolor", 404),
+        (f"{TILE_URL}?preset=nope", 400),
+        (f"{TILE_URL}?assets=NOPE", 404),
+        (f"{TILE_URL}?assets=FRE_B4&expression=b1+%2A%2A%2A", 400),
+        ("/maps/collections/dem/items/srtm_eastern_turkey/preview.png?preset=ndvi", 400),
+        (f"/maps/collections/{COLLECTION}/items/unknown/preview.png?preset=truecolor", 404),
+    ],
+)
+def test_bad_tile_requests_are_4xx(client: TestClient, url: str, status: int) -> None:
+    assert client.get(url).status_code == status
+
+
+def test_cache_serves_etags_and_respects_restrictions(client: TestClient, maps_app: Any) -> None:
+    first = client.get(TILE_URL, params={"preset": "falsecolor"})
+    again = client.get(TILE_URL, params={"preset": "falsecolor"})
+    assert first.headers["x-cache"] == "MISS" and again.headers["x-cache"] == "HIT"
+    assert again.content == first.content and "public" in again.headers["cache-control"]
+    etag = first.headers["etag"]
+    assert (
+        client.get(
+            TILE_URL, params={"preset": "falsecolor"}, headers={"If-None-Match": etag}
+        ).status_code
+        == 304
+    )
+    access = maps_app.state.services.access
+    access.restrict(COLLECTION, ["partners"])
+    try:
+        assert client.get(TILE_URL, params={"preset": "falsecolor"}).status_code == 404
+        token = access.create_token("tile-partner", groups=["partners"])
+        allowed = client.get(
+            TILE_URL, params={"preset": "falsecolor"}, headers={"Authorization": f"Bearer {token}"}
+        )
+        assert allowed.status_code == 200 and "private" in allowed.headers["cache-control"]
+    finally:
+        access.restrict(COLLECTION, [])
