@@ -30,7 +30,7 @@ from terrapole.errors import (
     TerrapoleError,
     Unauthorized,
 )
-from terrapole.maps import tiles, wms
+from terrapole.maps import search_tiles, tiles, wms
 from terrapole.maps.cache import TileCache, TileCacheMiddleware
 from terrapole.stac_api import create_stac_api
 from terrapole.stac_api.client import Services
@@ -114,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tiles.tiler(services).router, prefix=tiles.PREFIX, tags=["maps"])
     add_tiler_exception_handlers(app, TILER_STATUS_CODES)
     app.include_router(wms.router(services))
+    app.include_router(search_tiles.router(services))
     app.add_middleware(TileCacheMiddleware, services=services, cache=TileCache())
     app.add_middleware(tiles.PresetMiddleware, services=services)
 

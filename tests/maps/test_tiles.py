@@ -113,3 +113,22 @@ def test_cache_serves_etags_and_respects_restrictions(client: TestClient, maps_a
         assert allowed.status_code == 200 and "private" in allowed.headers["cache-control"]
     finally:
         access.restrict(COLLECTION, [])
+
+
+def test_mosaic_of_a_search_puts_the_least_cloudy_item_on_top(client: TestClient) -> None:
+    url = f"/maps/mosaic/tiles/{TILE.z}/{TILE.x}/{TILE.y}.png"
+    params = {"collections": COLLECTION, "preset": "truecolor"}
+    mosaic = _image(client.get(url, params=params).content)
+    # all six dates cover the tile; the clear ones (0 % cloud) win: 2019-09-15 is the most
+    # recent of them, so the mosaic equals that item's own tile
+    clear = "SENTINEL2B_20190915-104723-867_L2A_T31UFQ_C_V2-2"
+    own = f"/maps/collections/{COLLECTION}/items/{clear}/tiles/WebMercatorQuad/{TILE.z}/{TILE.x}/{TILE.y}.png"
+    single = _image(client.get(own, params={"preset": "truecolor", "tilesize": 256}).content)
+    assert np.array_equal(mosaic, single)
+    cloudy = {**params, "filter": "eo:cloud_cover > 90", "datetime": "2019-01-01/2019-12-31"}
+    only_cloudy = _image(client.get(url, params=cloudy).content)
+    assert not np.array_equal(only_cloudy, mosaic) and only_cloudy[..., 3].any()
+    nothing = {**params, "datetime": "2030-01-01/2030-12-31"}
+    assert not _image(client.get(url, params=nothing).content)[..., -1].any()
+    assert client.get(url, params={"preset": "truecolor"}).status_code == 400
+    assert client.get("/maps/mosaic/tiles/3/99/1.png", params=params).status_code == 400
