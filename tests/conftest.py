@@ -80,3 +80,28 @@ def s2_store(store: Store) -> Store:
     store.create_collection(s2_collection())
     store.load_items([prepare_item(d) for d in s2_items()])
     return store
+
+
+@pytest.fixture(scope="session")
+def maps_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The app over the demo's real products (6 THEIA dates, 2 DEMs), ingested once."""
+    from terrapole.app import create_app
+    from terrapole.config import Settings
+    from terrapole.ingest.service import Ingestor
+
+    app = create_app(Settings(data_dir=tmp_path_factory.mktemp("products")))
+    services = app.state.services
+    ingestor = Ingestor(services.store, services.storage)
+    products = ROOT / "demo" / "products"
+    assert not ingestor.run([str(products / "theia")], workers=2).rejected
+    assert not ingestor.run([str(products / "dem")], collection="dem", workers=2).rejected
+    return app
+
+
+@pytest.fixture(scope="session")
+def maps_url(maps_app: Any) -> Iterator[str]:
+    """A live uvicorn server over ``maps_app``."""
+    from .stac_api.live import serve
+
+    with serve(maps_app) as url:
+        yield url

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse
 from stac_fastapi.api.errors import DEFAULT_STATUS_CODES
 from stac_fastapi.api.middleware import ProxyHeaderMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -32,6 +32,7 @@ from terrapole.errors import (
 )
 from terrapole.maps import search_tiles, tiles, wms
 from terrapole.maps.cache import TileCache, TileCacheMiddleware
+from terrapole.portal import routes as portal
 from terrapole.stac_api import create_stac_api
 from terrapole.stac_api.client import Services
 from terrapole.storage import LocalStorage
@@ -115,12 +116,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     add_tiler_exception_handlers(app, TILER_STATUS_CODES)
     app.include_router(wms.router(services))
     app.include_router(search_tiles.router(services))
+    app.include_router(portal.router(services))
+    app.mount("/static", portal.STATIC, name="static")
     app.add_middleware(TileCacheMiddleware, services=services, cache=TileCache())
     app.add_middleware(tiles.PresetMiddleware, services=services)
-
-    @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        return RedirectResponse("stac/")
 
     @app.get("/healthz", tags=["health"])
     def health() -> dict[str, object]:

@@ -71,4 +71,5 @@ def read(source: Source, collection: str | None = None) -> Product:
         rasters=rasters,
         valid_from=rasters[0].key,
         missing=missing,
+        properties={"title": source.path.stem.replace("_", " ")},
     )

@@ -169,6 +169,7 @@ def read(source: Source, collection: str | None = None) -> Product:
         valid_from=next((k for k in (f"{kind}_B2", f"{kind}_B4") if k in keys), sorted(keys)[0]),
         cloud_mask=next((k for k in ("CLM_R2", "CLM_R1") if k in keys), None),
         properties={
+            "title": f"{platform.title()} L2A {match['tile']} {when:%Y-%m-%d} (THEIA)",
             "platform": platform,
             "constellation": constellation,
             "instruments": instruments,

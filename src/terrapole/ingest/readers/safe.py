@@ -97,6 +97,7 @@ def read(source: Source, collection: str | None = None) -> Product:
     orbit = _find(values, "SENSING_ORBIT_NUMBER")
     when = datetime.fromisoformat(start.replace("Z", "+00:00"))
     props: dict[str, object] = {
+        "title": f"{spacecraft} L2A {tile.group(1) if tile else ''} {start[:10]} (Sen2Cor)",
         "platform": spacecraft.lower(),
         "constellation": "sentinel-2",
         "instruments": ["msi"],

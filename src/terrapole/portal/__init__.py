@@ -1,0 +1,1 @@
+"""Server-rendered pages for people: search, item, collection, compare (Jinja2 + MapLibre)."""

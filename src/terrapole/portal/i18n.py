@@ -1,0 +1,62 @@
+"""English and French strings of the portal; the language is kept in the ``lang`` cookie."""
+
+from __future__ import annotations
+
+LANGUAGES = ("en", "fr")
+STRINGS: dict[str, dict[str, str]] = {
+    "search": {"en": "Search", "fr": "Rechercher"},
+    "catalogue": {"en": "Catalogue", "fr": "Catalogue"},
+    "compare": {"en": "Compare", "fr": "Comparer"},
+    "text": {"en": "Text", "fr": "Texte"},
+    "from": {"en": "From", "fr": "Du"},
+    "to": {"en": "To", "fr": "Au"},
+    "collection": {"en": "Collection", "fr": "Collection"},
+    "collections": {"en": "Collections", "fr": "Collections"},
+    "platform": {"en": "Platform", "fr": "Plateforme"},
+    "cloud_max": {"en": "Max. cloud cover (%)", "fr": "Couverture nuageuse max. (%)"},
+    "use_map_view": {"en": "Search in map view", "fr": "Chercher dans la vue"},
+    "clear_bbox": {"en": "Anywhere", "fr": "Partout"},
+    "results": {"en": "results", "fr": "résultats"},
+    "no_results": {"en": "No product matches.", "fr": "Aucun produit ne correspond."},
+    "next": {"en": "Next page", "fr": "Page suivante"},
+    "cloud": {"en": "Cloud cover", "fr": "Nuages"},
+    "date": {"en": "Date", "fr": "Date"},
+    "assets": {"en": "Files", "fr": "Fichiers"},
+    "size": {"en": "Size", "fr": "Taille"},
+    "download": {"en": "Download", "fr": "Télécharger"},
+    "download_all": {"en": "Download all (zip)", "fr": "Tout télécharger (zip)"},
+    "metadata": {"en": "Metadata", "fr": "Métadonnées"},
+    "rendering": {"en": "Rendering", "fr": "Rendu"},
+    "in_qgis": {"en": "Use in QGIS", "fr": "Utiliser dans QGIS"},
+    "wms_help": {
+        "en": "Layer > Add WMS layer, with this URL:",
+        "fr": "Couche > Ajouter une couche WMS, avec cette URL :",
+    },
+    "xyz_help": {
+        "en": "XYZ Tiles > New connection, with this URL:",
+        "fr": "Tuiles XYZ > Nouvelle connexion, avec cette URL :",
+    },
+    "stac_help": {
+        "en": "STAC item (QGIS STAC browser, pystac-client):",
+        "fr": "Item STAC (navigateur STAC de QGIS, pystac-client) :",
+    },
+    "licence": {"en": "Licence", "fr": "Licence"},
+    "providers": {"en": "Providers", "fr": "Fournisseurs"},
+    "citation": {"en": "Citation / DOI", "fr": "Citation / DOI"},
+    "extent": {"en": "Extent", "fr": "Emprise"},
+    "products": {"en": "Products", "fr": "Produits"},
+    "latest": {"en": "Latest products", "fr": "Derniers produits"},
+    "per_year": {"en": "Products per month", "fr": "Produits par mois"},
+    "left": {"en": "Left", "fr": "Gauche"},
+    "right": {"en": "Right", "fr": "Droite"},
+    "opacity": {"en": "Opacity of the right product", "fr": "Opacité du produit de droite"},
+    "swipe": {"en": "Swipe", "fr": "Rideau"},
+    "language": {"en": "Français", "fr": "English"},
+    "none": {"en": "not given", "fr": "non renseigné"},
+}
+
+
+def translator(lang: str) -> dict[str, str]:
+    """All strings in ``lang`` (English for an unknown code)."""
+    lang = lang if lang in LANGUAGES else "en"
+    return {key: texts[lang] for key, texts in STRINGS.items()}

@@ -1,0 +1,282 @@
+"""Portal pages: thin handlers that ask the Store (through the access policy) and render Jinja2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from terrapole.catalog.model import CollectionQuery, Json, SearchQuery
+from terrapole.errors import InvalidInput
+from terrapole.maps.presets import available
+from terrapole.portal.i18n import LANGUAGES, translator
+from terrapole.stac_api.client import Services
+from terrapole.stac_api.requests import search_query
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = Jinja2Templates(directory=HERE / "templates")
+PAGE_SIZE = 20
+STATIC = StaticFiles(directory=HERE / "static")
+
+
+def _lang(request: Request) -> str:
+    lang = request.cookies.get("lang", "en")
+    return lang if lang in LANGUAGES else "en"
+
+
+def _root(request: Request) -> str:
+    return str(request.base_url)
+
+
+def _page(request: Request, name: str, **context: Any) -> HTMLResponse:
+    lang = _lang(request)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    base = {
+        "lang": lang,
+        "t": translator(lang),
+        "root": _root(request),
+        "base": _root(request),
+        "static": f"{_root(request)}static",
+        "here": here,
+    }
+    return TEMPLATES.TemplateResponse(request, name, {**base, **context})
+
+
+def _human(size: int | None) -> str:
+    if size is None:
+        return ""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return ""
+
+
+def _absolute(href: str, request: Request) -> str:
+    return _root(request) + href[1:] if href.startswith("/") else href
+
+
+def _card(item: Json, request: Request) -> dict[str, Any]:
+    thumb = item.get("assets", {}).get("thumbnail", {}).get("href")
+    return {
+        "id": item["id"],
+        "collection": item["collection"],
+        "date": (item["properties"].get("datetime") or "")[:10],
+        "cloud": item["properties"].get("eo:cloud_cover"),
+        "thumbnail": _absolute(thumb, request) if thumb else None,
+    }
+
+
+def _filter(platforms: list[str], cloud: float | None) -> Json | None:
+    parts: list[Json] = []
+    if platforms:
+        parts.append({"op": "in", "args": [{"property": "platform"}, platforms]})
+    if cloud is not None:
+        parts.append({"op": "<=", "args": [{"property": "eo:cloud_cover"}, cloud]})
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else {"op": "and", "args": parts}
+
+
+def _search(services: Services, request: Request, form: dict[str, Any], token: str) -> Json:
+    """Results, facet counts, footprints and next-page URL of the search page."""
+    hidden = services.hidden(request)
+    try:
+        cloud_max = float(form["cloud"]) if form["cloud"] else None
+    except ValueError as exc:
+        raise InvalidInput("cloud", f"{form['cloud']!r} is not a number") from exc
+    start, end = form["start"], form["end"]
+    datetime = f"{start or '..'}/{end + 'T23:59:59Z' if end else '..'}" if start or end else None
+    params: dict[str, Any] = {
+        "q": form["q"] or None,
+        "bbox": form["bbox"].split(",") if form["bbox"] else None,
+        "datetime": datetime,
+        "collections": form["collection"] or None,
+        "limit": PAGE_SIZE,
+    }
+    platform = form["platform"]
+    flt = _filter(platform, cloud_max)
+    query = search_query(
+        {**params, "filter": flt, "token": token or None}, max_limit=PAGE_SIZE, hidden=hidden
+    )
+    page = services.store.search(query)
+
+    def facet(name: str, **drop: Any) -> list[Any]:
+        base = search_query({**params, **drop}, max_limit=1, hidden=hidden)
+        buckets = services.store.aggregate(base, [name])[0].buckets or ()
+        return sorted(buckets, key=lambda b: b.key)
+
+    facets = {
+        "collection": facet("collection_frequency", collections=None, filter=flt),
+        "platform": facet("platform_frequency", filter=_filter([], cloud_max)),
+        "cloud": facet("cloud_cover_frequency", filter=_filter(platform, None)),
+    }
+    total = services.store.aggregate(
+        search_query({**params, "filter": flt}, max_limit=1, hidden=hidden), ["total_count"]
+    )[0].value
+    footprints = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "id": i["id"],
+                "bbox": i.get("bbox"),
+                "geometry": i["geometry"],
+                "properties": {"id": i["id"], "collection": i["collection"]},
+            }
+            for i in page.items
+            if i.get("geometry")
+        ],
+    }
+    next_url = None
+    if page.next_token:
+        kept = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
+        next_url = f"{_root(request)}search?{urlencode([*kept, ('token', page.next_token)])}"
+    return {
+        "items": [_card(i, request) for i in page.items],
+        "facets": facets,
+        "matched": total,
+        "footprints": footprints,
+        "next_url": next_url,
+    }
+
+
+def router(services: Services) -> APIRouter:
+    """Routes of the portal pages (the STAC API and maps are elsewhere)."""
+    api = APIRouter(include_in_schema=False)
+
+    @api.get("/lang/{lang}")
+    def set_language(lang: str, next: str = "/") -> RedirectResponse:
+        target = next if next.startswith("/") and not next.startswith("//") else "/"
+        response = RedirectResponse(target, status_code=303)
+        if lang in LANGUAGES:
+            response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax")
+        return response
+
+    @api.get("/", response_class=HTMLResponse)
+    @api.get("/search", response_class=HTMLResponse)
+    def search(
+        request: Request,
+        q: str = "",
+        bbox: str = "",
+        start: str = "",
+        end: str = "",
+        cloud: str = "",
+        collection: list[str] = Query(default=[]),  # noqa: B008
+        platform: list[str] = Query(default=[]),  # noqa: B008
+        token: str = "",
+    ) -> HTMLResponse:
+        form = {
+            "q": q, "bbox": bbox, "start": start, "end": end, "cloud": cloud,
+            "collection": collection, "platform": platform,
+        }  # fmt: skip
+        return _page(request, "search.html", form=form, **_search(services, request, form, token))
+
+    @api.get("/collections", response_class=HTMLResponse)
+    def collections(request: Request) -> HTMLResponse:
+        docs, _ = services.store.list_collections(
+            CollectionQuery(limit=1000, hidden_collections=services.hidden(request))
+        )
+        return _page(request, "collections.html", collections=docs)
+
+    @api.get("/collections/{collection_id}", response_class=HTMLResponse)
+    def collection_page(collection_id: str, request: Request) -> HTMLResponse:
+        hidden = services.hidden(request)
+        doc = services.store.get_collection(collection_id, hidden=hidden)
+        query = SearchQuery(collections=(collection_id,), limit=5, hidden_collections=hidden)
+        months = services.store.aggregate(query, ["datetime_frequency"], interval="month")
+        buckets = list(months[0].buckets or ())
+        top = max((b.frequency for b in buckets), default=1)
+        bars = [{"key": b.key[:7], "frequency": b.frequency, "h": 95 * b.frequency // top}
+                for b in buckets]  # fmt: skip
+        latest = [_card(i, request) for i in services.store.search(query).items]
+        extent = doc.get("extent", {})
+        return _page(
+            request,
+            "collection.html",
+            c=doc,
+            count=services.store.count_items(collection_id),
+            bars=bars,
+            latest=latest,
+            bbox=", ".join(f"{v:.4f}" for v in extent.get("spatial", {}).get("bbox", [[]])[0]),
+            interval=" – ".join(
+                str(v or "..") for v in extent.get("temporal", {}).get("interval", [[]])[0]
+            ),
+        )
+
+    @api.get("/collections/{collection_id}/items/{item_id}", response_class=HTMLResponse)
+    def item_page(collection_id: str, item_id: str, request: Request) -> HTMLResponse:
+        item = services.store.get_item(collection_id, item_id, hidden=services.hidden(request))
+        presets = available(item)
+        tiles = (
+            f"{_root(request)}maps/collections/{collection_id}/items/{item_id}"
+            "/tiles/WebMercatorQuad/{z}/{x}/{y}.png?preset=PRESET&tilesize=256"
+        )
+        assets = [
+            (key, {"href": _absolute(a["href"], request), "title": a.get("title"),
+                   "size": _human(a.get("file:size"))})
+            for key, a in sorted(item.get("assets", {}).items())
+        ]  # fmt: skip
+        quicklook = item.get("assets", {}).get("quicklook", {}).get("href")
+        props = sorted((k, v) for k, v in item["properties"].items() if k != "proj:geometry")
+        return _page(
+            request,
+            "item.html",
+            item=item,
+            presets=presets,
+            tiles=tiles,
+            xyz=tiles.replace("PRESET", presets[0].name if presets else "truecolor"),
+            assets=assets,
+            quicklook=_absolute(quicklook, request) if quicklook else None,
+            props=props,
+        )
+
+    @api.get("/compare", response_class=HTMLResponse)
+    def compare(
+        request: Request, a: str = "", b: str = "", preset: str = "truecolor"
+    ) -> HTMLResponse:
+        hidden = services.hidden(request)
+        docs, _ = services.store.list_collections(
+            CollectionQuery(limit=1000, hidden_collections=hidden)
+        )
+        drawable: list[Json] = []
+        for doc in docs:  # products with pixels: ingested collections
+            query = SearchQuery(collections=(doc["id"],), limit=100, hidden_collections=hidden)
+            page = services.store.search(query).items
+            if page and available(page[0]):
+                drawable += [i for i in page if available(i)]
+        options = [f"{i['collection']}/{i['id']}" for i in drawable]
+        a = a or (options[0] if options else "")
+        b = b or (options[1] if len(options) > 1 else a)
+
+        def tiles(ref: str) -> str:
+            collection_id, _, item_id = ref.partition("/")
+            return (
+                f"{_root(request)}maps/collections/{collection_id}/items/{item_id}"
+                f"/tiles/WebMercatorQuad/{{z}}/{{x}}/{{y}}.png?preset={preset}&tilesize=256"
+            )
+
+        left = next((i for i in drawable if f"{i['collection']}/{i['id']}" == a), None)
+        right = next((i for i in drawable if f"{i['collection']}/{i['id']}" == b), None)
+        presets = available(left) if left else []
+        return _page(
+            request,
+            "compare.html",
+            options=options,
+            a=a,
+            b=b,
+            preset=preset,
+            presets=presets,
+            left_tiles=tiles(a) if a else "",
+            right_tiles=tiles(b) if b else "",
+            bounds=left["bbox"] if left else [-10, 35, 30, 60],
+            right_bounds=right["bbox"] if right else [-180, -85, 180, 85],
+        )
+
+    return api
