@@ -112,6 +112,7 @@ def load(
     upsert: Annotated[bool, typer.Option(help="replace items that already exist")] = False,
     collection: Annotated[str | None, typer.Option(help="collection for items lacking one")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    workers: Annotated[int, typer.Option(help="processes parsing NDJSON")] = 2,
 ) -> None:
     """Bulk-load STAC collections and items; bad documents are reported and skipped."""
     total = count_documents(paths)
@@ -123,6 +124,7 @@ def load(
             on_conflict="upsert" if upsert else "skip",
             collection=collection,
             progress=lambda n: progress.advance(task, n),
+            workers=workers,
         )
     _print_report(report, as_json_output=json_output)
     if report.rejected:
@@ -232,7 +234,7 @@ def demo(
     """Ingest the bundled real products and load the bundled STAC items, then serve them."""
     if not DEMO_BUNDLE.is_dir():
         raise InvalidInput("demo bundle", f"{DEMO_BUNDLE} is missing (run from a source checkout)")
-    load([DEMO_BUNDLE], upsert=False, collection=None, json_output=False)
+    load([DEMO_BUNDLE], upsert=False, collection=None, json_output=False, workers=1)
     products = DEMO_BUNDLE.parent / "products"
     for folder, collection in (("theia", None), ("dem", "dem")):
         try:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
+import orjson
 import shapely
 from shapely.errors import ShapelyError
 from shapely.geometry import shape
@@ -21,19 +23,35 @@ MAX_ID_LENGTH = 256
 
 @dataclass(frozen=True)
 class PreparedItem:
-    """An item document checked and reduced to the columns a store indexes."""
+    """An item document checked and reduced to the columns a store indexes.
 
-    doc: Json
+    ``encoded`` is the document as JSON, what stores write; ``doc`` is decoded from it on first
+    use. Pickled (to or from a loader worker process), an item travels as bytes only.
+    """
+
+    encoded: bytes
     id: str
     collection: str
     start: str | None
     end: str | None
     datetime: str | None
     bbox: tuple[float, float, float, float] | None
-    geometry: BaseGeometry | None
+    wkb: bytes | None
     platform: str | None
     cloud_cover: float | None
     text: tuple[str, str, str]
+
+    @cached_property
+    def doc(self) -> Json:
+        """The item document."""
+        decoded: Json = orjson.loads(self.encoded)
+        return decoded
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without the decoded document (it is rebuilt from ``encoded`` when needed)."""
+        state = dict(self.__dict__)
+        state.pop("doc", None)
+        return state
 
 
 def check_id(value: object, *, what: str) -> str:
@@ -156,19 +174,21 @@ def prepare_item(doc: object, *, collection: str | None = None) -> PreparedItem:
     out.setdefault("assets", {})
     if bbox is not None and "bbox" not in out:
         out["bbox"] = list(bbox)
-    return PreparedItem(
-        doc=out,
+    prepared = PreparedItem(
+        encoded=orjson.dumps(out),
         id=ident,
         collection=coll,
         start=start,
         end=end,
         datetime=dt,
         bbox=bbox,
-        geometry=geometry,
+        wkb=geometry.wkb if geometry is not None else None,
         platform=props.get("platform") if isinstance(props.get("platform"), str) else None,
         cloud_cover=float(cloud) if isinstance(cloud, int | float) else None,
         text=_text_of(out),
     )
+    prepared.__dict__["doc"] = out  # already decoded here: no need to parse it back
+    return prepared
 
 
 def prepare_collection(doc: object) -> Json:

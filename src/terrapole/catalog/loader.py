@@ -7,7 +7,10 @@ one transaction, so a batch is never half-written.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,37 +90,110 @@ def load_paths(
     on_conflict: OnConflict = "skip",
     collection: str | None = None,
     progress: Callable[[int], None] = lambda n: None,
+    workers: int = 1,
 ) -> LoadReport:
     """Load collections and items from ``paths``, streaming; ``progress(n)`` per document.
 
-    Memory stays bounded by one batch: documents are read, checked and written as they come.
-    Items whose collection is not there yet wait (only they) until every file has been read,
-    so a collection file listed after its items still works.
+    Memory stays bounded by a few batches: documents are read, checked and written as they
+    come. With ``workers`` > 1, NDJSON lines are parsed and checked in that many processes
+    while this one writes (results are used in file order). Items whose collection is not
+    there yet wait (only they) until every file has been read, so a collection file listed
+    after its items still works.
     """
     report = LoadReport()
     batch: list[PreparedItem] = []
     waiting: list[PreparedItem] = []
-    for file in expand(paths):
-        for entry in _documents(file):
-            if isinstance(entry, Rejection):
-                report.rejected.append(entry)
-                progress(1)
-            elif _is_collection(entry.doc):
-                _load_collection(store, entry, on_conflict, report)
-                progress(1)
-            else:
-                try:
-                    batch.append(prepare_item(entry.doc, collection=collection))
-                except InvalidInput as exc:
-                    report.rejected.append(Rejection(entry.where, exc.message))
+    with _pool(workers) as pool:
+        for file in expand(paths):
+            for entry in _prepared(file, collection, pool):
+                if isinstance(entry, Rejection):
+                    report.rejected.append(entry)
                     progress(1)
-                if len(batch) >= BATCH:
-                    _flush(store, batch, on_conflict, report, progress, waiting)
-                    batch = []
+                elif isinstance(entry, Document):
+                    _load_collection(store, entry, on_conflict, report)
+                    progress(1)
+                else:
+                    batch.append(entry)
+                    if len(batch) >= BATCH:
+                        _flush(store, batch, on_conflict, report, progress, waiting)
+                        batch = []
     _flush(store, batch, on_conflict, report, progress, waiting)
     for start in range(0, len(waiting), BATCH):
         _flush(store, waiting[start : start + BATCH], on_conflict, report, progress, None)
     return report
+
+
+Prepared = PreparedItem | Rejection | Document  # a collection stays a Document
+
+
+@contextmanager
+def _pool(workers: int) -> Iterator[ProcessPoolExecutor | None]:
+    if workers <= 1:
+        yield None
+        return
+    with ProcessPoolExecutor(workers) as pool:
+        yield pool
+
+
+def prepare_lines(
+    name: str, first: int, lines: list[bytes], collection: str | None
+) -> list[Prepared]:
+    """Parse and check NDJSON lines (numbered from ``first``); runs in a worker process."""
+    out: list[Prepared] = []
+    for number, line in enumerate(lines, start=first):
+        where = f"{name}:{number}"
+        if not line.strip():
+            continue
+        try:
+            doc = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            out.append(Rejection(where, f"malformed JSON ({exc})"))
+            continue
+        out.append(_prepare(Document(where, doc), collection))
+    return out
+
+
+def _prepare(entry: Document, collection: str | None) -> Prepared:
+    if _is_collection(entry.doc):
+        return entry
+    try:
+        return prepare_item(entry.doc, collection=collection)
+    except InvalidInput as exc:
+        return Rejection(entry.where, exc.message)
+
+
+def _chunks(path: Path) -> Iterator[tuple[int, list[bytes]]]:
+    with path.open("rb") as handle:
+        first, lines = 1, []
+        for line in handle:
+            lines.append(line)
+            if len(lines) == BATCH:
+                yield first, lines
+                first, lines = first + BATCH, []
+        if lines:
+            yield first, lines
+
+
+def _prepared(
+    path: Path, collection: str | None, pool: ProcessPoolExecutor | None
+) -> Iterator[Prepared]:
+    """Every document of ``path`` checked, in file order (NDJSON chunks in parallel)."""
+    if path.suffix not in (".ndjson", ".jsonl"):
+        for entry in _documents(path):
+            yield entry if isinstance(entry, Rejection) else _prepare(entry, collection)
+        return
+    if pool is None:
+        for first, lines in _chunks(path):
+            yield from prepare_lines(path.name, first, lines, collection)
+        return
+    ahead: deque[Future[list[Prepared]]] = deque()
+    limit = 4  # bounded read-ahead: memory stays a few batches
+    for first, lines in _chunks(path):
+        ahead.append(pool.submit(prepare_lines, path.name, first, lines, collection))
+        if len(ahead) >= limit:
+            yield from ahead.popleft().result()
+    while ahead:
+        yield from ahead.popleft().result()
 
 
 def _load_collection(
