@@ -95,9 +95,8 @@ def main() -> None:
         ) as tp, _server(
             [str(titiler_python()), "-m", "uvicorn", "titiler.application.main:app",
              "--port", str(p2), *opts],
-            {}, f"http://127.0.0.1:{p2}/healthz", work / "titiler.log",
+            {}, f"http://127.0.0.1:{p2}", work / "titiler.log",
         ) as tt:  # fmt: skip
-            tt = tt.removesuffix("/healthz")
             tp_base = tp.removesuffix("/stac")
             ours = [
                 f"{tp_base}/maps/collections/{collection}/items/{item}/tiles/WebMercatorQuad/"

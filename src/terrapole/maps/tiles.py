@@ -10,6 +10,8 @@ factory's own query parameters (assets, expression, rescale, colormap, algorithm
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -36,9 +38,10 @@ class ItemReader(STACReader):
 
     def __attrs_post_init__(self) -> None:
         """Take the item from ``input`` when it is a document, not a URL."""
-        if isinstance(self.input, dict):
-            self.item = pystac.Item.from_dict(self.input)
-            self.input = None
+        if isinstance(self.input, pystac.Item):
+            self.item, self.input = self.input, None
+        elif isinstance(self.input, dict):
+            self.item, self.input = pystac.Item.from_dict(self.input), None
         super().__attrs_post_init__()  # type: ignore[no-untyped-call]
 
 
@@ -53,14 +56,39 @@ def local_item(services: Services, collection_id: str, item_id: str, request: Re
     return item
 
 
+_ITEMS: OrderedDict[tuple[str, str, str], pystac.Item] = OrderedDict()
+_ITEMS_LOCK = threading.Lock()
+
+
+def tiler_item(services: Services, collection_id: str, item_id: str, request: Request) -> Any:
+    """``local_item`` as a pystac Item, reused while the item is unchanged (a tile asks often).
+
+    The access check and the store read happen on every call; only the pystac conversion
+    (about 2 ms) is cached, keyed by the item's ``updated`` time.
+    """
+    doc = local_item(services, collection_id, item_id, request)
+    key = (collection_id, item_id, str(doc["properties"].get("updated")))
+    with _ITEMS_LOCK:
+        cached = _ITEMS.get(key)
+        if cached is not None:
+            _ITEMS.move_to_end(key)
+            return cached
+    item = pystac.Item.from_dict(doc)
+    with _ITEMS_LOCK:
+        _ITEMS[key] = item
+        while len(_ITEMS) > 512:
+            _ITEMS.popitem(last=False)
+    return item
+
+
 Json = dict[str, Any]
 
 
 def tiler(services: Services) -> MultiBaseTilerFactory:
     """The titiler factory for items, with terrapole's path dependency."""
 
-    def item_dependency(collection_id: str, item_id: str, request: Request) -> Json:
-        return local_item(services, collection_id, item_id, request)
+    def item_dependency(collection_id: str, item_id: str, request: Request) -> Any:
+        return tiler_item(services, collection_id, item_id, request)
 
     return MultiBaseTilerFactory(
         reader=ItemReader,

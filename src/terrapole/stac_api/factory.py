@@ -6,10 +6,13 @@ import re
 import warnings
 from typing import Any
 
+from brotli_asgi import BrotliMiddleware
 from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from pydantic import field_validator, model_validator
 from stac_fastapi.api.app import StacApi
+from stac_fastapi.api.middleware import ProxyHeaderMiddleware
 from stac_fastapi.api.models import (
     ItemCollectionUri,
     create_get_request_model,
@@ -38,6 +41,7 @@ from stac_fastapi.extensions.sort import ItemCollectionSortExtension, SearchSort
 from stac_fastapi.types.config import ApiSettings
 from stac_fastapi.types.extension import ApiExtension
 from stac_fastapi.types.search import APIRequest, BaseSearchPostRequest
+from starlette.middleware import Middleware
 
 from terrapole import __version__
 from terrapole.catalog import cql2
@@ -204,6 +208,18 @@ def create_stac_api(
         items_get_request_model=items_model,
         collections_get_request_model=collection_search.GET,
         exceptions=status_codes,
+        middlewares=[
+            # Compress JSON/HTML, not images or files that are compressed already.
+            Middleware(BrotliMiddleware, excluded_handlers=[r"^/maps/", r"^/assets/", r"^/wms"]),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=["*"],
+                allow_methods=["OPTIONS", "POST", "GET"],
+                allow_headers=["Content-Type", "Authorization"],
+                max_age=600,
+            ),
+            Middleware(ProxyHeaderMiddleware),
+        ],
     )
     _tidy_openapi(api.app)
     return api.app
