@@ -38,14 +38,6 @@ class Window:
     height: int
 
 
-def _local(item: Json, storage: LocalStorage) -> Json:
-    for asset in item.get("assets", {}).values():
-        href = asset.get("href", "")
-        if href.startswith("/assets/"):
-            asset["href"] = str(storage.local_path(href.removeprefix("/assets/")))
-    return item
-
-
 def find_items(store: Store, query: SearchQuery) -> list[Json]:
     """The items to compose, least cloudy first, then most recent."""
     ordered = replace(
@@ -69,7 +61,7 @@ def compose(
 
     def read(item: Json, *args: Any, **kwargs: Any) -> ImageData:
         options = resolve(preset, item)
-        with ItemReader(_local(item, storage)) as src:  # type: ignore[arg-type]
+        with ItemReader(storage.localise(item)) as src:  # type: ignore[arg-type]
             part: ImageData = src.part(
                 window.bounds,
                 dst_crs=window.crs,

@@ -48,12 +48,7 @@ class ItemReader(STACReader):
 def local_item(services: Services, collection_id: str, item_id: str, request: Request) -> Json:
     """The item as the tiler reads it: visible to the caller, asset hrefs on local files."""
     hidden = services.hidden(request)
-    item = services.store.get_item(collection_id, item_id, hidden=hidden)
-    for asset in item.get("assets", {}).values():
-        href = asset.get("href", "")
-        if href.startswith("/assets/"):
-            asset["href"] = str(services.storage.local_path(href.removeprefix("/assets/")))
-    return item
+    return services.storage.localise(services.store.get_item(collection_id, item_id, hidden=hidden))
 
 
 _ITEMS: OrderedDict[tuple[str, str, str], pystac.Item] = OrderedDict()

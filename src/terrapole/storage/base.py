@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class Storage(Protocol):
@@ -20,6 +20,10 @@ class Storage(Protocol):
 
     def local_path(self, key: str) -> Path:
         """A readable local file for ``key`` (raises NotFound)."""
+        ...
+
+    def localise(self, item: dict[str, Any]) -> dict[str, Any]:
+        """Point an item's stored-asset hrefs at files readers can open, in place."""
         ...
 
     def exists(self, key: str) -> bool:

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from terrapole.errors import InvalidInput, NotFound
 
@@ -66,6 +67,14 @@ class LocalStorage:
         if not path.is_file():
             raise NotFound("asset", key)
         return path
+
+    def localise(self, item: dict[str, Any]) -> dict[str, Any]:
+        """Point an item's stored-asset hrefs (``/assets/<key>``) at the local files, in place."""
+        for asset in item.get("assets", {}).values():
+            href = asset.get("href", "")
+            if href.startswith("/assets/"):
+                asset["href"] = str(self.local_path(href.removeprefix("/assets/")))
+        return item
 
     def exists(self, key: str) -> bool:
         """Whether ``key`` holds a file."""
