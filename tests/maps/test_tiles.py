@@ -132,3 +132,13 @@ def test_mosaic_of_a_search_puts_the_least_cloudy_item_on_top(client: TestClient
     assert not _image(client.get(url, params=nothing).content)[..., -1].any()
     assert client.get(url, params={"preset": "truecolor"}).status_code == 400
     assert client.get("/maps/mosaic/tiles/3/99/1.png", params=params).status_code == 400
+
+
+def test_single_asset_tile_equals_rio_tiler_on_the_cog(client: TestClient, maps_app: Any) -> None:
+    response = client.get(TILE_URL, params={"assets": "FRE_B8A", "rescale": "0,4000"})
+    assert response.status_code == 200
+    path = maps_app.state.services.storage.local_path(f"{COLLECTION}/{CLEAR.name}/FRE_B8A.tif")
+    with Reader(str(path)) as src:
+        image = src.tile(TILE.x, TILE.y, TILE.z, tilesize=256)
+    image.rescale(in_range=[(0, 4000)])
+    assert np.array_equal(_image(response.content), _image(image.render(img_format="PNG")))

@@ -18,7 +18,8 @@ from urllib.parse import parse_qsl, urlencode
 import attr
 import pystac
 from fastapi import Request
-from rio_tiler.io import STACReader
+from rio_tiler.io import Reader, STACReader
+from rio_tiler.models import ImageData
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 from titiler.core.factory import MultiBaseTilerFactory
@@ -43,6 +44,29 @@ class ItemReader(STACReader):
         elif isinstance(self.input, dict):
             self.item, self.input = pystac.Item.from_dict(self.input), None
         super().__attrs_post_init__()  # type: ignore[no-untyped-call]
+
+    def tile(
+        self,
+        tile_x: int,
+        tile_y: int,
+        tile_z: int,
+        assets: Any = None,
+        expression: str | None = None,
+        asset_as_band: bool = False,
+        **kwargs: Any,
+    ) -> ImageData:
+        """One asset without expression: read its COG directly (no per-call thread pool)."""
+        names = [assets] if isinstance(assets, str) else list(assets or [])
+        if len(names) != 1 or expression:
+            return super().tile(
+                tile_x, tile_y, tile_z, assets=assets, expression=expression,
+                asset_as_band=asset_as_band, **kwargs,
+            )  # fmt: skip
+        info = self._get_asset_info(names[0])
+        with self.ctx(**info.get("env", {})), Reader(info["url"], tms=self.tms) as src:
+            image: ImageData = src.tile(tile_x, tile_y, tile_z, **kwargs)
+        image.band_descriptions = [f"{names[0]}_{b}" for b in image.band_descriptions]
+        return image
 
 
 def local_item(services: Services, collection_id: str, item_id: str, request: Request) -> Json:
