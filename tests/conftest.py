@@ -95,6 +95,7 @@ def maps_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
     products = ROOT / "demo" / "products"
     assert not ingestor.run([str(products / "theia")], workers=2).rejected
     assert not ingestor.run([str(products / "dem")], collection="dem", workers=2).rejected
+    assert not ingestor.run([str(products / "landcover")], collection="landcover").rejected
     return app
 
 

@@ -236,7 +236,7 @@ def demo(
         raise InvalidInput("demo bundle", f"{DEMO_BUNDLE} is missing (run from a source checkout)")
     load([DEMO_BUNDLE], upsert=False, collection=None, json_output=False, workers=1)
     products = DEMO_BUNDLE.parent / "products"
-    for folder, collection in (("theia", None), ("dem", "dem")):
+    for folder, collection in (("theia", None), ("dem", "dem"), ("landcover", "landcover")):
         try:
             ingest([str(products / folder)], collection, None, False, False)
         except typer.Exit as exc:  # rejected products are listed; the demo goes on

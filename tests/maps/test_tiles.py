@@ -12,7 +12,10 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from rio_tiler.io import Reader
 
+from terrapole.stac_api.links import item_links
+
 from ..ingest.conftest import CLEAR, COLLECTION
+from ..schemas import stac_errors
 
 BASE = f"/maps/collections/{COLLECTION}/items/{CLEAR.name}"
 TILE = morecantile.tms.get("WebMercatorQuad").tile(5.35, 49.278, 15)
@@ -142,3 +145,19 @@ def test_single_asset_tile_equals_rio_tiler_on_the_cog(client: TestClient, maps_
         image = src.tile(TILE.x, TILE.y, TILE.z, tilesize=256)
     image.rescale(in_range=[(0, 4000)])
     assert np.array_equal(_image(response.content), _image(image.render(img_format="PNG")))
+
+
+def test_land_cover_classes_come_from_the_palette_and_draw_in_its_colours(
+    client: TestClient, maps_app: Any
+) -> None:
+    item = maps_app.state.services.store.get_item("landcover", "BDForet_ZoneTest")
+    classes = item["assets"]["data"]["classification:classes"]
+    assert [(c["value"], c["color_hint"]) for c in classes] == [(0, "000000"), (1, "FFFFFF")]
+    assert stac_errors(item_links(item, "http://testserver/stac/")) == []  # classification ext
+    response = client.get(TILE_URL.replace(f"{COLLECTION}/items/{CLEAR.name}", "landcover/items/BDForet_ZoneTest"),
+                          params={"preset": "classes"})  # fmt: skip
+    assert response.status_code == 200, response.text
+    pixels = _image(response.content)
+    opaque = pixels[pixels[..., 3] > 0][:, :3]
+    colours = {tuple(int(v) for v in p) for p in opaque}
+    assert colours <= {(0, 0, 0), (255, 255, 255)} and len(colours) == 2

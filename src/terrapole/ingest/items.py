@@ -21,6 +21,7 @@ EXTENSIONS = {
     "view": "https://stac-extensions.github.io/view/v1.0.0/schema.json",
     "sat": "https://stac-extensions.github.io/sat/v1.0.0/schema.json",
     "processing": "https://stac-extensions.github.io/processing/v1.0.0/schema.json",
+    "classification": "https://stac-extensions.github.io/classification/v1.1.0/schema.json",
 }
 ASSET_ROOT = "/assets"  # made absolute against the server's public URL when served
 
@@ -69,6 +70,8 @@ def _raster_asset(
         asset["gsd"] = res
     if raster.description:
         asset["description"] = raster.description
+    if raster.classes:
+        asset["classification:classes"] = [dict(c) for c in raster.classes]
     return asset
 
 
@@ -124,6 +127,8 @@ def build_item(
         used.add("view")
     if any(k.startswith("sat:") for k in props):
         used.add("sat")
+    if any("classification:classes" in a for a in assets.values()):
+        used.add("classification")
     return {
         "type": "Feature",
         "stac_version": "1.0.0",

@@ -46,6 +46,7 @@ class Raster:
     unit: str | None = None
     description: str | None = None
     index: int = 1
+    classes: tuple[dict[str, Any], ...] = ()  # classification:classes (value, description, colour)
 
 
 @dataclass

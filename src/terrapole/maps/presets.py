@@ -8,6 +8,7 @@ numbers with each asset's ``raster:bands`` scale and offset.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,11 +48,15 @@ PRESETS: dict[str, Preset] = {
                expression="(b1-b2)/(b1+b2)", value_range=(-0.6, 0.6), colormap="rdbu"),
         Preset("elevation", "Elevation", "Altitude", (("elevation",),), colormap="terrain"),
         Preset("hillshade", "Hillshade", "Ombrage", (("elevation",),), algorithm="hillshade"),
+        Preset("classes", "Classes (product palette)", "Classes (palette du produit)",
+               (("classes",),)),
     )
 }  # fmt: skip
 
 
 def _common_names(asset: Json) -> list[str]:
+    if asset.get("classification:classes"):
+        return ["classes"]
     names = [b.get("common_name") for b in asset.get("eo:bands", []) if b.get("common_name")]
     if not names and asset.get("roles") == ["data"] and len(asset.get("raster:bands", [])) == 1:
         names = ["elevation"]  # a single-band data raster (DEM); see available()
@@ -107,6 +112,9 @@ def resolve(name: str, item: Json) -> dict[str, Any]:
             params["rescale"] = [f"{stats['minimum']:g},{stats['maximum']:g}"]
     if preset.colormap:
         params["colormap_name"] = preset.colormap
+    if preset.name == "classes":
+        classes = assets[0]["classification:classes"]
+        params["colormap"] = json.dumps({str(c["value"]): f"#{c['color_hint']}" for c in classes})
     if preset.algorithm:
         params["algorithm"] = preset.algorithm
         params["buffer"] = "1"

@@ -9,11 +9,15 @@ single-band file gives ``data``).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
+import numpy as np
 import rasterio
+from rasterio.enums import ColorInterp, Resampling
 from rasterio.errors import RasterioIOError
 
 from terrapole.errors import InvalidProduct
+from terrapole.ingest.footprint import reduced_shape
 from terrapole.ingest.model import Product, Raster
 from terrapole.ingest.readers.source import Source
 
@@ -24,6 +28,24 @@ SUFFIXES = (".tif", ".tiff", ".gtiff")
 def matches(source: Source) -> bool:
     """A single .tif file (not part of a recognised product)."""
     return source.path.is_file() and source.path.suffix.lower() in SUFFIXES
+
+
+def _palette_classes(ds: Any) -> tuple[dict[str, Any], ...]:
+    """Classes of a paletted (land-cover style) raster: the values present, with their colours."""
+    if ds.colorinterp[0] != ColorInterp.palette:
+        return ()
+    palette = ds.colormap(1)
+    rows, cols = reduced_shape(ds.width, ds.height)
+    values = np.unique(ds.read(1, out_shape=(rows, cols), resampling=Resampling.nearest))
+    return tuple(
+        {
+            "value": int(v),
+            "description": f"class {int(v)}",
+            "color_hint": "{:02X}{:02X}{:02X}".format(*palette.get(int(v), (0, 0, 0))[:3]),
+        }
+        for v in values
+        if ds.nodata is None or v != ds.nodata
+    )
 
 
 def read(source: Source, collection: str | None = None) -> Product:
@@ -39,6 +61,7 @@ def read(source: Source, collection: str | None = None) -> Product:
             count, nodata, tags = ds.count, ds.nodata, ds.tags()
             descriptions, units = ds.descriptions, ds.units
             scales, offsets = ds.scales, ds.offsets
+            classes = _palette_classes(ds) if count == 1 else ()
     except RasterioIOError as exc:
         raise InvalidProduct(where, f"not a readable GeoTIFF ({exc})") from exc
     missing: list[str] = []
@@ -53,7 +76,8 @@ def read(source: Source, collection: str | None = None) -> Product:
             key="data" if count == 1 else f"band{i}",
             path=f"{source.gdal_path(source.names[0])}",
             title=descriptions[i - 1] or (source.path.stem if count == 1 else f"band {i}"),
-            roles=("data",),
+            roles=("data", "classification") if classes else ("data",),
+            classes=classes,
             nodata=nodata,
             scale=scales[i - 1] if scales[i - 1] is not None else 1.0,
             offset=offsets[i - 1] if offsets[i - 1] is not None else 0.0,
