@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import threading
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,13 +31,21 @@ def sqlalchemy_url(database_url: str) -> str:
 
 
 class AccessService:
-    """Tokens and restrictions; restrictions are cached in-process and refreshed on change."""
+    """Tokens and restrictions.
 
-    def __init__(self, database_url: str) -> None:
+    Restrictions are read on every request, so they are cached in-process; the cache is dropped
+    on a change made here and expires after ``ttl`` seconds, so that a change made by another
+    process (``terrapole collections restrict`` next to a running server, other workers) takes
+    effect within that delay.
+    """
+
+    def __init__(self, database_url: str, *, ttl: float = 2.0) -> None:
         self.engine = sa.create_engine(sqlalchemy_url(database_url))
         metadata.create_all(self.engine)
         self._lock = threading.Lock()
         self._restrictions: dict[str, frozenset[str]] | None = None
+        self._ttl = ttl
+        self._read_at = 0.0
 
     def close(self) -> None:
         """Dispose of the connection pool."""
@@ -107,10 +116,12 @@ class AccessService:
     def restrictions(self) -> Restrictions:
         """Map of restricted collection id -> groups allowed to read it."""
         with self._lock:
-            if self._restrictions is None:
+            now = time.monotonic()
+            if self._restrictions is None or now - self._read_at > self._ttl:
                 with self.engine.connect() as con:
                     rows = con.execute(sa.select(collection_access)).all()
                 self._restrictions = {r.collection_id: frozenset(r.groups) for r in rows}
+                self._read_at = now
             return self._restrictions
 
     def hidden_for(self, principal: Principal) -> frozenset[str]:
