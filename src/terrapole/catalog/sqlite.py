@@ -59,6 +59,8 @@ CREATE TABLE IF NOT EXISTS items (
 CREATE INDEX IF NOT EXISTS items_start ON items (start);
 CREATE INDEX IF NOT EXISTS items_collection_start ON items (collection, start);
 CREATE INDEX IF NOT EXISTS items_id ON items (id);
+-- covering index for facet counts (collection, platform, cloud cover, dates): no row reads
+CREATE INDEX IF NOT EXISTS items_facets ON items (collection, platform, cloud_cover, start, end);
 CREATE VIRTUAL TABLE IF NOT EXISTS items_rtree USING rtree (rid, minx, maxx, miny, maxy);
 CREATE VIRTUAL TABLE IF NOT EXISTS items_fts USING fts5 (title, description, keywords);
 """
