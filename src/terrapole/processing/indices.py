@@ -1,0 +1,76 @@
+"""Spectral indices from surface reflectance, honouring scale, offset and validity masks.
+
+Inputs are reflectance arrays in 0-1 (use :func:`reflectance` to turn stored numbers into
+that); where a pixel is invalid, or a ratio's denominator is zero, the index is NaN.
+Formulas: NDVI (Rouse 1974), EVI (Huete 2002: G=2.5, C1=6, C2=7.5, L=1), NDWI (McFeeters 1996,
+green and NIR), MNDWI (Xu 2006, green and SWIR 1.6 µm), NDSI (green and SWIR 1.6 µm), NBR (NIR and
+SWIR 2.2 µm), SAVI (Huete 1988, L=0.5).
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import numpy as np
+import xarray as xr
+
+A = TypeVar("A", xr.DataArray, np.ndarray)
+
+
+def _nan_where(condition: A, values: A) -> A:
+    """``values`` with NaN where ``condition`` holds (keeps xarray coordinates)."""
+    if isinstance(values, xr.DataArray):
+        return values.where(~condition)
+    return np.where(condition, np.float32(np.nan), values)
+
+
+def reflectance(stored: A, *, scale: float, offset: float = 0.0, nodata: float | None) -> A:
+    """Stored numbers -> reflectance (float32); nodata becomes NaN."""
+    values: A = stored.astype("float32") * np.float32(scale) + np.float32(offset)
+    return values if nodata is None else _nan_where(stored == nodata, values)
+
+
+def _ratio(top: A, bottom: A) -> A:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out: A = top / bottom
+    return _nan_where(bottom == 0, out)
+
+
+def normalized_difference(a: A, b: A) -> A:
+    """(a - b) / (a + b)."""
+    return _ratio(a - b, a + b)
+
+
+def ndvi(nir: A, red: A) -> A:
+    """Normalized difference vegetation index."""
+    return normalized_difference(nir, red)
+
+
+def ndwi(green: A, nir: A) -> A:
+    """McFeeters' normalized difference water index (green, NIR)."""
+    return normalized_difference(green, nir)
+
+
+def mndwi(green: A, swir16: A) -> A:
+    """Xu's modified NDWI (green, SWIR 1.6 µm)."""
+    return normalized_difference(green, swir16)
+
+
+def ndsi(green: A, swir16: A) -> A:
+    """Normalized difference snow index (green, SWIR 1.6 µm)."""
+    return normalized_difference(green, swir16)
+
+
+def nbr(nir: A, swir22: A) -> A:
+    """Normalized burn ratio (NIR, SWIR 2.2 µm)."""
+    return normalized_difference(nir, swir22)
+
+
+def evi(nir: A, red: A, blue: A) -> A:
+    """Enhanced vegetation index: 2.5 (nir - red) / (nir + 6 red - 7.5 blue + 1)."""
+    return _ratio(2.5 * (nir - red), nir + 6.0 * red - 7.5 * blue + 1.0)
+
+
+def savi(nir: A, red: A, soil: float = 0.5) -> A:
+    """Soil-adjusted vegetation index: (1 + L) (nir - red) / (nir + red + L)."""
+    return _ratio((1.0 + soil) * (nir - red), nir + red + soil)

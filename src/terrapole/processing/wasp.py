@@ -1,0 +1,127 @@
+"""WASP: the weighted monthly cloud-free synthesis of surface reflectance (THEIA Level 3A).
+
+Follows the WASP ATBD as summarised in ALGORITHMS.md: per observation a weight
+W = W_cloud · W_AOT · W_date · W_sensor; the output is the weighted mean Σ W·ρ / Σ W, the
+weighted mean date offset, the total weight and a flag; where every valid observation is cloudy
+the darkest (lowest blue) one is kept and flagged cloud.
+
+- W_cloud: the cloud mask is taken to a 240 m grid (a cell is cloudy when more than half of its
+  pixels are), blurred by Gaussians of σ = 2 and σ = 10 cells (S, L), W = (1 − S)(1 − L), brought
+  back to the pixel grid; cloudy pixels weigh 0.
+- W_AOT = 0.33 + 0.67 (1 − AOT / 0.8) below AOT 0.8, else 0.33. Deviation: when a product has no
+  AOT band (THEIA crops without ATB) the weight is 1 for every date, so the other weights decide.
+- W_date = 1 − 0.5 |D − D0| / 23 (days), W_sensor 1 for Sentinel-2 and 0.33 for Landsat 8.
+
+Not done here (no input mask carries them in the supported products): the snow and water rules
+and flags 2/3 of the ATBD; FLG uses 0 no data, 1 cloud (all-cloudy fallback), 4 land.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.ndimage import gaussian_filter
+
+CLOUD_CELL_M = 240.0
+HALF_WINDOW_DAYS = 23
+SENSOR_WEIGHT = {"sentinel-2": 1.0, "landsat-8": 0.33}
+FLAG_NODATA, FLAG_CLOUD, FLAG_LAND = 0, 1, 4
+NODATA = -10000
+
+Array = NDArray[Any]
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One date: reflectance (band, y, x) in 0-1 with NaN for nodata, cloud mask (y, x)."""
+
+    reflectance: Array
+    cloud: NDArray[np.bool_]
+    day: date
+    sensor: str = "sentinel-2"
+    aot: Array | None = None  # aerosol optical thickness (y, x), or None when not delivered
+
+
+@dataclass(frozen=True)
+class Composite:
+    """WASP outputs: FRC (band, y, x) ×10000 int16, WGT ×1000, DTS days from D0, FLG."""
+
+    frc: NDArray[np.int16]
+    wgt: NDArray[np.int16]
+    dts: NDArray[np.float32]
+    flg: NDArray[np.uint8]
+
+
+def date_weight(day: date, centre: date) -> float:
+    """1 at the synthesis date, 0.5 at ±23 days, 0 beyond."""
+    gap = abs((day - centre).days)
+    return max(0.0, 1.0 - 0.5 * gap / HALF_WINDOW_DAYS) if gap <= HALF_WINDOW_DAYS else 0.0
+
+
+def aot_weight(aot: Array | None) -> Array | float:
+    """0.33 + 0.67 (1 − AOT/0.8) below 0.8, else 0.33; 1 when the AOT is not known."""
+    if aot is None:
+        return 1.0
+    return np.where(aot < 0.8, 0.33 + 0.67 * (1.0 - aot / 0.8), 0.33)
+
+
+def cloud_weight(cloud: NDArray[np.bool_], pixel_size: float) -> Array:
+    """(1 − S)(1 − L) from the 240 m cloud grid blurred at σ = 2 and σ = 10 cells; 0 on clouds."""
+    factor = max(1, round(CLOUD_CELL_M / pixel_size))
+    rows, cols = cloud.shape
+    pad_r, pad_c = (-rows) % factor, (-cols) % factor
+    padded = np.pad(cloud.astype("float32"), ((0, pad_r), (0, pad_c)), mode="edge")
+    cells = padded.reshape(padded.shape[0] // factor, factor, -1, factor).mean(axis=(1, 3)) > 0.5
+    grid = cells.astype("float64")
+    small = gaussian_filter(grid, sigma=2, mode="nearest")
+    large = gaussian_filter(grid, sigma=10, mode="nearest")
+    weight = (1.0 - small) * (1.0 - large)
+    full = np.repeat(np.repeat(weight, factor, axis=0), factor, axis=1)[:rows, :cols]
+    return np.where(cloud, 0.0, full)
+
+
+def composite(
+    observations: list[Observation], centre: date, pixel_size: float, blue: int = 0
+) -> Composite:
+    """The WASP synthesis of ``observations`` around ``centre``; ``blue`` is the blue band index."""
+    if not observations:
+        raise ValueError("a composite needs at least one observation")
+    shape = observations[0].reflectance.shape
+    total = np.zeros(shape, dtype="float64")
+    weights = np.zeros(shape[1:], dtype="float64")
+    days = np.zeros(shape[1:], dtype="float64")
+    darkest = np.full(shape, np.nan)
+    darkest_blue = np.full(shape[1:], np.inf)
+    seen = np.zeros(shape[1:], dtype=bool)
+    for obs in observations:
+        if obs.reflectance.shape != shape:
+            raise ValueError(f"{obs.day}: shape {obs.reflectance.shape} differs from {shape}")
+        valid = np.all(np.isfinite(obs.reflectance), axis=0)
+        seen |= valid
+        w = (
+            cloud_weight(obs.cloud, pixel_size)
+            * aot_weight(obs.aot)
+            * date_weight(obs.day, centre)
+            * SENSOR_WEIGHT.get(obs.sensor, 1.0)
+        )
+        w = np.where(valid & ~obs.cloud, w, 0.0)
+        total += w * np.nan_to_num(obs.reflectance)
+        weights += w
+        days += w * (obs.day - centre).days
+        # the all-cloudy fallback: darkest valid observation in blue
+        blue_now = np.where(valid, obs.reflectance[blue], np.inf)
+        darker = blue_now < darkest_blue
+        darkest = np.where(darker, obs.reflectance, darkest)
+        darkest_blue = np.where(darker, blue_now, darkest_blue)
+    clear = weights > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(clear, total / np.where(clear, weights, 1.0), darkest)
+        dts = np.where(clear, days / np.where(clear, weights, 1.0), np.nan)
+    frc = np.where(seen, np.round(mean * 10000), NODATA).astype(np.int16)
+    flg = np.where(clear, FLAG_LAND, np.where(seen, FLAG_CLOUD, FLAG_NODATA)).astype(np.uint8)
+    wgt = np.round(np.clip(weights * 1000, 0, np.iinfo(np.int16).max)).astype(np.int16)
+    return Composite(frc=frc, wgt=wgt, dts=dts.astype(np.float32), flg=flg)

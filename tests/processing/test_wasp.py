@@ -1,0 +1,99 @@
+"""WASP on hand-computed pixels, and on real THEIA products (a clear and a fully cloudy date)."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+
+from terrapole.processing.wasp import (
+    FLAG_CLOUD,
+    FLAG_LAND,
+    FLAG_NODATA,
+    Observation,
+    aot_weight,
+    cloud_weight,
+    composite,
+    date_weight,
+)
+
+from ..conftest import ROOT
+
+D0 = date(2018, 9, 15)
+THEIA = ROOT / "demo" / "products" / "theia"
+
+
+def test_date_aot_and_sensor_weights() -> None:
+    assert date_weight(D0, D0) == 1.0
+    assert date_weight(date(2018, 10, 8), D0) == pytest.approx(0.5)  # +23 days
+    assert date_weight(date(2018, 9, 4), D0) == pytest.approx(1 - 0.5 * 11 / 23)
+    assert date_weight(date(2018, 11, 1), D0) == 0.0
+    assert aot_weight(np.array([0.0, 0.4, 0.8, 1.2])) == pytest.approx([1.0, 0.665, 0.33, 0.33])
+    assert aot_weight(None) == 1.0
+
+
+def test_cloud_weight_is_zero_on_clouds_one_far_away_and_gaussian_in_between() -> None:
+    cloud = np.zeros((101, 101), dtype=bool)
+    cloud[50, 50] = True  # one cloudy 240 m cell (pixel size 240 m)
+    w = cloud_weight(cloud, 240.0)
+    assert w[50, 50] == 0.0 and w[0, 0] == pytest.approx(1.0, abs=1e-4)
+
+    def g(d2: float, s: float) -> float:  # continuous 2-D Gaussian of unit mass
+        return math.exp(-d2 / (2 * s * s)) / (2 * math.pi * s * s)
+
+    # 3 cells east: S = g(9, 2), L = g(9, 10)
+    assert w[50, 53] == pytest.approx((1 - g(9, 2)) * (1 - g(9, 10)), abs=2e-4)
+
+
+def _obs(values: list[float], cloudy: list[bool], day: date) -> Observation:
+    refl = np.array(values, dtype="float64").reshape(1, 1, -1)  # one band, one row
+    return Observation(refl, np.array(cloudy).reshape(1, -1), day)
+
+
+def test_composite_weights_dates_and_handles_clouds_and_nodata() -> None:
+    # pixel 0: clear on both dates; pixel 1: cloudy on date 2; pixel 2: cloudy on both (darkest
+    # wins); pixel 3: no data at all. Pixel size 240 m: cells are pixels; clouds sit far enough
+    # (60 px) from pixel 0 for the blur to be negligible, so the weights are the date weights.
+    width = 130
+    v1, v2 = [0.1] * width, [0.3] * width
+    c1, c2 = [False] * width, [False] * width
+    v1[70], v2[70] = 0.2, 0.4
+    c2[70] = True
+    v1[128], v2[128] = 0.25, 0.15
+    c1[128] = c2[128] = True
+    v1[129] = v2[129] = float("nan")
+    out = composite([_obs(v1, c1, D0), _obs(v2, c2, date(2018, 10, 8))], D0, 240.0)
+    # pixel 0: (0.1 * 1 + 0.3 * 0.5) / 1.5, mean date (0 * 1 + 23 * 0.5) / 1.5
+    assert out.frc[0, 0, 0] == round(10000 * 0.25 / 1.5)
+    assert out.dts[0, 0] == pytest.approx(23 * 0.5 / 1.5, rel=1e-4)
+    assert out.wgt[0, 0] == 1500 and out.flg[0, 0] == FLAG_LAND
+    assert out.frc[0, 0, 70] == 2000  # only the clear date counts
+    assert out.frc[0, 0, 128] == 1500 and out.flg[0, 128] == FLAG_CLOUD  # darkest of two clouds
+    assert out.frc[0, 0, 129] == -10000 and out.flg[0, 129] == FLAG_NODATA
+
+
+def _read(folder: Path) -> Observation:
+    bands = []
+    for name in ("FRE_B2", "FRE_B3", "FRE_B4"):
+        with rasterio.open(next(folder.glob(f"*_{name}.tif"))) as ds:
+            data = ds.read(1).astype("float64")
+        bands.append(np.where(data == -10000, np.nan, data / 10000))
+    with rasterio.open(next(folder.glob("MASKS/*_CLM_R2.tif"))) as ds:
+        clm = ds.read(1)
+    cloud = np.repeat(np.repeat(clm != 0, 2, axis=0), 2, axis=1)  # 20 m mask on the 10 m grid
+    day = date(int(folder.name[11:15]), int(folder.name[15:17]), int(folder.name[17:19]))
+    return Observation(np.stack(bands), cloud, day)
+
+
+def test_real_clear_and_cloudy_dates_give_the_clear_reflectance() -> None:
+    clear = _read(THEIA / "SENTINEL2A_20180826-104155-257_L2A_T31UFQ_D_V1-8")
+    cloudy = _read(THEIA / "SENTINEL2A_20180905-104527-122_L2A_T31UFQ_D_V1-9")
+    assert not clear.cloud.any() and cloudy.cloud.all()  # as their CLM masks say
+    out = composite([clear, cloudy], D0, 10.0)
+    assert np.array_equal(out.frc, np.round(clear.reflectance * 10000).astype(np.int16))
+    assert (out.flg == FLAG_LAND).all()
+    assert out.dts == pytest.approx(np.full(out.dts.shape, -20.0))  # 2018-08-26 is D0 - 20
