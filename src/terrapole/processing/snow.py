@@ -1,0 +1,105 @@
+"""Let-It-Snow: snow cover from a Sentinel-2 L2A date and a DEM (THEIA Snow collection).
+
+Follows the LIS description summarised in ALGORITHMS.md (Gascoin et al. 2019):
+
+1. NDSI = (green − SWIR16) / (green + SWIR16), reflectances in 0-1.
+2. Pass 1, on pixels not cloudy in L2A: snow where NDSI > 0.40 and red > 0.200.
+3. Snowline: the DEM cut in 100 m bands; the lowest band with more than 10 % of its pixels clear
+   and more than 10 % of its clear pixels snowy (pass 1) sets z_s, the lower edge of the band two
+   bands below it.
+4. Pass 2, only if pass-1 snow covers more than 0.1 % of the image: above z_s, clear pixels with
+   NDSI > 0.15 and red > 0.040 are snow too.
+5. Cloud refinement: an L2A cloud pixel that the pass-1 tests call snow becomes snow; a "dark"
+   cloud (red averaged over 12 x 12 pixels ≤ 0.300) that is not snow is released (no snow);
+   bright clouds stay cloud.
+
+Codes: 0 no snow, 100 snow, 205 cloud, 254 no data. Fractional snow cover for snow pixels:
+FSC_TOC = 0.5 tanh(2.65 NDSI − 1.42) + 0.5 (0-1), FSC_OG = min(FSC_TOC / (1 − TCD), 1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+NO_SNOW, SNOW, CLOUD, NODATA = 0, 100, 205, 254
+Array = NDArray[Any]
+
+
+@dataclass(frozen=True)
+class SnowResult:
+    """Snow codes, the snowline used (None when pass 2 did not run) and the NDSI."""
+
+    codes: NDArray[np.uint8]
+    snowline: float | None
+    ndsi: Array
+
+
+def _block_mean(values: Array, size: int) -> Array:
+    """Mean over size x size blocks, repeated back to the input shape (edges padded)."""
+    rows, cols = values.shape
+    padded = np.pad(values, ((0, (-rows) % size), (0, (-cols) % size)), mode="edge")
+    blocks = padded.reshape(padded.shape[0] // size, size, -1, size).mean(axis=(1, 3))
+    return np.repeat(np.repeat(blocks, size, axis=0), size, axis=1)[:rows, :cols]
+
+
+def snowline(dem: Array, clear: NDArray[np.bool_], snow: NDArray[np.bool_]) -> float | None:
+    """z_s: two 100 m bands below the lowest band > 10 % clear and > 10 % snowy (or None)."""
+    finite = np.isfinite(dem)
+    if not finite.any():
+        return None
+    low = np.floor(np.nanmin(dem) / 100) * 100
+    top = np.nanmax(dem)
+    edge = low
+    while edge <= top:
+        band = finite & (dem >= edge) & (dem < edge + 100)
+        total = int(band.sum())
+        clear_n = int((band & clear).sum())
+        if total and clear_n / total > 0.10 and int((band & clear & snow).sum()) / clear_n > 0.10:
+            return float(edge - 200)
+        edge += 100
+    return None
+
+
+def detect(
+    green: Array, red: Array, swir16: Array, cloud: NDArray[np.bool_], dem: Array
+) -> SnowResult:
+    """Snow codes of one date (all inputs on the same grid; NaN reflectance is no data)."""
+    nodata = ~(np.isfinite(green) & np.isfinite(red) & np.isfinite(swir16))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ndsi = np.where(green + swir16 != 0, (green - swir16) / (green + swir16), np.nan)
+    test1 = (ndsi > 0.40) & (red > 0.200)
+    clear = ~cloud & ~nodata
+    snow = clear & test1
+    line = None
+    if snow.sum() > 0.001 * (~nodata).sum():
+        line = snowline(dem, clear, snow)
+        if line is not None:
+            snow |= clear & (dem >= line) & (ndsi > 0.15) & (red > 0.040)
+    dark = _block_mean(np.nan_to_num(red), 12) <= 0.300
+    cloud_snow = cloud & ~nodata & test1
+    stays_cloud = cloud & ~nodata & ~test1 & ~dark
+    codes = np.full(green.shape, NO_SNOW, dtype=np.uint8)
+    codes[snow | cloud_snow] = SNOW
+    codes[stays_cloud] = CLOUD
+    codes[nodata] = NODATA
+    return SnowResult(codes, line, ndsi)
+
+
+def fsc_toc(ndsi: Array, codes: NDArray[np.uint8]) -> Array:
+    """Top-of-canopy fractional snow cover (0-1) on snow pixels, 0 elsewhere, NaN for no data."""
+    fsc = np.clip(0.5 * np.tanh(2.65 * ndsi - 1.42) + 0.5, 0.0, 1.0)
+    out = np.where(codes == SNOW, fsc, 0.0)
+    return np.where(codes == NODATA, np.nan, out)
+
+
+def fsc_og(toc: Array, tree_cover: Array) -> Array:
+    """On-ground fractional snow cover: min(FSC_TOC / (1 − TCD), 1), TCD in 0-1."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.minimum(toc / (1.0 - tree_cover), 1.0)
+    # under a closed canopy (TCD = 1) any snow seen from above means full cover on the ground
+    result: Array = np.where(tree_cover >= 1.0, np.where(toc > 0, 1.0, 0.0), ratio)
+    return result

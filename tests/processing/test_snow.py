@@ -1,0 +1,74 @@
+"""Let-It-Snow on hand-made scenes whose every pixel is computed by hand from the published rules."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from terrapole.processing.snow import CLOUD, NO_SNOW, NODATA, SNOW, detect, fsc_og, fsc_toc
+
+
+def scene(rows: int = 100, cols: int = 24) -> dict[str, np.ndarray]:  # type: ignore[type-arg]
+    """Bare, clear ground on a slope: row r at elevation 10 r metres (0-990 m)."""
+    return {
+        "green": np.full((rows, cols), 0.10),
+        "red": np.full((rows, cols), 0.10),
+        "swir16": np.full((rows, cols), 0.10),
+        "cloud": np.zeros((rows, cols), dtype=bool),
+        "dem": np.repeat(np.arange(rows, dtype=float) * 10, cols).reshape(rows, cols),
+    }
+
+
+def test_pass_one_thresholds() -> None:
+    s = scene()
+    s["green"][0, 0], s["swir16"][0, 0], s["red"][0, 0] = 0.5, 0.1, 0.30  # NDSI .667, red .30
+    s["green"][0, 1], s["swir16"][0, 1], s["red"][0, 1] = 0.5, 0.1, 0.15  # red too low
+    s["green"][0, 2], s["swir16"][0, 2], s["red"][0, 2] = 0.3, 0.2, 0.30  # NDSI 0.2 too low
+    codes = detect(**s).codes
+    assert codes[0, 0] == SNOW and codes[0, 1] == NO_SNOW and codes[0, 2] == NO_SNOW
+
+
+def test_snowline_and_pass_two() -> None:
+    s = scene()
+    # pass-1 snow on rows 50-59 (500-590 m): the lowest 100 m band > 10 % snowy is 500 m,
+    # so z_s = 300 m; pass 2 (NDSI > 0.15, red > 0.04) then applies from row 30 up.
+    s["green"][50:60], s["swir16"][50:60], s["red"][50:60] = 0.6, 0.1, 0.5
+    s["green"][20:50], s["swir16"][20:50], s["red"][20:50] = 0.3, 0.2, 0.05  # NDSI 0.2
+    result = detect(**s)
+    assert result.snowline == 300.0
+    assert (result.codes[30:60] == SNOW).all()  # 300-590 m: pass 2 and pass 1
+    assert (result.codes[20:30] == NO_SNOW).all()  # 200-290 m: below the snowline
+    assert (result.codes[60:] == NO_SNOW).all()
+
+
+def test_pass_two_needs_enough_pass_one_snow() -> None:
+    s = scene()
+    s["green"][0, 0], s["swir16"][0, 0], s["red"][0, 0] = 0.6, 0.1, 0.5  # 1 pixel of 2400: 0.04 %
+    s["green"][20:50], s["swir16"][20:50], s["red"][20:50] = 0.3, 0.2, 0.05
+    result = detect(**s)
+    assert result.snowline is None and (result.codes[20:50] == NO_SNOW).all()
+
+
+def test_cloud_refinement_and_no_data() -> None:
+    s = scene(rows=24, cols=36)
+    s["cloud"][:, :] = True
+    s["red"][:, 12:24] = 0.6  # a bright block (12 x 12 mean 0.6): stays cloud
+    s["green"][:, 24:], s["swir16"][:, 24:], s["red"][:, 24:] = 0.6, 0.1, 0.35  # snow by the tests
+    s["green"][0, 0] = np.nan
+    codes = detect(**s).codes
+    assert codes[5, 5] == NO_SNOW  # dark cloud, not snow: released
+    assert codes[5, 15] == CLOUD
+    assert codes[5, 30] == SNOW  # cloud in L2A, snow by the tests
+    assert codes[0, 0] == NODATA
+
+
+def test_fractional_snow_cover() -> None:
+    ndsi = np.array([0.8, 0.8, 0.3])
+    codes = np.array([SNOW, NO_SNOW, NODATA], dtype=np.uint8)
+    toc = fsc_toc(ndsi, codes)
+    expected = 0.5 * math.tanh(2.65 * 0.8 - 1.42) + 0.5  # 0.80218...
+    assert toc[0] == pytest.approx(expected) and toc[1] == 0 and np.isnan(toc[2])
+    og = fsc_og(np.array([expected, expected, expected]), np.array([0.1, 0.5, 1.0]))
+    assert og == pytest.approx([expected / 0.9, 1.0, 1.0])
