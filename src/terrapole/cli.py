@@ -226,6 +226,62 @@ def ingest(
 
 
 @app.command()
+def produce(
+    chain: Annotated[str, typer.Argument(help="chain name (see --list)")] = "",
+    bbox: Annotated[str | None, typer.Option(help="minx,miny,maxx,maxy of the area")] = None,
+    tile: Annotated[str, typer.Option(help="name of the area in output ids")] = "AREA",
+    start: Annotated[str | None, typer.Option("--from", help="first month (YYYY-MM)")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="last month (YYYY-MM)")] = None,
+    input_collection: Annotated[
+        str, typer.Option("--input", help="input collection")
+    ] = "theia-sentinel-2-l2a",
+    list_chains: Annotated[bool, typer.Option("--list", help="list the chains")] = False,
+) -> None:
+    """Run a production chain over a period (backfill); unchanged windows are skipped."""
+    from datetime import date
+
+    from terrapole.production import wasp_chain
+    from terrapole.storage import LocalStorage
+
+    chains = {wasp_chain.NAME: "monthly WASP composite (THEIA L3A style), D0 = 15th, ±23 days"}
+    if list_chains or not chain:
+        for name, text in chains.items():
+            out.print(f"{name}: {text}")
+        return
+    if chain not in chains:
+        raise InvalidInput("chain", f"{chain!r} is not one of {', '.join(chains)}")
+    if not (bbox and start and end):
+        raise InvalidInput("produce", "--bbox, --from and --to are required")
+    try:
+        first = date.fromisoformat(f"{start}-01")
+        last = date.fromisoformat(f"{end}-28")
+    except ValueError as exc:
+        raise InvalidInput("--from/--to", "months are written YYYY-MM") from exc
+    settings = _settings()
+    windows = list(wasp_chain.months(first, last))
+    with _store() as store, _progress(chain) as progress:
+        task = progress.add_task(chain, total=len(windows))
+        report = wasp_chain.run(
+            store,
+            LocalStorage(settings.assets_dir),
+            input_collection=input_collection,
+            bbox=parse_bbox(bbox.split(",")),
+            start=first,
+            end=last,
+            tile=tile,
+            on_window=lambda name, outcome: progress.advance(task),
+        )
+    console.print(
+        f"produced {len(report.produced)}, unchanged {len(report.unchanged)}, "
+        f"empty {len(report.empty)}, failed {len(report.failed)}"
+    )
+    for name, reason in report.failed:
+        console.print(f"  [red]failed[/] {name}: {reason}")
+    if report.failed:
+        raise typer.Exit(code=2)
+
+
+@app.command()
 def demo(
     serve_after: Annotated[
         bool, typer.Option("--serve/--no-serve", help="serve afterwards")

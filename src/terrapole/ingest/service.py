@@ -112,7 +112,7 @@ def stage_product(
     folder = tempfile.mkdtemp(dir=staging_root)
     try:
         product = read_product(Path(path), collection)
-        item = _stage(product, Path(folder), in_place)
+        item = stage(product, Path(folder), in_place)
         item["properties"][FINGERPRINT] = fingerprint(Path(path))
         return Staged(product.collection, product.id, folder, item, product.collection_defaults)
     except TerrapoleError as exc:
@@ -146,7 +146,7 @@ def check_consistent(product: Product) -> None:
             )
 
 
-def _stage(product: Product, folder: Path, in_place: bool = False) -> Json:
+def stage(product: Product, folder: Path, in_place: bool = False) -> Json:
     """Write the COGs, then derive footprint, cloud cover and previews from their overviews.
 
     ``in_place``: rasters that already are valid single-band COGs are linked, not copied.
@@ -232,20 +232,21 @@ class Ingestor:
                     for p in todo
                 ]
                 for path, future in futures:
-                    self._publish(path, future.result(), report, notify)
+                    self.publish(path, future.result(), report, notify)
         else:
             for path in todo:
                 staged = stage_product(str(path), collection, staging, in_place)
-                self._publish(path, staged, report, notify)
+                self.publish(path, staged, report, notify)
         return report
 
-    def _publish(
+    def publish(
         self,
         path: Path,
         staged: Staged | str,
         report: IngestReport,
         notify: Callable[[str, str], None],
     ) -> None:
+        """Swap the staged files in and write the item (one transaction); report the outcome."""
         if isinstance(staged, str):
             report.rejected.append((str(path), staged))
             notify(path.name, "rejected")

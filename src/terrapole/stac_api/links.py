@@ -31,7 +31,11 @@ def item_links(item: Json, base: str) -> Json:
             {"rel": "alternate", "type": "application/zip", "title": "All assets (zip)",
              "href": f"{coll}/items/{item['id']}/download"}
         )  # fmt: skip
-        site = base.removesuffix("stac/")
+    site = base.removesuffix("stac/")
+    for link in item["links"]:  # e.g. derived_from links written server-relative
+        if isinstance(link.get("href"), str) and link["href"].startswith("/"):
+            link["href"] = site + link["href"][1:]
+    if item.get("assets"):
         for asset in item["assets"].values():
             href = asset.get("href")
             if isinstance(href, str) and href.startswith("/assets/"):

@@ -1,0 +1,1 @@
+"""Declared production chains: inputs query, algorithm, output collection, cadence; idempotent."""
