@@ -72,3 +72,16 @@ def test_fractional_snow_cover() -> None:
     assert toc[0] == pytest.approx(expected) and toc[1] == 0 and np.isnan(toc[2])
     og = fsc_og(np.array([expected, expected, expected]), np.array([0.1, 0.5, 1.0]))
     assert og == pytest.approx([expected / 0.9, 1.0, 1.0])
+
+
+def test_annual_synthesis_by_hand() -> None:
+    from terrapole.processing.snow import snow_year
+
+    # days since 1 Sept: no snow on day 0, snow on days 91 and 181, no snow on day 273
+    # nearest-observation filling: snow from day 46 (closer to 91 than to 0: 46-0 > 91-46) to
+    # day 226 (226-181 = 45 < 273-226 = 47; day 227: 46 vs 46, tie -> earlier obs = snow),
+    # so snow on days 46..227 -> SCD 182, SOD 46, SMOD 228; a cloudy pixel is never observed.
+    px = [np.array([[v, CLOUD]], dtype=np.uint8) for v in (NO_SNOW, SNOW, SNOW, NO_SNOW)]
+    year = snow_year([0, 91, 181, 273], px)
+    assert (year.scd[0, 0], year.sod[0, 0], year.smod[0, 0], year.nobs[0, 0]) == (182, 46, 228, 4)
+    assert (year.scd[0, 1], year.sod[0, 1], year.nobs[0, 1]) == (0, -1, 0)

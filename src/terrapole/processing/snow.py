@@ -103,3 +103,50 @@ def fsc_og(toc: Array, tree_cover: Array) -> Array:
     # under a closed canopy (TCD = 1) any snow seen from above means full cover on the ground
     result: Array = np.where(tree_cover >= 1.0, np.where(toc > 0, 1.0, 0.0), ratio)
     return result
+
+
+@dataclass(frozen=True)
+class SnowYear:
+    """Annual synthesis (1 Sept - 31 Aug): SCD days, SOD/SMOD days since 1 Sept, NOBS."""
+
+    scd: NDArray[np.int16]
+    sod: NDArray[np.int16]
+    smod: NDArray[np.int16]
+    nobs: NDArray[np.int16]
+
+
+def snow_year(days: list[int], codes: list[NDArray[np.uint8]], length: int = 365) -> SnowYear:
+    """Gap-fill daily (each day takes its nearest clear observation, the earlier on ties) and
+    count: SCD snow days, SOD/SMOD first and last+1 day of the longest snow period (−1 when
+    none), NOBS clear observations. ``days`` count from 1 September (0-based)."""
+    order = np.argsort(days)
+    when = np.asarray(days)[order]
+    stack = np.stack([codes[i] for i in order])
+    clear = (stack == NO_SNOW) | (stack == SNOW)
+    nobs = clear.sum(axis=0).astype(np.int16)
+    rows, cols = stack.shape[1:]
+    scd = np.zeros((rows, cols), dtype=np.int16)
+    sod = np.full((rows, cols), -1, dtype=np.int16)
+    smod = np.full((rows, cols), -1, dtype=np.int16)
+    for r in range(rows):
+        for c in range(cols):
+            seen = clear[:, r, c]
+            if not seen.any():
+                continue
+            obs_days, obs_snow = when[seen], stack[seen, r, c] == SNOW
+            daily = np.arange(length)
+            nearest = np.abs(daily[:, None] - obs_days[None, :]).argmin(axis=1)
+            snowy = obs_snow[nearest]
+            scd[r, c] = int(snowy.sum())
+            best, start = 0, -1
+            run_start = None
+            for d in range(length + 1):
+                if d < length and snowy[d]:
+                    run_start = d if run_start is None else run_start
+                elif run_start is not None:
+                    if d - run_start > best:
+                        best, start = d - run_start, run_start
+                    run_start = None
+            if best:
+                sod[r, c], smod[r, c] = start, start + best
+    return SnowYear(scd, sod, smod, nobs)
