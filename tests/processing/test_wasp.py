@@ -97,3 +97,29 @@ def test_real_clear_and_cloudy_dates_give_the_clear_reflectance() -> None:
     assert np.array_equal(out.frc, np.round(clear.reflectance * 10000).astype(np.int16))
     assert (out.flg == FLAG_LAND).all()
     assert out.dts == pytest.approx(np.full(out.dts.shape, -20.0))  # 2018-08-26 is D0 - 20
+
+
+def test_dask_chunks_give_the_same_composite_as_numpy() -> None:
+    import dask
+    import dask.array as da
+
+    observations = [
+        _read(THEIA / "SENTINEL2A_20180826-104155-257_L2A_T31UFQ_D_V1-8"),
+        _read(THEIA / "SENTINEL2A_20180905-104527-122_L2A_T31UFQ_D_V1-9"),
+        _read(THEIA / "SENTINEL2A_20151230-105153-392_L2A_T31UFQ_D_V1-1"),  # partly cloudy
+    ]
+    eager = composite(observations, D0, 10.0)
+    lazy_obs = [
+        Observation(
+            da.from_array(o.reflectance, chunks=(3, 32, 32)),
+            da.from_array(o.cloud, chunks=(32, 32)),
+            o.day,
+        )  # fmt: skip
+        for o in observations
+    ]
+    lazy = composite(lazy_obs, D0, 10.0)
+    assert isinstance(lazy.frc, da.Array)  # nothing computed yet
+    with dask.config.set(scheduler="threads", num_workers=2):
+        frc, wgt, dts, flg = dask.compute(lazy.frc, lazy.wgt, lazy.dts, lazy.flg)
+    assert np.array_equal(frc, eager.frc) and np.array_equal(wgt, eager.wgt)
+    assert np.array_equal(flg, eager.flg) and np.allclose(dts, eager.dts, equal_nan=True)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import dask.array as da
 import numpy as np
 from numpy.typing import NDArray
 from scipy.ndimage import gaussian_filter
@@ -69,34 +70,63 @@ def aot_weight(aot: Array | None) -> Array | float:
     return np.where(aot < 0.8, 0.33 + 0.67 * (1.0 - aot / 0.8), 0.33)
 
 
-def cloud_weight(cloud: NDArray[np.bool_], pixel_size: float) -> Array:
-    """(1 − S)(1 − L) from the 240 m cloud grid blurred at σ = 2 and σ = 10 cells; 0 on clouds."""
+def _cells(cloud: Array, factor: int) -> NDArray[np.bool_]:
+    """The 240 m cloudy-cell grid (a cell is cloudy when more than half its pixels are)."""
+    rows, cols = cloud.shape
+    padded = np.pad(
+        cloud.astype("float32"), ((0, (-rows) % factor), (0, (-cols) % factor)), mode="edge"
+    )
+    if isinstance(padded, da.Array):  # chunked input: the cell grid is small, compute it
+        aligned = padded.rechunk(tuple(max(factor, c // factor * factor) for c in padded.chunksize))
+        return np.asarray(da.coarsen(np.mean, aligned, {0: factor, 1: factor}).compute()) > 0.5
+    cells: NDArray[np.bool_] = (
+        padded.reshape(padded.shape[0] // factor, factor, -1, factor).mean(axis=(1, 3)) > 0.5
+    )
+    return cells
+
+
+def cloud_weight(cloud: Array, pixel_size: float) -> Array:
+    """(1 − S)(1 − L) from the 240 m cloud grid blurred at σ = 2 and σ = 10 cells; 0 on clouds.
+
+    ``cloud`` may be a numpy or a dask array; with dask the result stays lazy and chunked like
+    the mask (only the 240 m grid, ~460 x 460 cells for a tile, is computed at once).
+    """
     factor = max(1, round(CLOUD_CELL_M / pixel_size))
     rows, cols = cloud.shape
-    pad_r, pad_c = (-rows) % factor, (-cols) % factor
-    padded = np.pad(cloud.astype("float32"), ((0, pad_r), (0, pad_c)), mode="edge")
-    cells = padded.reshape(padded.shape[0] // factor, factor, -1, factor).mean(axis=(1, 3)) > 0.5
-    grid = cells.astype("float64")
+    grid = _cells(cloud, factor).astype("float64")
     small = gaussian_filter(grid, sigma=2, mode="nearest")
     large = gaussian_filter(grid, sigma=10, mode="nearest")
     weight = (1.0 - small) * (1.0 - large)
-    full = np.repeat(np.repeat(weight, factor, axis=0), factor, axis=1)[:rows, :cols]
+    if isinstance(cloud, da.Array):
+        block = tuple(max(1, c // factor) for c in cloud.chunksize)
+        full = da.repeat(
+            da.repeat(da.from_array(weight, chunks=block), factor, axis=0), factor, axis=1
+        )
+        full = full[:rows, :cols].rechunk(cloud.chunks)
+    else:
+        full = np.repeat(np.repeat(weight, factor, axis=0), factor, axis=1)[:rows, :cols]
     return np.where(cloud, 0.0, full)
 
 
 def composite(
     observations: list[Observation], centre: date, pixel_size: float, blue: int = 0
 ) -> Composite:
-    """The WASP synthesis of ``observations`` around ``centre``; ``blue`` is the blue band index."""
+    """The WASP synthesis of ``observations`` around ``centre``; ``blue`` is the blue band index.
+
+    Works on numpy arrays (eager) or dask arrays (lazy, chunk by chunk: compute or store the
+    fields of the result to run it).
+    """
     if not observations:
         raise ValueError("a composite needs at least one observation")
-    shape = observations[0].reflectance.shape
-    total = np.zeros(shape, dtype="float64")
-    weights = np.zeros(shape[1:], dtype="float64")
-    days = np.zeros(shape[1:], dtype="float64")
-    darkest = np.full(shape, np.nan)
-    darkest_blue = np.full(shape[1:], np.inf)
-    seen = np.zeros(shape[1:], dtype=bool)
+    first = observations[0].reflectance
+    shape = first.shape
+    # *_like: numpy in, numpy out; dask in, lazy chunked dask out
+    total = np.zeros_like(first, dtype="float64")
+    weights = np.zeros_like(first[0], dtype="float64")
+    days = np.zeros_like(first[0], dtype="float64")
+    darkest = np.full_like(first, np.nan, dtype="float64")
+    darkest_blue = np.full_like(first[0], np.inf, dtype="float64")
+    seen = np.zeros_like(first[0], dtype=bool)
     for obs in observations:
         if obs.reflectance.shape != shape:
             raise ValueError(f"{obs.day}: shape {obs.reflectance.shape} differs from {shape}")
