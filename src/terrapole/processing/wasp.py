@@ -98,11 +98,14 @@ def cloud_weight(cloud: Array, pixel_size: float) -> Array:
     large = gaussian_filter(grid, sigma=10, mode="nearest")
     weight = (1.0 - small) * (1.0 - large)
     if isinstance(cloud, da.Array):
-        block = tuple(max(1, c // factor) for c in cloud.chunksize)
-        full = da.repeat(
-            da.repeat(da.from_array(weight, chunks=block), factor, axis=0), factor, axis=1
-        )
-        full = full[:rows, :cols].rechunk(cloud.chunks)
+
+        def block(mask: Array, block_info: dict[Any, Any] | None = None) -> Array:
+            (r0, r1), (c0, c1) = block_info[0]["array-location"]
+            cells = weight[np.ix_(np.arange(r0, r1) // factor, np.arange(c0, c1) // factor)]
+            return np.where(mask, 0.0, cells)
+
+        lazy: Array = cloud.map_blocks(block, dtype="float64")
+        return lazy
     else:
         full = np.repeat(np.repeat(weight, factor, axis=0), factor, axis=1)[:rows, :cols]
     return np.where(cloud, 0.0, full)
