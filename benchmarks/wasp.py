@@ -124,7 +124,9 @@ def run_wasp(
     for day, files in stack:
         bands = [da.from_array(Lazy(files[b], "int16", (size, size)), chunks=CHUNK, lock=False)
                  for b in ("B2", "B3", "B4")]  # fmt: skip
-        refl = da.stack([da.where(b == -10000, np.nan, b / 10000.0) for b in bands])
+        refl = da.stack(
+            [da.where(b == -10000, np.float32(np.nan), b / np.float32(10000)) for b in bands]
+        )
         cloud = (
             da.from_array(Lazy(files["CLM"], "uint8", (size, size)), chunks=CHUNK, lock=False) != 0
         )

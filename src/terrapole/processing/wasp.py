@@ -102,9 +102,9 @@ def cloud_weight(cloud: Array, pixel_size: float) -> Array:
         def block(mask: Array, block_info: dict[Any, Any] | None = None) -> Array:
             (r0, r1), (c0, c1) = block_info[0]["array-location"]
             cells = weight[np.ix_(np.arange(r0, r1) // factor, np.arange(c0, c1) // factor)]
-            return np.where(mask, 0.0, cells)
+            return np.where(mask, np.float32(0.0), cells.astype("float32"))
 
-        lazy: Array = cloud.map_blocks(block, dtype="float64")
+        lazy: Array = cloud.map_blocks(block, dtype="float32")
         return lazy
     else:
         full = np.repeat(np.repeat(weight, factor, axis=0), factor, axis=1)[:rows, :cols]
@@ -124,11 +124,11 @@ def composite(
     first = observations[0].reflectance
     shape = first.shape
     # *_like: numpy in, numpy out; dask in, lazy chunked dask out
-    total = np.zeros_like(first, dtype="float64")
-    weights = np.zeros_like(first[0], dtype="float64")
-    days = np.zeros_like(first[0], dtype="float64")
-    darkest = np.full_like(first, np.nan, dtype="float64")
-    darkest_blue = np.full_like(first[0], np.inf, dtype="float64")
+    total = np.zeros_like(first, dtype="float32")
+    weights = np.zeros_like(first[0], dtype="float32")
+    days = np.zeros_like(first[0], dtype="float32")
+    darkest = np.full_like(first, np.nan, dtype="float32")
+    darkest_blue = np.full_like(first[0], np.inf, dtype="float32")
     seen = np.zeros_like(first[0], dtype=bool)
     for obs in observations:
         if obs.reflectance.shape != shape:
