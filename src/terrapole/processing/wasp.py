@@ -116,45 +116,80 @@ def composite(
 ) -> Composite:
     """The WASP synthesis of ``observations`` around ``centre``; ``blue`` is the blue band index.
 
-    Works on numpy arrays (eager) or dask arrays (lazy, chunk by chunk: compute or store the
-    fields of the result to run it).
+    Works on numpy arrays (eager) or dask arrays (lazy: one fused task per chunk; compute or
+    store the fields of the result to run it).
     """
     if not observations:
         raise ValueError("a composite needs at least one observation")
-    first = observations[0].reflectance
-    shape = first.shape
-    # *_like: numpy in, numpy out; dask in, lazy chunked dask out
-    total = np.zeros_like(first, dtype="float32")
-    weights = np.zeros_like(first[0], dtype="float32")
-    days = np.zeros_like(first[0], dtype="float32")
-    darkest = np.full_like(first, np.nan, dtype="float32")
-    darkest_blue = np.full_like(first[0], np.inf, dtype="float32")
-    seen = np.zeros_like(first[0], dtype=bool)
+    shape = observations[0].reflectance.shape
     for obs in observations:
         if obs.reflectance.shape != shape:
             raise ValueError(f"{obs.day}: shape {obs.reflectance.shape} differs from {shape}")
-        valid = np.all(np.isfinite(obs.reflectance), axis=0)
-        seen |= valid
-        w = (
-            cloud_weight(obs.cloud, pixel_size)
-            * aot_weight(obs.aot)
-            * date_weight(obs.day, centre)
-            * SENSOR_WEIGHT.get(obs.sensor, 1.0)
+    # per observation: the weight without its validity (cloud weight is 0 on clouds already)
+    weights = [
+        cloud_weight(obs.cloud, pixel_size)
+        * aot_weight(obs.aot)
+        * date_weight(obs.day, centre)
+        * SENSOR_WEIGHT.get(obs.sensor, 1.0)
+        for obs in observations
+    ]
+    offsets = [float((obs.day - centre).days) for obs in observations]
+    if not isinstance(observations[0].reflectance, da.Array):
+        return _combine([o.reflectance for o in observations], weights, offsets, blue)
+    bands = shape[0]
+
+    def block(*arrays: Array) -> Array:
+        refl, ws = arrays[: len(observations)], arrays[len(observations) :]
+        out = _combine(list(refl), list(ws), offsets, blue)
+        return np.concatenate([out.frc, out.wgt[None], out.dts[None], out.flg[None]]).astype(
+            "float32"
         )
-        w = np.where(valid & ~obs.cloud, w, 0.0)
-        total += w * np.nan_to_num(obs.reflectance)
-        weights += w
-        days += w * (obs.day - centre).days
+
+    refls = [o.reflectance.rechunk({0: -1}) for o in observations]  # all bands in each block
+    yx_chunks = refls[0].chunks[1:]
+    packed = da.map_blocks(
+        block,
+        *refls,
+        *[w.rechunk(yx_chunks)[None] for w in weights],
+        dtype="float32",
+        chunks=((bands + 3,), *yx_chunks),
+    )
+    return Composite(
+        frc=packed[:bands].astype(np.int16),
+        wgt=packed[bands].astype(np.int16),
+        dts=packed[bands + 1],
+        flg=packed[bands + 2].astype(np.uint8),
+    )
+
+
+def _combine(
+    reflectances: list[Array], weights: list[Array], offsets: list[float], blue: int
+) -> Composite:
+    """The weighted mean of numpy arrays (``weights`` may carry a leading axis of 1)."""
+    first = reflectances[0]
+    total = np.zeros(first.shape, dtype="float32")
+    sum_w = np.zeros(first.shape[1:], dtype="float32")
+    days = np.zeros(first.shape[1:], dtype="float32")
+    darkest = np.full(first.shape, np.nan, dtype="float32")
+    darkest_blue = np.full(first.shape[1:], np.inf, dtype="float32")
+    seen = np.zeros(first.shape[1:], dtype=bool)
+    for refl, weight, offset in zip(reflectances, weights, offsets, strict=True):
+        valid = np.all(np.isfinite(refl), axis=0)
+        seen |= valid
+        w = np.where(valid, np.reshape(weight, valid.shape), 0.0).astype("float32")
+        total += w * np.nan_to_num(refl)
+        sum_w += w
+        days += w * offset
         # the all-cloudy fallback: darkest valid observation in blue
-        blue_now = np.where(valid, obs.reflectance[blue], np.inf)
+        blue_now = np.where(valid, refl[blue], np.inf)
         darker = blue_now < darkest_blue
-        darkest = np.where(darker, obs.reflectance, darkest)
+        darkest = np.where(darker, refl, darkest)
         darkest_blue = np.where(darker, blue_now, darkest_blue)
-    clear = weights > 0
+    clear = sum_w > 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(clear, total / np.where(clear, weights, 1.0), darkest)
-        dts = np.where(clear, days / np.where(clear, weights, 1.0), np.nan)
+        mean = np.where(clear, total / np.where(clear, sum_w, 1.0), darkest)
+        dts = np.where(clear, days / np.where(clear, sum_w, 1.0), np.nan)
     frc = np.where(seen, np.round(mean * 10000), NODATA).astype(np.int16)
     flg = np.where(clear, FLAG_LAND, np.where(seen, FLAG_CLOUD, FLAG_NODATA)).astype(np.uint8)
-    wgt = np.round(np.clip(weights * 1000, 0, np.iinfo(np.int16).max)).astype(np.int16)
+    wgt = np.round(np.clip(sum_w * 1000, 0, np.iinfo(np.int16).max)).astype(np.int16)
     return Composite(frc=frc, wgt=wgt, dts=dts.astype(np.float32), flg=flg)
