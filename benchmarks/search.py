@@ -77,17 +77,16 @@ def _database(dsn: str, name: str) -> str:
     return dsn.rsplit("/", 1)[0] + f"/{name}"
 
 
-def _sfp_python() -> Path:
-    venv = HERE / ".venv-sfp"
+def reference_python(folder: str, requirement: str) -> Path:
+    """The Python of a reference server's own virtualenv under benchmarks/ (made on first use)."""
+    venv = HERE / folder
     python = venv / "bin" / "python"
     if not python.exists():
-        print(f"installing stac-fastapi-pgstac {SFP_VERSION} into {venv.relative_to(ROOT)} ...")
+        print(f"installing {requirement} into {venv.relative_to(ROOT)} ...")
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", f"stac-fastapi-pgstac=={SFP_VERSION}",
-             "uvicorn"],
-            check=True,
-        )  # fmt: skip
+            [str(python), "-m", "pip", "install", "-q", requirement, "uvicorn"], check=True
+        )
     return python
 
 
@@ -225,10 +224,11 @@ def main() -> None:
         }  # fmt: skip
         uvicorn_opts = ["--no-access-log", "--log-level", "warning", "--workers", "1"]
         servers: dict[str, str] = {}
+        sfp_python = reference_python(".venv-sfp", f"stac-fastapi-pgstac=={SFP_VERSION}")
         p1, p2, p3 = _free_port(), _free_port(), _free_port()
         servers["stac-fastapi-pgstac"] = stack.enter_context(
             _server(
-                [str(_sfp_python()), "-m", "uvicorn", "stac_fastapi.pgstac.app:create_app",
+                [str(sfp_python), "-m", "uvicorn", "stac_fastapi.pgstac.app:create_app",
                  "--factory",
                  "--port", str(p1), *uvicorn_opts],
                 sfp_env, f"http://127.0.0.1:{p1}", work / "sfp.log",

@@ -27,20 +27,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from ingest import make_products  # noqa: E402
-from search import _free_port, _server  # noqa: E402
+from search import _free_port, _server, reference_python  # noqa: E402
 
 TITILER = "titiler.application==0.24.2"
 BIN = Path(sys.executable).parent
-
-
-def titiler_python() -> Path:
-    venv = HERE / ".venv-titiler"
-    python = venv / "bin" / "python"
-    if not python.exists():
-        print(f"installing {TITILER} into {venv.relative_to(HERE.parent)} ...")
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", TITILER, "uvicorn"], check=True)
-    return python
 
 
 def run(urls: list[str], concurrency: int) -> tuple[float, float, float]:
@@ -88,12 +78,13 @@ def main() -> None:
         p1, p2 = _free_port(), _free_port()
         env = {"TERRAPOLE_DATA_DIR": str(data), "TERRAPOLE_LOG_LEVEL": "WARNING"}
         rescale = "rescale=0,2500"
+        titiler = reference_python(".venv-titiler", TITILER)
         with _server(
             [sys.executable, "-m", "uvicorn", "terrapole.app:create_app", "--factory",
              "--port", str(p1), *opts],
             env, f"http://127.0.0.1:{p1}/stac", work / "terrapole.log",
         ) as tp, _server(
-            [str(titiler_python()), "-m", "uvicorn", "titiler.application.main:app",
+            [str(titiler), "-m", "uvicorn", "titiler.application.main:app",
              "--port", str(p2), *opts],
             {}, f"http://127.0.0.1:{p2}", work / "titiler.log",
         ) as tt:  # fmt: skip
