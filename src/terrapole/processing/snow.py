@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from terrapole.processing.grid import block_mean, expand
+
 NO_SNOW, SNOW, CLOUD, NODATA = 0, 100, 205, 254
 Array = NDArray[Any]
 
@@ -36,14 +38,6 @@ class SnowResult:
     codes: NDArray[np.uint8]
     snowline: float | None
     ndsi: Array
-
-
-def _block_mean(values: Array, size: int) -> Array:
-    """Mean over size x size blocks, repeated back to the input shape (edges padded)."""
-    rows, cols = values.shape
-    padded = np.pad(values, ((0, (-rows) % size), (0, (-cols) % size)), mode="edge")
-    blocks = padded.reshape(padded.shape[0] // size, size, -1, size).mean(axis=(1, 3))
-    return np.repeat(np.repeat(blocks, size, axis=0), size, axis=1)[:rows, :cols]
 
 
 def snowline(dem: Array, clear: NDArray[np.bool_], snow: NDArray[np.bool_]) -> float | None:
@@ -79,7 +73,7 @@ def detect(
         line = snowline(dem, clear, snow)
         if line is not None:
             snow |= clear & (dem >= line) & (ndsi > 0.15) & (red > 0.040)
-    dark = _block_mean(np.nan_to_num(red), 12) <= 0.300
+    dark = expand(block_mean(np.nan_to_num(red), 12), 12, red.shape) <= 0.300
     cloud_snow = cloud & ~nodata & test1
     stays_cloud = cloud & ~nodata & ~test1 & ~dark
     codes = np.full(green.shape, NO_SNOW, dtype=np.uint8)

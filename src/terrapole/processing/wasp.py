@@ -27,6 +27,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.ndimage import gaussian_filter
 
+from terrapole.processing.grid import block_mean, expand, pad_to_blocks
+
 CLOUD_CELL_M = 240.0
 HALF_WINDOW_DAYS = 23
 SENSOR_WEIGHT = {"sentinel-2": 1.0, "landsat-8": 0.33}
@@ -72,16 +74,11 @@ def aot_weight(aot: Array | None) -> Array | float:
 
 def _cells(cloud: Array, factor: int) -> NDArray[np.bool_]:
     """The 240 m cloudy-cell grid (a cell is cloudy when more than half its pixels are)."""
-    rows, cols = cloud.shape
-    padded = np.pad(
-        cloud.astype("float32"), ((0, (-rows) % factor), (0, (-cols) % factor)), mode="edge"
-    )
-    if isinstance(padded, da.Array):  # chunked input: the cell grid is small, compute it
+    if isinstance(cloud, da.Array):  # chunked input: the cell grid is small, compute it
+        padded = pad_to_blocks(cloud.astype("float32"), factor)
         aligned = padded.rechunk(tuple(max(factor, c // factor * factor) for c in padded.chunksize))
         return np.asarray(da.coarsen(np.mean, aligned, {0: factor, 1: factor}).compute()) > 0.5
-    cells: NDArray[np.bool_] = (
-        padded.reshape(padded.shape[0] // factor, factor, -1, factor).mean(axis=(1, 3)) > 0.5
-    )
+    cells: NDArray[np.bool_] = block_mean(cloud.astype("float32"), factor) > 0.5
     return cells
 
 
@@ -107,7 +104,7 @@ def cloud_weight(cloud: Array, pixel_size: float) -> Array:
         lazy: Array = cloud.map_blocks(block, dtype="float32")
         return lazy
     else:
-        full = np.repeat(np.repeat(weight, factor, axis=0), factor, axis=1)[:rows, :cols]
+        full = expand(weight, factor, (rows, cols))
     return np.where(cloud, 0.0, full)
 
 
