@@ -217,12 +217,12 @@ def _feature_info(services: Services, request: Request, params: dict[str, str]) 
     lon, lat = Transformer.from_crs(window.crs, "OGC:CRS84", always_xy=True).transform(x, y)
     point = replace(query, intersects={"type": "Point", "coordinates": [lon, lat]})
     features: list[Json] = []
-    from terrapole.maps.tiles import ItemReader, local_item
+    from terrapole.maps.tiles import ItemReader
 
+    # the search already excluded hidden collections: no second read per item
     for item in find_items(services.store, point)[:5]:
         options = resolve(preset, item)
-        doc = local_item(services, item["collection"], item["id"], request)
-        with ItemReader(doc) as src:  # type: ignore[arg-type]
+        with ItemReader(services.storage.localise(item)) as src:  # type: ignore[arg-type]
             values = src.point(lon, lat, assets=options["assets"])
         features.append(
             {
