@@ -100,9 +100,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     storage = LocalStorage(settings.assets_dir)
     services = Services(store=store, access=access, settings=settings, storage=storage)
 
+    scheduler = None
+    if settings.production_chains:
+        from terrapole.production.scheduler import Scheduler
+
+        scheduler = Scheduler(settings, settings.production_chains)  # names checked here
+        services.after_ingest = scheduler.wake.set
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if scheduler is not None:
+            scheduler.start()
         yield
+        if scheduler is not None:
+            scheduler.stop()
         store.close()
         access.close()
 

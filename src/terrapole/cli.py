@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from terrapole.access import AccessService
@@ -190,6 +199,9 @@ def ingest(
         bool, typer.Option("--in-place", help="register existing COGs without copying them")
     ] = False,
     json_output: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    produce_after: Annotated[
+        bool, typer.Option("--produce", help="then run the chains the new products affect")
+    ] = False,
 ) -> None:
     """Ingest products: per-band COGs, previews and a rich STAC item each (idempotent)."""
     from terrapole.ingest.service import Ingestor, expand
@@ -221,63 +233,116 @@ def ingest(
         )
         for path, reason in report.rejected[:50]:
             console.print(f"  [red]rejected[/] {Path(path).name}: {reason}")
+    if produce_after and report.ingested:
+        from terrapole.production.registry import CHAINS
+
+        _produce_due(settings.production_chains or list(CHAINS))
     if report.rejected:
         raise typer.Exit(code=2)
 
 
 @app.command()
 def produce(
-    chain: Annotated[str, typer.Argument(help="chain name (see --list)")] = "",
-    bbox: Annotated[str | None, typer.Option(help="minx,miny,maxx,maxy of the area")] = None,
-    tile: Annotated[str, typer.Option(help="name of the area in output ids")] = "AREA",
-    start: Annotated[str | None, typer.Option("--from", help="first month (YYYY-MM)")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="last month (YYYY-MM)")] = None,
-    input_collection: Annotated[
-        str, typer.Option("--input", help="input collection")
-    ] = "theia-sentinel-2-l2a",
+    chain: Annotated[str, typer.Argument(help="chain name, or 'all' (see --list)")] = "",
+    tile: Annotated[str | None, typer.Option(help="tile of the inputs (theia:tile)")] = None,
+    bbox: Annotated[str | None, typer.Option(help="minx,miny,maxx,maxy (WGS84)")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="first day (YYYY-MM[-DD])")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="last day (YYYY-MM[-DD])")] = None,
+    due_only: Annotated[
+        bool, typer.Option("--due", help="produce what new inputs affect (one scheduler tick)")
+    ] = False,
     list_chains: Annotated[bool, typer.Option("--list", help="list the chains")] = False,
 ) -> None:
-    """Run a production chain over a period (backfill); unchanged windows are skipped."""
-    from datetime import date
+    """Run production chains: backfill an area and period (unchanged windows are skipped)."""
+    from terrapole.production.registry import CHAINS
 
-    from terrapole.production import wasp_chain
+    if list_chains or not (chain or due_only):
+        table = Table("chain", "cadence", "input", "output", "what")
+        for c in CHAINS.values():
+            table.add_row(c.name, c.cadence, c.input_collection, c.output_collection, c.title)
+        out.print(table)
+        return
+    if due_only:
+        _produce_due([chain] if chain and chain != "all" else list(CHAINS))
+        return
+    names = list(CHAINS) if chain == "all" else [chain]
+    if not (tile or bbox) or not (start and end):
+        raise InvalidInput("produce", "--tile or --bbox, and --from and --to are required")
+    _backfill(names, tile, bbox, _day(start, "--from", first=True), _day(end, "--to", first=False))
+
+
+def _day(text: str, option: str, first: bool) -> date:
+    """YYYY-MM-DD, or YYYY-MM (its first or last day)."""
+    try:
+        if len(text) == 7:
+            month = date.fromisoformat(f"{text}-01")
+            if first:
+                return month
+            following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+            return following - timedelta(days=1)
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidInput(option, f"{text!r} is not YYYY-MM or YYYY-MM-DD") from exc
+
+
+def _backfill(
+    names: list[str], tile: str | None, bbox: str | None, first: date, last: date
+) -> None:
+    from terrapole.production import runner
+    from terrapole.production.chain import Area
+    from terrapole.production.cluster import dask_client
+    from terrapole.production.registry import chain as find_chain
     from terrapole.storage import LocalStorage
 
-    chains = {wasp_chain.NAME: "monthly WASP composite (THEIA L3A style), D0 = 15th, ±23 days"}
-    if list_chains or not chain:
-        for name, text in chains.items():
-            out.print(f"{name}: {text}")
-        return
-    if chain not in chains:
-        raise InvalidInput("chain", f"{chain!r} is not one of {', '.join(chains)}")
-    if not (bbox and start and end):
-        raise InvalidInput("produce", "--bbox, --from and --to are required")
-    try:
-        first = date.fromisoformat(f"{start}-01")
-        last = date.fromisoformat(f"{end}-28")
-    except ValueError as exc:
-        raise InvalidInput("--from/--to", "months are written YYYY-MM") from exc
+    chains = [find_chain(name) for name in names]
+    if last < first:
+        raise InvalidInput("--to", f"{last} is before --from {first}")
+    area = Area(tile=tile, bbox=parse_bbox(bbox.split(",")) if bbox else None)
     settings = _settings()
-    windows = list(wasp_chain.months(first, last))
-    with _store() as store, _progress(chain) as progress:
-        task = progress.add_task(chain, total=len(windows))
-        report = wasp_chain.run(
-            store,
-            LocalStorage(settings.assets_dir),
-            input_collection=input_collection,
-            bbox=parse_bbox(bbox.split(",")),
-            start=first,
-            end=last,
-            tile=tile,
-            on_window=lambda name, outcome: progress.advance(task),
+    failed = 0
+    with _store() as store, dask_client(settings) as client:
+        storage = LocalStorage(settings.assets_dir)
+        for chain in chains:
+            planned = list(runner.windows(store, chain, area, first, last))
+            with _progress(chain.name) as progress:
+                task = progress.add_task(chain.name, total=len(planned))
+
+                def advance(name: str, outcome: str, task: TaskID = task) -> None:
+                    progress.advance(task)
+
+                report = runner.run(
+                    chain, store, storage, client, area=area, start=first, end=last,
+                    planned=planned, on_window=advance,
+                )  # fmt: skip
+            console.print(
+                f"{chain.name}: produced {len(report.produced)}, unchanged "
+                f"{len(report.unchanged)}, empty {len(report.empty)}, failed {len(report.failed)}"
+            )
+            for name, reason in report.failed:
+                console.print(f"  [red]failed[/] {name}: {reason}")
+            failed += len(report.failed)
+    if failed:
+        raise typer.Exit(code=2)
+
+
+def _produce_due(names: list[str]) -> None:
+    from terrapole.production.cluster import dask_client
+    from terrapole.production.scheduler import Scheduler
+
+    settings = _settings()
+    scheduler = Scheduler(settings, names)
+    with _store() as store, dask_client(settings) as client:
+        reports = scheduler.tick(client, store)
+    failed = 0
+    for name, report in reports.items():
+        console.print(
+            f"{name}: produced {len(report.produced)}, unchanged {len(report.unchanged)}, "
+            f"empty {len(report.empty)}, failed {len(report.failed)}"
         )
-    console.print(
-        f"produced {len(report.produced)}, unchanged {len(report.unchanged)}, "
-        f"empty {len(report.empty)}, failed {len(report.failed)}"
-    )
-    for name, reason in report.failed:
-        console.print(f"  [red]failed[/] {name}: {reason}")
-    if report.failed:
+        for item, reason in report.failed:
+            console.print(f"  [red]failed[/] {item}: {reason}")
+        failed += len(report.failed)
+    if failed:
         raise typer.Exit(code=2)
 
 
@@ -292,18 +357,28 @@ def demo(
         raise InvalidInput("demo bundle", f"{DEMO_BUNDLE} is missing (run from a source checkout)")
     load([DEMO_BUNDLE], upsert=False, collection=None, json_output=False, workers=1)
     products = DEMO_BUNDLE.parent / "products"
-    for folder, collection in (("theia", None), ("dem", "dem"), ("landcover", "landcover")):
+    for folder, collection in (
+        ("theia", None),
+        ("theia-2018", None),
+        ("dem", "dem"),
+        ("landcover", "landcover"),
+    ):
         try:
-            ingest([str(products / folder)], collection, None, False, False)
+            ingest([str(products / folder)], collection, None, False, False, False)
         except typer.Exit as exc:  # rejected products are listed; the demo goes on
             if exc.exit_code != 2:
                 raise
+    from terrapole.production.registry import CHAINS
+
+    console.print("production chains on the demo products (what a server tick does):")
+    _produce_due(list(CHAINS))
     settings = _settings()
     console.print(
         f"catalogue ready: http://{settings.host}:{settings.port}/stac/ "
         f"(API docs at /stac/api.html)"
     )
-    if serve_after:
+    if serve_after:  # the served demo goes on producing what new ingests bring
+        os.environ.setdefault("TERRAPOLE_PRODUCTION_CHAINS", json.dumps(list(CHAINS)))
         serve(None, None, 1)
 
 

@@ -51,6 +51,22 @@ class Settings(BaseSettings):
         description="folders ingest may read from (required for API ingest; CLI: any if empty)",
     )
     ingest_workers: int = Field(default=2, ge=1, description="processes writing COGs in parallel")
+    dask_scheduler: str | None = Field(
+        default=None,
+        description="external Dask scheduler address (tcp://host:8786); a LocalCluster if unset",
+    )
+    dask_workers: int = Field(default=2, ge=1, description="LocalCluster worker processes")
+    dask_threads: int = Field(default=1, ge=1, description="threads per LocalCluster worker")
+    dask_processes: bool = Field(
+        default=True, description="LocalCluster workers as processes (false: threads, for tests)"
+    )
+    production_chains: list[str] = Field(
+        default_factory=list,
+        description="chains the server runs by themselves (cadence, after ingest); none if empty",
+    )
+    production_interval_s: float = Field(
+        default=600.0, gt=0, description="how often the server looks for due production work"
+    )
 
     @property
     def assets_dir(self) -> Path:

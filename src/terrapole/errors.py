@@ -94,3 +94,7 @@ class InvalidProduct(InvalidInput):
         self.field = "product"
         self.path = path
         self.reason = reason
+
+
+class EmptyProduct(InvalidProduct):
+    """A product (or a chain's output) without a single valid pixel."""

@@ -25,7 +25,7 @@ from rasterio.errors import RasterioError
 from terrapole.catalog.documents import prepare_item
 from terrapole.catalog.model import Json
 from terrapole.catalog.store import Store
-from terrapole.errors import InvalidProduct, NotFound, TerrapoleError
+from terrapole.errors import EmptyProduct, InvalidProduct, NotFound, TerrapoleError
 from terrapole.ingest.cog import WrittenFile, describe, link_cog, write_cog
 from terrapole.ingest.footprint import band_statistics, cloud_cover, data_footprint
 from terrapole.ingest.items import build_item, merged_collection
@@ -161,7 +161,7 @@ def stage(product: Product, folder: Path, in_place: bool = False) -> Json:
     valid = cogs[product.valid_from or product.rasters[0].key]
     footprint = data_footprint(valid.path, valid.index, valid.nodata)
     if footprint is None:
-        raise InvalidProduct(str(product.source), "no valid pixel (empty footprint): not ingested")
+        raise EmptyProduct(str(product.source), "no valid pixel (empty footprint): not ingested")
     cloud = None
     if product.cloud_mask is not None:
         mask = cogs[product.cloud_mask]

@@ -50,13 +50,31 @@ PRESETS: dict[str, Preset] = {
         Preset("hillshade", "Hillshade", "Ombrage", (("elevation",),), algorithm="hillshade"),
         Preset("classes", "Classes (product palette)", "Classes (palette du produit)",
                (("classes",),)),
+        Preset("ndvi-index", "NDVI (index product)", "NDVI (produit indice)", (("index:NDVI",),),
+               reflectance_range=(-0.2, 0.9), colormap="rdylgn"),
+        Preset("mndwi-index", "MNDWI (index product)", "MNDWI (produit indice)",
+               (("index:MNDWI",),), reflectance_range=(-0.6, 0.6), colormap="rdbu"),
+        Preset("fsc", "Fractional snow cover (%)", "Fraction de neige (%)",
+               (("role:snow-fraction",),), value_range=(0, 100), colormap="blues_r"),
+        Preset("occurrence", "Water occurrence (%)", "Occurrence de l'eau (%)",
+               (("role:water-occurrence",),), value_range=(0, 100), colormap="ylgnbu"),
     )
 }  # fmt: skip
 
 
-def _common_names(asset: Json) -> list[str]:
+def _common_names(asset: Json, key: str = "") -> list[str]:
+    """What an asset can show: band common names, or kinds of product layers.
+
+    Product layers: ``classes`` (a classification), ``index:<KEY>`` (an index product's
+    layer), ``role:<role>`` (other roles than data, e.g. snow-fraction).
+    """
     if asset.get("classification:classes"):
         return ["classes"]
+    roles = [r for r in asset.get("roles", []) if r != "data"]
+    if "index" in roles:
+        return [f"index:{key}"]
+    if roles and not asset.get("eo:bands") and roles[0] not in ("thumbnail", "overview"):
+        return [f"role:{r}" for r in roles]
     names = [b.get("common_name") for b in asset.get("eo:bands", []) if b.get("common_name")]
     if not names and asset.get("roles") == ["data"] and len(asset.get("raster:bands", [])) == 1:
         names = ["elevation"]  # a single-band data raster (DEM); see available()
@@ -66,7 +84,7 @@ def _common_names(asset: Json) -> list[str]:
 def _find(item: Json, wanted: tuple[str, ...]) -> str | None:
     for name in wanted:
         for key, asset in sorted(item.get("assets", {}).items()):
-            if name in _common_names(asset):
+            if name in _common_names(asset, key):
                 return str(key)
     return None
 

@@ -9,8 +9,9 @@ SWIR 2.2 µm), SAVI (Huete 1988, L=0.5).
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import dask.array as da
 import numpy as np
 import xarray as xr
 
@@ -30,9 +31,17 @@ def reflectance(stored: A, *, scale: float, offset: float = 0.0, nodata: float |
     return values if nodata is None else _nan_where(stored == nodata, values)
 
 
-def _ratio(top: A, bottom: A) -> A:
+def _divide(top: Any, bottom: Any) -> Any:
     with np.errstate(divide="ignore", invalid="ignore"):
-        out: A = top / bottom
+        return top / bottom
+
+
+def _ratio(top: A, bottom: A) -> A:
+    out: A
+    if isinstance(top, da.Array):  # lazy: the division runs per chunk, under errstate too
+        out = da.map_blocks(_divide, top, bottom, dtype=top.dtype)
+    else:
+        out = _divide(top, bottom)
     return _nan_where(bottom == 0, out)
 
 

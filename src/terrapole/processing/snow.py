@@ -112,35 +112,56 @@ class SnowYear:
 def snow_year(days: list[int], codes: list[NDArray[np.uint8]], length: int = 365) -> SnowYear:
     """Gap-fill daily (each day takes its nearest clear observation, the earlier on ties) and
     count: SCD snow days, SOD/SMOD first and last+1 day of the longest snow period (−1 when
-    none), NOBS clear observations. ``days`` count from 1 September (0-based)."""
-    order = np.argsort(days)
-    when = np.asarray(days)[order]
-    stack = np.stack([codes[i] for i in order])
-    clear = (stack == NO_SNOW) | (stack == SNOW)
-    nobs = clear.sum(axis=0).astype(np.int16)
-    rows, cols = stack.shape[1:]
-    scd = np.zeros((rows, cols), dtype=np.int16)
-    sod = np.full((rows, cols), -1, dtype=np.int16)
-    smod = np.full((rows, cols), -1, dtype=np.int16)
-    for r in range(rows):
-        for c in range(cols):
-            seen = clear[:, r, c]
-            if not seen.any():
-                continue
-            obs_days, obs_snow = when[seen], stack[seen, r, c] == SNOW
-            daily = np.arange(length)
-            nearest = np.abs(daily[:, None] - obs_days[None, :]).argmin(axis=1)
-            snowy = obs_snow[nearest]
-            scd[r, c] = int(snowy.sum())
-            best, start = 0, -1
-            run_start = None
-            for d in range(length + 1):
-                if d < length and snowy[d]:
-                    run_start = d if run_start is None else run_start
-                elif run_start is not None:
-                    if d - run_start > best:
-                        best, start = d - run_start, run_start
-                    run_start = None
-            if best:
-                sod[r, c], smod[r, c] = start, start + best
-    return SnowYear(scd, sod, smod, nobs)
+    none), NOBS clear observations. ``days`` count from 1 September (0-based).
+
+    Vectorised over pixels: each clear observation holds the days from the midpoint after the
+    previous clear one to the midpoint before the next, so one pass over the dates in order
+    builds every pixel's daily series as consecutive segments.
+    """
+    order = np.argsort(days, kind="stable")
+    shape = codes[0].shape
+    nobs = np.zeros(shape, dtype=np.int16)
+    scd = np.zeros(shape, dtype=np.int32)
+    have = np.zeros(shape, dtype=bool)  # a clear observation seen
+    last_day = np.zeros(shape, dtype=np.int32)
+    last_snow = np.zeros(shape, dtype=bool)
+    seg_start = np.zeros(shape, dtype=np.int32)
+    run_start = np.full(shape, -1, dtype=np.int32)
+    best = np.zeros(shape, dtype=np.int32)
+    best_start = np.full(shape, -1, dtype=np.int32)
+
+    def segment(where: NDArray[np.bool_], end: Array) -> None:
+        """Close the running segment [seg_start, end) of the last observation at ``where``."""
+        nonlocal scd
+        snowy = where & last_snow
+        scd += np.where(snowy, end - seg_start, 0).astype(np.int32)
+        opens = snowy & (run_start < 0)
+        run_start[opens] = seg_start[opens]
+        closes = where & ~last_snow & (run_start >= 0)
+        longer = closes & (seg_start - run_start > best)
+        best[longer] = (seg_start - run_start)[longer]
+        best_start[longer] = run_start[longer]
+        run_start[closes] = -1
+
+    for index in order:
+        day = int(np.clip(days[index], 0, length - 1))
+        code = codes[index]
+        clear = (code == NO_SNOW) | (code == SNOW)
+        nobs += clear
+        clear &= ~(have & (last_day == day))  # two clear looks on one day: the first one counts
+        boundary = np.where(have, last_day + (day - last_day) // 2 + 1, 0).astype(np.int32)
+        segment(clear & have, boundary)
+        seg_start = np.where(clear, boundary, seg_start)
+        last_day = np.where(clear, day, last_day)
+        last_snow = np.where(clear, code == SNOW, last_snow)
+        have |= clear
+    segment(have, np.full(shape, length, dtype=np.int32))
+    ending = have & (run_start >= 0)  # a run lasting to the end of the year
+    length_now = length - run_start
+    longer = ending & (length_now > best)
+    best[longer] = length_now[longer]
+    best_start[longer] = run_start[longer]
+    found = best > 0
+    sod = np.where(found, best_start, -1).astype(np.int16)
+    smod = np.where(found, best_start + best, -1).astype(np.int16)
+    return SnowYear(scd.astype(np.int16), sod, smod, nobs)

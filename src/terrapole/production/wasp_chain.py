@@ -1,225 +1,96 @@
 """The monthly WASP chain: THEIA L2A items of a window -> one Level-3A composite item per month.
 
-For each month of the asked period the synthesis date D0 is the 15th and the window D0 ± 23
-days. The inputs are the catalogue's items of the input collection in that window over the
-asked bbox; they must share one grid per band (the chain refuses, naming the items, rather than
-reprojecting). The outputs (FRC per band, WGT/DTS/FLG per resolution) are ingested like any
-product — COGs, footprint, previews, item — with ``derived_from`` links to every input and
-``processing:*`` fields, into the output collection.
-
-Idempotent: the output item carries a fingerprint of the chain, its parameters and the inputs'
-ids and ``updated`` times; a window whose fingerprint matches the stored output is skipped, and
-a window with new or changed inputs is produced again (replacing its output).
+For each month the synthesis date D0 is the 15th and the window D0 ± 23 days. The 10 m bands
+(B2, B3, B4) and the 20 m bands (B8A, B11, B12) are composited on their own grids, each with the
+20 m cloud mask (taken to 10 m by nearest neighbour for the 10 m group). Outputs per ATBD:
+FRC per band (×10000), WGT/DTS/FLG per resolution group (R1 10 m, R2 20 m).
 """
 
 from __future__ import annotations
 
-import hashlib
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterator
+from datetime import date
+from typing import Any, ClassVar
 
-import numpy as np
-import rasterio
+import dask.array as da
+from typing_extensions import override
 
-from terrapole import __version__
-from terrapole.catalog.model import Json, SearchQuery, TimeRange
-from terrapole.catalog.store import Store
-from terrapole.errors import InvalidInput, NotFound, TerrapoleError
-from terrapole.ingest.model import Product, Raster
-from terrapole.ingest.service import FINGERPRINT, Ingestor, IngestReport, Staged, stage
-from terrapole.processing.wasp import Observation, composite
-from terrapole.storage import LocalStorage
+from terrapole.processing.wasp import HALF_WINDOW_DAYS, NODATA, Observation, composite
+from terrapole.production.chain import (
+    Cadence,
+    Chain,
+    Context,
+    Layer,
+    Output,
+    Window,
+    item_day,
+    monthly_windows,
+    require_assets,
+)
+from terrapole.production.layers import band_key, classes, on_grid, surface_reflectance
 
-NAME = "wasp-monthly"
-OUTPUT_COLLECTION = "theia-l3a-wasp"
-GROUPS = {"R1": ("B2", "B3", "B4"), "R2": ("B8A", "B11", "B12")}  # 10 m and 20 m bands
-
-
-@dataclass
-class ProductionReport:
-    """Per window: produced, unchanged (same inputs), empty (no input) or failed (why)."""
-
-    produced: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    empty: list[str] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)
+GROUPS = {"R1": (("B2", "B3", "B4"), 10.0), "R2": (("B8A", "B11", "B12"), 20.0)}
+FLAGS = classes((0, "no data", "000000"), (1, "cloud (all-cloudy fallback)", "c8c8c8"),
+                (4, "land", "3c8c3c"))  # fmt: skip
 
 
-def months(start: date, end: date) -> Iterator[date]:
-    """The synthesis dates (15th of each month) from ``start`` to ``end``."""
-    day = date(start.year, start.month, 15)
-    while day <= end:
-        yield day
-        day = date(day.year + day.month // 12, day.month % 12 + 1, 15)
+class WaspMonthly(Chain):
+    """Monthly cloud-free syntheses (THEIA Level 3A, WASP)."""
 
-
-def fingerprint(centre: date, inputs: list[Json]) -> str:
-    """Identity of a window's work: chain, version, parameters and inputs (id + updated)."""
-    digest = hashlib.sha256(f"{NAME}|{centre.isoformat()}|23|{sorted(GROUPS.items())}".encode())
-    for item in sorted(inputs, key=lambda i: i["id"]):
-        digest.update(f"{item['id']}|{item['properties'].get('updated')}\n".encode())
-    return digest.hexdigest()
-
-
-def _observation(item: Json, bands: tuple[str, ...], res: str) -> tuple[Observation, Any]:
-    keys = [f"FRE_{b}" if f"FRE_{b}" in item["assets"] else f"SRE_{b}" for b in bands]
-    missing = [k for k in keys if k not in item["assets"]]
-    if missing or "CLM_R2" not in item["assets"]:
-        raise InvalidInput("inputs", f"{item['id']} lacks {missing or ['CLM_R2']}")
-    arrays, profile = [], None
-    for key in keys:
-        with rasterio.open(item["assets"][key]["href"]) as ds:
-            data = ds.read(1).astype("float64")
-            profile = profile or ds.profile
-            grid = (profile["crs"], profile["transform"], (profile["height"], profile["width"]))
-            if (ds.crs, ds.transform, ds.shape) != grid:
-                raise InvalidInput("inputs", f"{item['id']}: {key} is not on the {bands[0]} grid")
-        arrays.append(np.where(data == -10000, np.nan, data / 10000))
-    with rasterio.open(item["assets"]["CLM_R2"]["href"]) as ds:
-        clm = ds.read(1) != 0
-    if res == "R1":
-        rows, cols = arrays[0].shape
-        clm = np.repeat(np.repeat(clm, 2, axis=0), 2, axis=1)[:rows, :cols]
-    day = datetime.fromisoformat(item["properties"]["datetime"].replace("Z", "+00:00")).date()
-    sensor = "landsat-8" if item["properties"].get("platform") == "landsat-8" else "sentinel-2"
-    return Observation(np.stack(arrays), clm, day, sensor), profile
-
-
-def _write(path: Path, data: Any, profile: Any, nodata: float | None) -> None:
-    out = dict(profile)
-    out.update(driver="GTiff", count=1, dtype=str(data.dtype), nodata=nodata, compress="deflate")
-    with rasterio.open(path, "w", **out) as ds:
-        ds.write(data, 1)
-
-
-def _produce_window(centre: date, inputs: list[Json], tile: str, work: Path) -> Product:
-    rasters: list[Raster] = []
-    for res, bands in GROUPS.items():
-        pairs = [_observation(item, bands, res) for item in inputs]
-        grids = {(str(p["crs"]), tuple(p["transform"]), p["width"], p["height"]) for _, p in pairs}
-        if len(grids) > 1:
-            names = ", ".join(i["id"] for i in inputs)
-            raise InvalidInput(
-                "inputs", f"{res} bands of {names} lie on {len(grids)} grids; reproject them first"
-            )
-        profile = pairs[0][1]
-        result = composite([o for o, _ in pairs], centre, abs(profile["transform"].a))
-        for n, band in enumerate(bands):
-            path = work / f"FRC_{band}.tif"
-            _write(path, result.frc[n], profile, -10000)
-            title = f"{band} composite reflectance"
-            roles = ("data", "reflectance")
-            raster = Raster(f"FRC_{band}", str(path), title, roles, band, -10000, 1e-4)
-            rasters.append(raster)
-        for key, data, title, nodata in (
-            (f"WGT_{res}", result.wgt, "total weight x1000", None),
-            (
-                f"DTS_{res}",
-                np.nan_to_num(result.dts, nan=-9999.0),
-                "mean date (days from D0)",
-                -9999.0,
-            ),
-            (f"FLG_{res}", result.flg, "flag: 0 no data, 1 cloud, 4 land", None),
-        ):
-            path = work / f"{key}.tif"
-            _write(path, data, profile, nodata)
-            role = "data-mask" if key.startswith("FLG") else "data"
-            rasters.append(Raster(key, str(path), title, ("data", role), nodata=nodata))
-    product = Product(
-        source=work,
-        format="theia-l3a-wasp",
-        id=f"WASP_{tile}_{centre:%Y%m%d}",
-        collection=OUTPUT_COLLECTION,
-        datetime=datetime(centre.year, centre.month, centre.day, 12, tzinfo=UTC),
-        rasters=sorted(rasters, key=lambda r: r.key),
-        rgb=("FRC_B4", "FRC_B3", "FRC_B2"),
-        valid_from="FRC_B2",
-        properties={
-            "title": f"WASP monthly synthesis {tile} {centre:%Y-%m}",
-            "start_datetime": f"{centre - timedelta(days=23)}T00:00:00Z",
-            "end_datetime": f"{centre + timedelta(days=23)}T23:59:59Z",
-            "processing:level": "L3A",
-            "processing:software": {"terrapole": __version__},
-            "processing:lineage": (
-                f"WASP weighted synthesis of {len(inputs)} L2A products, "
-                f"D0 {centre}, window ±23 days"
-            ),
-            "constellation": "sentinel-2",
-        },
-        collection_defaults={
-            "title": "THEIA-style Level-3A monthly syntheses (WASP)",
-            "description": "Cloud-free monthly surface reflectance composites made by terrapole.",
-            "license": "etalab-2.0",
-        },
+    name: ClassVar[str] = "wasp-monthly"
+    title: ClassVar[str] = "WASP monthly synthesis"
+    cadence: ClassVar[Cadence] = "monthly"
+    input_collection: ClassVar[str] = "theia-sentinel-2-l2a"
+    output_collection: ClassVar[str] = "theia-l3a-wasp"
+    prefix: ClassVar[str] = "WASP"
+    level: ClassVar[str] = "L3A"
+    collection_title: ClassVar[str] = "THEIA-style Level-3A monthly syntheses (WASP)"
+    collection_description: ClassVar[str] = (
+        "Cloud-free monthly surface reflectance composites (WASP weights: clouds at 240 m, "
+        "date, sensor) made by terrapole from the Level-2A products of D0 ± 23 days."
     )
-    return product
 
+    @override
+    def parameters(self) -> dict[str, Any]:
+        return {"half_window_days": HALF_WINDOW_DAYS, "synthesis_day": 15,
+                "groups": {k: list(v[0]) for k, v in GROUPS.items()}}  # fmt: skip
 
-def run(
-    store: Store,
-    storage: LocalStorage,
-    *,
-    input_collection: str,
-    bbox: tuple[float, float, float, float],
-    start: date,
-    end: date,
-    tile: str,
-    on_window: Callable[[str, str], None] = lambda name, outcome: None,
-) -> ProductionReport:
-    """Produce (or skip, when unchanged) every monthly synthesis of the period."""
-    report = ProductionReport()
-    ingestor = Ingestor(store, storage)
-    for centre in months(start, end):
-        window = TimeRange(
-            f"{centre - timedelta(days=23)}T00:00:00Z", f"{centre + timedelta(days=23)}T23:59:59Z"
+    @override
+    def windows(self, start: date, end: date) -> Iterator[Window]:
+        return monthly_windows(start, end, HALF_WINDOW_DAYS)
+
+    @override
+    def produce(self, context: Context) -> Output:
+        layers: list[Layer] = []
+        first = context.inputs[0]
+        for res, (bands, size) in GROUPS.items():
+            keys = tuple(band_key(first, b) for b in bands)
+            require_assets(context.inputs, (*keys, "CLM_R2"))
+            stack = context.load((*keys, "CLM_R2"), size)
+            observations = []
+            for t, item in enumerate(context.inputs):
+                refl = [surface_reflectance(stack, k, t) for k in keys]
+                platform = item["properties"].get("platform", "")
+                sensor = "landsat-8" if platform == "landsat-8" else "sentinel-2"
+                cloud = stack["CLM_R2"].isel(time=t).data != 0
+                observations.append(Observation(da.stack(refl), cloud, item_day(item), sensor))
+            result = composite(observations, context.window.centre, size)
+            like = stack[keys[0]]
+            for n, band in enumerate(bands):
+                layers.append(Layer(f"FRC_{band}", on_grid(result.frc[n], like),
+                                    f"{band} composite reflectance", ("data", "reflectance"),
+                                    NODATA, 1e-4, band=band))  # fmt: skip
+            dts = da.where(da.isnan(result.dts), -9999.0, result.dts)
+            layers += [
+                Layer(f"WGT_{res}", on_grid(result.wgt, like), "total weight x1000"),
+                Layer(f"DTS_{res}", on_grid(dts, like), "mean date (days from D0)", nodata=-9999.0,
+                      unit="d"),
+                Layer(f"FLG_{res}", on_grid(result.flg, like), "flag", ("data", "data-mask"),
+                      classes=FLAGS),
+            ]  # fmt: skip
+        return Output(
+            layers,
+            properties={"constellation": "sentinel-2"},
+            rgb=("FRC_B4", "FRC_B3", "FRC_B2"),
+            valid_from="FRC_B2",
         )
-        query = SearchQuery(collections=(input_collection,), bbox=bbox, datetime=window, limit=1000)
-        inputs = [storage.localise(i) for i in store.search(query).items]
-        name = f"WASP_{tile}_{centre:%Y%m%d}"
-        if not inputs:
-            report.empty.append(name)
-            on_window(name, "empty")
-            continue
-        print_ = fingerprint(centre, inputs)
-        try:
-            existing = store.get_item(OUTPUT_COLLECTION, name)
-            if existing["properties"].get(FINGERPRINT) == print_:
-                report.unchanged.append(name)
-                on_window(name, "unchanged")
-                continue
-        except NotFound:
-            pass
-        work = Path(tempfile.mkdtemp(dir=storage.staging_root))
-        folder = Path(tempfile.mkdtemp(dir=storage.staging_root))
-        try:
-            product = _produce_window(centre, inputs, tile, work)
-            item = stage(product, folder)
-            item["properties"][FINGERPRINT] = print_
-            item["links"] = [
-                {
-                    "rel": "derived_from",
-                    "href": f"/stac/collections/{i['collection']}/items/{i['id']}",
-                    "type": "application/geo+json",
-                    "title": i["id"],
-                }
-                for i in inputs
-            ]
-            ingest_report = IngestReport()
-            staged = Staged(OUTPUT_COLLECTION, name, str(folder), item, product.collection_defaults)
-            ingestor.publish(work, staged, ingest_report, lambda n, o: None)
-            if ingest_report.rejected:
-                raise InvalidInput("output", ingest_report.rejected[0][1])
-            report.produced.append(name)
-            on_window(name, "produced")
-        except TerrapoleError as exc:
-            report.failed.append((name, str(exc)))
-            on_window(name, "failed")
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-            shutil.rmtree(folder, ignore_errors=True)
-    return report

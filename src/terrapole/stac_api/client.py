@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -43,6 +44,7 @@ class Services:
     access: AccessService
     settings: Settings
     storage: LocalStorage
+    after_ingest: Callable[[], None] = lambda: None  # wakes the production scheduler
 
     def principal(self, request: Request) -> Principal:
         """Who is asking (raises Unauthorized on a bad token)."""

@@ -42,6 +42,8 @@ def router(services: Services) -> APIRouter:
                 raise InvalidInput("paths", f"{raw!r} must be an absolute server path")
         ingestor = Ingestor(services.store, services.storage, roots=roots)
         report = ingestor.run(body.paths, collection=body.collection, workers=1)
+        if report.ingested:
+            services.after_ingest()  # the chains these products feed run now, not next interval
         return IngestResult(
             ingested=report.ingested,
             unchanged=report.unchanged,

@@ -1,0 +1,42 @@
+"""Helpers shared by the chains: stored numbers -> reflectance, arrays -> output layers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dask.array as da
+import numpy as np
+import xarray as xr
+
+from terrapole.catalog.model import Json
+from terrapole.processing.indices import reflectance
+
+THEIA_NODATA = -10000
+THEIA_SCALE = 1e-4
+
+
+def band_key(item: Json, band: str) -> str:
+    """The asset holding a THEIA band: flat-terrain reflectance (FRE) if there, else SRE."""
+    return f"FRE_{band}" if f"FRE_{band}" in item["assets"] else f"SRE_{band}"
+
+
+def surface_reflectance(stack: xr.Dataset, key: str, t: int) -> Any:
+    """Reflectance 0-1 (float32, NaN for nodata) of one date, as a dask array."""
+    stored = stack[key].isel(time=t).data
+    return reflectance(stored, scale=THEIA_SCALE, nodata=THEIA_NODATA)
+
+
+def on_grid(values: Any, like: xr.DataArray) -> xr.DataArray:
+    """A (y, x) array (numpy or dask) on the grid of ``like`` (keeps the odc geobox)."""
+    template = like.isel(time=0, drop=True) if "time" in like.dims else like
+    if not isinstance(values, da.Array):
+        values = da.from_array(np.asarray(values), chunks=template.data.chunksize)
+    return xr.DataArray(values, coords=template.coords, dims=template.dims)
+
+
+def classes(*entries: tuple[int, str, str]) -> tuple[dict[str, Any], ...]:
+    """classification:classes entries from (value, description, colour hex)."""
+    return tuple(
+        {"value": value, "description": text, "color_hint": colour}
+        for value, text, colour in entries
+    )

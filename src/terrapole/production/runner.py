@@ -1,0 +1,297 @@
+"""Run a chain over an area and a period: find inputs, skip unchanged work, produce, publish.
+
+Per window: the inputs are searched in the catalogue; no input -> ``empty``; the fingerprint
+(chain, version, parameters, area, window, every input's id and ``updated``) equals the stored
+output's -> ``unchanged``; otherwise the chain's layers are computed on the Dask cluster,
+written, turned into COGs and an item by the ingest pipeline (``derived_from`` links to every
+input, ``processing:*`` provenance) and published in one step (files swapped in, item upserted;
+a failure leaves the previous output, or none, in place).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import odc.geo.xr  # noqa: F401  (the .odc accessor on xarray objects)
+import xarray as xr
+from distributed import Client
+
+from terrapole import __version__
+from terrapole.catalog.model import Json, SearchQuery, TimeRange
+from terrapole.catalog.store import Store
+from terrapole.errors import EmptyProduct, InvalidInput, NotFound, TerrapoleError
+from terrapole.ingest.model import Product, Raster
+from terrapole.ingest.service import FINGERPRINT, Ingestor, IngestReport, Staged, stage
+from terrapole.production import loading
+from terrapole.production.chain import Area, Chain, Context, Layer, Window, item_day
+from terrapole.production.writer import write_layers
+from terrapole.storage import LocalStorage
+
+PAGE = 1000
+Outcome = Callable[[str, str], None]
+
+
+@dataclass
+class ProductionReport:
+    """Per window: produced, unchanged (same inputs), empty (no input) or failed (why)."""
+
+    produced: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    empty: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def search_all(store: Store, query: SearchQuery) -> list[Json]:
+    """Every item a query matches (page after page)."""
+    items: list[Json] = []
+    token: str | None = None
+    while True:
+        page = store.search(SearchQuery(**{**query.__dict__, "limit": PAGE, "token": token}))
+        items.extend(page.items)
+        token = page.next_token
+        if not token:
+            return items
+
+
+def inputs_of(
+    store: Store, chain: Chain, area: Area, start: datetime, end: datetime,
+    ids: tuple[str, ...] | None = None,
+) -> list[Json]:  # fmt: skip
+    """The chain's input items in the area and period (oldest first)."""
+    query = SearchQuery(
+        collections=(chain.input_collection,),
+        bbox=area.bbox,
+        filter=area.filter(),
+        datetime=None if ids else TimeRange(_iso(start), _iso(end - timedelta(seconds=1))),
+        ids=ids,
+    )
+    items = search_all(store, query)
+    return sorted(items, key=lambda i: (i["properties"].get("datetime") or "", i["id"]))
+
+
+def windows(store: Store, chain: Chain, area: Area, start: date, end: date) -> Iterator[Window]:
+    """The chain's windows over the period (per-product: one per input product in it)."""
+    if chain.cadence != "per-product":
+        yield from chain.windows(start, end)
+        return
+    first = datetime.combine(start, time(), UTC)
+    last = datetime.combine(end + timedelta(days=1), time(), UTC)
+    for item in inputs_of(store, chain, area, first, last):
+        yield product_window(item)
+
+
+def product_window(item: Json) -> Window:
+    """The window of a per-product chain for one input item."""
+    moment = datetime.fromisoformat(item["properties"]["datetime"].replace("Z", "+00:00"))
+    return Window(item["id"], moment, moment + timedelta(seconds=1), item_day(item), item["id"])
+
+
+def fingerprint(chain: Chain, window: Window, area: Area, inputs: list[Json]) -> str:
+    """Identity of a window's work: chain, version, parameters, area, window and inputs."""
+    head = [chain.name, chain.version, chain.parameters(), area.name, window.key]
+    digest = hashlib.sha256(json.dumps(head, sort_keys=True, default=str).encode())
+    for item in sorted(inputs, key=lambda i: i["id"]):
+        digest.update(f"{item['id']}|{item['properties'].get('updated')}\n".encode())
+    return digest.hexdigest()
+
+
+def run(
+    chain: Chain,
+    store: Store,
+    storage: LocalStorage,
+    client: Client,
+    *,
+    area: Area,
+    start: date,
+    end: date,
+    on_window: Outcome = lambda name, outcome: None,
+    planned: list[Window] | None = None,
+) -> ProductionReport:
+    """Produce (or skip, when unchanged) every window of the period over the area.
+
+    ``planned``: the windows, when the caller listed them already (for a progress bar).
+    """
+    report = ProductionReport()
+    for window in planned if planned is not None else list(windows(store, chain, area, start, end)):
+        run_window(chain, store, storage, client, area, window, report, on_window)
+    return report
+
+
+def run_window(
+    chain: Chain,
+    store: Store,
+    storage: LocalStorage,
+    client: Client,
+    area: Area,
+    window: Window,
+    report: ProductionReport,
+    on_window: Outcome = lambda name, outcome: None,
+) -> None:
+    """One window: skip, produce or report why not (the report says which)."""
+    name = chain.output_id(window, area)
+    ids = (window.item,) if window.item else None
+    found = inputs_of(store, chain, area, window.start, window.end, ids)
+    if not found:
+        report.empty.append(name)
+        on_window(name, "empty")
+        return
+    inputs = [storage.localise(i) for i in found]
+    print_ = fingerprint(chain, window, area, inputs)
+    try:
+        existing = store.get_item(chain.output_collection, name)
+        if existing["properties"].get(FINGERPRINT) == print_:
+            report.unchanged.append(name)
+            on_window(name, "unchanged")
+            return
+    except NotFound:
+        pass
+    work = Path(tempfile.mkdtemp(dir=storage.staging_root))
+    folder = Path(tempfile.mkdtemp(dir=storage.staging_root))
+    try:
+        product = _product(chain, store, storage, client, area, window, inputs, work, name)
+        item = stage(product, folder)
+        item["properties"][FINGERPRINT] = print_
+        item["links"] = [_derived_from(i) for i in inputs]
+        ingest_report = IngestReport()
+        staged = Staged(
+            chain.output_collection, name, str(folder), item, product.collection_defaults
+        )
+        Ingestor(store, storage).publish(work, staged, ingest_report, lambda n, o: None)
+        if ingest_report.rejected:
+            raise InvalidInput("output", ingest_report.rejected[0][1])
+        report.produced.append(name)
+        on_window(name, "produced")
+    except EmptyProduct:
+        report.empty.append(name)
+        on_window(name, "empty")
+    except (TerrapoleError, ValueError) as exc:
+        report.failed.append((name, str(exc)))
+        on_window(name, "failed")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _derived_from(item: Json) -> Json:
+    return {
+        "rel": "derived_from",
+        "href": f"/stac/collections/{item['collection']}/items/{item['id']}",
+        "type": "application/geo+json",
+        "title": item["id"],
+    }
+
+
+def _context(
+    store: Store, storage: LocalStorage, area: Area, window: Window, inputs: list[Json]
+) -> tuple[Context, list[str]]:
+    reprojected: list[str] = []
+
+    def load(
+        keys: tuple[str, ...], resolution: float, resampling: str | dict[str, str] = "nearest"
+    ) -> xr.Dataset:
+        geobox = loading.grid(inputs, keys, resolution, area.bbox)
+        stack = loading.load(inputs, keys, geobox, resampling)
+        reprojected.extend(i for i in stack.reprojected if i not in reprojected)
+        return stack.data
+
+    def auxiliary(collection: str, key: str, like: xr.Dataset) -> xr.DataArray | None:
+        box = like.odc.geobox.geographic_extent.boundingbox
+        extent = (box.left, box.bottom, box.right, box.top)
+        query = SearchQuery(collections=(collection,), bbox=extent)
+        found = [storage.localise(i) for i in search_all(store, query) if key in i["assets"]]
+        if not found:
+            return None
+        mosaic: xr.DataArray = loading.load_mosaic(found, key, like.odc.geobox)
+        return mosaic
+
+    return Context(window, area, inputs, load, auxiliary), reprojected
+
+
+def _product(
+    chain: Chain,
+    store: Store,
+    storage: LocalStorage,
+    client: Client,
+    area: Area,
+    window: Window,
+    inputs: list[Json],
+    work: Path,
+    name: str,
+) -> Product:
+    """Compute and write the chain's layers; describe them as a product for the ingest pipeline."""
+    context, reprojected = _context(store, storage, area, window, inputs)
+    output = chain.produce(context)
+    groups: dict[Any, list[Layer]] = {}
+    for layer in output.layers:
+        geobox = layer.data.odc.geobox
+        groups.setdefault((tuple(geobox.shape), tuple(geobox.transform)), []).append(layer)
+    paths: dict[str, Path] = {}
+    for layers in groups.values():
+        paths.update(write_layers(layers, layers[0].data.odc.geobox, work, client))
+    rasters = [
+        Raster(
+            layer.key,
+            str(paths[layer.key]),
+            layer.title,
+            layer.roles,
+            layer.band,
+            layer.nodata,
+            layer.scale,
+            unit=layer.unit,
+            classes=layer.classes,
+        )  # fmt: skip
+        for layer in output.layers
+    ]
+    properties: dict[str, Any] = {
+        "title": f"{chain.title} {name}",
+        "processing:level": chain.level,
+        "processing:software": {"terrapole": __version__},
+        "processing:lineage": (
+            f"{chain.name} chain (version {chain.version}) on {len(inputs)} input product(s)"
+        ),
+        "terrapole:chain": chain.name,
+        "terrapole:parameters": chain.parameters(),
+    }
+    if reprojected:
+        properties["terrapole:reprojected"] = reprojected
+    if window.item is not None:  # per product: the input's acquisition
+        source = inputs[0]["properties"]
+        moment = datetime.fromisoformat(source["datetime"].replace("Z", "+00:00"))
+        for key in ("platform", "constellation", "instruments", "theia:tile"):
+            if key in source:
+                properties[key] = source[key]
+    else:
+        moment = datetime.combine(window.centre, time(12), UTC)
+        properties["start_datetime"] = _iso(window.start)
+        properties["end_datetime"] = _iso(window.end - timedelta(seconds=1))
+        if area.tile:
+            properties["theia:tile"] = area.tile
+    properties.update(output.properties)
+    return Product(
+        source=work,
+        format=chain.name,
+        id=name,
+        collection=chain.output_collection,
+        datetime=moment,
+        rasters=sorted(rasters, key=lambda r: r.key),
+        rgb=output.rgb,
+        valid_from=output.valid_from or output.layers[0].key,
+        properties=properties,
+        collection_defaults={
+            "title": chain.collection_title,
+            "description": chain.collection_description,
+            "license": "etalab-2.0",
+        },
+    )

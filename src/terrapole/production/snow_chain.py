@@ -1,0 +1,182 @@
+"""Snow chains: Let-It-Snow per L2A product (snow codes, FSC) and the yearly snow synthesis.
+
+Per product, at 20 m (LIS resolution): green, red (10 m, averaged to 20 m) and SWIR 1.6 µm, the
+cloud mask, the DEM of the ``dem`` collection mosaicked on the same grid (bilinear) and, when a
+``tree-cover`` collection covers the scene, the tree cover density (0-100 %) for FSC_OG.
+
+Flagged outputs rather than refusals: where no DEM covers a pixel, pass 2 cannot lower the
+snow line there (only pass-1 snow); the item says how much of the scene the DEM covered
+(``terrapole:dem_coverage``) and the snow line used (``terrapole:snowline_m``, null when pass 2
+did not run). Without tree cover the product has no FSC_OG asset (said in
+``terrapole:missing``).
+
+Yearly: the snow year runs from 1 September to 31 August; SCD, SOD, SMOD, NOBS from every
+snow product of the year (``processing.snow.snow_year``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any, ClassVar
+
+import dask.array as da
+import numpy as np
+from dask.delayed import delayed
+from numpy.typing import NDArray
+from typing_extensions import override
+
+from terrapole.processing import snow
+from terrapole.production.chain import (
+    Cadence,
+    Chain,
+    Context,
+    Layer,
+    Output,
+    Window,
+    item_day,
+    require_assets,
+    yearly_windows,
+)
+from terrapole.production.layers import band_key, classes, on_grid, surface_reflectance
+
+RESOLUTION = 20.0
+FSC_CLOUD, FSC_NODATA = 205, 255
+SNOW_CLASSES = classes(
+    (snow.NO_SNOW, "no snow", "2d8c3c"),
+    (snow.SNOW, "snow", "00c8ff"),
+    (snow.CLOUD, "cloud", "c8c8c8"),
+    (snow.NODATA, "no data", "000000"),
+)
+Detection = tuple[
+    NDArray[np.uint8], NDArray[np.uint8], NDArray[np.uint8] | None, float | None, float
+]
+
+
+def fsc_percent(fraction: NDArray[Any], codes: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """FSC 0-100 % on snow and no-snow pixels, 205 cloud, 255 no data (THEIA FSC coding)."""
+    out = np.where(np.isfinite(fraction), np.round(np.nan_to_num(fraction) * 100), FSC_NODATA)
+    out = np.where(codes == snow.CLOUD, FSC_CLOUD, out)
+    return np.where(codes == snow.NODATA, FSC_NODATA, out).astype(np.uint8)
+
+
+def _detect(
+    green: NDArray[Any], red: NDArray[Any], swir: NDArray[Any], cloud: NDArray[np.bool_],
+    dem: NDArray[Any], tcd: NDArray[Any] | None,
+) -> Detection:  # fmt: skip
+    """Codes, FSC_TOC, FSC_OG (or None), snow line and the share of pixels with a DEM."""
+    result = snow.detect(green, red, swir, cloud, dem)
+    toc = snow.fsc_toc(result.ndsi, result.codes)
+    og = None if tcd is None else fsc_percent(snow.fsc_og(toc, tcd / 100.0), result.codes)
+    covered = float(np.isfinite(dem).mean())
+    return result.codes, fsc_percent(toc, result.codes), og, result.snowline, covered
+
+
+class SnowProduct(Chain):
+    """Let-It-Snow snow cover and fractional snow cover of every new L2A product."""
+
+    name: ClassVar[str] = "snow"
+    title: ClassVar[str] = "Snow cover (Let-It-Snow)"
+    cadence: ClassVar[Cadence] = "per-product"
+    input_collection: ClassVar[str] = "theia-sentinel-2-l2a"
+    output_collection: ClassVar[str] = "theia-snow"
+    prefix: ClassVar[str] = "SNOW"
+    level: ClassVar[str] = "L2B"
+    collection_title: ClassVar[str] = "Snow cover (Let-It-Snow) and fractional snow cover"
+    collection_description: ClassVar[str] = (
+        "Snow / no snow / cloud at 20 m per Sentinel-2 L2A product (LIS two-pass NDSI test with "
+        "the DEM snow line) and fractional snow cover FSC_TOC (and FSC_OG with tree cover)."
+    )
+
+    @override
+    def parameters(self) -> dict[str, Any]:
+        return {"resolution": RESOLUTION, "pass1": {"ndsi": 0.40, "red": 0.200},
+                "pass2": {"ndsi": 0.15, "red": 0.040}, "dark_cloud_red": 0.300,
+                "dem_collection": "dem", "tree_cover_collection": "tree-cover"}  # fmt: skip
+
+    @override
+    def produce(self, context: Context) -> Output:
+        item = context.inputs[0]
+        keys = tuple(band_key(item, b) for b in ("B3", "B4", "B11"))
+        require_assets(context.inputs, (*keys, "CLM_R2"))
+        averaged = {k: "average" for k in keys[:2]}  # 10 m green and red to 20 m
+        stack = context.load((*keys, "CLM_R2"), RESOLUTION, averaged)
+        green, red, swir = (surface_reflectance(stack, k, 0) for k in keys)
+        cloud = stack["CLM_R2"].isel(time=0).data != 0
+        like = stack[keys[0]]
+        dem_layer = context.auxiliary("dem", "data", stack)
+        shape = like.shape[1:]
+        if dem_layer is None:
+            dem: Any = np.full(shape, np.nan, dtype="float32")
+        else:
+            nodata = dem_layer.attrs.get("nodata")
+            dem = dem_layer.data.astype("float32")
+            if nodata is not None:
+                dem = da.where(dem_layer.data == nodata, np.nan, dem)
+        tcd_layer = context.auxiliary("tree-cover", "data", stack)
+        tcd = None if tcd_layer is None else tcd_layer.data.astype("float32")
+        codes, toc, og, line, covered = delayed(_detect, nout=5)(
+            green, red, swir, cloud, dem, tcd
+        ).compute()  # one task on the cluster: the snow line needs the whole scene
+        layers = [
+            Layer("SNOW", on_grid(codes, like), "snow codes", ("data", "snow"),
+                  nodata=snow.NODATA, classes=SNOW_CLASSES),
+            Layer("FSC_TOC", on_grid(toc, like), "fractional snow cover, top of canopy (%)",
+                  ("data", "snow-fraction"), nodata=FSC_NODATA, unit="%"),
+        ]  # fmt: skip
+        properties: dict[str, Any] = {
+            "terrapole:dem_coverage": round(covered, 4),
+            "terrapole:snowline_m": line,
+        }
+        if og is not None:
+            title = "fractional snow cover on ground (%)"
+            layers.append(Layer("FSC_OG", on_grid(og, like), title, ("data", "snow-fraction"),
+                                nodata=FSC_NODATA, unit="%"))  # fmt: skip
+        else:
+            properties["terrapole:missing"] = ["FSC_OG (no tree-cover item covers the scene)"]
+        return Output(layers, properties, valid_from="SNOW")
+
+
+class SnowYearly(Chain):
+    """Snow cover duration and melt-out dates per snow year (1 September - 31 August)."""
+
+    name: ClassVar[str] = "snow-yearly"
+    title: ClassVar[str] = "Snow year synthesis"
+    cadence: ClassVar[Cadence] = "yearly"
+    input_collection: ClassVar[str] = "theia-snow"
+    output_collection: ClassVar[str] = "theia-snow-annual"
+    prefix: ClassVar[str] = "SNOWYEAR"
+    level: ClassVar[str] = "L3B"
+    collection_title: ClassVar[str] = "Annual snow cover duration (SCD, SOD, SMOD, NOBS)"
+    collection_description: ClassVar[str] = (
+        "Per snow year (1 Sept - 31 Aug): snow cover duration, snow onset and melt-out dates "
+        "of the longest snow period, and the number of clear observations."
+    )
+
+    @override
+    def parameters(self) -> dict[str, Any]:
+        return {"first_month": 9, "gap_filling": "nearest clear observation, earlier on ties"}
+
+    @override
+    def windows(self, start: date, end: date) -> Iterator[Window]:
+        return yearly_windows(start, end, first_month=9)
+
+    @override
+    def produce(self, context: Context) -> Output:
+        require_assets(context.inputs, ("SNOW",))
+        stack = context.load(("SNOW",), RESOLUTION)
+        first = context.window.centre
+        days = [(item_day(i) - first).days for i in context.inputs]
+        length = (date(first.year + 1, first.month, 1) - first).days
+        codes = [stack["SNOW"].isel(time=t).data for t in range(len(days))]
+        year = delayed(snow.snow_year)(days, codes, length).compute()
+        like = stack["SNOW"]
+        layers = [
+            Layer("SCD", on_grid(year.scd, like), "snow cover duration (days)", unit="d"),
+            Layer("SOD", on_grid(year.sod, like), "snow onset (days since 1 September)",
+                  nodata=-1, unit="d"),
+            Layer("SMOD", on_grid(year.smod, like), "snow melt-out (days since 1 September)",
+                  nodata=-1, unit="d"),
+            Layer("NOBS", on_grid(year.nobs, like), "clear observations"),
+        ]  # fmt: skip
+        return Output(layers, {"terrapole:observations": len(days)}, valid_from="NOBS")

@@ -1,0 +1,110 @@
+"""Compute a chain's output layers chunk by chunk on Dask and write them as GeoTIFFs.
+
+Every layer of a window shares the output grid and its chunks. For each chunk the blocks of all
+layers are computed together (their common inputs are read once), sent back to this process
+and written into tiled GeoTIFFs at their window. At most ``ahead`` chunks are in flight, so
+memory stays bounded whatever the size of the grid. The ingest pipeline then makes the COGs.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import dask.array as da
+import numpy as np
+import rasterio
+from distributed import Client, as_completed
+from odc.geo.geobox import GeoBox
+from rasterio.windows import Window as PixelWindow
+
+from terrapole.production.chain import Layer
+
+
+def _dask(layer: Layer) -> da.Array:
+    data = layer.data.data if hasattr(layer.data, "data") else layer.data
+    if isinstance(data, da.Array):
+        return data
+    lazy: da.Array = da.from_array(np.asarray(data), chunks=2048)
+    return lazy
+
+
+def write_layers(
+    layers: list[Layer],
+    geobox: GeoBox,
+    folder: Path,
+    client: Client,
+    ahead: int = 4,
+    on_chunk: Callable[[int, int], None] = lambda done, total: None,
+) -> dict[str, Path]:
+    """Write every layer to ``folder/<key>.tif``; returns the paths by key."""
+    arrays = [_dask(layer) for layer in layers]
+    chunks = arrays[0].chunks
+    arrays = [a.rechunk(chunks) for a in arrays]
+    rows, cols = geobox.shape.y, geobox.shape.x
+    if arrays[0].shape != (rows, cols):
+        raise ValueError(f"layers are {arrays[0].shape}, the grid is {(rows, cols)}")
+    paths = {layer.key: folder / f"{layer.key}.tif" for layer in layers}
+    row_edges = np.cumsum((0, *chunks[0]))
+    col_edges = np.cumsum((0, *chunks[1]))
+    blocks = list(itertools.product(range(len(chunks[0])), range(len(chunks[1]))))
+    datasets: list[Any] = []
+    try:
+        for layer, array in zip(layers, arrays, strict=True):
+            datasets.append(
+                rasterio.open(
+                    paths[layer.key],
+                    "w",
+                    driver="GTiff",
+                    width=cols,
+                    height=rows,
+                    count=1,
+                    dtype=str(array.dtype),
+                    crs=str(geobox.crs),
+                    transform=geobox.transform,
+                    nodata=layer.nodata,
+                    tiled=True,
+                    blockxsize=512,
+                    blockysize=512,
+                    compress="deflate",
+                    zlevel=1,
+                    bigtiff="if_safer",
+                )  # fmt: skip
+            )
+        pending = as_completed()
+        where: dict[int, tuple[int, int, int]] = {}
+        queue = iter(blocks)
+        done = 0
+
+        def submit() -> None:
+            block = next(queue, None)
+            if block is None:
+                return
+            i, j = block
+            futures = client.compute([a.blocks[i, j] for a in arrays])
+            for n, future in enumerate(futures):
+                where[id(future)] = (n, i, j)
+                pending.add(future)
+
+        for _ in range(ahead):
+            submit()
+        written: dict[tuple[int, int], int] = {}
+        for future in pending:
+            n, i, j = where.pop(id(future))
+            block_data = future.result()
+            window = PixelWindow(
+                int(col_edges[j]), int(row_edges[i]), block_data.shape[1], block_data.shape[0]
+            )
+            datasets[n].write(block_data, 1, window=window)
+            future.release()
+            written[(i, j)] = written.get((i, j), 0) + 1
+            if written[(i, j)] == len(arrays):
+                done += 1
+                on_chunk(done, len(blocks))
+                submit()
+    finally:
+        for ds in datasets:
+            ds.close()
+    return paths
