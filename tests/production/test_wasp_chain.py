@@ -1,39 +1,37 @@
-"""The monthly WASP chain on the real demo products: output item, provenance, idempotence."""
+"""The runner on the monthly WASP chain: output, provenance, idempotence, scheduling, bad input."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
 import rasterio
+from distributed import Client
 
-from terrapole.catalog.store import open_store
+from terrapole.catalog.documents import prepare_item
 from terrapole.config import Settings
-from terrapole.ingest.service import Ingestor
-from terrapole.production import wasp_chain
-from terrapole.stac_api.links import item_links
+from terrapole.production import runner
+from terrapole.production.chain import Area
+from terrapole.production.registry import chain
+from terrapole.production.scheduler import Scheduler, due
 from terrapole.storage import LocalStorage
 
-from ..conftest import ROOT
-from ..schemas import stac_errors
+from .conftest import PRODUCTS, ingest_demo
 
-THEIA = ROOT / "demo" / "products" / "theia"
-AREA = (5.34, 49.27, 5.36, 49.29)
-CLEAR = THEIA / "SENTINEL2A_20180826-104155-257_L2A_T31UFQ_D_V1-8"
+AREA = Area(tile="T31UFQ")
+CLEAR = PRODUCTS / "theia" / "SENTINEL2A_20180826-104155-257_L2A_T31UFQ_D_V1-8"
+WASP = chain("wasp-monthly")
 
 
-def test_monthly_chain_produces_catalogues_and_is_idempotent(tmp_path: Path) -> None:
+def test_monthly_chain_produces_and_is_idempotent(tmp_path: Path, client: Client) -> None:
     settings = Settings(data_dir=tmp_path)
-    store = open_store(settings)
+    store = ingest_demo(settings, ("theia",))
     storage = LocalStorage(settings.assets_dir)
-    assert not Ingestor(store, storage).run([str(THEIA)], workers=1).rejected
 
-    def run() -> wasp_chain.ProductionReport:
-        return wasp_chain.run(
-            store, storage, input_collection="theia-sentinel-2-l2a", bbox=AREA,
-            start=date(2018, 8, 1), end=date(2018, 10, 28), tile="T31UFQ",
-        )  # fmt: skip
+    def run() -> runner.ProductionReport:
+        return runner.run(WASP, store, storage, client, area=AREA,
+                          start=date(2018, 8, 1), end=date(2018, 10, 28))  # fmt: skip
 
     first = run()
     # Aug (Jul 23-Sep 7: Aug 26 clear + Sep 5 cloudy), Sep (Aug 23-Oct 8: the same two),
@@ -44,14 +42,72 @@ def test_monthly_chain_produces_catalogues_and_is_idempotent(tmp_path: Path) -> 
     derived = sorted(link["title"] for link in item["links"] if link["rel"] == "derived_from")
     assert derived == [CLEAR.name, "SENTINEL2A_20180905-104527-122_L2A_T31UFQ_D_V1-9"]
     assert item["properties"]["processing:level"] == "L3A"
-    assert stac_errors(item_links(dict(item), "http://testserver/stac/")) == []
+    assert item["properties"]["start_datetime"] == "2018-08-23T00:00:00Z"
     # the fully cloudy date weighs nothing: the composite is the clear date's reflectance
     frc = storage.local_path("theia-l3a-wasp/WASP_T31UFQ_20180915/FRC_B4.tif")
     with rasterio.open(frc) as out, rasterio.open(next(CLEAR.glob("*_FRE_B4.tif"))) as src:
         assert np.array_equal(out.read(1), src.read(1))
+        assert out.transform == src.transform and out.crs == src.crs  # native grid kept
     with rasterio.open(storage.local_path("theia-l3a-wasp/WASP_T31UFQ_20180915/DTS_R1.tif")) as ds:
         assert np.allclose(ds.read(1), -20.0)  # Aug 26 is D0 - 20 days
-    # same inputs: nothing new
+    # same inputs: nothing new; a changed input: exactly the two windows holding it again
     again = run()
     assert again.produced == [] and len(again.unchanged) == 2
+    changed = store.get_item("theia-sentinel-2-l2a", CLEAR.name)
+    changed["properties"]["updated"] = "2030-01-01T00:00:00.000000Z"
+    store.update_item(prepare_item(changed))
+    assert run().produced == ["WASP_T31UFQ_20180815", "WASP_T31UFQ_20180915"]
+    store.close()
+
+
+def test_scheduler_produces_what_new_inputs_affect(tmp_path: Path, client: Client) -> None:
+    settings = Settings(data_dir=tmp_path)
+    store = ingest_demo(settings, ("theia",))
+    scheduler = Scheduler(settings, ["indices", "wasp-monthly"])
+    first = scheduler.tick(client, store)
+    assert len(first["indices"].produced) == 4  # 6 products, 2 fully cloudy (empty)
+    assert len(first["wasp-monthly"].produced) == 8  # the months holding the 6 dates
+    second = scheduler.tick(client, store)  # nothing new since the watermark: no work at all
+    assert all(not (r.produced or r.unchanged or r.empty) for r in second.values())
+    changed = store.get_item("theia-sentinel-2-l2a", CLEAR.name)
+    changed["properties"]["updated"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    store.update_item(prepare_item(changed))
+    third = scheduler.tick(client, store)
+    assert third["indices"].produced == [f"INDICES_{CLEAR.name}"]
+    assert sorted(third["wasp-monthly"].produced) == [
+        "WASP_T31UFQ_20180815", "WASP_T31UFQ_20180915"
+    ]  # fmt: skip
+    store.close()
+
+
+def test_open_windows_wait_until_they_close(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    store = ingest_demo(settings, ("theia",))
+    before_close = datetime(2018, 9, 1, tzinfo=UTC)  # the Aug 15 window ends Sep 7
+    found = due(WASP, store, "1970-01-01T00:00:00Z", before_close)
+    keys = {w.key for windows in found.work.values() for w in windows}
+    assert "20180815" not in keys and found.waiting > 0
+    updated = store.get_item("theia-sentinel-2-l2a", CLEAR.name)["properties"]["updated"]
+    assert found.watermark < updated  # held back: a later tick looks at those items again
+    after = due(WASP, store, "1970-01-01T00:00:00Z", datetime(2030, 1, 1, tzinfo=UTC))
+    assert "20180815" in {w.key for windows in after.work.values() for w in windows}
+    store.close()
+
+
+def test_missing_band_fails_cleanly_and_writes_nothing(tmp_path: Path, client: Client) -> None:
+    settings = Settings(data_dir=tmp_path)
+    store = ingest_demo(settings, ("theia",))
+    storage = LocalStorage(settings.assets_dir)
+    item = store.get_item("theia-sentinel-2-l2a", CLEAR.name)
+    del item["assets"]["FRE_B11"]
+    store.update_item(prepare_item(item))
+    report = runner.run(chain("water"), store, storage, client, area=AREA,
+                        start=date(2018, 8, 26), end=date(2018, 8, 26))  # fmt: skip
+    reason = f"invalid inputs: {CLEAR.name} has no B11 band (neither FRE_ nor SRE_B11)"
+    assert report.failed == [(f"WATER_{CLEAR.name}", reason)]
+    assert store.count_items("theia-water") == 0
+    assert not storage.list("theia-water") and not list(storage.staging_root.iterdir())
+    report = runner.run(WASP, store, storage, client, area=Area(bbox=(0.0, 0.0, 1.0, 1.0)),
+                        start=date(2018, 8, 1), end=date(2018, 8, 31))  # fmt: skip
+    assert report.empty == ["WASP_BBOX0.00_0.00_1.00_1.00_20180815"]  # no input there
     store.close()

@@ -9,6 +9,7 @@ import numpy as np
 import xarray as xr
 
 from terrapole.catalog.model import Json
+from terrapole.errors import InvalidInput
 from terrapole.processing.indices import reflectance
 
 THEIA_NODATA = -10000
@@ -17,7 +18,10 @@ THEIA_SCALE = 1e-4
 
 def band_key(item: Json, band: str) -> str:
     """The asset holding a THEIA band: flat-terrain reflectance (FRE) if there, else SRE."""
-    return f"FRE_{band}" if f"FRE_{band}" in item["assets"] else f"SRE_{band}"
+    for key in (f"FRE_{band}", f"SRE_{band}"):
+        if key in item["assets"]:
+            return key
+    raise InvalidInput("inputs", f"{item['id']} has no {band} band (neither FRE_ nor SRE_{band})")
 
 
 def surface_reflectance(stack: xr.Dataset, key: str, t: int) -> Any:
