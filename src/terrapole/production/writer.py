@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import dask.array as da
+from dask.delayed import delayed
 import numpy as np
 import rasterio
 from distributed import Client, as_completed
@@ -74,7 +75,7 @@ def write_layers(
                 )  # fmt: skip
             )
         pending = as_completed()
-        where: dict[int, tuple[int, int, int]] = {}
+        where: dict[str, tuple[int, int]] = {}
         queue = iter(blocks)
         done = 0
 
@@ -83,27 +84,24 @@ def write_layers(
             if block is None:
                 return
             i, j = block
-            futures = client.compute([a.blocks[i, j] for a in arrays])
-            for n, future in enumerate(futures):
-                where[id(future)] = (n, i, j)
-                pending.add(future)
+            # one future per chunk holding every layer's block: their shared inputs are read once
+            future = client.compute(delayed(list)([a.blocks[i, j] for a in arrays]))
+            where[future.key] = (i, j)
+            pending.add(future)
 
         for _ in range(ahead):
             submit()
-        written: dict[tuple[int, int], int] = {}
         for future in pending:
-            n, i, j = where.pop(id(future))
-            block_data = future.result()
-            window = PixelWindow(
-                int(col_edges[j]), int(row_edges[i]), block_data.shape[1], block_data.shape[0]
-            )
-            datasets[n].write(block_data, 1, window=window)
-            future.release()
-            written[(i, j)] = written.get((i, j), 0) + 1
-            if written[(i, j)] == len(arrays):
-                done += 1
-                on_chunk(done, len(blocks))
-                submit()
+            i, j = where.pop(future.key)
+            for dataset, block_data in zip(datasets, future.result(), strict=True):
+                window = PixelWindow(
+                    int(col_edges[j]), int(row_edges[i]), block_data.shape[1], block_data.shape[0]
+                )
+                dataset.write(block_data, 1, window=window)
+            del future
+            done += 1
+            on_chunk(done, len(blocks))
+            submit()
     finally:
         for ds in datasets:
             ds.close()

@@ -1,0 +1,148 @@
+"""Production chains end to end (catalogue -> odc-stac -> Dask -> COG + item) against the decode bound.
+
+Makes ``--dates`` THEIA-named L2A products of ``--size`` px at 10 m (B2, B3, B4 at 10 m, B8A,
+B11, B12 and the cloud mask at 20 m; texture from a real demo crop enlarged, random cloud blobs,
+dates 5 days apart around 15 July), ingests them (not timed), then for the snow and WASP chains:
+- decode bound: every input band the chain reads, read once with rasterio (2 threads);
+- the chain run by the runner on a Dask LocalCluster of 1, then 2 worker processes (outputs
+  written, turned into COGs and catalogued; the second run is on fresh output collections);
+and prints megapixel·dates per second, the ratio to the bound, the speed-up and peak RSS of the
+workers and of this process.
+
+    python benchmarks/chains.py --size 2745 --dates 6
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from rasterio.transform import from_origin
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from terrapole.catalog.model import SearchQuery  # noqa: E402
+from terrapole.catalog.store import open_store  # noqa: E402
+from terrapole.config import Settings  # noqa: E402
+from terrapole.ingest.service import Ingestor  # noqa: E402
+from terrapole.production import runner  # noqa: E402
+from terrapole.production.chain import Area  # noqa: E402
+from terrapole.production.cluster import dask_client  # noqa: E402
+from terrapole.production.registry import chain  # noqa: E402
+from terrapole.storage import LocalStorage  # noqa: E402
+
+CROP = ROOT / "demo" / "products" / "theia" / "SENTINEL2A_20180826-104155-257_L2A_T31UFQ_D_V1-8"
+READS = {
+    "snow": ("B3", "B4", "B11", "CLM_R2"),
+    "wasp-monthly": ("B2", "B3", "B4", "B8A", "B11", "B12", "CLM_R2"),
+}
+
+
+def make_products(out: Path, size: int, dates: int) -> list[Path]:
+    """Synthetic products named like THEIA's, textured from a real crop."""
+    rng = np.random.default_rng(7)
+    products = []
+    for n in range(dates):
+        day = date(2018, 7, 15) + timedelta(days=5 * (n - dates // 2))
+        name = f"SENTINEL2A_{day:%Y%m%d}-104000-000_L2A_T31UFQ_C_V2-2"
+        folder = out / name
+        (folder / "MASKS").mkdir(parents=True)
+        for band in ("B2", "B3", "B4", "B8A", "B11", "B12"):
+            side = size if band in ("B2", "B3", "B4") else size // 2
+            with rasterio.open(next(CROP.glob(f"*_FRE_{band}.tif"))) as src:
+                crop = src.read(1)
+            reps = -(-side // crop.shape[0])
+            data = np.kron(crop, np.ones((reps, reps), dtype="int16"))[:side, :side]
+            data = data + rng.integers(-50, 50, data.shape, dtype="int16")
+            _write(folder / f"{name}_FRE_{band}.tif", data, 10.0 * size / side)
+        cells = rng.random((size // 2 // 64 + 1, size // 2 // 64 + 1)) < 0.15
+        cloud = np.kron(cells, np.ones((64, 64), dtype="uint8"))[: size // 2, : size // 2]
+        _write(folder / "MASKS" / f"{name}_CLM_R2.tif", (cloud * 2).astype("uint8"), 20.0)
+        products.append(folder)
+    return products
+
+
+def _write(path: Path, data: np.ndarray, pixel: float) -> None:
+    with rasterio.open(
+        path, "w", driver="GTiff", width=data.shape[1], height=data.shape[0], count=1,
+        dtype=data.dtype, crs="EPSG:32631", transform=from_origin(600000, 5500000, pixel, pixel),
+        tiled=True, compress="deflate",
+    ) as ds:  # fmt: skip
+        ds.write(data, 1)
+
+
+def decode_bound(files: list[Path]) -> float:
+    """Seconds to read every file once (2 threads, whole-band reads)."""
+
+    def read(path: Path) -> int:
+        with rasterio.open(path) as ds:
+            return int(ds.read(1).size)
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(read, files))
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=2745)
+    parser.add_argument("--dates", type=int, default=6)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        products = make_products(work / "products", args.size, args.dates)
+        settings = Settings(data_dir=work / "data")
+        store = open_store(settings)
+        storage = LocalStorage(settings.assets_dir)
+        report = Ingestor(store, storage).run([str(p) for p in products], workers=2)
+        assert not report.rejected, report.rejected
+        mpx_dates = args.size * args.size * args.dates / 1e6
+        print(f"{args.dates} products of {args.size} px at 10 m ({mpx_dates:.0f} Mpx·dates)")
+        for name, reads in READS.items():
+            files = [
+                next(p.glob(f"**/*_{'FRE_' if k.startswith('B') else ''}{k}.tif"))
+                for p in products for k in reads
+            ]  # fmt: skip
+            bound = min(decode_bound(files) for _ in range(2))
+            print(f"\n{name}: decode bound {bound:.2f} s ({mpx_dates / bound:.1f} Mpx·dates/s)")
+            timings = {}
+            for workers in (1, 2):
+                run_settings = Settings(data_dir=settings.data_dir, dask_workers=workers)
+                the_chain = chain(name)
+                with dask_client(run_settings) as client:
+                    for item in runner.search_all(store, SearchQuery(
+                        collections=(the_chain.output_collection,))):  # fmt: skip
+                        store.delete_item(the_chain.output_collection, item["id"])
+                    start = time.perf_counter()
+                    result = runner.run(the_chain, store, storage, client, area=Area(tile="T31UFQ"),
+                                        start=date(2018, 6, 1), end=date(2018, 8, 31))  # fmt: skip
+                    seconds = time.perf_counter() - start
+                    worker_rss = client.run(
+                        lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+                    )
+                assert not result.failed, result.failed
+                timings[workers] = seconds
+                rate = mpx_dates / seconds
+                print(
+                    f"  {workers} worker(s): {seconds:.2f} s, {rate:.1f} Mpx·dates/s, "
+                    f"{100 * bound / seconds:.0f} % of the bound, outputs {len(result.produced)}, "
+                    f"peak RSS workers {max(worker_rss.values()) / 1024:.0f} MiB, "
+                    f"main {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
+                )
+            print(f"  speed-up 1 -> 2 workers: x{timings[1] / timings[2]:.2f}")
+        store.close()
+
+
+if __name__ == "__main__":
+    main()
