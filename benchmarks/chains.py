@@ -1,4 +1,4 @@
-"""Production chains end to end (catalogue -> odc-stac -> Dask -> COG + item) against the decode bound.
+"""Production chains end to end (catalogue, odc-stac, Dask, COG + item) vs the decode bound.
 
 Makes ``--dates`` THEIA-named L2A products of ``--size`` px at 10 m (B2, B3, B4 at 10 m, B8A,
 B11, B12 and the cloud mask at 20 m; texture from a real demo crop enlarged, random cloud blobs,

@@ -91,7 +91,8 @@ def load(
     stored integers is not rounded back to an integer.
     """
     methods = resampling.values() if isinstance(resampling, dict) else [resampling]
-    dtype = "float32" if any(m != "nearest" for m in methods) else None
+    averaging = any(m != "nearest" for m in methods)
+    options: dict[str, Any] = {"dtype": "float32"} if averaging else {}
     items = [pystac.Item.from_dict(dict(i), preserve_dict=False) for i in inputs]
     target = like.crs.epsg if like.crs is not None else None
     reprojected = tuple(i["id"] for i in inputs if epsg(i, keys[0]) != target)
@@ -103,9 +104,9 @@ def load(
             geobox=like,
             chunks={"y": chunk, "x": chunk},
             resampling=resampling,
-            dtype=dtype,
             groupby="id",
             fail_on_error=True,
+            **options,
         )
         parts.append(part)
     data = xr.concat(parts, dim="time") if len(parts) > 1 else parts[0]

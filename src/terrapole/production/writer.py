@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import dask.array as da
-from dask.delayed import delayed
 import numpy as np
 import rasterio
+from dask.delayed import delayed
 from distributed import Client, as_completed
 from odc.geo.geobox import GeoBox
 from rasterio.windows import Window as PixelWindow
