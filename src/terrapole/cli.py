@@ -314,15 +314,20 @@ def _backfill(
                     chain, store, storage, client, area=area, start=first, end=last,
                     planned=planned, on_window=advance,
                 )  # fmt: skip
-            console.print(
-                f"{chain.name}: produced {len(report.produced)}, unchanged "
-                f"{len(report.unchanged)}, empty {len(report.empty)}, failed {len(report.failed)}"
-            )
-            for name, reason in report.failed:
-                console.print(f"  [red]failed[/] {name}: {reason}")
-            failed += len(report.failed)
+            failed += _print_production(chain.name, report)
     if failed:
         raise typer.Exit(code=2)
+
+
+def _print_production(name: str, report: Any) -> int:
+    """One line per chain and one per failed window; returns the number of failures."""
+    console.print(
+        f"{name}: produced {len(report.produced)}, unchanged {len(report.unchanged)}, "
+        f"empty {len(report.empty)}, failed {len(report.failed)}"
+    )
+    for item, reason in report.failed:
+        console.print(f"  [red]failed[/] {item}: {reason}")
+    return len(report.failed)
 
 
 def _produce_due(names: list[str]) -> None:
@@ -333,15 +338,7 @@ def _produce_due(names: list[str]) -> None:
     scheduler = Scheduler(settings, names)
     with _store() as store, dask_client(settings) as client:
         reports = scheduler.tick(client, store)
-    failed = 0
-    for name, report in reports.items():
-        console.print(
-            f"{name}: produced {len(report.produced)}, unchanged {len(report.unchanged)}, "
-            f"empty {len(report.empty)}, failed {len(report.failed)}"
-        )
-        for item, reason in report.failed:
-            console.print(f"  [red]failed[/] {item}: {reason}")
-        failed += len(report.failed)
+    failed = sum(_print_production(name, report) for name, report in reports.items())
     if failed:
         raise typer.Exit(code=2)
 
