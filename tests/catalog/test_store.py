@@ -285,3 +285,18 @@ def test_invalid_items_are_refused_before_the_store() -> None:
     no_time["properties"]["datetime"] = None
     with pytest.raises(InvalidItem, match="start_datetime"):
         prepare_item(no_time)
+
+
+def test_filter_on_updated_after_a_timestamp(store: Store) -> None:
+    """What the production scheduler asks: items updated after its watermark."""
+    store.create_collection(s2_collection())
+    stamps = ["2026-01-01T00:00:00.000000Z", "2026-06-01T12:00:00.250000Z", "2027-01-01T00:00:00Z"]
+    docs = []
+    for n, stamp in enumerate(stamps):
+        doc = copy.deepcopy(ITEMS[n])
+        doc["properties"]["updated"] = stamp
+        docs.append(doc)
+    store.load_items([prepare_item(d) for d in docs])
+    after = {"op": ">", "args": [{"property": "updated"}, {"timestamp": "2026-06-01T12:00:00Z"}]}
+    got = all_ids(store, SearchQuery(filter=after, limit=100))
+    assert set(got) == {docs[1]["id"], docs[2]["id"]}

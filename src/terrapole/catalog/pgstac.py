@@ -37,11 +37,12 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the [pg] extra
     raise StoreUnavailable("the pgstac store needs `pip install terrapole[pg]`") from exc
 
-# Typed queryables, so that pgstac sorts, pages and compares these numerically.
+# Typed queryables, so that pgstac sorts, pages and compares these as numbers or times.
 QUERYABLES = [
     ("eo:cloud_cover", {"type": "number", "minimum": 0, "maximum": 100}, "to_float"),
     ("gsd", {"type": "number"}, "to_float"),
     ("platform", {"type": "string"}, "to_text"),
+    ("updated", {"type": "string", "format": "date-time"}, "to_tstz"),  # production watermarks
 ]
 
 _FREQUENCY_SQL = {

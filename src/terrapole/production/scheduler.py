@@ -62,14 +62,12 @@ def _text(moment: datetime) -> str:
 
 def due(chain: Chain, store: Store, since: str, now: datetime) -> Due:
     """The windows that inputs updated after ``since`` affect, closed by ``now``."""
-    after = _moment(since)
-    query = SearchQuery(collections=(chain.input_collection,))
-    changed = [
-        (_moment(i["properties"].get("updated") or EPOCH), i) for i in search_all(store, query)
-    ]
+    newer = {"op": ">", "args": [{"property": "updated"}, {"timestamp": _text(_moment(since))}]}
+    query = SearchQuery(collections=(chain.input_collection,), filter=newer)
+    changed = [(_moment(i["properties"]["updated"]), i) for i in search_all(store, query)]
     result = Due(watermark=_text(now))
     seen: set[tuple[Area, str]] = set()
-    for updated, item in sorted((c for c in changed if c[0] > after), key=lambda c: c[0]):
+    for updated, item in sorted(changed, key=lambda c: c[0]):
         area = _area(item)
         day = item_day(item)
         if chain.cadence == "per-product":
