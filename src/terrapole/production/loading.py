@@ -116,7 +116,7 @@ def load(
 def load_mosaic(items: list[Json], key: str, like: GeoBox, resampling: str = "bilinear") -> Any:
     """One asset of auxiliary items (DEM tiles, a tree cover map) mosaicked on ``like``, lazy.
 
-    Where no item covers a pixel it holds the asset's nodata (NaN once converted to float).
+    As float32, NaN where no item covers a pixel or where the asset holds its nodata.
     """
     stac = [pystac.Item.from_dict(dict(i), preserve_dict=False) for i in items]
     data = odc.stac.load(
@@ -128,4 +128,7 @@ def load_mosaic(items: list[Json], key: str, like: GeoBox, resampling: str = "bi
         groupby=lambda item, parsed, index: "mosaic",
         fail_on_error=True,
     )
-    return data[key].isel(time=0)
+    layer = data[key].isel(time=0)
+    nodata = layer.attrs.get("nodata")
+    values = layer.astype("float32")
+    return values if nodata is None else values.where(layer != nodata)

@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any, ClassVar
 
-import dask.array as da
 import numpy as np
 from dask.delayed import delayed
 from numpy.typing import NDArray
@@ -104,17 +103,11 @@ class SnowProduct(Chain):
         green, red, swir = (surface_reflectance(stack, k, 0) for k in keys)
         cloud = stack["CLM_R2"].isel(time=0).data != 0
         like = stack[keys[0]]
-        dem_layer = context.auxiliary("dem", "data", stack)
+        dem_layer = context.auxiliary("dem", "data", stack)  # float32, NaN where unknown
         shape = like.shape[1:]
-        if dem_layer is None:
-            dem: Any = np.full(shape, np.nan, dtype="float32")
-        else:
-            nodata = dem_layer.attrs.get("nodata")
-            dem = dem_layer.data.astype("float32")
-            if nodata is not None:
-                dem = da.where(dem_layer.data == nodata, np.nan, dem)
+        dem = np.full(shape, np.nan, dtype="float32") if dem_layer is None else dem_layer.data
         tcd_layer = context.auxiliary("tree-cover", "data", stack)
-        tcd = None if tcd_layer is None else tcd_layer.data.astype("float32")
+        tcd = None if tcd_layer is None else tcd_layer.data
         codes, toc, og, line, covered = delayed(_detect, nout=5)(
             green, red, swir, cloud, dem, tcd
         ).compute()  # one task on the cluster: the snow line needs the whole scene
