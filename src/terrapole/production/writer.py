@@ -9,7 +9,6 @@ memory stays bounded whatever the size of the grid. The ingest pipeline then mak
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +37,6 @@ def write_layers(
     folder: Path,
     client: Client,
     ahead: int = 4,
-    on_chunk: Callable[[int, int], None] = lambda done, total: None,
 ) -> dict[str, Path]:
     """Write every layer to ``folder/<key>.tif``; returns the paths by key."""
     arrays = [_dask(layer) for layer in layers]
@@ -77,7 +75,6 @@ def write_layers(
         pending = as_completed()
         where: dict[str, tuple[int, int]] = {}
         queue = iter(blocks)
-        done = 0
 
         def submit() -> None:
             block = next(queue, None)
@@ -98,9 +95,7 @@ def write_layers(
                     int(col_edges[j]), int(row_edges[i]), block_data.shape[1], block_data.shape[0]
                 )
                 dataset.write(block_data, 1, window=window)
-            del future
-            done += 1
-            on_chunk(done, len(blocks))
+            del future  # let the cluster free this chunk while we wait for the next
             submit()
     finally:
         for ds in datasets:
