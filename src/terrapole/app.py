@@ -44,6 +44,9 @@ logger = logging.getLogger(__name__)
 STATUS_CODES: dict[type[Exception], int] = {
     **DEFAULT_STATUS_CODES,
     InvalidInput: 400,
+    # Request bodies whose dates overflow (year 1 shifted by a timezone) raise this from
+    # stac-pydantic's validators rather than a validation error.
+    OverflowError: 400,
     Unauthorized: 401,
     Forbidden: 403,
     NotFound: 404,

@@ -33,3 +33,23 @@ schema = schemathesis.openapi.from_asgi("/stac/api", _APP)
 )
 def test_no_input_makes_a_server_error(case: schemathesis.Case) -> None:
     case.call_and_validate(checks=[not_a_server_error])
+
+
+def test_a_date_overflowing_with_its_timezone_is_a_client_error() -> None:
+    """Found by the fuzzer: year 1 at +00:01 overflows when made UTC inside stac-pydantic."""
+    from fastapi.testclient import TestClient
+
+    body = {
+        "type": "Collection",
+        "id": "overflow",
+        "description": "d",
+        "license": "CC-BY-4.0",
+        "links": [],
+        "extent": {
+            "spatial": {"bbox": [[0, 0, 1, 1]]},
+            "temporal": {"interval": [["0001-01-01T00:00:00+00:01", None]]},
+        },
+    }
+    response = TestClient(_APP, raise_server_exceptions=False).post("/stac/collections", json=body)
+    assert response.status_code == 400
+    assert "date value out of range" in response.json()["description"]
