@@ -123,3 +123,30 @@ def test_dask_chunks_give_the_same_composite_as_numpy() -> None:
         frc, wgt, dts, flg = dask.compute(lazy.frc, lazy.wgt, lazy.dts, lazy.flg)
     assert np.array_equal(frc, eager.frc) and np.array_equal(wgt, eager.wgt)
     assert np.array_equal(flg, eager.flg) and np.allclose(dts, eager.dts, equal_nan=True)
+
+
+def test_stored_numbers_with_scale_and_nodata_give_the_same_composite() -> None:
+    """int16 x 1e-4 with -10000 for nodata, read straight, equals the float reflectance route."""
+    observations = [
+        _read(THEIA / "SENTINEL2A_20180826-104155-257_L2A_T31UFQ_D_V1-8"),
+        _read(THEIA / "SENTINEL2A_20151230-105153-392_L2A_T31UFQ_D_V1-1"),  # partly cloudy
+    ]
+    observations[0].reflectance[:, :, :10] = np.nan  # a swath edge: no data on the first date
+    observations[0].reflectance[1, 40:45, 40:45] = np.nan  # and one band missing in a patch
+    stored = [
+        Observation(
+            np.where(np.isnan(o.reflectance), -10000, np.round(o.reflectance * 10000)).astype(
+                np.int16
+            ),
+            o.cloud,
+            o.day,
+        )
+        for o in observations
+    ]
+    expected = composite(observations, D0, 10.0)
+    got = composite(stored, D0, 10.0, scale=1e-4, nodata=-10000)
+    # sums of stored numbers scaled at the end vs sums of scaled numbers: float rounding only
+    assert np.abs(got.frc.astype(int) - expected.frc).max() <= 1
+    assert np.array_equal(got.flg, expected.flg) and np.array_equal(got.wgt, expected.wgt)
+    with pytest.raises(ValueError, match="scale must be positive"):
+        composite(stored, D0, 10.0, scale=0.0)

@@ -24,7 +24,16 @@ def block_mean(values: Array, size: int) -> Array:
     return means
 
 
-def expand(blocks: Array, size: int, shape: tuple[int, ...]) -> Array:
-    """Each block value repeated over its size x size pixels, cut to ``shape``."""
-    full: Array = np.repeat(np.repeat(blocks, size, axis=0), size, axis=1)
-    return full[: shape[0], : shape[1]]
+def expand(
+    blocks: Array, size: int, shape: tuple[int, ...], origin: tuple[int, int] = (0, 0)
+) -> Array:
+    """Each block value repeated over its size x size pixels: the ``shape`` pixels from ``origin``.
+
+    ``origin`` (row, col) is in pixels of the full grid, so a chunk can be expanded on its own.
+    """
+    (r0, c0), (rows, cols) = origin, shape[:2]
+    last_row, last_col = (r0 + rows - 1) // size, (c0 + cols - 1) // size
+    part = blocks[r0 // size : last_row + 1, c0 // size : last_col + 1]
+    full: Array = np.repeat(np.repeat(part, size, axis=0), size, axis=1)
+    dr, dc = r0 % size, c0 % size
+    return full[dr : dr + rows, dc : dc + cols]

@@ -24,6 +24,8 @@ from typing import Any
 
 import dask.array as da
 import numpy as np
+from dask.base import compute
+from numba import njit
 from numpy.typing import NDArray
 from scipy.ndimage import gaussian_filter
 
@@ -47,6 +49,7 @@ class Observation:
     day: date
     sensor: str = "sentinel-2"
     aot: Array | None = None  # aerosol optical thickness (y, x), or None when not delivered
+    cells: Array | None = None  # cloudy fraction of each 240 m cell, when known (else computed)
 
 
 @dataclass(frozen=True)
@@ -72,121 +75,217 @@ def aot_weight(aot: Array | None) -> Array | float:
     return np.where(aot < 0.8, 0.33 + 0.67 * (1.0 - aot / 0.8), 0.33)
 
 
-def _cells(cloud: Array, factor: int) -> NDArray[np.bool_]:
-    """The 240 m cloudy-cell grid (a cell is cloudy when more than half its pixels are)."""
-    if isinstance(cloud, da.Array):  # chunked input: the cell grid is small, compute it
+def cloudy_fraction(cloud: Array, pixel_size: float) -> Array:
+    """Cloudy fraction of each 240 m cell of a mask of ``pixel_size`` (lazy for dask)."""
+    return _cloudy_fraction(cloud, _cell_factor(pixel_size))
+
+
+def _cloudy_fraction(cloud: Array, factor: int) -> Array:
+    """Cloudy fraction of each 240 m cell (lazy for a dask mask: the grid is small)."""
+    if isinstance(cloud, da.Array):
         padded = pad_to_blocks(cloud.astype("float32"), factor)
         aligned = padded.rechunk(tuple(max(factor, c // factor * factor) for c in padded.chunksize))
-        return np.asarray(da.coarsen(np.mean, aligned, {0: factor, 1: factor}).compute()) > 0.5
-    cells: NDArray[np.bool_] = block_mean(cloud.astype("float32"), factor) > 0.5
-    return cells
+        return da.coarsen(np.mean, aligned, {0: factor, 1: factor})
+    return block_mean(cloud.astype("float32"), factor)
 
 
-def cloud_weight(cloud: Array, pixel_size: float) -> Array:
+def _cell_factor(pixel_size: float) -> int:
+    return max(1, round(CLOUD_CELL_M / pixel_size))
+
+
+def cloud_weight(cloud: Array, pixel_size: float, cells: Array | None = None) -> Array:
     """(1 − S)(1 − L) from the 240 m cloud grid blurred at σ = 2 and σ = 10 cells; 0 on clouds.
 
-    ``cloud`` may be a numpy or a dask array; with dask the result stays lazy and chunked like
-    the mask (only the 240 m grid, ~460 x 460 cells for a tile, is computed at once).
+    A cell is cloudy when more than half its pixels are. ``cloud`` may be a numpy or a dask
+    array; with dask the result stays lazy and chunked like the mask. ``cells``: the cloudy
+    fraction per cell when already computed (the grid is small: ~460 x 460 for a tile).
     """
-    factor = max(1, round(CLOUD_CELL_M / pixel_size))
-    rows, cols = cloud.shape
-    grid = _cells(cloud, factor).astype("float64")
+    factor = _cell_factor(pixel_size)
+    if cells is None:
+        fraction = _cloudy_fraction(cloud, factor)
+        cells = np.asarray(fraction.compute() if isinstance(fraction, da.Array) else fraction)
+    grid = (cells > 0.5).astype("float64")
     small = gaussian_filter(grid, sigma=2, mode="nearest")
     large = gaussian_filter(grid, sigma=10, mode="nearest")
-    weight = (1.0 - small) * (1.0 - large)
+    weight = ((1.0 - small) * (1.0 - large)).astype("float32")
     if isinstance(cloud, da.Array):
 
         def block(mask: Array, block_info: dict[Any, Any] | None = None) -> Array:
-            (r0, r1), (c0, c1) = block_info[0]["array-location"]
-            cells = weight[np.ix_(np.arange(r0, r1) // factor, np.arange(c0, c1) // factor)]
-            return np.where(mask, np.float32(0.0), cells.astype("float32"))
+            (r0, _), (c0, _) = block_info[0]["array-location"]
+            return np.where(mask, np.float32(0.0), expand(weight, factor, mask.shape, (r0, c0)))
 
         lazy: Array = cloud.map_blocks(block, dtype="float32")
         return lazy
-    else:
-        full = expand(weight, factor, (rows, cols))
-    return np.where(cloud, 0.0, full)
+    return np.where(cloud, np.float32(0.0), expand(weight, factor, cloud.shape))
 
 
 def composite(
-    observations: list[Observation], centre: date, pixel_size: float, blue: int = 0
+    observations: list[Observation],
+    centre: date,
+    pixel_size: float,
+    blue: int = 0,
+    *,
+    scale: float = 1.0,
+    nodata: float | None = None,
 ) -> Composite:
     """The WASP synthesis of ``observations`` around ``centre``; ``blue`` is the blue band index.
 
-    Works on numpy arrays (eager) or dask arrays (lazy: one fused task per chunk; compute or
-    store the fields of the result to run it).
+    Reflectance may also be given as stored numbers (e.g. int16): reflectance = value x
+    ``scale`` (> 0), and ``nodata`` marks invalid values besides NaN. Reading stored numbers
+    straight avoids a float copy of every band. Works on numpy arrays (eager) or dask arrays
+    (lazy: one fused task per chunk; compute or store the fields of the result to run it).
     """
+    if scale <= 0:
+        raise ValueError(f"scale must be positive, not {scale}")
+    invalid = float("nan") if nodata is None else float(nodata)
     if not observations:
         raise ValueError("a composite needs at least one observation")
     shape = observations[0].reflectance.shape
     for obs in observations:
         if obs.reflectance.shape != shape:
             raise ValueError(f"{obs.day}: shape {obs.reflectance.shape} differs from {shape}")
+    # every date's 240 m cloud grid at once (one pass on the cluster for a lazy stack)
+    factor = _cell_factor(pixel_size)
+    fractions = [
+        _cloudy_fraction(obs.cloud, factor) if obs.cells is None else obs.cells
+        for obs in observations
+    ]
+    cells = [np.asarray(f) for f in compute(*fractions)]  # type: ignore[no-untyped-call]
     # per observation: the weight without its validity (cloud weight is 0 on clouds already)
     weights = [
-        cloud_weight(obs.cloud, pixel_size)
+        cloud_weight(obs.cloud, pixel_size, grid)
         * aot_weight(obs.aot)
         * date_weight(obs.day, centre)
         * SENSOR_WEIGHT.get(obs.sensor, 1.0)
-        for obs in observations
+        for obs, grid in zip(observations, cells, strict=True)
     ]
     offsets = [float((obs.day - centre).days) for obs in observations]
     if not isinstance(observations[0].reflectance, da.Array):
-        return _combine([o.reflectance for o in observations], weights, offsets, blue)
+        return _combine([o.reflectance for o in observations], weights, offsets, blue, scale,
+                        invalid)  # fmt: skip
     bands = shape[0]
 
-    def block(*arrays: Array) -> Array:
+    def block(*arrays: Array) -> Composite:
         refl, ws = arrays[: len(observations)], arrays[len(observations) :]
-        out = _combine(list(refl), list(ws), offsets, blue)
-        return np.concatenate([out.frc, out.wgt[None], out.dts[None], out.flg[None]]).astype(
-            "float32"
-        )
+        return _combine(list(refl), list(ws), offsets, blue, scale, invalid)
 
     refls = [o.reflectance.rechunk({0: -1}) for o in observations]  # all bands in each block
     yx_chunks = refls[0].chunks[1:]
-    packed = da.map_blocks(
+    # one task per chunk returns the four outputs together; each field picks its part of them
+    results = da.map_blocks(
         block,
         *refls,
         *[w.rechunk(yx_chunks)[None] for w in weights],
-        dtype="float32",
-        chunks=((bands + 3,), *yx_chunks),
+        drop_axis=0,
+        chunks=yx_chunks,
+        dtype=object,
+        meta=np.empty((0, 0), dtype=object),
     )
+
+    def field(name: str, dtype: Any, leading: bool = False) -> Array:
+        def pick(result: Composite) -> Array:
+            return getattr(result, name)
+
+        meta = np.empty((0,) * (3 if leading else 2), dtype=dtype)
+        if leading:
+            return results.map_blocks(pick, dtype=dtype, new_axis=0, meta=meta,
+                                      chunks=((bands,), *yx_chunks))  # fmt: skip
+        return results.map_blocks(pick, dtype=dtype, meta=meta, chunks=yx_chunks)
+
     return Composite(
-        frc=packed[:bands].astype(np.int16),
-        wgt=packed[bands].astype(np.int16),
-        dts=packed[bands + 1],
-        flg=packed[bands + 2].astype(np.uint8),
+        frc=field("frc", np.int16, leading=True),
+        wgt=field("wgt", np.int16),
+        dts=field("dts", np.float32),
+        flg=field("flg", np.uint8),
     )
+
+
+@njit(cache=True, nogil=True)
+def _add(
+    refl: Array, weight: Array, offset: float, blue: int, nodata: float,
+    total: Array, sum_w: Array, days: Array, darkest: Array, darkest_blue: Array,
+) -> None:  # fmt: skip
+    """Add one date (stored numbers) into the running sums, in place (one pass over its pixels)."""
+    bands, rows, cols = refl.shape
+    for y in range(rows):
+        for x in range(cols):
+            valid = True
+            for b in range(bands):
+                value = float(refl[b, y, x])
+                if value == nodata or not np.isfinite(value):
+                    valid = False
+                    break
+            if not valid:
+                continue
+            w = weight[y, x]
+            for b in range(bands):
+                total[b, y, x] += w * refl[b, y, x]
+            sum_w[y, x] += w
+            days[y, x] += w * offset
+            if refl[blue, y, x] < darkest_blue[y, x]:  # the all-cloudy fallback: darkest in blue
+                darkest_blue[y, x] = refl[blue, y, x]
+                for b in range(bands):
+                    darkest[b, y, x] = refl[b, y, x]
+
+
+@njit(cache=True, nogil=True)
+def _finish(
+    total: Array, sum_w: Array, days: Array, darkest: Array, darkest_blue: Array, scale: float
+) -> tuple[Array, Array, Array, Array]:
+    """FRC, WGT, DTS, FLG from the running sums (of stored numbers x ``scale``)."""
+    to_frc = scale * 10000.0
+    bands, rows, cols = total.shape
+    frc = np.empty((bands, rows, cols), np.int16)
+    wgt = np.empty((rows, cols), np.int16)
+    dts = np.empty((rows, cols), np.float32)
+    flg = np.empty((rows, cols), np.uint8)
+    for y in range(rows):
+        for x in range(cols):
+            w = sum_w[y, x]
+            if w > 0:
+                for b in range(bands):
+                    frc[b, y, x] = np.int16(np.rint(total[b, y, x] / w * to_frc))
+                dts[y, x] = days[y, x] / w
+                flg[y, x] = FLAG_LAND
+            elif np.isfinite(darkest_blue[y, x]):
+                for b in range(bands):
+                    frc[b, y, x] = np.int16(np.rint(darkest[b, y, x] * to_frc))
+                dts[y, x] = np.nan
+                flg[y, x] = FLAG_CLOUD
+            else:
+                for b in range(bands):
+                    frc[b, y, x] = NODATA
+                dts[y, x] = np.nan
+                flg[y, x] = FLAG_NODATA
+            wgt[y, x] = np.int16(np.rint(min(max(w * 1000.0, 0.0), 32767.0)))
+    return frc, wgt, dts, flg
 
 
 def _combine(
-    reflectances: list[Array], weights: list[Array], offsets: list[float], blue: int
+    reflectances: list[Array],
+    weights: list[Array],
+    offsets: list[float],
+    blue: int,
+    scale: float = 1.0,
+    nodata: float = float("nan"),
 ) -> Composite:
-    """The weighted mean of numpy arrays (``weights`` may carry a leading axis of 1)."""
-    first = reflectances[0]
-    total = np.zeros(first.shape, dtype="float32")
-    sum_w = np.zeros(first.shape[1:], dtype="float32")
-    days = np.zeros(first.shape[1:], dtype="float32")
-    darkest = np.full(first.shape, np.nan, dtype="float32")
-    darkest_blue = np.full(first.shape[1:], np.inf, dtype="float32")
-    seen = np.zeros(first.shape[1:], dtype=bool)
+    """The weighted mean of numpy arrays (``weights`` may carry a leading axis of 1).
+
+    Compiled (numba): one pass per date over its pixels, then one to finish; a pixel is
+    valid on a date when every band is finite and not ``nodata`` there. Sums are of the
+    stored numbers, scaled once at the end.
+    """
+    bands, rows, cols = reflectances[0].shape
+    total = np.zeros((bands, rows, cols), dtype="float32")
+    sum_w = np.zeros((rows, cols), dtype="float32")
+    days = np.zeros((rows, cols), dtype="float32")
+    darkest = np.full((bands, rows, cols), np.nan, dtype="float32")
+    darkest_blue = np.full((rows, cols), np.inf, dtype="float32")
     for refl, weight, offset in zip(reflectances, weights, offsets, strict=True):
-        valid = np.all(np.isfinite(refl), axis=0)
-        seen |= valid
-        w = np.where(valid, np.reshape(weight, valid.shape), 0.0).astype("float32")
-        total += w * np.nan_to_num(refl)
-        sum_w += w
-        days += w * offset
-        # the all-cloudy fallback: darkest valid observation in blue
-        blue_now = np.where(valid, refl[blue], np.inf)
-        darker = blue_now < darkest_blue
-        darkest = np.where(darker, refl, darkest)
-        darkest_blue = np.where(darker, blue_now, darkest_blue)
-    clear = sum_w > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(clear, total / np.where(clear, sum_w, 1.0), darkest)
-        dts = np.where(clear, days / np.where(clear, sum_w, 1.0), np.nan)
-    frc = np.where(seen, np.round(mean * 10000), NODATA).astype(np.int16)
-    flg = np.where(clear, FLAG_LAND, np.where(seen, FLAG_CLOUD, FLAG_NODATA)).astype(np.uint8)
-    wgt = np.round(np.clip(sum_w * 1000, 0, np.iinfo(np.int16).max)).astype(np.int16)
-    return Composite(frc=frc, wgt=wgt, dts=dts.astype(np.float32), flg=flg)
+        _add(
+            np.ascontiguousarray(refl),
+            np.ascontiguousarray(np.reshape(weight, (rows, cols)), dtype="float32"),
+            float(offset), blue, nodata, total, sum_w, days, darkest, darkest_blue,
+        )  # fmt: skip
+    frc, wgt, dts, flg = _finish(total, sum_w, days, darkest, darkest_blue, scale)
+    return Composite(frc=frc, wgt=wgt, dts=dts, flg=flg)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from time import perf_counter
 from typing import Any
 
 import odc.geo.xr  # noqa: F401  (the .odc accessor on xarray objects)
@@ -47,6 +48,8 @@ class ProductionReport:
     unchanged: list[str] = field(default_factory=list)
     empty: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    compute_s: float = 0.0  # computing and writing the layers (wall time)
+    publish_s: float = 0.0  # COGs, thumbnails, STAC item, catalogue
 
 
 def _iso(moment: datetime) -> str:
@@ -160,7 +163,10 @@ def run_window(
     work = Path(tempfile.mkdtemp(dir=storage.staging_root))
     folder = Path(tempfile.mkdtemp(dir=storage.staging_root))
     try:
+        started = perf_counter()
         product = _product(chain, store, storage, client, area, window, inputs, work, name)
+        report.compute_s += perf_counter() - started
+        started = perf_counter()
         item = stage(product, folder)
         item["properties"][FINGERPRINT] = print_
         item["links"] = [_derived_from(i) for i in inputs]
@@ -171,6 +177,7 @@ def run_window(
         Ingestor(store, storage).publish(work, staged, ingest_report, lambda n, o: None)
         if ingest_report.rejected:
             raise InvalidInput("output", ingest_report.rejected[0][1])
+        report.publish_s += perf_counter() - started
         report.produced.append(name)
         on_window(name, "produced")
     except EmptyProduct:

@@ -13,9 +13,16 @@ from datetime import date
 from typing import Any, ClassVar
 
 import dask.array as da
+from dask.base import compute
 from typing_extensions import override
 
-from terrapole.processing.wasp import HALF_WINDOW_DAYS, NODATA, Observation, composite
+from terrapole.processing.wasp import (
+    HALF_WINDOW_DAYS,
+    NODATA,
+    Observation,
+    cloudy_fraction,
+    composite,
+)
 from terrapole.production.chain import (
     Cadence,
     Chain,
@@ -27,8 +34,17 @@ from terrapole.production.chain import (
     monthly_windows,
     require_assets,
 )
-from terrapole.production.layers import band_key, classes, on_grid, surface_reflectance
+from terrapole.production.layers import (
+    THEIA_NODATA,
+    THEIA_SCALE,
+    band_key,
+    band_stack,
+    classes,
+    on_grid,
+    upsample,
+)
 
+CLOUD_MASK_M = 20.0
 GROUPS = {"R1": (("B2", "B3", "B4"), 10.0), "R2": (("B8A", "B11", "B12"), 20.0)}
 FLAGS = classes((0, "no data", "000000"), (1, "cloud (all-cloudy fallback)", "c8c8c8"),
                 (4, "land", "3c8c3c"))  # fmt: skip
@@ -63,18 +79,30 @@ class WaspMonthly(Chain):
     def produce(self, context: Context) -> Output:
         layers: list[Layer] = []
         first = context.inputs[0]
+        require_assets(context.inputs, ("CLM_R2",))
+        masks = context.load(("CLM_R2",), CLOUD_MASK_M)["CLM_R2"]
+        # the 240 m cloud grid of each date, from the 20 m mask, shared by both groups
+        fractions = [cloudy_fraction(masks.data[t] != 0, CLOUD_MASK_M) for t in range(len(masks))]
+        cells = compute(*fractions)
         for res, (bands, size) in GROUPS.items():
             keys = tuple(band_key(first, b) for b in bands)
-            require_assets(context.inputs, (*keys, "CLM_R2"))
-            stack = context.load((*keys, "CLM_R2"), size)
+            require_assets(context.inputs, keys)
+            stack = context.load(keys, size)
+            # the 20 m mask repeated onto the 10 m grid; warped only when the grids do not nest
+            clouds = upsample(masks, stack[keys[0]])
+            nested = clouds is not None
+            if clouds is None:
+                clouds = context.load(("CLM_R2",), size)["CLM_R2"].data
             observations = []
             for t, item in enumerate(context.inputs):
-                refl = [surface_reflectance(stack, k, t) for k in keys]
                 platform = item["properties"].get("platform", "")
                 sensor = "landsat-8" if platform == "landsat-8" else "sentinel-2"
-                cloud = stack["CLM_R2"].isel(time=t).data != 0
-                observations.append(Observation(da.stack(refl), cloud, item_day(item), sensor))
-            result = composite(observations, context.window.centre, size)
+                cloud = clouds[t] != 0
+                refl = band_stack(stack, keys, t)
+                known = cells[t] if nested else None  # same cells only when the grids nest
+                observations.append(Observation(refl, cloud, item_day(item), sensor, cells=known))
+            result = composite(observations, context.window.centre, size,
+                               scale=THEIA_SCALE, nodata=THEIA_NODATA)  # fmt: skip
             like = stack[keys[0]]
             for n, band in enumerate(bands):
                 layers.append(Layer(f"FRC_{band}", on_grid(result.frc[n], like),
