@@ -30,6 +30,9 @@ from terrapole.errors import (
     TerrapoleError,
     Unauthorized,
 )
+from terrapole.jobs import CreditExceeded, JobRunner
+from terrapole.jobs.registry import default_processes
+from terrapole.jobs.states import InvalidTransition
 from terrapole.maps import search_tiles, tiles, wms
 from terrapole.maps.cache import TileCache, TileCacheMiddleware
 from terrapole.portal import routes as portal
@@ -38,6 +41,7 @@ from terrapole.stac_api.client import Services
 from terrapole.storage import LocalStorage
 from terrapole.web import assets
 from terrapole.web import ingest as ingest_api
+from terrapole.web import processes as processes_api
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +55,8 @@ STATUS_CODES: dict[type[Exception], int] = {
     Forbidden: 403,
     NotFound: 404,
     AlreadyExists: 409,
+    InvalidTransition: 409,
+    CreditExceeded: 402,
     StoreUnavailable: 503,
     ConfigError: 500,
     TerrapoleError: 500,
@@ -110,13 +116,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         scheduler = Scheduler(settings, settings.production_chains)  # names checked here
         services.after_ingest = scheduler.wake.set
 
+    runner = JobRunner(settings, store, storage, access, default_processes())
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        recovered = runner.recover()  # running jobs of a previous server: crashed; queued: again
+        if recovered:
+            logger.info("queued again %d job(s) accepted before the restart", len(recovered))
         if scheduler is not None:
             scheduler.start()
         yield
         if scheduler is not None:
             scheduler.stop()
+        runner.close()
         store.close()
         access.close()
 
@@ -124,12 +136,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for exc_class, status in STATUS_CODES.items():
         app.add_exception_handler(exc_class, _error_handler(status))
     app.state.services = services
+    app.state.jobs = runner
     app.include_router(assets.router(services))
     app.include_router(ingest_api.router(services))
     app.include_router(tiles.tiler(services).router, prefix=tiles.PREFIX, tags=["maps"])
     add_tiler_exception_handlers(app, TILER_STATUS_CODES)
     app.include_router(wms.router(services))
     app.include_router(search_tiles.router(services))
+    app.include_router(processes_api.router(services, runner))
     app.include_router(portal.router(services))
     app.mount("/static", portal.STATIC, name="static")
     app.add_middleware(TileCacheMiddleware, services=services, cache=TileCache())

@@ -23,6 +23,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from terrapole import cli_jobs
 from terrapole.access import AccessService
 from terrapole.catalog.documents import parse_bbox, prepare_item
 from terrapole.catalog.loader import as_json, count_documents, load_paths
@@ -53,6 +54,9 @@ collections_app = typer.Typer(help="List, show and delete collections.", no_args
 tokens_app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_help=True)
 app.add_typer(collections_app, name="collections")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(cli_jobs.jobs_app, name="jobs")
+app.add_typer(cli_jobs.credits_app, name="credits")
+app.command("purge")(cli_jobs.purge)
 console = Console(stderr=True)
 out = Console()
 

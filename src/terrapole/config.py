@@ -64,6 +64,12 @@ class Settings(BaseSettings):
         default_factory=list,
         description="chains the server runs by themselves (cadence, after ingest); none if empty",
     )
+    job_credit_cpu_s: float = Field(
+        default=30_000.0, ge=0, description="CPU·s each user may spend on jobs (admins can change)"
+    )
+    job_retention_days: float = Field(
+        default=30.0, gt=0, description="days a job's results are kept before the purge"
+    )
     production_interval_s: float = Field(
         default=600.0, gt=0, description="how often the server looks for due production work"
     )

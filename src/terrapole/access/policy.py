@@ -1,8 +1,9 @@
 """The access rule, in one place: which collections a principal may read, and who may write.
 
 A collection is public unless it is restricted to named groups; a restricted collection is
-readable by principals in at least one of its groups, and by admins. Every read path asks
-:func:`hidden_collections` and passes the answer into the store query.
+readable by principals in at least one of its groups, and by admins. Every token also belongs
+to its personal group ``user:<name>``, which is how job results stay private to their owner.
+Every read path asks :func:`hidden_collections` and passes the answer into the store query.
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ class Principal:
     admin: bool = False
 
     @property
+    def memberships(self) -> frozenset[str]:
+        """Its groups plus its personal group ``user:<name>`` (private results collections)."""
+        return self.groups if self.anonymous else self.groups | {f"user:{self.name}"}
+
+    @property
     def anonymous(self) -> bool:
         """True for requests that carry no token."""
         return self.name == ""
@@ -35,7 +41,7 @@ Restrictions = Mapping[str, frozenset[str]]
 def can_read(principal: Principal, collection_id: str, restrictions: Restrictions) -> bool:
     """May ``principal`` read items of ``collection_id``?"""
     groups = restrictions.get(collection_id)
-    return groups is None or principal.admin or bool(groups & principal.groups)
+    return groups is None or principal.admin or bool(groups & principal.memberships)
 
 
 def hidden_collections(principal: Principal, restrictions: Restrictions) -> frozenset[str]:

@@ -4,10 +4,35 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from distributed import Client, LocalCluster
 
 from terrapole.config import Settings
+
+
+def open_client(settings: Settings, processes: bool | None = None) -> tuple[Client, Any]:
+    """Like :func:`dask_client` but left open, and not made Dask's default client.
+
+    Returns the client and what closes everything it started (call it once). For a
+    long-lived owner (the job runner) whose start and stop happen in different threads.
+    """
+    if settings.dask_scheduler:
+        client = Client(settings.dask_scheduler, set_as_default=False)
+        return client, client.close
+    cluster = LocalCluster(
+        n_workers=settings.dask_workers,
+        threads_per_worker=settings.dask_threads,
+        processes=settings.dask_processes if processes is None else processes,
+        dashboard_address=":0",  # any free port: several clusters may share a machine
+    )
+    client = Client(cluster, set_as_default=False)
+
+    def close() -> None:
+        client.close()
+        cluster.close()
+
+    return client, close
 
 
 @contextmanager
@@ -27,7 +52,7 @@ def dask_client(settings: Settings, processes: bool | None = None) -> Iterator[C
             n_workers=settings.dask_workers,
             threads_per_worker=settings.dask_threads,
             processes=settings.dask_processes if processes is None else processes,
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port: several clusters may share a machine
         ) as cluster,
         Client(cluster) as client,
     ):

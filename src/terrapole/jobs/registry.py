@@ -1,0 +1,12 @@
+"""The services terrapole offers, by id."""
+
+from __future__ import annotations
+
+from terrapole.jobs.process import Process
+from terrapole.jobs.services.zonal import ZonalStatistics
+
+
+def default_processes() -> dict[str, Process]:
+    """Every built-in service, by process id."""
+    processes: list[Process] = [ZonalStatistics()]
+    return {p.id: p for p in processes}

@@ -1,0 +1,178 @@
+"""The thin I/O shell around the job state machine: submit to Dask, watch, publish, purge.
+
+Jobs are Dask tasks (one per job; see :mod:`terrapole.jobs.worker`) on the cluster of
+:func:`terrapole.production.cluster.dask_client` — a LocalCluster started on the first job, or
+the configured external scheduler. A task that raises means its worker died (process errors
+come back as values), so the job is ``crashed`` with the reason; with a LocalCluster the
+scheduler is told not to retry such tasks elsewhere (``allowed-failures`` 0).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import dask
+from distributed import Client, Future
+
+from terrapole.access import AccessService, Principal
+from terrapole.catalog.store import Store
+from terrapole.config import Settings
+from terrapole.errors import Forbidden, NotFound, TerrapoleError, Unauthorized
+from terrapole.jobs.process import Json, Process
+from terrapole.jobs.results import publish, unpublish
+from terrapole.jobs.states import State
+from terrapole.jobs.store import Job, JobStore
+from terrapole.jobs.worker import Outcome, execute
+from terrapole.production.cluster import open_client
+from terrapole.storage import LocalStorage
+
+logger = logging.getLogger(__name__)
+
+
+class JobRunner:
+    """Submit, follow, dismiss and purge jobs of the registered processes."""
+
+    def __init__(
+        self, settings: Settings, store: Store, storage: LocalStorage, access: AccessService,
+        processes: dict[str, Process],
+    ) -> None:  # fmt: skip
+        self.settings = settings
+        self.store, self.storage, self.access = store, storage, access
+        self.processes = processes
+        self.jobs = JobStore(settings.database_url, default_credit=settings.job_credit_cpu_s)
+        self._lock = threading.Lock()
+        self._client: Client | None = None
+        self._close: Callable[[], None] | None = None
+        self._futures: dict[str, Future[Outcome]] = {}
+
+    # -- lifecycle --------------------------------------------------------------------
+    def recover(self) -> list[str]:
+        """After a restart: running jobs are marked crashed; accepted ones are queued again."""
+        accepted = self.jobs.recover()
+        for job_id in accepted:
+            self._enqueue(self.jobs.get(job_id))
+        return accepted
+
+    def close(self) -> None:
+        """Stop the cluster this runner started (jobs still queued stay accepted)."""
+        with self._lock:
+            if self._close is not None:
+                self._close()
+            self._client, self._close = None, None
+        self.jobs.close()
+
+    def client(self) -> Client:
+        """The Dask client, starting the cluster on first use."""
+        with self._lock:
+            if self._client is None:
+                with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+                    self._client, self._close = open_client(self.settings)
+            return self._client
+
+    # -- the operations ---------------------------------------------------------------
+    def process(self, process_id: str) -> Process:
+        """A registered process, or NotFound."""
+        try:
+            return self.processes[process_id]
+        except KeyError:
+            raise NotFound("process", process_id) from None
+
+    def quote(self, process_id: str, inputs: Json) -> tuple[Json, float]:
+        """Validated inputs and the estimate in CPU·s (nothing recorded)."""
+        process = self.process(process_id)
+        checked = process.validate(inputs)
+        return checked, float(process.estimate(checked, self.store))
+
+    def submit(self, process_id: str, principal: Principal, inputs: Json) -> Job:
+        """Check, price against the credit, record and queue a job."""
+        if principal.anonymous:
+            raise Unauthorized("running a process needs an API token (Authorization: Bearer ...)")
+        checked, estimate = self.quote(process_id, inputs)
+        job = self.jobs.submit(process_id, principal.name, checked, estimate)
+        self._enqueue(job)
+        return job
+
+    def get(self, job_id: str, principal: Principal) -> Job:
+        """A job its owner (or an admin) may see; NotFound for anyone else."""
+        job = self.jobs.get(job_id)
+        if job.owner != principal.name and not principal.admin:
+            raise NotFound("job", job_id)
+        return job
+
+    def dismiss(self, job_id: str, principal: Principal) -> Job:
+        """Cancel a queued or running job (a running one stops at its next progress report)."""
+        job = self.get(job_id, principal)
+        if principal.anonymous:
+            raise Forbidden("dismissing a job needs its owner's token")
+        job = self.jobs.dismiss(job.id)
+        future = self._futures.get(job_id)
+        if future is not None and not future.done():
+            future.cancel()
+        return job
+
+    def purge(self, now: datetime | None = None) -> list[str]:
+        """Delete the results of jobs past their purge date; returns their ids."""
+        purged = []
+        for job in self.jobs.expired(now):
+            unpublish(job, self.store, self.storage)
+            self.jobs.mark_purged(job.id)
+            purged.append(job.id)
+        return purged
+
+    # -- the I/O around a task --------------------------------------------------------
+    def _enqueue(self, job: Job) -> None:
+        process = self.process(job.process)
+        folder = tempfile.mkdtemp(dir=self.storage.staging_root, prefix=f"job-{job.id[:12]}-")
+        future = self.client().submit(
+            execute, job.id, process, job.inputs, self.settings.model_dump_json(), folder,
+            key=f"job-{job.id}", pure=False,
+        )  # fmt: skip
+        self._futures[job.id] = future
+        future.add_done_callback(lambda f: self._finalise(job.id, f, Path(folder)))
+
+    def _finalise(self, job_id: str, future: Future[Outcome], folder: Path) -> None:
+        try:
+            self._conclude(job_id, future, folder)
+        except Exception:  # never lose a job in the callback thread
+            logger.exception("job %s: finalising failed", job_id)
+            job = self.jobs.get(job_id)
+            if not job.done:
+                self.jobs.finish(job_id, State.CRASHED, reason="finalising the job failed")
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+            self._futures.pop(job_id, None)
+
+    def _conclude(self, job_id: str, future: Future[Outcome], folder: Path) -> None:
+        if future.status == "cancelled":
+            return  # dismissed before it ran
+        if future.status == "error":
+            job = self.jobs.get(job_id)
+            if not job.done:
+                reason = f"the worker running it died or failed: {future.exception()!r}"
+                self.jobs.finish(job_id, State.CRASHED, reason=reason)
+            return
+        outcome: Outcome = future.result()
+        job = self.jobs.get(job_id)
+        if outcome.cancelled or job.done:
+            return
+        if outcome.error is not None or outcome.result is None:
+            self.jobs.finish(job_id, State.FAILED, reason=outcome.error, cpu_s=outcome.cpu_s)
+            return
+        self.jobs.report(job_id, stage="PUBLICATION", progress=99.0, cpu_s=outcome.cpu_s)
+        self.jobs.log(job_id, "stage PUBLICATION")
+        try:
+            outputs = publish(job, self.process(job.process), outcome.result, folder,
+                              self.store, self.storage, self.access)  # fmt: skip
+        except TerrapoleError as exc:
+            self.jobs.finish(job_id, State.FAILED, reason=f"publishing the result: {exc}",
+                             cpu_s=outcome.cpu_s)  # fmt: skip
+            return
+        retention = timedelta(days=self.settings.job_retention_days)
+        self.jobs.finish(job_id, State.SUCCESSFUL, outputs=outputs, cpu_s=outcome.cpu_s,
+                         retention=retention)  # fmt: skip

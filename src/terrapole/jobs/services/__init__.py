@@ -1,0 +1,1 @@
+"""The on-demand services, one module each."""

@@ -1,0 +1,103 @@
+"""What runs inside a Dask worker for one job: the process, with progress and CPU accounting.
+
+CPU·s are the worker thread's own CPU time (``time.thread_time``): the process computes with
+Dask's synchronous scheduler inside this one task, so every cycle it spends is on this thread.
+Errors of the process are returned (with the CPU used) rather than raised, so that a raised
+task error means the worker itself went wrong.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import dask
+
+from terrapole.catalog.store import Store, open_store
+from terrapole.config import Settings
+from terrapole.errors import TerrapoleError
+from terrapole.jobs.process import Cancelled, Process, Result
+from terrapole.jobs.states import InvalidTransition, State
+from terrapole.jobs.store import JobStore
+from terrapole.storage import LocalStorage
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a run ended: a result, or an error message, or cancelled; and the CPU·s used."""
+
+    cpu_s: float
+    result: Result | None = None
+    error: str | None = None
+    cancelled: bool = False
+
+
+@lru_cache(maxsize=4)
+def _jobs(database_url: str) -> JobStore:
+    return JobStore(database_url)
+
+
+@lru_cache(maxsize=4)
+def _catalogue(settings_json: str) -> Store:
+    return open_store(Settings.model_validate_json(settings_json))
+
+
+class WorkerContext:
+    """The :class:`~terrapole.jobs.process.JobContext` of a job running in this worker."""
+
+    def __init__(
+        self, job_id: str, folder: Path, store: Store, storage: LocalStorage, jobs: JobStore
+    ) -> None:
+        self.job_id, self.folder, self.store, self.storage = job_id, folder, store, storage
+        self.jobs = jobs
+        self.started = time.thread_time()
+        self._stage = ""
+
+    def cpu_s(self) -> float:
+        """CPU seconds this job has used so far."""
+        return time.thread_time() - self.started
+
+    def stage(self, name: str, progress: float) -> None:
+        """Record stage, % and CPU·s; stop here when the job was dismissed."""
+        job = self.jobs.report(self.job_id, stage=name, progress=progress, cpu_s=self.cpu_s())
+        if job.state is State.DISMISSED:
+            raise Cancelled(self.job_id)
+        if name != self._stage:
+            self._stage = name
+            self.jobs.log(self.job_id, f"stage {name}")
+
+    def log(self, message: str) -> None:
+        """Add a line to the job's log."""
+        self.jobs.log(self.job_id, message)
+
+
+def execute(
+    job_id: str, process: Process, inputs: Json, settings_json: str, folder: str
+) -> Outcome:
+    """Run one job in this worker (the task the runner submits)."""
+    settings = Settings.model_validate_json(settings_json)
+    jobs = _jobs(settings.database_url)
+    try:
+        jobs.start(job_id)
+    except InvalidTransition:  # dismissed before a worker took it
+        return Outcome(cpu_s=0.0, cancelled=True)
+    context = WorkerContext(
+        job_id, Path(folder), _catalogue(settings_json), LocalStorage(settings.assets_dir), jobs
+    )
+    try:
+        with dask.config.set(scheduler="sync"):
+            result = process.run(context, inputs)
+    except Cancelled:
+        return Outcome(cpu_s=context.cpu_s(), cancelled=True)
+    except (TerrapoleError, ValueError, OSError) as exc:
+        return Outcome(cpu_s=context.cpu_s(), error=str(exc))
+    except Exception as exc:  # a bug: keep the trace in the job's log
+        jobs.log(job_id, traceback.format_exc(), level="ERROR")
+        return Outcome(cpu_s=context.cpu_s(), error=f"internal error: {exc!r}")
+    return Outcome(cpu_s=context.cpu_s(), result=result)

@@ -1,0 +1,238 @@
+"""OGC API - Processes 1.0 over the job runner (/ogcapi: landing, conformance, processes, jobs).
+
+A thin adapter: every rule (validation, credits, ownership, states) lives in terrapole.jobs.
+Execution is always asynchronous (201 + Location of the job); ``crashed`` is reported as
+``failed``. Extensions: ``/processes/{id}/quote`` prices a request before it is submitted,
+``/jobs/{id}/logs`` gives the log, ``/credits`` the caller's credit; job status documents carry
+``stage``, ``cpu_s``, ``estimate_cpu_s`` and the purge date ``expires``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Request, Response
+from fastapi.responses import JSONResponse
+
+from terrapole.errors import InvalidInput, NotFound
+from terrapole.jobs.process import Process
+from terrapole.jobs.runner import JobRunner
+from terrapole.jobs.states import State
+from terrapole.jobs.store import Job
+from terrapole.stac_api.client import Services
+
+Json = dict[str, Any]
+PREFIX = "/ogcapi"
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/ogc-process-description",
+    "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/json",
+    "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/job-list",
+    "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/dismiss",
+]
+OGC_STATUS = {State.CRASHED: "failed"}
+
+
+def _iso(moment: Any) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + PREFIX
+
+
+def _link(href: str, rel: str, title: str, media: str = "application/json") -> Json:
+    return {"href": href, "rel": rel, "type": media, "title": title}
+
+
+def summary(process: Process, base: str) -> Json:
+    """A process summary (list entry)."""
+    return {
+        "id": process.id, "title": process.title, "description": process.description,
+        "version": process.version, "keywords": list(process.keywords),
+        "jobControlOptions": ["async-execute", "dismiss"],
+        "outputTransmission": ["reference"],
+        "links": [_link(f"{base}/processes/{process.id}", "self", process.title)],
+    }  # fmt: skip
+
+
+def description(process: Process, base: str) -> Json:
+    """The full process description: inputs (schema, basic/expert, default), outputs, stages."""
+    inputs = {
+        p.name: {
+            "title": p.title, "description": p.description, "schema": p.schema,
+            "minOccurs": 1 if p.required else 0, "maxOccurs": 1,
+            "x-terrapole-expert": p.expert,
+            **({"x-terrapole-default": p.default} if not p.required else {}),
+        }
+        for p in process.parameters
+    }  # fmt: skip
+    links = [
+        _link(f"{base}/processes/{process.id}/execution",
+              "http://www.opengis.net/def/rel/ogc/1.0/execute", "execute (async)"),
+    ]  # fmt: skip
+    return {**summary(process, base), "inputs": inputs, "outputs": process.outputs,
+            "x-terrapole-stages": list(process.stages), "links": links}  # fmt: skip
+
+
+def status(job: Job, base: str) -> Json:
+    """An OGC statusInfo document, with terrapole's stage, CPU and purge date."""
+    state = OGC_STATUS.get(job.state, job.state.value)
+    links = [
+        _link(f"{base}/jobs/{job.id}", "self", "status"),
+        _link(f"{base}/jobs/{job.id}/logs", "log", "log lines"),
+    ]
+    if job.state is State.SUCCESSFUL and not job.purged:
+        rel = "http://www.opengis.net/def/rel/ogc/1.0/results"
+        links.append(_link(f"{base}/jobs/{job.id}/results", rel, "results"))
+    return {
+        "type": "process", "jobID": job.id, "processID": job.process, "status": state,
+        "message": job.reason or (f"{job.stage}" if job.stage else state),
+        "created": _iso(job.created), "started": _iso(job.started),
+        "finished": _iso(job.finished),
+        "updated": _iso(job.finished or job.started or job.created),
+        "progress": int(round(job.progress)), "stage": job.stage,
+        "crashed": job.state is State.CRASHED,
+        "cpu_s": round(job.cpu_s, 3), "estimate_cpu_s": round(job.estimate_cpu_s, 3),
+        "expires": _iso(job.expires), "purged": job.purged, "owner": job.owner,
+        "links": links,
+    }  # fmt: skip
+
+
+def router(services: Services, runner: JobRunner) -> APIRouter:
+    """The OGC API - Processes routes."""
+    api = APIRouter(prefix=PREFIX, tags=["processes"])
+    _process_routes(api, services, runner)
+    _job_routes(api, services, runner)
+    return api
+
+
+def _inputs(body: Any) -> Json:
+    if not isinstance(body, dict):
+        raise InvalidInput("body", 'must be a JSON object {"inputs": {...}}')
+    inputs = body.get("inputs", {})
+    if not isinstance(inputs, dict):
+        raise InvalidInput("inputs", "must be a JSON object of input name -> value")
+    return inputs
+
+
+def _process_routes(api: APIRouter, services: Services, runner: JobRunner) -> None:
+
+    @api.get("/", summary="OGC API - Processes landing page")
+    def landing(request: Request) -> Json:
+        base = _base(request)
+        return {
+            "title": "terrapole processing services",
+            "description": "On-demand processing (OGC API - Processes 1.0)",
+            "links": [
+                _link(f"{base}/", "self", "this document"),
+                _link(f"{base}/conformance", "http://www.opengis.net/def/rel/ogc/1.0/conformance",
+                      "conformance"),
+                _link(f"{base}/processes", "http://www.opengis.net/def/rel/ogc/1.0/processes",
+                      "processes"),
+                _link(f"{base}/jobs", "http://www.opengis.net/def/rel/ogc/1.0/job-list", "jobs"),
+                _link(str(request.base_url) + "openapi.json", "service-desc", "OpenAPI",
+                      "application/vnd.oai.openapi+json;version=3.0"),
+            ],
+        }  # fmt: skip
+
+    @api.get("/conformance", summary="Conformance classes")
+    def conformance() -> Json:
+        return {"conformsTo": CONFORMANCE}
+
+    @api.get("/processes", summary="The services that can be run")
+    def processes(request: Request) -> Json:
+        base = _base(request)
+        return {
+            "processes": [summary(p, base) for p in runner.processes.values()],
+            "links": [_link(f"{base}/processes", "self", "processes")],
+        }
+
+    @api.get("/processes/{process_id}", summary="A process: inputs, outputs, stages")
+    def process(process_id: str, request: Request) -> Json:
+        return description(runner.process(process_id), _base(request))
+
+    @api.post("/processes/{process_id}/quote", summary="Price a request in CPU·s (extension)")
+    def quote(process_id: str, request: Request, body: Any = Body(...)) -> Json:  # noqa: B008
+        principal = services.principal(request)
+        _, estimate = runner.quote(process_id, _inputs(body))
+        out: Json = {"processID": process_id, "estimate_cpu_s": round(estimate, 3)}
+        if not principal.anonymous:
+            credit = runner.jobs.credit(principal.name)
+            out["credit"] = {"credit_cpu_s": credit.credit, "used_cpu_s": round(credit.used, 3),
+                             "reserved_cpu_s": round(credit.reserved, 3),
+                             "left_cpu_s": round(credit.left, 3)}  # fmt: skip
+        return out
+
+    @api.post("/processes/{process_id}/execution", status_code=201,
+              summary="Run a process (asynchronous: 201 and the job's Location)")  # fmt: skip
+    def execute(
+        process_id: str,
+        request: Request,
+        response: Response,
+        body: Any = Body(...),  # noqa: B008
+    ) -> Json:
+        job = runner.submit(process_id, services.principal(request), _inputs(body))
+        base = _base(request)
+        response.headers["Location"] = f"{base}/jobs/{job.id}"
+        response.headers["Preference-Applied"] = "respond-async"
+        return status(job, base)
+
+
+def _job_routes(api: APIRouter, services: Services, runner: JobRunner) -> None:
+    @api.get("/jobs", summary="Your jobs (all jobs for admins)")
+    def jobs(request: Request, limit: int = 100, offset: int = 0) -> Json:
+        principal = services.principal(request)
+        if not 1 <= limit <= 1000 or offset < 0:
+            raise InvalidInput("limit/offset", "limit must be 1-1000 and offset >= 0")
+        if principal.anonymous:
+            found: list[Job] = []
+        else:
+            owner = None if principal.admin else principal.name
+            found = runner.jobs.find(owner, limit=limit, offset=offset)
+        base = _base(request)
+        return {"jobs": [status(j, base) for j in found],
+                "links": [_link(f"{base}/jobs", "self", "jobs")]}  # fmt: skip
+
+    @api.get("/jobs/{job_id}", summary="A job's status, stage, progress and CPU")
+    def job(job_id: str, request: Request) -> Json:
+        return status(runner.get(job_id, services.principal(request)), _base(request))
+
+    @api.delete("/jobs/{job_id}", summary="Dismiss (cancel) a job")
+    def dismiss(job_id: str, request: Request) -> Json:
+        return status(runner.dismiss(job_id, services.principal(request)), _base(request))
+
+    @api.get("/jobs/{job_id}/logs", summary="A job's log lines (extension)")
+    def logs(job_id: str, request: Request) -> Json:
+        found = runner.get(job_id, services.principal(request))
+        lines = runner.jobs.logs(found.id)
+        return {"jobID": found.id, "lines": [
+            {"time": _iso(line.at), "level": line.level, "message": line.message}
+            for line in lines]}  # fmt: skip
+
+    @api.get("/jobs/{job_id}/results", summary="A successful job's results (by reference)")
+    def results(job_id: str, request: Request) -> Response:
+        found = runner.get(job_id, services.principal(request))
+        if found.state is not State.SUCCESSFUL or found.purged:
+            kind = "result-not-ready" if not found.done else "no-such-result"
+            why = ("the results were purged" if found.purged else
+                   f"the job is {OGC_STATUS.get(found.state, found.state.value)}")  # fmt: skip
+            body = {"type": f"http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/{kind}",
+                    "title": why, "status": 404}  # fmt: skip
+            return JSONResponse(body, status_code=404)
+        root = str(request.base_url).rstrip("/")
+        outputs = found.outputs
+        doc: Json = {key: {"href": root + href} for key, href in outputs["assets"].items()}
+        doc["item"] = {"href": f"{root}/stac/collections/{outputs['collection']}/items/"
+                       f"{outputs['item']}", "type": "application/geo+json"}  # fmt: skip
+        return JSONResponse(doc)
+
+    @api.get("/credits", summary="Your CPU credit: total, used, reserved, left (extension)")
+    def credits(request: Request) -> Json:
+        principal = services.principal(request)
+        if principal.anonymous:
+            raise NotFound("credit", "anonymous")
+        credit = runner.jobs.credit(principal.name)
+        return {"owner": credit.owner, "credit_cpu_s": credit.credit,
+                "used_cpu_s": round(credit.used, 3), "reserved_cpu_s": round(credit.reserved, 3),
+                "left_cpu_s": round(credit.left, 3)}  # fmt: skip
