@@ -74,7 +74,10 @@ def test_owslib_lists_describes_and_runs_a_categorical_zonal_statistics(
     rows = list(csv.DictReader(io.StringIO(table.text)))
     with rasterio.open(LANDCOVER) as ds:
         data = ds.read(1)
-    for zone, (rows_, cols_) in {"north": ((10, 30), (20, 50)), "south": ((50, 75), (5, 60))}.items():
+    for zone, (rows_, cols_) in {
+        "north": ((10, 30), (20, 50)),
+        "south": ((50, 75), (5, 60)),
+    }.items():
         block = data[rows_[0] : rows_[1], cols_[0] : cols_[1]]
         values, counts = np.unique(block, return_counts=True)
         got = {int(r["class"]): int(r["count"]) for r in rows if r["zone"] == zone}
@@ -97,7 +100,9 @@ def test_owslib_lists_describes_and_runs_a_categorical_zonal_statistics(
         "BDForet_ZoneTest"]  # fmt: skip
 
 
-def test_continuous_statistics_honour_scale_and_nodata(jobs_url: str, tokens: dict[str, str]) -> None:
+def test_continuous_statistics_honour_scale_and_nodata(
+    jobs_url: str, tokens: dict[str, str]
+) -> None:
     band = next((PRODUCTS / "theia" / THEIA_PRODUCT).glob("*_FRE_B4.tif"))
     zone = _zone(str(band), (5, 40), (10, 70))
     body = {"inputs": {"collection": "theia-sentinel-2-l2a", "item": THEIA_PRODUCT,
@@ -110,8 +115,11 @@ def test_continuous_statistics_honour_scale_and_nodata(jobs_url: str, tokens: di
     assert job["status"] == "successful", job
     results = requests.get(f"{jobs_url}/ogcapi/jobs/{job['jobID']}/results",
                            headers=_auth(tokens["bob"]), timeout=10).json()  # fmt: skip
-    (row,) = csv.DictReader(io.StringIO(
-        requests.get(results["table"]["href"], headers=_auth(tokens["bob"]), timeout=10).text))
+    (row,) = csv.DictReader(
+        io.StringIO(
+            requests.get(results["table"]["href"], headers=_auth(tokens["bob"]), timeout=10).text
+        )
+    )
     with rasterio.open(band) as ds:
         block = ds.read(1)[5:40, 10:70].astype("float64")
     valid = block[block != -10000] * 1e-4
@@ -152,7 +160,9 @@ def test_bad_requests_are_refused_and_create_no_job(
     words: str,
 ) -> None:  # fmt: skip
     headers = _auth(tokens["bob"])
-    before = len(requests.get(f"{jobs_url}/ogcapi/jobs", headers=headers, timeout=10).json()["jobs"])
+    before = len(
+        requests.get(f"{jobs_url}/ogcapi/jobs", headers=headers, timeout=10).json()["jobs"]
+    )
     response = requests.post(f"{jobs_url}/ogcapi/processes/{process}/execution",
                              json={"inputs": inputs}, headers=headers, timeout=10)  # fmt: skip
     assert response.status_code == status, response.text

@@ -92,7 +92,11 @@ def test_states_are_enforced_and_purge_dates_kept(jobs: JobStore) -> None:
 
 
 def test_statistics_per_process(jobs: JobStore) -> None:
-    for owner, state in [("ana", State.SUCCESSFUL), ("bob", State.FAILED), ("ana", State.SUCCESSFUL)]:
+    for owner, state in [
+        ("ana", State.SUCCESSFUL),
+        ("bob", State.FAILED),
+        ("ana", State.SUCCESSFUL),
+    ]:
         job = jobs.submit("burn", owner, {}, 1.0)
         jobs.start(job.id)
         jobs.finish(job.id, state, cpu_s=2.0)
