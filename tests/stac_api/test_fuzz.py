@@ -53,3 +53,15 @@ def test_a_date_overflowing_with_its_timezone_is_a_client_error() -> None:
     response = TestClient(_APP, raise_server_exceptions=False).post("/stac/collections", json=body)
     assert response.status_code == 400
     assert "date value out of range" in response.json()["description"]
+
+
+def test_a_filter_number_beyond_64_bits_is_a_client_error() -> None:
+    """Found by the fuzzer: orjson cannot write integers past 64 bits."""
+    from fastapi.testclient import TestClient
+
+    body = {"filter": {"op": "=", "args": [{"property": "x"}, -9223372036854775809]},
+            "filter-lang": "cql2-json"}  # fmt: skip
+    client = TestClient(_APP, raise_server_exceptions=False)
+    response = client.post("/stac/search", json=body)
+    assert response.status_code == 400
+    assert "64-bit" in response.json()["description"]

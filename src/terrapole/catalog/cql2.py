@@ -97,7 +97,10 @@ def parse_filter(value: str | Json, lang: str | None = None) -> Json:
         if isinstance(value, dict) or lang == "cql2-json":
             if isinstance(value, dict):
                 value = _legacy_between(value)
-            text = value if isinstance(value, str) else orjson.dumps(value).decode()
+            try:
+                text = value if isinstance(value, str) else orjson.dumps(value).decode()
+            except orjson.JSONEncodeError as exc:  # e.g. an integer beyond 64 bits
+                raise InvalidFilter(f"cannot read the JSON filter: {exc}") from None
             expr = _cql2.parse_json(text)
         elif lang in (None, "cql2-text"):
             expr = _cql2.parse_text(value)
