@@ -76,12 +76,9 @@ def aot_weight(aot: Array | None) -> Array | float:
 
 
 def cloudy_fraction(cloud: Array, pixel_size: float) -> Array:
-    """Cloudy fraction of each 240 m cell of a mask of ``pixel_size`` (lazy for dask)."""
-    return _cloudy_fraction(cloud, _cell_factor(pixel_size))
-
-
-def _cloudy_fraction(cloud: Array, factor: int) -> Array:
-    """Cloudy fraction of each 240 m cell (lazy for a dask mask: the grid is small)."""
+    """Cloudy fraction of each 240 m cell of a mask of ``pixel_size`` (lazy for a dask mask:
+    the grid is small)."""
+    factor = _cell_factor(pixel_size)
     if isinstance(cloud, da.Array):
         padded = pad_to_blocks(cloud.astype("float32"), factor)
         aligned = padded.rechunk(tuple(max(factor, c // factor * factor) for c in padded.chunksize))
@@ -102,8 +99,7 @@ def cloud_weight(cloud: Array, pixel_size: float, cells: Array | None = None) ->
     """
     factor = _cell_factor(pixel_size)
     if cells is None:
-        fraction = _cloudy_fraction(cloud, factor)
-        cells = np.asarray(fraction.compute() if isinstance(fraction, da.Array) else fraction)
+        cells = np.asarray(compute(cloudy_fraction(cloud, pixel_size))[0])  # type: ignore[no-untyped-call]
     grid = (cells > 0.5).astype("float64")
     small = gaussian_filter(grid, sigma=2, mode="nearest")
     large = gaussian_filter(grid, sigma=10, mode="nearest")
@@ -145,9 +141,8 @@ def composite(
         if obs.reflectance.shape != shape:
             raise ValueError(f"{obs.day}: shape {obs.reflectance.shape} differs from {shape}")
     # every date's 240 m cloud grid at once (one pass on the cluster for a lazy stack)
-    factor = _cell_factor(pixel_size)
     fractions = [
-        _cloudy_fraction(obs.cloud, factor) if obs.cells is None else obs.cells
+        cloudy_fraction(obs.cloud, pixel_size) if obs.cells is None else obs.cells
         for obs in observations
     ]
     cells = [np.asarray(f) for f in compute(*fractions)]  # type: ignore[no-untyped-call]

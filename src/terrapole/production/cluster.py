@@ -1,17 +1,27 @@
-"""The Dask cluster chains run on: a LocalCluster by default, an external scheduler if set."""
+"""The Dask cluster for chains and jobs: a LocalCluster by default, or an external scheduler."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from distributed import Client, LocalCluster
 
 from terrapole.config import Settings
 
 
-def open_client(settings: Settings, processes: bool | None = None) -> tuple[Client, Any]:
+def _local_cluster(settings: Settings, processes: bool | None) -> LocalCluster:
+    return LocalCluster(
+        n_workers=settings.dask_workers,
+        threads_per_worker=settings.dask_threads,
+        processes=settings.dask_processes if processes is None else processes,
+        dashboard_address=":0",  # any free port: several clusters may share a machine
+    )
+
+
+def open_client(
+    settings: Settings, processes: bool | None = None
+) -> tuple[Client, Callable[[], None]]:
     """Like :func:`dask_client` but left open, and not made Dask's default client.
 
     Returns the client and what closes everything it started (call it once). For a
@@ -20,12 +30,7 @@ def open_client(settings: Settings, processes: bool | None = None) -> tuple[Clie
     if settings.dask_scheduler:
         client = Client(settings.dask_scheduler, set_as_default=False)
         return client, client.close
-    cluster = LocalCluster(
-        n_workers=settings.dask_workers,
-        threads_per_worker=settings.dask_threads,
-        processes=settings.dask_processes if processes is None else processes,
-        dashboard_address=":0",  # any free port: several clusters may share a machine
-    )
+    cluster = _local_cluster(settings, processes)
     client = Client(cluster, set_as_default=False)
 
     def close() -> None:
@@ -47,13 +52,5 @@ def dask_client(settings: Settings, processes: bool | None = None) -> Iterator[C
         with Client(settings.dask_scheduler) as client:
             yield client
         return
-    with (
-        LocalCluster(
-            n_workers=settings.dask_workers,
-            threads_per_worker=settings.dask_threads,
-            processes=settings.dask_processes if processes is None else processes,
-            dashboard_address=":0",  # any free port: several clusters may share a machine
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+    with _local_cluster(settings, processes) as cluster, Client(cluster) as client:
         yield client

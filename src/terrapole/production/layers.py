@@ -32,7 +32,7 @@ def surface_reflectance(stack: xr.Dataset, key: str, t: int) -> Any:
 
 def band_stack(stack: xr.Dataset, keys: tuple[str, ...], t: int) -> Any:
     """Several bands of one date as one (band, y, x) dask array of stored numbers."""
-    return da.stack([stack[key].isel(time=t).data for key in keys]).rechunk({0: -1})
+    return da.stack([stack[key].isel(time=t).data for key in keys])
 
 
 def on_grid(values: Any, like: xr.DataArray) -> xr.DataArray:
