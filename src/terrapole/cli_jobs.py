@@ -65,19 +65,10 @@ def jobs_list(
     out.print(table)
 
 
-def _find(jobs: JobStore, job_id: str) -> Job:
-    """A job by id or by a unique prefix of it (as ``jobs list`` prints them)."""
-    if len(job_id) < 32:
-        matches = [j for j in jobs.find(limit=100_000) if j.id.startswith(job_id)]
-        if len(matches) == 1:
-            return matches[0]
-    return jobs.get(job_id)
-
-
 @jobs_app.command("show")
 def jobs_show(job_id: str) -> None:
     """One job in full."""
-    job = _find(_jobs(), job_id)
+    job = _jobs().resolve(job_id)
     table = Table("field", "value", show_header=False)
     for field in ("id", "process", "owner", "state", "stage", "progress", "cpu_s",
                   "estimate_cpu_s", "reason", "created", "started", "finished", "expires",
@@ -90,7 +81,7 @@ def jobs_show(job_id: str) -> None:
 def jobs_logs(job_id: str) -> None:
     """A job's log lines."""
     jobs = _jobs()
-    for line in jobs.logs(_find(jobs, job_id).id):
+    for line in jobs.logs(jobs.resolve(job_id).id):
         out.print(f"{line.at:%Y-%m-%d %H:%M:%S} {line.level:5} {line.message}", highlight=False)
 
 
@@ -98,7 +89,7 @@ def jobs_logs(job_id: str) -> None:
 def jobs_cancel(job_id: str) -> None:
     """Dismiss a queued or running job (a running one stops at its next progress report)."""
     jobs = _jobs()
-    job = jobs.dismiss(_find(jobs, job_id).id, reason="cancelled by an administrator")
+    job = jobs.dismiss(jobs.resolve(job_id).id, reason="cancelled by an administrator")
     console.print(f"job {job.id} is {job.state.value}")
 
 

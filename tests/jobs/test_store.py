@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from terrapole.errors import InvalidInput, NotFound
 from terrapole.jobs.states import InvalidTransition, State
 from terrapole.jobs.store import CreditExceeded, JobStore
 
@@ -104,3 +105,17 @@ def test_statistics_per_process(jobs: JobStore) -> None:
     assert (row["process"], row["jobs"], row["users"], row["successful"], row["failed"]) == (
         "burn", 3, 2, 2, 1)  # fmt: skip
     assert row["success_rate"] == pytest.approx(2 / 3) and row["cpu_s"] == 6.0
+
+
+def test_resolve_by_unique_prefix(jobs: JobStore) -> None:
+    first = jobs.submit("burn", "ana", {}, 1.0)
+    second = jobs.submit("burn", "ana", {}, 1.0)
+    assert jobs.resolve(first.id).id == first.id
+    shared = 0
+    while first.id[shared] == second.id[shared]:
+        shared += 1
+    assert jobs.resolve(first.id[: shared + 1]).id == first.id
+    with pytest.raises(InvalidInput, match="start of several job ids"):
+        jobs.resolve(first.id[:shared])
+    with pytest.raises(NotFound):
+        jobs.resolve("zz%")  # not an id start; % is not a wildcard

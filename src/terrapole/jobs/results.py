@@ -17,7 +17,7 @@ from typing import Any
 from terrapole import __version__
 from terrapole.access import AccessService
 from terrapole.catalog.store import Store
-from terrapole.errors import InvalidInput
+from terrapole.errors import InvalidInput, NotFound
 from terrapole.ingest.items import asset_href
 from terrapole.ingest.model import Product, Raster
 from terrapole.ingest.service import Ingestor, IngestReport, Staged, stage
@@ -126,8 +126,6 @@ def unpublish(job: Job, store: Store, storage: LocalStorage) -> None:
     outputs = job.outputs
     if not outputs.get("item"):
         return
-    from terrapole.errors import NotFound
-
     try:
         store.delete_item(outputs["collection"], outputs["item"])
     except NotFound:

@@ -206,6 +206,17 @@ class JobStore:
             raise NotFound("job", job_id)
         return _job(row)
 
+    def resolve(self, ident: str) -> Job:
+        """A job by its id or by a prefix of it that only one job has (as the CLI shows ids)."""
+        query = sa.select(jobs).where(jobs.c.id.startswith(ident, autoescape=True)).limit(2)
+        with self.engine.connect() as con:
+            rows = con.execute(query).all()
+        if len(rows) != 1:
+            if rows:
+                raise InvalidInput("job id", f"{ident!r} is the start of several job ids")
+            raise NotFound("job", ident)
+        return _job(rows[0])
+
     def find(
         self, owner: str | None = None, *, process: str | None = None, limit: int = 100,
         offset: int = 0,

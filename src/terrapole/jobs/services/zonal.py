@@ -20,6 +20,7 @@ from rasterio.features import geometry_mask
 from rasterio.warp import transform_geom
 from rasterio.windows import Window, from_bounds
 from shapely.geometry import shape
+from shapely.ops import unary_union
 from typing_extensions import override
 
 from terrapole.catalog.store import Store
@@ -130,15 +131,12 @@ class ZonalStatistics(Process):
         self._write_csv(table, rows, categorical)
         collection = context.folder / "zones.geojson"
         collection.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
-        union = the_zones[0][1]
-        for _, g, _ in the_zones[1:]:
-            union = union.union(g)
+        union = unary_union([geometry for _, geometry, _ in the_zones])
         moment = datetime.fromisoformat(
             (item["properties"].get("datetime") or item["properties"]["start_datetime"])
             .replace("Z", "+00:00"))  # fmt: skip
         return Result(
-            geometry=geojson(union.convex_hull if union.geom_type == "GeometryCollection"
-                             else union),  # fmt: skip
+            geometry=geojson(union),
             start=moment, end=moment,
             files=[File("table", table, "text/csv", "Statistics per zone"),
                    File("zones", collection, "application/geo+json", "Zones with statistics")],
