@@ -203,3 +203,21 @@ def test_cpu_is_measured_not_wall_time_and_a_dismissed_job_stops(
     assert final["status"] == "dismissed" and final["progress"] < 30
     credit = requests.get(f"{jobs_url}/ogcapi/credits", headers=headers, timeout=10).json()
     assert credit["reserved_cpu_s"] == 0 and credit["used_cpu_s"] > 0.8
+
+
+def test_a_dismissed_job_is_charged_the_cpu_it_used_until_it_stopped(
+    jobs_url: str, tokens: dict[str, str]
+) -> None:
+    headers = _auth(tokens["bob"])
+    job = requests.post(f"{jobs_url}/ogcapi/processes/burn/execution",
+                        json={"inputs": {"seconds": 20}}, headers=headers, timeout=10).json()  # fmt: skip
+    status_url = f"{jobs_url}/ogcapi/jobs/{job['jobID']}"
+    deadline = time.monotonic() + 30
+    while requests.get(status_url, headers=headers, timeout=10).json()["status"] != "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    requests.delete(status_url, headers=headers, timeout=10)
+    time.sleep(3.0)  # it spins until its next stage report, 2 s in, and stops there
+    final = requests.get(status_url, headers=headers, timeout=10).json()
+    assert final["status"] == "dismissed"
+    assert 1.5 <= final["cpu_s"] <= 3.0

@@ -107,9 +107,12 @@ class JobRunner:
 
     def dismiss(self, job_id: str, principal: Principal) -> Job:
         """Cancel a queued or running job (a running one stops at its next progress report)."""
-        job = self.jobs.dismiss(self.get(job_id, principal).id)  # only its owner or an admin
+        before = self.get(job_id, principal)  # only its owner or an admin
+        job = self.jobs.dismiss(before.id)
         future = self._futures.get(job_id)
-        if future is not None and not future.done():
+        # a queued task is dropped; a running one is left to stop itself, so that its outcome
+        # (the CPU it used) still comes back
+        if before.state is State.ACCEPTED and future is not None and not future.done():
             future.cancel()
         return job
 
@@ -156,7 +159,8 @@ class JobRunner:
             return
         outcome: Outcome = future.result()
         job = self.jobs.get(job_id)
-        if outcome.cancelled or job.done:
+        if outcome.cancelled or job.done:  # dismissed (or crashed) meanwhile: still charge it
+            self.jobs.account(job_id, outcome.cpu_s)
             return
         if outcome.error is not None or outcome.result is None:
             self.jobs.finish(job_id, State.FAILED, reason=outcome.error, cpu_s=outcome.cpu_s)

@@ -255,6 +255,13 @@ class JobStore:
             )
         return self.get(job_id)
 
+    def account(self, job_id: str, cpu_s: float) -> None:
+        """Record the CPU·s a job used, also once it is done (a dismissed job stops later)."""
+        with self._tx() as con:
+            con.execute(
+                jobs.update().where(jobs.c.id == job_id, jobs.c.cpu_s < cpu_s).values(cpu_s=cpu_s)
+            )
+
     def finish(
         self, job_id: str, state: State, *, outputs: Json | None = None, reason: str | None = None,
         cpu_s: float | None = None, retention: timedelta | None = None,
