@@ -27,6 +27,11 @@ def test_a_chunk_expanded_alone_equals_its_part_of_the_whole() -> None:
     rng = np.random.default_rng(3)
     blocks = rng.random((9, 11))
     whole = expand(blocks, 24, (200, 250))
-    for r0, c0, rows, cols in [(0, 0, 200, 250), (5, 7, 30, 41), (23, 24, 1, 1), (190, 230, 10, 20)]:
+    for r0, c0, rows, cols in [
+        (0, 0, 200, 250),
+        (5, 7, 30, 41),
+        (23, 24, 1, 1),
+        (190, 230, 10, 20),
+    ]:
         part = expand(blocks, 24, (rows, cols), (r0, c0))
         np.testing.assert_array_equal(part, whole[r0 : r0 + rows, c0 : c0 + cols])
