@@ -263,7 +263,9 @@ def produce(
     if list_chains or not (chain or due_only):
         table = Table("chain", "cadence", "input", "output", "what")
         for c in CHAINS.values():
-            table.add_row(c.name, c.cadence, c.input_collection, c.output_collection, c.title)
+            why = c.unavailable()
+            what = f"{c.title} [yellow](off: {why})[/]" if why else c.title
+            table.add_row(c.name, c.cadence, c.input_collection, c.output_collection, what)
         out.print(table)
         return
     if due_only:
@@ -299,6 +301,8 @@ def _backfill(
     from terrapole.storage import LocalStorage
 
     chains = [find_chain(name) for name in names]
+    if len(chains) == 1 and (why := chains[0].unavailable()):
+        raise InvalidInput(chains[0].name, why)
     if last < first:
         raise InvalidInput("--to", f"{last} is before --from {first}")
     area = Area(tile=tile, bbox=parse_bbox(bbox.split(",")) if bbox else None)
@@ -371,6 +375,8 @@ def demo(
                 raise
     from terrapole.production.registry import CHAINS
 
+    training = DEMO_BUNDLE.parent / "training" / "bdforet_training.geojson"
+    os.environ.setdefault("TERRAPOLE_LANDCOVER_TRAINING", str(training))
     console.print("production chains on the demo products (what a server tick does):")
     _produce_due(list(CHAINS))
     settings = _settings()

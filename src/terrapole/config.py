@@ -64,6 +64,10 @@ class Settings(BaseSettings):
         default_factory=list,
         description="chains the server runs by themselves (cadence, after ingest); none if empty",
     )
+    landcover_training: Path | None = Field(
+        default=None,
+        description="GeoJSON training polygons ('class', 'name', 'color') of the landcover chain",
+    )
     job_credit_cpu_s: float = Field(
         default=30_000.0, ge=0, description="CPU·s each user may spend on jobs (admins can change)"
     )

@@ -8,7 +8,14 @@ import pytest
 import rasterio
 
 from terrapole.processing.indices import ndvi
-from terrapole.processing.landcover import UNLABELLED, classify
+from terrapole.processing.landcover import (
+    NODATA_CLASS,
+    UNLABELLED,
+    classify,
+    gapfill,
+    predict,
+    train,
+)
 
 from ..conftest import ROOT
 
@@ -64,3 +71,34 @@ def test_bad_training_sets_are_refused_with_a_reason() -> None:
     two = np.where(np.arange(80)[None, :] < 40, 0, 1) * np.ones((80, 1), dtype=int)
     with pytest.raises(ValueError, match="at least two polygons"):
         classify(stack, two, np.zeros((80, 80), dtype=int))
+
+
+def test_gapfill_interpolates_between_clear_observations_by_hand() -> None:
+    days = np.array([0.0, 10.0, 30.0])
+    nan = np.nan
+    # three pixels: all clear; middle date cloudy; only the last date clear; never clear
+    values = np.array([[1.0, 1.0, nan, nan], [2.0, nan, nan, nan], [4.0, 5.0, 7.0, nan]])
+    filled = gapfill(values, days, np.array([-5.0, 5.0, 20.0, 40.0]))
+    # pixel 0: before the first -> 1; day 5 -> 1.5; day 20 -> 3; after the last -> 4
+    np.testing.assert_allclose(filled[:, 0], [1.0, 1.5, 3.0, 4.0])
+    # pixel 1: 1 on day 0, 5 on day 30 -> day 5: 1 + 4 * 5/30, day 20: 1 + 4 * 20/30
+    np.testing.assert_allclose(filled[:, 1], [1.0, 1 + 4 * 5 / 30, 1 + 4 * 20 / 30, 5.0], rtol=1e-6)
+    np.testing.assert_allclose(filled[:, 2], [7.0, 7.0, 7.0, 7.0])
+    assert np.isnan(filled[:, 3]).all()
+    assert filled.dtype == np.float32
+
+
+def test_predict_gives_class_and_confidence_and_nodata_for_gaps() -> None:
+    stack = features()
+    with rasterio.open(FOREST) as ds:
+        forest = ds.read(1).astype(int)
+    polygons = (np.arange(80)[:, None] // 10) * 8 + np.arange(80)[None, :] // 10
+    table = stack.reshape(stack.shape[0], -1).T
+    model = train(table, forest.ravel(), polygons.ravel(), trees=20)
+    stack[:, 0, 0] = np.nan  # a pixel without complete features
+    out = predict(model.forest, stack)
+    assert out.shape == (2, 80, 80) and out.dtype == np.uint8
+    assert out[0, 0, 0] == NODATA_CLASS and out[1, 0, 0] == NODATA_CLASS
+    assert set(np.unique(out[0])) <= {0, 1, NODATA_CLASS}
+    confidence = out[1][out[0] != NODATA_CLASS]
+    assert confidence.min() >= 50 and confidence.max() <= 100  # two classes: the winner has >= 50 %

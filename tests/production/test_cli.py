@@ -35,6 +35,8 @@ def test_list_names_every_chain_with_its_cadence(tmp_path: Path) -> None:
         (("snow", "--tile", "T31UFQ", "--from", "2018-13", "--to", "2019-01"), "is not YYYY-MM"),
         (("snow", "--tile", "T31UFQ", "--from", "2019-01", "--to", "2018-01"), "is before --from"),
         (("snow", "--bbox", "5,49,4,50", "--from", "2018-01", "--to", "2018-02"), "bbox"),
+        (("landcover", "--tile", "T31UFQ", "--from", "2018-01", "--to", "2018-12"),
+         "set TERRAPOLE_LANDCOVER_TRAINING"),
     ],
 )  # fmt: skip
 def test_bad_arguments_exit_2_naming_the_problem(

@@ -121,6 +121,10 @@ class Chain(ABC):
         """The chain's parameters (they enter the fingerprint and the items' provenance)."""
         return {}
 
+    def unavailable(self) -> str | None:
+        """Why the chain cannot run with the current settings (None: it can)."""
+        return None
+
     def windows(self, start: date, end: date) -> Iterator[Window]:
         """The windows of the period for monthly and yearly chains (per-product: none)."""
         return iter(())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from terrapole.errors import InvalidInput
 from terrapole.production.chain import Chain
 from terrapole.production.index_chain import IndexProduct
+from terrapole.production.landcover_chain import LandCoverYearly
 from terrapole.production.snow_chain import SnowProduct, SnowYearly
 from terrapole.production.wasp_chain import WaspMonthly
 from terrapole.production.water_chain import WaterProduct, WaterYearly
@@ -12,7 +13,8 @@ from terrapole.production.water_chain import WaterProduct, WaterYearly
 CHAINS: dict[str, Chain] = {
     chain.name: chain
     for chain in (
-        IndexProduct(), SnowProduct(), WaterProduct(), WaspMonthly(), SnowYearly(), WaterYearly()
+        IndexProduct(), SnowProduct(), WaterProduct(), WaspMonthly(), SnowYearly(), WaterYearly(),
+        LandCoverYearly(),
     )
 }  # fmt: skip
 
