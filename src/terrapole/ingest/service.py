@@ -15,7 +15,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -29,7 +29,7 @@ from terrapole.errors import EmptyProduct, InvalidProduct, NotFound, TerrapoleEr
 from terrapole.ingest.cog import WrittenFile, describe, link_cog, write_cog
 from terrapole.ingest.footprint import band_statistics, cloud_cover, data_footprint
 from terrapole.ingest.items import build_item, merged_collection
-from terrapole.ingest.model import Product
+from terrapole.ingest.model import Product, Raster
 from terrapole.ingest.quicklook import QUICKLOOK_SIDE, THUMBNAIL_SIDE, preview_png
 from terrapole.ingest.readers import read_product
 from terrapole.ingest.readers.muscate import BAND_FILE
@@ -146,17 +146,22 @@ def check_consistent(product: Product) -> None:
             )
 
 
-def stage(product: Product, folder: Path, in_place: bool = False) -> Json:
+def stage(product: Product, folder: Path, in_place: bool = False, threads: int = 1) -> Json:
     """Write the COGs, then derive footprint, cloud cover and previews from their overviews.
 
     ``in_place``: rasters that already are valid single-band COGs are linked, not copied.
+    ``threads``: COGs written at once (GDAL compresses and writes without holding the GIL).
     """
     check_consistent(product)
-    written: dict[str, WrittenFile] = {}
-    for r in product.rasters:
+
+    def one(r: Raster) -> WrittenFile:
         target = folder / f"{r.key}.tif"
         linked = link_cog(r, target) if in_place else None
-        written[r.key] = linked or write_cog(r, target)
+        return linked or write_cog(r, target)
+
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+        written = dict(zip((r.key for r in product.rasters), pool.map(one, product.rasters),
+                           strict=True))  # fmt: skip
     cogs = {r.key: replace(r, path=str(folder / f"{r.key}.tif"), index=1) for r in product.rasters}
     valid = cogs[product.valid_from or product.rasters[0].key]
     footprint = data_footprint(valid.path, valid.index, valid.nodata)

@@ -1,22 +1,35 @@
-"""Load catalogue items lazily onto one grid with odc-stac (dask-backed xarray).
+"""Load catalogue items lazily onto one grid (dask-backed xarray): direct windowed reads where
+the files already lie on that grid, odc-stac (reprojection, resampling) otherwise.
 
 Grid policy: every input is reprojected and resampled onto the grid of the *first* input's CRS
 at the chain's resolution, over the asked area cut to the inputs' extent (odc-stac aligns the
 grid on multiples of the resolution, so the same area gives the same grid every time). Inputs
 in another CRS are therefore reprojected, not refused; their ids are returned so the output
 item can say so. Stored numbers are kept (int16 reflectance, uint8 masks): chains convert.
+
+Fast path: when every asset asked is in the grid's CRS at its resolution, on pixel edges of
+the grid (the usual case: the products of one tile), each chunk is one rasterio windowed read
+of the file, padded with the asset's nodata outside it: no warp, and a graph of one task per
+chunk. It gives the same numbers as odc-stac with nearest resampling (tested).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+import dask.array as da
+import numpy as np
 import odc.stac
 import pystac
+import rasterio
 import xarray as xr
+from numpy.typing import NDArray
 from odc.geo.geobox import GeoBox
 from odc.geo.geom import BoundingBox
+from odc.geo.xr import xr_coords
+from rasterio.windows import Window
 
 from terrapole.catalog.model import Json
 from terrapole.errors import InvalidInput
@@ -78,20 +91,119 @@ def grid(inputs: list[Json], keys: tuple[str, ...], resolution: float, bbox: BBo
     return GeoBox.from_bbox(BoundingBox(*area, crs=crs), resolution=resolution)
 
 
+@dataclass(frozen=True)
+class WindowedFile:
+    """One band of a raster file seen through a grid on its pixel edges (dask's from_array).
+
+    ``offset``: the grid's first row and column in the file's pixels (may be negative, or run
+    past the file: those pixels are ``fill``).
+    """
+
+    path: str
+    shape: tuple[int, int]
+    dtype: np.dtype[Any]
+    offset: tuple[int, int]
+    file_shape: tuple[int, int]
+    fill: float
+
+    @property
+    def ndim(self) -> int:
+        """Two dimensions (y, x)."""
+        return 2
+
+    def __getitem__(self, key: tuple[slice, slice]) -> NDArray[Any]:
+        rows, cols = (k.indices(n)[:2] for k, n in zip(key, self.shape, strict=True))
+        out = np.full((rows[1] - rows[0], cols[1] - cols[0]), self.fill, dtype=self.dtype)
+        r0, c0 = rows[0] + self.offset[0], cols[0] + self.offset[1]
+        top, left = max(r0, 0), max(c0, 0)
+        bottom = min(r0 + out.shape[0], self.file_shape[0])
+        right = min(c0 + out.shape[1], self.file_shape[1])
+        if bottom > top and right > left:
+            with rasterio.open(self.path) as ds:
+                part = ds.read(1, window=Window(left, top, right - left, bottom - top))
+            out[top - r0 : bottom - r0, left - c0 : right - c0] = part
+        return out
+
+
+def windowed(item: Json, key: str, like: GeoBox) -> WindowedFile | None:
+    """The asset as a :class:`WindowedFile` on ``like`` if it lies on its pixel edges, else None."""
+    asset = item["assets"][key]
+    transform, shape = asset.get("proj:transform"), asset.get("proj:shape")
+    bands = asset.get("raster:bands") or [{}]
+    href = str(asset.get("href", ""))
+    if transform is None or shape is None or "data_type" not in bands[0] or "://" in href:
+        return None
+    if like.crs is None or epsg(item, key) != like.crs.epsg:
+        return None
+    a, b, c, d, e, f = (float(v) for v in transform[:6])
+    grid = like.transform
+    if (a, b, d, e) != (grid.a, grid.b, grid.d, grid.e):
+        return None
+    cols, rows = (grid.c - c) / a, (grid.f - f) / e
+    if abs(cols - round(cols)) > 1e-6 or abs(rows - round(rows)) > 1e-6:
+        return None
+    nodata = bands[0].get("nodata")
+    return WindowedFile(
+        path=href,
+        shape=(like.shape.y, like.shape.x),
+        dtype=np.dtype(bands[0]["data_type"]),
+        offset=(round(rows), round(cols)),
+        file_shape=(int(shape[0]), int(shape[1])),
+        fill=0 if nodata is None else float(nodata),
+    )
+
+
+def _moment(item: Json) -> np.datetime64:
+    text = item["properties"].get("datetime") or item["properties"]["start_datetime"]
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+    return np.datetime64(moment.replace(tzinfo=None), "ns")
+
+
+def _direct(
+    inputs: list[Json], keys: tuple[str, ...], like: GeoBox, chunk: int
+) -> xr.Dataset | None:
+    """The stack by windowed reads, or None when some asset is not on ``like``'s pixel edges."""
+    files = {key: [windowed(item, key, like) for item in inputs] for key in keys}
+    if any(f is None for found in files.values() for f in found):
+        return None
+    coords = xr_coords(like)
+    times = np.array([_moment(i) for i in inputs], dtype="datetime64[ns]")
+    variables = {}
+    for key, found in files.items():
+        layers = [
+            da.from_array(f, chunks=(chunk, chunk), lock=False, name=f"read-{f.path}-{like}")
+            for f in found
+            if f is not None
+        ]
+        fill = found[0].fill if found[0] is not None else 0
+        attrs = (
+            {}
+            if "nodata" not in (inputs[0]["assets"][key].get("raster:bands") or [{}])[0]
+            else {"nodata": fill}
+        )
+        variables[key] = xr.DataArray(da.stack(layers), dims=("time", "y", "x"), attrs=attrs,
+                                      coords={"time": times, **coords})  # fmt: skip
+    return xr.Dataset(variables)
+
+
 def load(
     inputs: list[Json],
     keys: tuple[str, ...],
     like: GeoBox,
     resampling: str | dict[str, str] = "nearest",
     chunk: int = CHUNK,
+    direct: bool = True,
 ) -> Stack:
     """The ``keys`` assets of every input on ``like``'s grid (lazy; one time step per input).
 
     With a resampling other than nearest the values are loaded as float32, so an average of
-    stored integers is not rounded back to an integer.
+    stored integers is not rounded back to an integer. ``direct=False``: always odc-stac.
     """
     methods = resampling.values() if isinstance(resampling, dict) else [resampling]
     averaging = any(m != "nearest" for m in methods)
+    fast = _direct(inputs, keys, like, chunk) if direct and not averaging else None
+    if fast is not None:
+        return Stack(fast, ())
     options: dict[str, Any] = {"dtype": "float32"} if averaging else {}
     items = [pystac.Item.from_dict(dict(i), preserve_dict=False) for i in inputs]
     target = like.crs.epsg if like.crs is not None else None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -167,7 +168,7 @@ def run_window(
         product = _product(chain, store, storage, client, area, window, inputs, work, name)
         report.compute_s += perf_counter() - started
         started = perf_counter()
-        item = stage(product, folder)
+        item = stage(product, folder, threads=os.cpu_count() or 1)
         item["properties"][FINGERPRINT] = print_
         item["links"] = [_derived_from(i) for i in inputs]
         ingest_report = IngestReport()

@@ -67,8 +67,6 @@ def write_layers(
                     tiled=True,
                     blockxsize=512,
                     blockysize=512,
-                    compress="deflate",
-                    zlevel=1,
                     bigtiff="if_safer",
                 )  # fmt: skip
             )

@@ -1,0 +1,59 @@
+"""Loading inputs: windowed reads of files on the grid's pixel edges give exactly what odc-stac
+gives with nearest resampling (whole grid, a shifted sub-grid, a grid past the files' edge)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from affine import Affine
+from odc.geo.geobox import GeoBox
+
+from terrapole.catalog.model import Json, SearchQuery
+from terrapole.config import Settings
+from terrapole.production import loading
+from terrapole.production.runner import search_all
+from terrapole.storage import LocalStorage
+
+from .conftest import ingest_demo
+
+KEYS = ("FRE_B4", "CLM_R2")
+
+
+@pytest.fixture(scope="module")
+def items(tmp_path_factory: pytest.TempPathFactory) -> list[Json]:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("loading"))
+    store = ingest_demo(settings, ("theia",))
+    storage = LocalStorage(settings.assets_dir)
+    found = search_all(store, SearchQuery(collections=("theia-sentinel-2-l2a",)))
+    return [storage.localise(i) for i in found]
+
+
+def _by_odc(items: list[Json], keys: tuple[str, ...], like: GeoBox) -> dict[str, np.ndarray]:
+    stack = loading.load(items, keys, like, direct=False).data
+    return {k: stack[k].values for k in keys}
+
+
+@pytest.mark.parametrize(("key", "size"), [("FRE_B4", 10.0), ("CLM_R2", 20.0)])
+def test_windowed_reads_equal_odc_stac(items: list[Json], key: str, size: float) -> None:
+    grid = loading.grid(items, (key,), size, None)
+    shifted = GeoBox((30, 50), grid.transform * Affine.translation(-7, 13), grid.crs)  # past edge
+    for like in (grid, shifted):
+        assert loading._direct(items, (key,), like, 16) is not None  # the fast path applies
+        stack = loading.load(items, (key,), like, chunk=16).data
+        reference = _by_odc(items, (key,), like)[key]
+        np.testing.assert_array_equal(stack[key].values, reference)
+        assert stack[key].shape == (len(items), *like.shape)
+        assert stack[key].odc.geobox == like
+        assert stack[key].attrs.get("nodata") == (-10000 if key == "FRE_B4" else None)
+    # the shifted grid's first 13 columns lie west of the files: nodata there
+    edge = loading.load(items, (key,), shifted, chunk=16).data[key].values[:, :, :7]
+    assert (edge == (-10000 if key == "FRE_B4" else 0)).all()
+
+
+def test_other_resolutions_go_through_odc_stac(items: list[Json], tmp_path: Path) -> None:
+    coarse = loading.grid(items, ("FRE_B4",), 20.0, None)
+    assert loading._direct(items, ("FRE_B4",), coarse, 16) is None
+    stack = loading.load(items, ("FRE_B4",), coarse).data
+    assert stack["FRE_B4"].shape == (len(items), 40, 40)
