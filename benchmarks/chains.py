@@ -3,15 +3,19 @@
 Makes ``--dates`` THEIA-named L2A products of ``--size`` px at 10 m (B2, B3, B4 at 10 m, B8A,
 B11, B12 and the cloud mask at 20 m; texture from a real demo crop enlarged, random cloud blobs,
 dates 5 days apart around 15 July), ingests them (not timed), then for the snow and WASP chains:
-- decode bound: every input band the chain reads, read once with rasterio (2 threads);
+- decode bound: every input band the chain reads, read once with rasterio (2 threads), from the
+  same files as the chain (the catalogued COGs, not the products they were ingested from);
 - the chain run by the runner on a Dask LocalCluster of 1, then 2 worker processes (outputs
   written, turned into COGs and catalogued; the second run is on fresh output collections);
   snow makes one product per date, WASP the one monthly window holding all the dates;
+- the algorithm alone on the same cluster: the chain's layers built and computed (inputs read,
+  composite or snow computed, results held on the workers, nothing written), twice: the first
+  run includes the workers' first imports and numba's cache loads, the second is steady state;
 and prints megapixel·dates per second, the ratio to the bound, the speed-up and peak RSS of the
 workers and of this process. "compute" is loading, computing and writing the layers; "publish"
 is the COG conversion, thumbnails and cataloguing of the outputs.
 
-    python benchmarks/chains.py --size 2745 --dates 6
+    python benchmarks/chains.py --size 2744 --dates 6
     python benchmarks/chains.py --size 10980 --dates 6 --chains wasp-monthly   # a full tile
 """
 
@@ -25,9 +29,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import rasterio
+from distributed import wait
 from rasterio.transform import from_origin
 
 HERE = Path(__file__).resolve().parent
@@ -102,9 +108,22 @@ def decode_bound(files: list[Path]) -> float:
     return time.perf_counter() - start
 
 
+def algorithm_seconds(the_chain: Any, store: Any, storage: Any, client: Any, name: str) -> float:
+    """Seconds to build and compute every window's layers on the cluster (nothing written)."""
+    first, last = PERIODS[name]
+    area = Area(tile="T31UFQ")
+    start = time.perf_counter()
+    for window in runner.windows(store, the_chain, area, first, last):
+        output = runner.lazy_output(the_chain, store, storage, area, window)
+        held = client.persist([layer.data.data for layer in output.layers])
+        wait(held)
+        del held
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=2745)
+    parser.add_argument("--size", type=int, default=2744)
     parser.add_argument("--dates", type=int, default=6)
     parser.add_argument("--chains", nargs="+", default=list(READS), choices=list(READS))
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
@@ -121,17 +140,29 @@ def main() -> None:
         print(f"{args.dates} products of {args.size} px at 10 m ({mpx_dates:.0f} Mpx·dates)")
         for name in args.chains:
             reads = READS[name]
+            # the files the chain reads: the catalogued COGs of the input items
+            inputs = runner.search_all(store, SearchQuery(collections=("theia-sentinel-2-l2a",)))
             files = [
-                next(p.glob(f"**/*_{'FRE_' if k.startswith('B') else ''}{k}.tif"))
-                for p in products for k in reads
+                Path(storage.localise(item)["assets"][key]["href"])
+                for item in inputs for key in item["assets"]
+                if key.removeprefix("FRE_") in reads
             ]  # fmt: skip
+            assert len(files) == len(reads) * len(products), files
             bound = min(decode_bound(files) for _ in range(2))
             print(f"\n{name}: decode bound {bound:.2f} s ({mpx_dates / bound:.1f} Mpx·dates/s)")
-            timings = {}
+            timings, algorithm = {}, {}
             for workers in args.workers:
                 run_settings = Settings(data_dir=settings.data_dir, dask_workers=workers)
                 the_chain = chain(name)
                 with dask_client(run_settings) as client:
+                    cold = algorithm_seconds(the_chain, store, storage, client, name)
+                    steady = algorithm_seconds(the_chain, store, storage, client, name)
+                    print(
+                        f"  {workers} worker(s), algorithm alone: {steady:.2f} s steady "
+                        f"({100 * bound / steady:.0f} % of the bound, "
+                        f"{mpx_dates / steady:.1f} Mpx·dates/s), {cold:.2f} s cold"
+                    )
+                    algorithm[workers] = steady
                     for item in runner.search_all(store, SearchQuery(
                         collections=(the_chain.output_collection,))):  # fmt: skip
                         store.delete_item(the_chain.output_collection, item["id"])
@@ -155,7 +186,10 @@ def main() -> None:
                     f"main {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
                 )
             if 1 in timings and 2 in timings:
-                print(f"  speed-up 1 -> 2 workers: x{timings[1] / timings[2]:.2f}")
+                print(
+                    f"  speed-up 1 -> 2 workers: chain x{timings[1] / timings[2]:.2f}, "
+                    f"algorithm x{algorithm[1] / algorithm[2]:.2f}"
+                )
         store.close()
 
 

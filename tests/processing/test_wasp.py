@@ -15,10 +15,13 @@ from terrapole.processing.wasp import (
     FLAG_LAND,
     FLAG_NODATA,
     Observation,
+    Stack,
     aot_weight,
     cloud_weight,
+    cloudy_fraction,
     composite,
     date_weight,
+    synthesis,
 )
 
 from ..conftest import ROOT
@@ -150,3 +153,40 @@ def test_stored_numbers_with_scale_and_nodata_give_the_same_composite() -> None:
     assert np.array_equal(got.flg, expected.flg) and np.array_equal(got.wgt, expected.wgt)
     with pytest.raises(ValueError, match="scale must be positive"):
         composite(stored, D0, 10.0, scale=0.0)
+
+
+def test_aot_lowers_a_hazy_date_weight_by_hand() -> None:
+    width = 130
+    hazy = np.full((1, width), 0.4)  # AOT 0.4: weight 0.33 + 0.67 * 0.5 = 0.665
+    clear = np.zeros((1, width))
+    first = _obs([0.1] * width, [False] * width, D0)
+    second = _obs([0.3] * width, [False] * width, D0)
+    first = Observation(first.reflectance, first.cloud, D0, aot=clear)
+    second = Observation(second.reflectance, second.cloud, D0, aot=hazy)
+    out = composite([first, second], D0, 240.0)
+    assert out.frc[0, 0, 0] == round(10000 * (0.1 * 1 + 0.3 * 0.665) / 1.665)
+    assert out.wgt[0, 0] == round(1000 * 1.665)
+    with pytest.raises(ValueError, match="AOT of every observation or of none"):
+        composite([first, _obs([0.3] * width, [False] * width, D0)], D0, 240.0)
+
+
+def test_a_coarser_cloud_mask_equals_the_mask_repeated_on_the_band_grid() -> None:
+    import dask.array as da
+
+    folders = ("SENTINEL2A_20180826-104155-257_L2A_T31UFQ_D_V1-8",
+               "SENTINEL2A_20151230-105153-392_L2A_T31UFQ_D_V1-1")  # fmt: skip
+    observations = [_read(THEIA / f) for f in folders]
+    expected = composite(observations, D0, 10.0)
+    coarse = np.stack([o.cloud[::2, ::2] for o in observations])  # the 20 m mask as stored
+    cells = [cloudy_fraction(o.cloud, 10.0) for o in observations]
+    stack = Stack(
+        reflectance=da.from_array(np.stack([o.reflectance for o in observations]),
+                                  chunks=(1, 3, 32, 32)),
+        cloud=da.from_array(coarse, chunks=(1, 16, 16)),
+        days=[o.day for o in observations], cells=cells, sensors=["sentinel-2"] * 2,
+        cloud_factor=2,
+    )  # fmt: skip
+    got = synthesis(stack, D0, 10.0)
+    assert np.array_equal(got.frc.compute(), expected.frc)
+    assert np.array_equal(got.flg.compute(), expected.flg)
+    assert np.array_equal(got.wgt.compute(), expected.wgt)

@@ -3,6 +3,7 @@ gives with nearest resampling (whole grid, a shifted sub-grid, a grid past the f
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -57,3 +58,22 @@ def test_other_resolutions_go_through_odc_stac(items: list[Json], tmp_path: Path
     assert loading._direct(items, ("FRE_B4",), coarse, 16) is None
     stack = loading.load(items, ("FRE_B4",), coarse).data
     assert stack["FRE_B4"].shape == (len(items), 40, 40)
+
+
+def test_band_stacks_read_straight_equal_odc_stac_and_slice_like_arrays(items: list[Json]) -> None:
+    keys = ("FRE_B2", "FRE_B3", "FRE_B4")
+    like = loading.grid(items, keys, 10.0, None)
+    bands, moved = loading.load_bands(items, keys, like, chunk=32)
+    assert moved == () and bands.dims == ("time", "band", "y", "x")
+    assert bands.shape == (len(items), 3, 80, 80) and bands.odc.geobox == like
+    assert bands.data.numblocks == (1, 1, 3, 3)  # one read task per chunk, all dates and bands
+    reference = _by_odc(items, keys, like)
+    for b, key in enumerate(keys):
+        np.testing.assert_array_equal(bands.values[:, b], reference[key])
+    # integer indexing folded into the reads (dask optimises x[t, b] into the getter)
+    np.testing.assert_array_equal(bands.data[1, 2].compute(), reference["FRE_B4"][1])
+    # an asset whose data type the item does not give goes through odc-stac, same numbers
+    unknown = copy.deepcopy(items)
+    del unknown[0]["assets"]["FRE_B2"]["raster:bands"][0]["data_type"]
+    warped, _ = loading.load_bands(unknown, keys, like, chunk=32)
+    np.testing.assert_array_equal(warped.values, bands.values)

@@ -90,6 +90,15 @@ def _cell_factor(pixel_size: float) -> int:
     return max(1, round(CLOUD_CELL_M / pixel_size))
 
 
+def cell_weights(cells: Array) -> NDArray[np.float32]:
+    """(1 − S)(1 − L) on the 240 m grid of one date, from the cloudy fraction of each cell."""
+    grid = (cells > 0.5).astype("float64")
+    small = gaussian_filter(grid, sigma=2, mode="nearest")
+    large = gaussian_filter(grid, sigma=10, mode="nearest")
+    weights: NDArray[np.float32] = ((1.0 - small) * (1.0 - large)).astype("float32")
+    return weights
+
+
 def cloud_weight(cloud: Array, pixel_size: float, cells: Array | None = None) -> Array:
     """(1 − S)(1 − L) from the 240 m cloud grid blurred at σ = 2 and σ = 10 cells; 0 on clouds.
 
@@ -100,10 +109,7 @@ def cloud_weight(cloud: Array, pixel_size: float, cells: Array | None = None) ->
     factor = _cell_factor(pixel_size)
     if cells is None:
         cells = np.asarray(compute(cloudy_fraction(cloud, pixel_size))[0])  # type: ignore[no-untyped-call]
-    grid = (cells > 0.5).astype("float64")
-    small = gaussian_filter(grid, sigma=2, mode="nearest")
-    large = gaussian_filter(grid, sigma=10, mode="nearest")
-    weight = ((1.0 - small) * (1.0 - large)).astype("float32")
+    weight = cell_weights(cells)
     if isinstance(cloud, da.Array):
 
         def block(mask: Array, block_info: dict[Any, Any] | None = None) -> Array:
@@ -113,6 +119,96 @@ def cloud_weight(cloud: Array, pixel_size: float, cells: Array | None = None) ->
         lazy: Array = cloud.map_blocks(block, dtype="float32")
         return lazy
     return np.where(cloud, np.float32(0.0), expand(weight, factor, cloud.shape))
+
+
+@dataclass(frozen=True)
+class Stack:
+    """Every date at once, as the compiled synthesis reads them.
+
+    ``reflectance`` (date, band, y, x): stored numbers (reflectance = value × ``scale``,
+    ``nodata`` and NaN invalid). ``cloud`` (date, y', x'): non-zero where cloudy, on a grid
+    ``cloud_factor`` times coarser that shares the pixel edges (1: the same grid). ``cells``
+    (date, y'', x''): the cloudy fraction of each 240 m cell. ``aot`` (date, y, x) or None.
+    """
+
+    reflectance: Array
+    cloud: Array
+    days: list[date]
+    cells: list[Array]
+    sensors: list[str]
+    cloud_factor: int = 1
+    aot: Array | None = None
+
+
+def synthesis(
+    stack: Stack,
+    centre: date,
+    pixel_size: float,
+    blue: int = 0,
+    *,
+    scale: float = 1.0,
+    nodata: float | None = None,
+) -> Composite:
+    """The WASP synthesis of a :class:`Stack` (numpy: now; dask: lazy, one task per chunk).
+
+    Each pixel is done in one compiled pass over its dates: the weights (cloud cell weight ×
+    AOT × date × sensor, 0 on cloudy pixels) are formed on the fly, so no per-date weight or
+    float copy of the bands is ever stored.
+    """
+    if scale <= 0:
+        raise ValueError(f"scale must be positive, not {scale}")
+    if len(stack.days) == 0:
+        raise ValueError("a composite needs at least one observation")
+    invalid = float("nan") if nodata is None else float(nodata)
+    factor = _cell_factor(pixel_size)
+    grids = np.stack([cell_weights(np.asarray(c)) for c in stack.cells])
+    scalars = np.array(
+        [date_weight(d, centre) * SENSOR_WEIGHT.get(s, 1.0)
+         for d, s in zip(stack.days, stack.sensors, strict=True)], "float32"
+    )  # fmt: skip
+    offsets = np.array([float((d - centre).days) for d in stack.days], "float32")
+
+    def block(refl: Array, cloud: Array, aot: Array | None, origin: tuple[int, int]) -> Composite:
+        air = np.ones((1, 1, 1), "float32") if aot is None else np.asarray(aot, "float32")
+        frc, wgt, dts, flg = _synthesise(
+            refl, cloud, stack.cloud_factor, grids, factor, origin[0], origin[1], air,
+            aot is not None, scalars, offsets, blue, invalid, scale,
+        )  # fmt: skip
+        return Composite(frc, wgt, dts, flg)
+
+    refl, cloud, aot = stack.reflectance, stack.cloud, stack.aot
+    if not isinstance(refl, da.Array):
+        return block(refl, np.asarray(cloud), aot, (0, 0))
+    bands = refl.shape[1]
+    refl = refl.rechunk({0: -1, 1: -1})
+    yx = refl.chunks[2:]
+    coarse = tuple(tuple(-(-c // stack.cloud_factor) for c in axis) for axis in yx)
+    cloud = da.asarray(cloud).rechunk(((cloud.shape[0],), *coarse))
+    extra = [] if aot is None else [da.asarray(aot).rechunk(((aot.shape[0],), *yx))]
+
+    def task(r: Array, c: Array, *a: Array, block_info: dict[Any, Any] | None = None) -> Any:
+        (_, _), (_, _), (r0, _), (c0, _) = block_info[0]["array-location"]
+        return block(r, c, a[0] if a else None, (r0, c0))
+
+    results = da.map_blocks(task, refl, cloud, *extra, drop_axis=[0, 1], chunks=yx, dtype=object,
+                            meta=np.empty((0, 0), dtype=object))  # fmt: skip
+
+    def field(name: str, dtype: Any, leading: bool = False) -> Array:
+        def pick(result: Composite) -> Array:
+            return getattr(result, name)
+
+        meta = np.empty((0,) * (3 if leading else 2), dtype=dtype)
+        if leading:
+            return results.map_blocks(pick, dtype=dtype, new_axis=0, meta=meta,
+                                      chunks=((bands,), *yx))  # fmt: skip
+        return results.map_blocks(pick, dtype=dtype, meta=meta, chunks=yx)
+
+    return Composite(
+        frc=field("frc", np.int16, leading=True),
+        wgt=field("wgt", np.int16),
+        dts=field("dts", np.float32),
+        flg=field("flg", np.uint8),
+    )
 
 
 def composite(
@@ -127,13 +223,10 @@ def composite(
     """The WASP synthesis of ``observations`` around ``centre``; ``blue`` is the blue band index.
 
     Reflectance may also be given as stored numbers (e.g. int16): reflectance = value x
-    ``scale`` (> 0), and ``nodata`` marks invalid values besides NaN. Reading stored numbers
-    straight avoids a float copy of every band. Works on numpy arrays (eager) or dask arrays
-    (lazy: one fused task per chunk; compute or store the fields of the result to run it).
+    ``scale`` (> 0), and ``nodata`` marks invalid values besides NaN. Works on numpy arrays
+    (eager) or dask arrays (lazy: one fused task per chunk; compute or store the fields of the
+    result to run it). The observations are stacked and passed to :func:`synthesis`.
     """
-    if scale <= 0:
-        raise ValueError(f"scale must be positive, not {scale}")
-    invalid = float("nan") if nodata is None else float(nodata)
     if not observations:
         raise ValueError("a composite needs at least one observation")
     shape = observations[0].reflectance.shape
@@ -146,141 +239,113 @@ def composite(
         for obs in observations
     ]
     cells = [np.asarray(f) for f in compute(*fractions)]  # type: ignore[no-untyped-call]
-    # per observation: the weight without its validity (cloud weight is 0 on clouds already)
-    weights = [
-        cloud_weight(obs.cloud, pixel_size, grid)
-        * aot_weight(obs.aot)
-        * date_weight(obs.day, centre)
-        * SENSOR_WEIGHT.get(obs.sensor, 1.0)
-        for obs, grid in zip(observations, cells, strict=True)
-    ]
-    offsets = [float((obs.day - centre).days) for obs in observations]
-    if not isinstance(observations[0].reflectance, da.Array):
-        return _combine([o.reflectance for o in observations], weights, offsets, blue, scale,
-                        invalid)  # fmt: skip
-    bands = shape[0]
-
-    def block(*arrays: Array) -> Composite:
-        refl, ws = arrays[: len(observations)], arrays[len(observations) :]
-        return _combine(list(refl), list(ws), offsets, blue, scale, invalid)
-
-    refls = [o.reflectance.rechunk({0: -1}) for o in observations]  # all bands in each block
-    yx_chunks = refls[0].chunks[1:]
-    # one task per chunk returns the four outputs together; each field picks its part of them
-    results = da.map_blocks(
-        block,
-        *refls,
-        *[w.rechunk(yx_chunks)[None] for w in weights],
-        drop_axis=0,
-        chunks=yx_chunks,
-        dtype=object,
-        meta=np.empty((0, 0), dtype=object),
+    lazy = isinstance(observations[0].reflectance, da.Array)
+    stack_of = da.stack if lazy else np.stack
+    with_aot: list[Any] = [o.aot for o in observations if o.aot is not None]
+    if with_aot and len(with_aot) != len(observations):
+        raise ValueError("give the AOT of every observation or of none")
+    stack = Stack(
+        reflectance=stack_of([o.reflectance for o in observations]),
+        cloud=stack_of([o.cloud for o in observations]),
+        days=[o.day for o in observations],
+        cells=cells,
+        sensors=[o.sensor for o in observations],
+        aot=stack_of(with_aot) if with_aot else None,
     )
+    return synthesis(stack, centre, pixel_size, blue, scale=scale, nodata=nodata)
 
-    def field(name: str, dtype: Any, leading: bool = False) -> Array:
-        def pick(result: Composite) -> Array:
-            return getattr(result, name)
 
-        meta = np.empty((0,) * (3 if leading else 2), dtype=dtype)
-        if leading:
-            return results.map_blocks(pick, dtype=dtype, new_axis=0, meta=meta,
-                                      chunks=((bands,), *yx_chunks))  # fmt: skip
-        return results.map_blocks(pick, dtype=dtype, meta=meta, chunks=yx_chunks)
+@njit(cache=True, nogil=True, inline="always")
+def _valid(row: Array, x: int, nodata: float) -> bool:
+    """Every band of a (band, x) row at ``x`` is neither ``nodata`` nor NaN."""
+    for b in range(row.shape[0]):
+        value = row[b, x]
+        if value == nodata or value != value:  # value != value: NaN
+            return False
+    return True
 
-    return Composite(
-        frc=field("frc", np.int16, leading=True),
-        wgt=field("wgt", np.int16),
-        dts=field("dts", np.float32),
-        flg=field("flg", np.uint8),
-    )
+
+@njit(cache=True, nogil=True, inline="always")
+def _weight_at(
+    t: int, y: int, x: int, cloud_row: Array, cloud_col: int, grid_row: Array, grid_col: int,
+    aot: Array, with_aot: bool, scalar: float,
+) -> float:  # fmt: skip
+    """The weight of date ``t`` at (y, x): 0 under the cloud mask, else cell × AOT × date."""
+    if cloud_row[cloud_col] != 0:
+        return 0.0
+    w: float = grid_row[grid_col] * scalar
+    if with_aot:
+        a = aot[t, y, x]
+        w *= 0.33 + 0.67 * (1.0 - a / 0.8) if a < 0.8 else 0.33
+    return w
 
 
 @njit(cache=True, nogil=True)
-def _add(
-    refl: Array, weight: Array, offset: float, blue: int, nodata: float,
-    total: Array, sum_w: Array, days: Array, darkest: Array, darkest_blue: Array,
+def _finish_row(
+    y: int, refl: Array, total: Array, sum_w: Array, days: Array, dark: Array, to_frc: float,
+    frc: Array, wgt: Array, dts: Array, flg: Array,
 ) -> None:  # fmt: skip
-    """Add one date (stored numbers) into the running sums, in place (one pass over its pixels)."""
-    bands, rows, cols = refl.shape
-    for y in range(rows):
-        for x in range(cols):
-            valid = True
-            for b in range(bands):
-                value = float(refl[b, y, x])
-                if value == nodata or not np.isfinite(value):
-                    valid = False
-                    break
-            if not valid:
-                continue
-            w = weight[y, x]
-            for b in range(bands):
-                total[b, y, x] += w * refl[b, y, x]
-            sum_w[y, x] += w
-            days[y, x] += w * offset
-            if refl[blue, y, x] < darkest_blue[y, x]:  # the all-cloudy fallback: darkest in blue
-                darkest_blue[y, x] = refl[blue, y, x]
-                for b in range(bands):
-                    darkest[b, y, x] = refl[b, y, x]
+    """Row ``y`` of the outputs from its sums: the weighted mean, else the darkest cloudy date."""
+    for x in range(total.shape[1]):
+        if sum_w[x] > 0:
+            for b in range(total.shape[0]):
+                frc[b, y, x] = np.int16(np.rint(total[b, x] / sum_w[x] * to_frc))
+            dts[y, x], flg[y, x] = days[x] / sum_w[x], FLAG_LAND
+            wgt[y, x] = np.int16(np.rint(min(sum_w[x] * 1000.0, 32767.0)))
+        elif dark[x] >= 0:
+            for b in range(total.shape[0]):
+                frc[b, y, x] = np.int16(np.rint(refl[dark[x], b, y, x] * to_frc))
+            flg[y, x] = FLAG_CLOUD
 
 
 @njit(cache=True, nogil=True)
-def _finish(
-    total: Array, sum_w: Array, days: Array, darkest: Array, darkest_blue: Array, scale: float
-) -> tuple[Array, Array, Array, Array]:
-    """FRC, WGT, DTS, FLG from the running sums (of stored numbers x ``scale``)."""
-    to_frc = scale * 10000.0
-    bands, rows, cols = total.shape
-    frc = np.empty((bands, rows, cols), np.int16)
-    wgt = np.empty((rows, cols), np.int16)
-    dts = np.empty((rows, cols), np.float32)
-    flg = np.empty((rows, cols), np.uint8)
-    for y in range(rows):
-        for x in range(cols):
-            w = sum_w[y, x]
-            if w > 0:
-                for b in range(bands):
-                    frc[b, y, x] = np.int16(np.rint(total[b, y, x] / w * to_frc))
-                dts[y, x] = days[y, x] / w
-                flg[y, x] = FLAG_LAND
-            elif np.isfinite(darkest_blue[y, x]):
-                for b in range(bands):
-                    frc[b, y, x] = np.int16(np.rint(darkest[b, y, x] * to_frc))
-                dts[y, x] = np.nan
-                flg[y, x] = FLAG_CLOUD
-            else:
-                for b in range(bands):
-                    frc[b, y, x] = NODATA
-                dts[y, x] = np.nan
-                flg[y, x] = FLAG_NODATA
-            wgt[y, x] = np.int16(np.rint(min(max(w * 1000.0, 0.0), 32767.0)))
-    return frc, wgt, dts, flg
+def _synthesise(
+    refl: Array, cloud: Array, cloud_factor: int, grids: Array, cell: int, r0: int, c0: int,
+    aot: Array, with_aot: bool, scalars: Array, offsets: Array, blue: int, nodata: float,
+    scale: float,
+) -> tuple[Array, Array, Array, Array]:  # fmt: skip
+    """FRC, WGT, DTS, FLG of a block: for each pixel, one pass over its dates.
 
-
-def _combine(
-    reflectances: list[Array],
-    weights: list[Array],
-    offsets: list[float],
-    blue: int,
-    scale: float = 1.0,
-    nodata: float = float("nan"),
-) -> Composite:
-    """The weighted mean of numpy arrays (``weights`` may carry a leading axis of 1).
-
-    Compiled (numba): one pass per date over its pixels, then one to finish; a pixel is
-    valid on a date when every band is finite and not ``nodata`` there. Sums are of the
-    stored numbers, scaled once at the end.
+    Sums are of stored numbers, scaled once at the end. A date is valid at a pixel when every
+    band is neither ``nodata`` nor NaN; its weight is 0 where the cloud mask is set, else
+    cell weight × AOT weight × date and sensor weight. Where no valid date has a weight above 0
+    (every one cloudy), the valid date darkest in blue is kept, flagged cloud.
     """
-    bands, rows, cols = reflectances[0].shape
-    total = np.zeros((bands, rows, cols), dtype="float32")
-    sum_w = np.zeros((rows, cols), dtype="float32")
-    days = np.zeros((rows, cols), dtype="float32")
-    darkest = np.full((bands, rows, cols), np.nan, dtype="float32")
-    darkest_blue = np.full((rows, cols), np.inf, dtype="float32")
-    for refl, weight, offset in zip(reflectances, weights, offsets, strict=True):
-        _add(
-            np.ascontiguousarray(refl),
-            np.ascontiguousarray(np.reshape(weight, (rows, cols)), dtype="float32"),
-            float(offset), blue, nodata, total, sum_w, days, darkest, darkest_blue,
-        )  # fmt: skip
-    frc, wgt, dts, flg = _finish(total, sum_w, days, darkest, darkest_blue, scale)
-    return Composite(frc=frc, wgt=wgt, dts=dts, flg=flg)
+    dates, bands, rows, cols = refl.shape
+    to_frc = scale * 10000.0
+    frc = np.full((bands, rows, cols), NODATA, np.int16)
+    wgt = np.zeros((rows, cols), np.int16)
+    dts = np.full((rows, cols), np.nan, np.float32)
+    flg = np.full((rows, cols), FLAG_NODATA, np.uint8)
+    # one row at a time: the row's sums stay in cache while every date streams through
+    total = np.zeros((bands, cols), np.float64)
+    sum_w = np.zeros(cols, np.float64)
+    days = np.zeros(cols, np.float64)
+    dark = np.zeros(cols, np.int64)
+    dark_blue = np.zeros(cols, np.float64)
+    cloud_cols = np.arange(cols) // cloud_factor  # integer divisions once per block
+    grid_cols = (c0 + np.arange(cols)) // cell
+    for y in range(rows):
+        cloud_y, grid_y = y // cloud_factor, (r0 + y) // cell
+        total[:] = 0.0
+        sum_w[:] = 0.0
+        days[:] = 0.0
+        dark[:] = -1
+        dark_blue[:] = np.inf
+        for t in range(dates):
+            cloud_row, grid_row, scalar = cloud[t, cloud_y], grids[t, grid_y], scalars[t]
+            row = refl[t, :, y, :]
+            for x in range(cols):
+                if not _valid(row, x, nodata):
+                    continue
+                w = _weight_at(t, y, x, cloud_row, cloud_cols[x], grid_row, grid_cols[x], aot,
+                               with_aot, scalar)  # fmt: skip
+                if w > 0:
+                    for b in range(bands):
+                        total[b, x] += w * row[b, x]
+                    sum_w[x] += w
+                    days[x] += w * offsets[t]
+                if row[blue, x] < dark_blue[x]:
+                    dark[x], dark_blue[x] = t, row[blue, x]
+        _finish_row(y, refl, total, sum_w, days, dark, to_frc, frc, wgt, dts, flg)
+    return frc, wgt, dts, flg

@@ -7,6 +7,7 @@ from typing import Any
 import dask.array as da
 import numpy as np
 import xarray as xr
+from odc.geo.geobox import GeoBox
 
 from terrapole.catalog.model import Json
 from terrapole.errors import InvalidInput
@@ -30,11 +31,6 @@ def surface_reflectance(stack: xr.Dataset, key: str, t: int) -> Any:
     return reflectance(stored, scale=THEIA_SCALE, nodata=THEIA_NODATA)
 
 
-def band_stack(stack: xr.Dataset, keys: tuple[str, ...], t: int) -> Any:
-    """Several bands of one date as one (band, y, x) dask array of stored numbers."""
-    return da.stack([stack[key].isel(time=t).data for key in keys])
-
-
 def on_grid(values: Any, like: xr.DataArray) -> xr.DataArray:
     """A (y, x) array (numpy or dask) on the grid of ``like`` (keeps the odc geobox)."""
     template = like.isel(time=0, drop=True) if "time" in like.dims else like
@@ -43,35 +39,29 @@ def on_grid(values: Any, like: xr.DataArray) -> xr.DataArray:
     return xr.DataArray(values, coords=template.coords, dims=template.dims)
 
 
-def upsample(coarse: xr.DataArray, like: xr.DataArray) -> Any | None:
-    """``coarse`` (time, y, x) repeated onto ``like``'s finer grid when the grids nest, else None.
+def nesting(coarse: GeoBox, fine: GeoBox) -> int | None:
+    """How many ``fine`` pixels a ``coarse`` pixel spans when the grids nest, else None.
 
-    The grids nest when they share CRS and origin and the coarse pixel is a whole number of fine
-    ones (THEIA's 20 m masks under its 10 m bands): then each coarse pixel is repeated, which is
-    nearest-neighbour resampling without a warp. Fine rows or columns past the coarse grid's
-    edge repeat its last ones.
+    The grids nest when they share CRS and origin, the coarse pixel is a whole number of fine
+    ones and the coarse grid covers the fine one exactly (THEIA's 20 m masks under its 10 m
+    bands): a fine pixel (y, x) then lies in coarse pixel (y // n, x // n).
     """
-    fine_box, coarse_box = like.odc.geobox, coarse.odc.geobox
-    fine, big = fine_box.transform, coarse_box.transform
-    factor = big.a / fine.a
+    big, small = coarse.transform, fine.transform
+    factor = big.a / small.a
     if (
-        fine_box.crs != coarse_box.crs
-        or (fine.c, fine.f) != (big.c, big.f)
+        coarse.crs != fine.crs
+        or (big.c, big.f) != (small.c, small.f)
         or big.e != -big.a
-        or fine.e != -fine.a
+        or small.e != -small.a
         or factor != round(factor)
         or factor < 1
     ):
         return None
     size = int(factor)
-    rows, cols = like.shape[-2:]
-    data = coarse.data
-    if size > 1:
-        data = da.repeat(da.repeat(data, size, axis=-2), size, axis=-1)
-    pad_rows, pad_cols = max(0, rows - data.shape[-2]), max(0, cols - data.shape[-1])
-    if pad_rows or pad_cols:
-        data = da.pad(data, ((0, 0), (0, pad_rows), (0, pad_cols)), mode="edge")
-    return data[..., :rows, :cols].rechunk(like.data.chunks)
+    rows, cols = fine.shape
+    if tuple(coarse.shape) != (-(-rows // size), -(-cols // size)):
+        return None
+    return size
 
 
 def classes(*entries: tuple[int, str, str]) -> tuple[dict[str, Any], ...]:

@@ -25,6 +25,7 @@ import odc.stac
 import pystac
 import rasterio
 import xarray as xr
+from dask.base import tokenize
 from numpy.typing import NDArray
 from odc.geo.geobox import GeoBox
 from odc.geo.geom import BoundingBox
@@ -34,7 +35,7 @@ from rasterio.windows import Window
 from terrapole.catalog.model import Json
 from terrapole.errors import InvalidInput
 
-CHUNK = 2048
+CHUNK = 1024
 BBox = tuple[float, float, float, float]
 
 
@@ -113,16 +114,60 @@ class WindowedFile:
 
     def __getitem__(self, key: tuple[slice, slice]) -> NDArray[Any]:
         rows, cols = (k.indices(n)[:2] for k, n in zip(key, self.shape, strict=True))
-        out = np.full((rows[1] - rows[0], cols[1] - cols[0]), self.fill, dtype=self.dtype)
-        r0, c0 = rows[0] + self.offset[0], cols[0] + self.offset[1]
+        out = np.empty((rows[1] - rows[0], cols[1] - cols[0]), dtype=self.dtype)
+        self.read_into(out, rows[0], cols[0])
+        return out
+
+    def read_into(self, out: NDArray[Any], row: int, col: int) -> None:
+        """Fill ``out`` with the grid's pixels from (``row``, ``col``): one windowed read."""
+        r0, c0 = row + self.offset[0], col + self.offset[1]
         top, left = max(r0, 0), max(c0, 0)
         bottom = min(r0 + out.shape[0], self.file_shape[0])
         right = min(c0 + out.shape[1], self.file_shape[1])
+        inside = (top, left, bottom, right) == (r0, c0, r0 + out.shape[0], c0 + out.shape[1])
+        if not inside:
+            out[...] = self.fill
         if bottom > top and right > left:
+            window = Window(left, top, right - left, bottom - top)
             with rasterio.open(self.path) as ds:
-                part = ds.read(1, window=Window(left, top, right - left, bottom - top))
-            out[top - r0 : bottom - r0, left - c0 : right - c0] = part
-        return out
+                if inside:
+                    ds.read(1, window=window, out=out)
+                else:
+                    out[top - r0 : bottom - r0, left - c0 : right - c0] = ds.read(1, window=window)
+
+
+@dataclass(frozen=True)
+class WindowedStack:
+    """(time, band, y, x) of windowed files: a chunk is read straight into one array."""
+
+    files: tuple[tuple[WindowedFile, ...], ...]  # [time][band]
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        """Dates, bands, rows, columns."""
+        return (len(self.files), len(self.files[0]), *self.files[0][0].shape)
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """The first band's type (the bands of one stack share it)."""
+        return self.files[0][0].dtype
+
+    @property
+    def ndim(self) -> int:
+        """Four dimensions."""
+        return 4
+
+    def __getitem__(self, key: tuple[slice | int, ...]) -> NDArray[Any]:
+        # dask passes slices, or integers where a getitem on the array was folded into the read
+        spans = [range(*k.indices(n)) if isinstance(k, slice) else range(k, k + 1)
+                 for k, n in zip(key, self.shape, strict=True)]  # fmt: skip
+        ts, bs, ys, xs = spans
+        out = np.empty(tuple(len(s) for s in spans), dtype=self.dtype)
+        for i, t in enumerate(ts):
+            for j, b in enumerate(bs):
+                self.files[t][b].read_into(out[i, j], ys.start, xs.start)
+        dropped = tuple(n for n, k in enumerate(key) if not isinstance(k, slice))
+        return out.squeeze(axis=dropped) if dropped else out
 
 
 def windowed(item: Json, key: str, like: GeoBox) -> WindowedFile | None:
@@ -184,6 +229,29 @@ def _direct(
         variables[key] = xr.DataArray(da.stack(layers), dims=("time", "y", "x"), attrs=attrs,
                                       coords={"time": times, **coords})  # fmt: skip
     return xr.Dataset(variables)
+
+
+def load_bands(
+    inputs: list[Json], keys: tuple[str, ...], like: GeoBox, chunk: int = CHUNK
+) -> tuple[xr.DataArray, tuple[str, ...]]:
+    """The ``keys`` of every input as one (time, band, y, x) array on ``like`` (nearest; lazy),
+    and the ids of the inputs reprojected to get there.
+
+    Files on ``like``'s pixel edges are read straight into each chunk (one task per chunk,
+    every date and band); otherwise odc-stac loads and the bands are stacked.
+    """
+    files = [[windowed(item, key, like) for key in keys] for item in inputs]
+    coords = {"time": [_moment(i) for i in inputs], "band": list(keys), **xr_coords(like)}
+    dims = ("time", "band", "y", "x")
+    if all(f is not None for row in files for f in row):
+        source = WindowedStack(tuple(tuple(f for f in row if f is not None) for row in files))
+        paths = [f.path for row in source.files for f in row]
+        name = f"read-{tokenize(paths, tuple(like.transform), tuple(like.shape), chunk)}"
+        data = da.from_array(source, chunks=(-1, -1, chunk, chunk), lock=False, name=name)
+        return xr.DataArray(data, dims=dims, coords=coords), ()
+    stack = load(inputs, keys, like, chunk=chunk)
+    data = da.stack([stack.data[key].data for key in keys], axis=1)
+    return xr.DataArray(data, dims=dims, coords=coords), stack.reprojected
 
 
 def load(

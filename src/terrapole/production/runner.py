@@ -25,6 +25,7 @@ from typing import Any
 import odc.geo.xr  # noqa: F401  (the .odc accessor on xarray objects)
 import xarray as xr
 from distributed import Client
+from odc.geo.geobox import GeoBox
 
 from terrapole import __version__
 from terrapole.catalog.model import Json, SearchQuery, TimeRange
@@ -33,7 +34,7 @@ from terrapole.errors import EmptyProduct, InvalidInput, NotFound, TerrapoleErro
 from terrapole.ingest.model import Product, Raster
 from terrapole.ingest.service import FINGERPRINT, Ingestor, IngestReport, Staged, stage
 from terrapole.production import loading
-from terrapole.production.chain import Area, Chain, Context, Layer, Window, item_day
+from terrapole.production.chain import Area, Chain, Context, Layer, Output, Window, item_day
 from terrapole.production.writer import write_layers
 from terrapole.storage import LocalStorage
 
@@ -192,6 +193,16 @@ def run_window(
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def lazy_output(
+    chain: Chain, store: Store, storage: LocalStorage, area: Area, window: Window
+) -> Output:
+    """What the chain makes of a window, not yet computed (its layers are dask arrays)."""
+    ids = (window.item,) if window.item else None
+    found = inputs_of(store, chain, area, window.start, window.end, ids)
+    context, _ = _context(store, storage, area, window, [storage.localise(i) for i in found])
+    return chain.produce(context)
+
+
 def _derived_from(item: Json) -> Json:
     return {
         "rel": "derived_from",
@@ -214,6 +225,17 @@ def _context(
         reprojected.extend(i for i in stack.reprojected if i not in reprojected)
         return stack.data
 
+    def load_bands(
+        keys: tuple[str, ...],
+        resolution: float,
+        chunk: int = loading.CHUNK,
+        like: GeoBox | None = None,
+    ) -> xr.DataArray:
+        geobox = like or loading.grid(inputs, keys, resolution, area.bbox)
+        bands, moved = loading.load_bands(inputs, keys, geobox, chunk)
+        reprojected.extend(i for i in moved if i not in reprojected)
+        return bands
+
     def auxiliary(collection: str, key: str, like: xr.Dataset) -> xr.DataArray | None:
         box = like.odc.geobox.geographic_extent.boundingbox
         extent = (box.left, box.bottom, box.right, box.top)
@@ -224,7 +246,7 @@ def _context(
         mosaic: xr.DataArray = loading.load_mosaic(found, key, like.odc.geobox)
         return mosaic
 
-    return Context(window, area, inputs, load, auxiliary), reprojected
+    return Context(window, area, inputs, load, load_bands, auxiliary), reprojected
 
 
 def _product(

@@ -2,7 +2,9 @@
 
 For each month the synthesis date D0 is the 15th and the window D0 ± 23 days. The 10 m bands
 (B2, B3, B4) and the 20 m bands (B8A, B11, B12) are composited on their own grids, each with the
-20 m cloud mask (taken to 10 m by nearest neighbour for the 10 m group). Outputs per ATBD:
+20 m cloud mask (read as stored and indexed at half resolution by the 10 m group; warped only if
+the grids do not nest). Inputs on the grid are read chunk by chunk straight into the compiled
+synthesis (``processing.wasp.synthesis``): one task per chunk. Outputs per ATBD:
 FRC per band (×10000), WGT/DTS/FLG per resolution group (R1 10 m, R2 20 m).
 """
 
@@ -13,15 +15,16 @@ from datetime import date
 from typing import Any, ClassVar
 
 import dask.array as da
+import xarray as xr
 from dask.base import compute
 from typing_extensions import override
 
 from terrapole.processing.wasp import (
     HALF_WINDOW_DAYS,
     NODATA,
-    Observation,
+    Stack,
     cloudy_fraction,
-    composite,
+    synthesis,
 )
 from terrapole.production.chain import (
     Cadence,
@@ -38,16 +41,22 @@ from terrapole.production.layers import (
     THEIA_NODATA,
     THEIA_SCALE,
     band_key,
-    band_stack,
     classes,
+    nesting,
     on_grid,
-    upsample,
 )
+from terrapole.production.loading import CHUNK
 
 CLOUD_MASK_M = 20.0
+SENSORS = {"landsat-8": "landsat-8"}  # platform -> WASP sensor weight (others: Sentinel-2)
 GROUPS = {"R1": (("B2", "B3", "B4"), 10.0), "R2": (("B8A", "B11", "B12"), 20.0)}
 FLAGS = classes((0, "no data", "000000"), (1, "cloud (all-cloudy fallback)", "c8c8c8"),
                 (4, "land", "3c8c3c"))  # fmt: skip
+
+
+def _cells(mask: xr.DataArray, size: float) -> list[Any]:
+    """The cloudy fraction of each 240 m cell, per date, of a (time, 1, y, x) mask."""
+    return list(compute(*[cloudy_fraction(mask.data[t, 0], size) for t in range(len(mask))]))
 
 
 class WaspMonthly(Chain):
@@ -78,32 +87,30 @@ class WaspMonthly(Chain):
     @override
     def produce(self, context: Context) -> Output:
         layers: list[Layer] = []
-        first = context.inputs[0]
         require_assets(context.inputs, ("CLM_R2",))
-        masks = context.load(("CLM_R2",), CLOUD_MASK_M)["CLM_R2"]
+        days = [item_day(item) for item in context.inputs]
+        sensors = [SENSORS.get(item["properties"].get("platform", ""), "sentinel-2")
+                   for item in context.inputs]  # fmt: skip
+        masks = context.load_bands(("CLM_R2",), CLOUD_MASK_M)
         # the 240 m cloud grid of each date, from the 20 m mask, shared by both groups
-        fractions = [cloudy_fraction(masks.data[t] != 0, CLOUD_MASK_M) for t in range(len(masks))]
-        cells = compute(*fractions)
+        cells = compute(
+            *[cloudy_fraction(masks.data[t, 0], CLOUD_MASK_M) for t in range(len(days))]
+        )
         for res, (bands, size) in GROUPS.items():
-            keys = tuple(band_key(first, b) for b in bands)
+            keys = tuple(band_key(context.inputs[0], b) for b in bands)
             require_assets(context.inputs, keys)
-            stack = context.load(keys, size)
-            # the 20 m mask repeated onto the 10 m grid; warped only when the grids do not nest
-            clouds = upsample(masks, stack[keys[0]])
-            nested = clouds is not None
-            if clouds is None:
-                clouds = context.load(("CLM_R2",), size)["CLM_R2"].data
-            observations = []
-            for t, item in enumerate(context.inputs):
-                platform = item["properties"].get("platform", "")
-                sensor = "landsat-8" if platform == "landsat-8" else "sentinel-2"
-                cloud = clouds[t] != 0
-                refl = band_stack(stack, keys, t)
-                known = cells[t] if nested else None  # same cells only when the grids nest
-                observations.append(Observation(refl, cloud, item_day(item), sensor, cells=known))
-            result = composite(observations, context.window.centre, size,
-                               scale=THEIA_SCALE, nodata=THEIA_NODATA)  # fmt: skip
-            like = stack[keys[0]]
+            refl = context.load_bands(keys, size)
+            factor = nesting(masks.odc.geobox, refl.odc.geobox)
+            if factor is not None:  # the mask read as stored; pixel (y, x) in (y // f, x // f)
+                cloud = context.load_bands(("CLM_R2",), CLOUD_MASK_M, CHUNK // factor)
+                group_cells = cells
+            else:  # grids that do not nest: the mask warped onto the bands' grid
+                cloud = context.load_bands(("CLM_R2",), size, like=refl.odc.geobox)
+                group_cells = _cells(cloud, size)
+            stack = Stack(refl.data, cloud.data[:, 0], days, group_cells, sensors, factor or 1)
+            result = synthesis(stack, context.window.centre, size, scale=THEIA_SCALE,
+                               nodata=THEIA_NODATA)  # fmt: skip
+            like = refl.isel(time=0, band=0, drop=True)
             for n, band in enumerate(bands):
                 layers.append(Layer(f"FRC_{band}", on_grid(result.frc[n], like),
                                     f"{band} composite reflectance", ("data", "reflectance"),
