@@ -41,6 +41,7 @@ from terrapole.stac_api.client import Services
 from terrapole.storage import LocalStorage
 from terrapole.web import assets
 from terrapole.web import ingest as ingest_api
+from terrapole.web import openeo as openeo_api
 from terrapole.web import processes as processes_api
 
 logger = logging.getLogger(__name__)
@@ -95,7 +96,8 @@ def _error_handler(status: int) -> Callable[[Request, Exception], JSONResponse]:
             logger.error("%s %s failed", request.method, request.url.path, exc_info=exc)
         else:
             logger.info("%s %s -> %d: %s", request.method, request.url.path, status, exc)
-        body = {"code": type(exc).__name__, "description": str(exc)}
+        # "description" for STAC and OGC clients, "message" for openEO clients
+        body = {"code": type(exc).__name__, "description": str(exc), "message": str(exc)}
         return JSONResponse(body, status_code=status)
 
     return handle
@@ -144,6 +146,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(wms.router(services))
     app.include_router(search_tiles.router(services))
     app.include_router(processes_api.router(services, runner))
+    app.include_router(openeo_api.router(services, runner))
     app.include_router(portal.router(services))
     app.mount("/static", portal.STATIC, name="static")
     app.add_middleware(TileCacheMiddleware, services=services, cache=TileCache())

@@ -90,7 +90,8 @@ class AccessService:
         scheme, _, secret = authorization.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise Unauthorized("Authorization must be 'Bearer <token>'")
-        query = sa.select(api_tokens).where(api_tokens.c.token_hash == hash_token(secret.strip()))
+        secret = secret.strip().removeprefix("basic//")  # openEO clients: "Bearer basic//<token>"
+        query = sa.select(api_tokens).where(api_tokens.c.token_hash == hash_token(secret))
         with self.engine.connect() as con:
             row = con.execute(query).mappings().first()
         if row is None:

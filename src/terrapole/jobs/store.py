@@ -91,7 +91,7 @@ class LogLine:
     message: str
 
 
-def _aware(moment: datetime | None) -> datetime | None:
+def as_utc(moment: datetime | None) -> datetime | None:
     """SQLite returns naive datetimes: they were written in UTC."""
     if moment is None or moment.tzinfo is not None:
         return moment
@@ -103,8 +103,8 @@ def _job(row: Any) -> Job:
         id=row.id, process=row.process, owner=row.owner, state=State(row.state), stage=row.stage,
         progress=row.progress, inputs=row.inputs, outputs=row.outputs,
         estimate_cpu_s=row.estimate_cpu_s, cpu_s=row.cpu_s, reason=row.reason,
-        created=_aware(row.created) or datetime.now(UTC), started=_aware(row.started),
-        finished=_aware(row.finished), expires=_aware(row.expires), purged=row.purged,
+        created=as_utc(row.created) or datetime.now(UTC), started=as_utc(row.started),
+        finished=as_utc(row.finished), expires=as_utc(row.expires), purged=row.purged,
     )  # fmt: skip
 
 
@@ -319,7 +319,7 @@ class JobStore:
         self.get(job_id)
         query = sa.select(job_logs).where(job_logs.c.job_id == job_id).order_by(job_logs.c.n)
         with self.engine.connect() as con:
-            return [LogLine(_aware(r.at) or r.at, r.level, r.message) for r in con.execute(query)]
+            return [LogLine(as_utc(r.at) or r.at, r.level, r.message) for r in con.execute(query)]
 
     # -- purge and statistics ---------------------------------------------------------
     def expired(self, now: datetime | None = None) -> list[Job]:

@@ -43,3 +43,15 @@ credits = sa.Table(
     sa.Column("owner", sa.String(200), primary_key=True),
     sa.Column("credit_cpu_s", sa.Float, nullable=False),
 )
+
+openeo_jobs = sa.Table(
+    "tp_openeo_jobs",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("owner", sa.String(200), nullable=False, index=True),
+    sa.Column("title", sa.Text, nullable=True),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("process", sa.JSON, nullable=False),
+    sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("job_id", sa.String(64), sa.ForeignKey("tp_jobs.id"), nullable=True),
+)

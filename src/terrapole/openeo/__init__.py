@@ -1,0 +1,1 @@
+"""openEO API 1.2 over terrapole: process graphs on the catalogue's products, run as jobs."""

@@ -1,0 +1,385 @@
+"""openEO API 1.2 at /openeo/1.2 (and /.well-known/openeo): a thin adapter over the job runner.
+
+Collections are the catalogue's (with ``cube:dimensions`` from a sample item); processes are
+openeo-processes-dask's plus our load_collection and save_result; a synchronous ``/result`` and
+every batch job run as jobs of the ``openeo-process-graph`` service, so credits, CPU·s, logs and
+results behave as for any service. Authentication: HTTP Basic with the user name and an API
+token as password gives that token back; clients then send ``Bearer basic//<token>``.
+Costs and usage are in CPU·s (``currency``: ``CPU·s``).
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from typing import Any
+
+from fastapi import APIRouter, Body, Request, Response
+from fastapi.responses import FileResponse, JSONResponse
+
+from terrapole import __version__
+from terrapole.access.policy import Principal
+from terrapole.catalog.model import CollectionQuery, SearchQuery
+from terrapole.errors import InvalidInput, NotFound, TerrapoleError, Unauthorized
+from terrapole.jobs.runner import JobRunner
+from terrapole.jobs.services.openeo_graph import ProcessGraph
+from terrapole.jobs.states import State
+from terrapole.jobs.store import Job
+from terrapole.openeo import graph
+from terrapole.openeo.batch import BatchJob, BatchJobs
+from terrapole.openeo.cube import band_keys
+from terrapole.openeo.formats import FORMATS
+from terrapole.stac_api.client import Services
+
+Json = dict[str, Any]
+PREFIX = "/openeo/1.2"
+API_VERSION = "1.2.0"
+SYNC_TIMEOUT_S = 300.0
+ENDPOINTS = [
+    ("/", ["GET"]), ("/conformance", ["GET"]), ("/file_formats", ["GET"]),
+    ("/collections", ["GET"]), ("/collections/{collection_id}", ["GET"]),
+    ("/processes", ["GET"]), ("/credentials/basic", ["GET"]), ("/me", ["GET"]),
+    ("/validation", ["POST"]), ("/result", ["POST"]), ("/jobs", ["GET", "POST"]),
+    ("/jobs/{job_id}", ["GET", "PATCH", "DELETE"]), ("/jobs/{job_id}/estimate", ["GET"]),
+    ("/jobs/{job_id}/logs", ["GET"]), ("/jobs/{job_id}/results", ["GET", "POST", "DELETE"]),
+]  # fmt: skip
+
+
+def _iso(moment: Any) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+def _process_graph(body: Any, wrapped: bool = True) -> Json:
+    """The process of a request body; ``wrapped=False``: the body may be the process itself."""
+    if isinstance(body, dict) and not wrapped and "process_graph" in body:
+        body = {"process": body}
+    if not isinstance(body, dict) or not isinstance(body.get("process"), dict):
+        raise InvalidInput("body", 'give {"process": {"process_graph": {...}}}')
+    process = body["process"]
+    if not isinstance(process.get("process_graph"), dict):
+        raise InvalidInput("process", "needs a process_graph object")
+    return {"process_graph": process["process_graph"]}
+
+
+def _usage(job: Job | None) -> Json:
+    cpu = round(job.cpu_s, 3) if job else 0.0
+    return {"cpu": {"value": cpu, "unit": "cpu-seconds"}}
+
+
+def collection_metadata(services: Services, doc: Json) -> Json:
+    """A STAC collection with the cube:dimensions openEO clients need (bands: a sample item's)."""
+    page = services.store.search(SearchQuery(collections=(doc["id"],), limit=1))
+    bands: list[str] = []
+    crs = None
+    if page.items:
+        sample = page.items[0]
+        bands = list(band_keys(sample, None))
+        crs = sample["properties"].get("proj:epsg")
+    spatial = doc["extent"]["spatial"]["bbox"][0]
+    temporal = doc["extent"]["temporal"]["interval"][0]
+    dimensions: Json = {
+        "x": {"type": "spatial", "axis": "x", "extent": [spatial[0], spatial[2]],
+              "reference_system": crs or 4326},
+        "y": {"type": "spatial", "axis": "y", "extent": [spatial[1], spatial[3]],
+              "reference_system": crs or 4326},
+        "t": {"type": "temporal", "extent": temporal},
+        "bands": {"type": "bands", "values": bands},
+    }  # fmt: skip
+    return {**doc, "stac_extensions": [*doc.get("stac_extensions", []),
+            "https://stac-extensions.github.io/datacube/v2.2.0/schema.json"],
+            "cube:dimensions": dimensions}  # fmt: skip
+
+
+def batch_status(batch: BatchJob, base: str) -> Json:
+    """An openEO batch job document."""
+    job = batch.job
+    return {
+        "id": batch.id, "title": batch.title, "description": batch.description,
+        "process": batch.process, "status": batch.status, "created": _iso(batch.created),
+        "updated": _iso((job.finished or job.started or job.created) if job else batch.created),
+        "progress": round(job.progress, 1) if job else 0.0,
+        "costs": round(job.cpu_s, 3) if job else 0.0, "usage": _usage(job),
+        "links": [{"rel": "self", "href": f"{base}/jobs/{batch.id}"}],
+    }  # fmt: skip
+
+
+def router(services: Services, runner: JobRunner) -> APIRouter:
+    """The openEO routes (plus the well-known discovery document, mounted at the root)."""
+    api = APIRouter(tags=["openEO"])
+    batches = BatchJobs(runner.jobs)
+    _discovery_routes(api, services, runner)
+    _catalogue_routes(api, services, runner)
+    _sync_routes(api, services, runner)
+    _batch_routes(api, services, runner, batches)
+    _batch_run_routes(api, services, runner, batches)
+    _result_routes(api, services, runner, batches)
+    return api
+
+
+def _user(services: Services, request: Request) -> Principal:
+    principal = services.principal(request)
+    if principal.anonymous:
+        raise Unauthorized("log in (HTTP Basic with an API token) first")
+    return principal
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + PREFIX
+
+
+def _discovery_routes(api: APIRouter, services: Services, runner: JobRunner) -> None:
+    @api.get("/.well-known/openeo", summary="openEO versions offered")
+    def well_known(request: Request) -> Json:
+        return {"versions": [{"url": _base(request) + "/", "api_version": API_VERSION,
+                              "production": True}]}  # fmt: skip
+
+    @api.get(PREFIX + "/", summary="openEO capabilities")
+    def capabilities(request: Request) -> Json:
+        base = _base(request)
+        return {
+            "api_version": API_VERSION, "backend_version": __version__, "stac_version": "1.0.0",
+            "type": "Catalog", "id": "terrapole", "title": "terrapole openEO",
+            "description": "openEO on the terrapole catalogue: process graphs run as jobs with "
+                           "CPU credits (costs in CPU·s).",
+            "production": True,
+            "endpoints": [{"path": p, "methods": m} for p, m in ENDPOINTS],
+            "billing": {"currency": "CPU·s", "default_plan": "credit",
+                        "plans": [{"name": "credit", "description": "CPU·s counted against "
+                                   "each user's credit", "paid": False}]},
+            "links": [
+                {"rel": "self", "href": base + "/", "type": "application/json"},
+                {"rel": "data", "href": base + "/collections", "type": "application/json"},
+                {"rel": "conformance", "href": base + "/conformance", "type": "application/json"},
+                {"rel": "version-history", "href": str(request.base_url) + ".well-known/openeo",
+                 "type": "application/json"},
+            ],
+        }  # fmt: skip
+
+    @api.get(PREFIX + "/conformance", summary="Conformance classes")
+    def conformance() -> Json:
+        return {"conformsTo": ["https://api.openeo.org/1.2.0",
+                               "https://api.stacspec.org/v1.0.0/collections"]}  # fmt: skip
+
+    @api.get(PREFIX + "/file_formats", summary="Output and input formats")
+    def file_formats() -> Json:
+        return {"output": FORMATS, "input": {}}
+
+    @api.get(PREFIX + "/service_types", summary="Secondary web services (none)")
+    def service_types() -> Json:
+        return {}
+
+    @api.get(PREFIX + "/udf_runtimes", summary="UDF runtimes (none)")
+    def udf_runtimes() -> Json:
+        return {}
+
+
+def _catalogue_routes(api: APIRouter, services: Services, runner: JobRunner) -> None:
+    @api.get(PREFIX + "/collections", summary="The catalogue's collections")
+    def collections(request: Request) -> Json:
+        hidden = services.hidden(request)
+        docs, _ = services.store.list_collections(CollectionQuery(limit=10_000))
+        base = _base(request)
+        return {"collections": [collection_metadata(services, d) for d in docs
+                                if d["id"] not in hidden],
+                "links": [{"rel": "self", "href": base + "/collections"}]}  # fmt: skip
+
+    @api.get(PREFIX + "/collections/{collection_id}", summary="A collection with its cube")
+    def collection(collection_id: str, request: Request) -> Json:
+        doc = services.store.get_collection(collection_id, hidden=services.hidden(request))
+        return collection_metadata(services, doc)
+
+    @api.get(PREFIX + "/processes", summary="The processes a graph may use")
+    def processes(request: Request) -> Json:
+        return {"processes": list(graph.specs().values()),
+                "links": [{"rel": "self", "href": _base(request) + "/processes"}]}  # fmt: skip
+
+    @api.get(PREFIX + "/credentials/basic", summary="HTTP Basic (user, API token) -> token")
+    def basic(request: Request) -> Json:
+        header = request.headers.get("authorization", "")
+        scheme, _, encoded = header.partition(" ")
+        if scheme.lower() != "basic":
+            raise Unauthorized("send HTTP Basic credentials: your user name and an API token")
+        try:
+            user, _, token = base64.b64decode(encoded).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            raise Unauthorized("malformed HTTP Basic credentials") from None
+        principal = services.access.authenticate(f"Bearer {token}")
+        if principal.name != user:
+            raise Unauthorized(f"this API token is not {user!r}'s")
+        return {"access_token": token}
+
+    @api.get(PREFIX + "/credentials/oidc", summary="OpenID Connect providers (none)")
+    def oidc() -> Json:
+        return {"providers": []}
+
+    @api.get(PREFIX + "/me", summary="Who you are and your CPU·s budget")
+    def me(request: Request) -> Json:
+        principal = _user(services, request)
+        credit = runner.jobs.credit(principal.name)
+        return {"user_id": principal.name, "name": principal.name,
+                "budget": round(credit.left, 3), "default_plan": "credit"}  # fmt: skip
+
+
+def _sync_routes(api: APIRouter, services: Services, runner: JobRunner) -> None:
+    @api.post(PREFIX + "/validation", summary="Check a process graph (nothing runs)")
+    def validation(request: Request, body: Any = Body(...)) -> Json:  # noqa: B008
+        try:
+            runner.quote(ProcessGraph.id, {"process": _process_graph(body, wrapped=False)})
+        except TerrapoleError as exc:
+            return {"errors": [{"code": "ProcessGraphInvalid", "message": str(exc)}]}
+        return {"errors": []}
+
+    @api.post(PREFIX + "/result", summary="Run a small process graph and return its result")
+    def result(request: Request, body: Any = Body(...)) -> Response:  # noqa: B008
+        principal = services.principal(request)
+        inputs = {"process": _process_graph(body), "mode": "sync"}
+        job = runner.submit(ProcessGraph.id, principal, inputs)
+        deadline = time.monotonic() + SYNC_TIMEOUT_S
+        while not (job := runner.jobs.get(job.id)).done:
+            if time.monotonic() > deadline:
+                runner.dismiss(job.id, principal)
+                raise InvalidInput("process graph", f"took over {SYNC_TIMEOUT_S:.0f} s: "
+                                   "run it as a batch job")  # fmt: skip
+            time.sleep(0.1)
+        if job.state is not State.SUCCESSFUL:
+            body_out = {"code": "Internal" if job.state is State.CRASHED else "ProcessGraphFailed",
+                        "message": job.reason or job.state.value, "id": job.id}  # fmt: skip
+            return JSONResponse(body_out, status_code=500 if job.state is State.CRASHED else 400)
+        path, media = _first_result(services, job)
+        headers = {"OpenEO-Costs": f"{job.cpu_s:.3f}", "OpenEO-Identifier": job.id}
+        return FileResponse(path, media_type=media, headers=headers)
+
+
+def _first_result(services: Services, job: Job) -> tuple[str, str]:
+    item = services.store.get_item(job.outputs["collection"], job.outputs["item"])
+    local = services.storage.localise(dict(item))
+    for key, asset in sorted(local["assets"].items()):
+        if key.startswith("result"):
+            return asset["href"], asset.get("type", "application/octet-stream")
+    raise NotFound("result", job.id)
+
+
+def _batch_routes(
+    api: APIRouter, services: Services, runner: JobRunner, batches: BatchJobs
+) -> None:
+    def owned(job_id: str, request: Request) -> BatchJob:
+        return batches.get(job_id, services.principal(request))
+
+    @api.get(PREFIX + "/jobs", summary="Your batch jobs")
+    def jobs(request: Request) -> Json:
+        principal = _user(services, request)
+        base = _base(request)
+        return {"jobs": [batch_status(b, base) for b in batches.list(principal)],
+                "links": [{"rel": "self", "href": base + "/jobs"}]}  # fmt: skip
+
+    @api.post(PREFIX + "/jobs", status_code=201, summary="Create a batch job (not started)")
+    def create(request: Request, response: Response, body: Any = Body(...)) -> Response:  # noqa: B008
+        principal = _user(services, request)
+        process = _process_graph(body)
+        runner.quote(ProcessGraph.id, {"process": process})  # a graph that cannot run: 400 now
+        job_id = batches.create(principal.name, process, body.get("title"), body.get("description"))
+        base = _base(request)
+        return Response(status_code=201, headers={"Location": f"{base}/jobs/{job_id}",
+                                                  "OpenEO-Identifier": job_id})  # fmt: skip
+
+    @api.get(PREFIX + "/jobs/{job_id}", summary="A batch job's status, progress and usage")
+    def job(job_id: str, request: Request) -> Json:
+        return batch_status(owned(job_id, request), _base(request))
+
+    @api.patch(PREFIX + "/jobs/{job_id}", status_code=204, summary="Change a job not started")
+    def patch(job_id: str, request: Request, body: Any = Body(...)) -> Response:  # noqa: B008
+        batch = owned(job_id, request)
+        if batch.job is not None:
+            raise InvalidInput("job", f"{job_id} has been started: it can no longer change")
+        if not isinstance(body, dict):
+            raise InvalidInput("body", "must be a JSON object")
+        values: Json = {k: body[k] for k in ("title", "description") if k in body}
+        if "process" in body:
+            values["process"] = _process_graph(body)
+            runner.quote(ProcessGraph.id, {"process": values["process"]})
+        batches.update(job_id, **values)
+        return Response(status_code=204)
+
+    @api.delete(PREFIX + "/jobs/{job_id}", status_code=204, summary="Delete a job")
+    def delete(job_id: str, request: Request) -> Response:
+        batch = owned(job_id, request)
+        if batch.job is not None and not batch.job.done:
+            runner.dismiss(batch.job.id, services.principal(request))
+        batches.delete(batch.id)
+        return Response(status_code=204)
+
+
+def _batch_run_routes(
+    api: APIRouter, services: Services, runner: JobRunner, batches: BatchJobs
+) -> None:
+    def owned(job_id: str, request: Request) -> BatchJob:
+        return batches.get(job_id, services.principal(request))
+
+    @api.get(PREFIX + "/jobs/{job_id}/estimate", summary="Estimated costs in CPU·s")
+    def estimate(job_id: str, request: Request) -> Json:
+        batch = owned(job_id, request)
+        _, cost = runner.quote(ProcessGraph.id, {"process": batch.process})
+        return {"costs": round(cost, 3), "duration": "PT1M", "downloads_included": None}
+
+    @api.post(PREFIX + "/jobs/{job_id}/results", status_code=202, summary="Start a job")
+    def start(job_id: str, request: Request) -> Response:
+        batch = owned(job_id, request)
+        if batch.job is not None and not batch.job.done:
+            return Response(status_code=202)  # already queued or running
+        principal = services.principal(request)
+        job = runner.submit(ProcessGraph.id, principal, {"process": batch.process})
+        batches.started(batch.id, job.id)
+        return Response(status_code=202)
+
+    @api.delete(PREFIX + "/jobs/{job_id}/results", status_code=204, summary="Cancel a job")
+    def cancel(job_id: str, request: Request) -> Response:
+        batch = owned(job_id, request)
+        if batch.job is not None and not batch.job.done:
+            runner.dismiss(batch.job.id, services.principal(request))
+        return Response(status_code=204)
+
+    @api.get(PREFIX + "/jobs/{job_id}/logs", summary="A job's log lines")
+    def logs(job_id: str, request: Request) -> Json:
+        batch = owned(job_id, request)
+        lines = runner.jobs.logs(batch.job.id) if batch.job else []
+        return {"logs": [{"id": str(n), "level": line.level if line.level in
+                          ("error", "warning", "info", "debug") else "info",
+                          "message": line.message, "time": _iso(line.at)}
+                         for n, line in enumerate(lines)],
+                "links": []}  # fmt: skip
+
+
+def _result_routes(
+    api: APIRouter, services: Services, runner: JobRunner, batches: BatchJobs
+) -> None:
+    def owned(job_id: str, request: Request) -> BatchJob:
+        return batches.get(job_id, services.principal(request))
+
+    @api.get(PREFIX + "/jobs/{job_id}/results", summary="A finished job's results (STAC item)")
+    def results(job_id: str, request: Request) -> Json:
+        batch = owned(job_id, request)
+        job = batch.job
+        if job is None or job.state is not State.SUCCESSFUL or job.purged:
+            status = batch.status if not (job and job.purged) else "purged"
+            raise InvalidInput("job", f"{job_id} has no results: it is {status}")
+        item = services.store.get_item(job.outputs["collection"], job.outputs["item"])
+        # assets served under the API root: openEO clients send their token only there
+        own = f"{_base(request)}/jobs/{batch.id}/results/assets"
+        # keyed by file name: clients save each asset under its key
+        assets = {}
+        for a in item["assets"].values():
+            name = a["href"].rsplit("/", 1)[-1]
+            assets[name] = {**a, "href": f"{own}/{name}"}
+        return {**item, "assets": assets, "openeo:status": "finished",
+                "usage": _usage(job), "links": item.get("links", [])}  # fmt: skip
+
+    @api.get(PREFIX + "/jobs/{job_id}/results/assets/{name}", summary="One result file")
+    def asset(job_id: str, name: str, request: Request) -> FileResponse:
+        job = owned(job_id, request).job
+        if job is None or job.state is not State.SUCCESSFUL or job.purged:
+            raise NotFound("result", f"{job_id}/{name}")
+        item = services.store.get_item(job.outputs["collection"], job.outputs["item"])
+        for found in services.storage.localise(dict(item))["assets"].values():
+            if found["href"].rsplit("/", 1)[-1] == name:
+                return FileResponse(found["href"], media_type=found.get("type"))
+        raise NotFound("result", f"{job_id}/{name}")
