@@ -154,7 +154,7 @@ def main() -> None:
             for workers in args.workers:
                 run_settings = Settings(data_dir=settings.data_dir, dask_workers=workers)
                 the_chain = chain(name)
-                with dask_client(run_settings) as client:
+                with dask_client(run_settings) as client:  # its own cluster: RSS apart
                     cold = algorithm_seconds(the_chain, store, storage, client, name)
                     steady = algorithm_seconds(the_chain, store, storage, client, name)
                     print(
@@ -163,6 +163,7 @@ def main() -> None:
                         f"{mpx_dates / steady:.1f} Mpx·dates/s), {cold:.2f} s cold"
                     )
                     algorithm[workers] = steady
+                with dask_client(run_settings) as client:
                     for item in runner.search_all(store, SearchQuery(
                         collections=(the_chain.output_collection,))):  # fmt: skip
                         store.delete_item(the_chain.output_collection, item["id"])

@@ -25,6 +25,7 @@ from typing import Any
 import dask.array as da
 import numpy as np
 from dask.base import compute
+from dask.delayed import delayed
 from numba import njit
 from numpy.typing import NDArray
 from scipy.ndimage import gaussian_filter
@@ -168,17 +169,19 @@ def synthesis(
     )  # fmt: skip
     offsets = np.array([float((d - centre).days) for d in stack.days], "float32")
 
-    def block(refl: Array, cloud: Array, aot: Array | None, origin: tuple[int, int]) -> Composite:
+    def block(
+        refl: Array, cloud: Array, weights: Array, aot: Array | None, origin: tuple[int, int]
+    ) -> Composite:
         air = np.ones((1, 1, 1), "float32") if aot is None else np.asarray(aot, "float32")
         frc, wgt, dts, flg = _synthesise(
-            refl, cloud, stack.cloud_factor, grids, factor, origin[0], origin[1], air,
+            refl, cloud, stack.cloud_factor, weights, factor, origin[0], origin[1], air,
             aot is not None, scalars, offsets, blue, invalid, scale,
         )  # fmt: skip
         return Composite(frc, wgt, dts, flg)
 
     refl, cloud, aot = stack.reflectance, stack.cloud, stack.aot
     if not isinstance(refl, da.Array):
-        return block(refl, np.asarray(cloud), aot, (0, 0))
+        return block(refl, np.asarray(cloud), grids, aot, (0, 0))
     bands = refl.shape[1]
     refl = refl.rechunk({0: -1, 1: -1})
     yx = refl.chunks[2:]
@@ -186,12 +189,16 @@ def synthesis(
     cloud = da.asarray(cloud).rechunk(((cloud.shape[0],), *coarse))
     extra = [] if aot is None else [da.asarray(aot).rechunk(((aot.shape[0],), *yx))]
 
-    def task(r: Array, c: Array, *a: Array, block_info: dict[Any, Any] | None = None) -> Any:
+    def task(
+        r: Array, c: Array, g: Array, *a: Array, block_info: dict[Any, Any] | None = None
+    ) -> Any:
         (_, _), (_, _), (r0, _), (c0, _) = block_info[0]["array-location"]
-        return block(r, c, a[0] if a else None, (r0, c0))
+        return block(r, c, g, a[0] if a else None, (r0, c0))
 
-    results = da.map_blocks(task, refl, cloud, *extra, drop_axis=[0, 1], chunks=yx, dtype=object,
-                            meta=np.empty((0, 0), dtype=object))  # fmt: skip
+    # the cell weights (a few MB for a tile) go into the graph once, not into every task
+    shared = delayed(grids, pure=True)
+    results = da.map_blocks(task, refl, cloud, shared, *extra, drop_axis=[0, 1], chunks=yx,
+                            dtype=object, meta=np.empty((0, 0), dtype=object))  # fmt: skip
 
     def field(name: str, dtype: Any, leading: bool = False) -> Array:
         def pick(result: Composite) -> Array:
