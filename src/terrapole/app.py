@@ -35,6 +35,7 @@ from terrapole.jobs.registry import default_processes
 from terrapole.jobs.states import InvalidTransition
 from terrapole.maps import search_tiles, tiles, wms
 from terrapole.maps.cache import TileCache, TileCacheMiddleware
+from terrapole.portal import jobs_pages as job_pages
 from terrapole.portal import routes as portal
 from terrapole.stac_api import create_stac_api
 from terrapole.stac_api.client import Services
@@ -148,6 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(processes_api.router(services, runner))
     app.include_router(openeo_api.router(services, runner))
     app.include_router(portal.router(services))
+    app.include_router(job_pages.router(services, runner))
     app.mount("/static", portal.STATIC, name="static")
     app.add_middleware(TileCacheMiddleware, services=services, cache=TileCache())
     app.add_middleware(tiles.PresetMiddleware, services=services)

@@ -4,6 +4,38 @@ from __future__ import annotations
 
 LANGUAGES = ("en", "fr")
 STRINGS: dict[str, dict[str, str]] = {
+    "services": {"en": "Services", "fr": "Services"},
+    "my_jobs": {"en": "My jobs", "fr": "Mes traitements"},
+    "token": {"en": "API token", "fr": "Jeton d'API"},
+    "token_help": {
+        "en": "Your API token (kept in this browser only)",
+        "fr": "Votre jeton d'API (gardé dans ce navigateur seulement)",
+    },
+    "basic": {"en": "Basic", "fr": "Simple"},
+    "expert": {"en": "Expert", "fr": "Expert"},
+    "stages": {"en": "Stages", "fr": "Étapes"},
+    "estimate": {"en": "Estimate the cost", "fr": "Estimer le coût"},
+    "submit": {"en": "Submit", "fr": "Soumettre"},
+    "zone_help": {
+        "en": "Draw the zone: click its corners on the map, double-click to close; "
+        "or upload a GeoJSON file.",
+        "fr": "Dessinez la zone : cliquez ses sommets sur la carte, double-cliquez pour "
+        "la fermer ; ou déposez un fichier GeoJSON.",
+    },
+    "credit": {"en": "Credit", "fr": "Crédit"},
+    "state": {"en": "State", "fr": "État"},
+    "stage": {"en": "Stage", "fr": "Étape"},
+    "progress": {"en": "Progress", "fr": "Avancement"},
+    "cpu": {"en": "CPU·s used", "fr": "CPU·s utilisées"},
+    "purge": {"en": "Kept until", "fr": "Conservé jusqu'au"},
+    "logs": {"en": "Logs", "fr": "Journal"},
+    "results_link": {"en": "Results", "fr": "Résultats"},
+    "cancel": {"en": "Cancel", "fr": "Annuler"},
+    "statistics": {"en": "Job statistics", "fr": "Statistiques des traitements"},
+    "service": {"en": "Service", "fr": "Service"},
+    "jobs": {"en": "Jobs", "fr": "Traitements"},
+    "users": {"en": "Users", "fr": "Utilisateurs"},
+    "success_rate": {"en": "Success rate", "fr": "Taux de succès"},
     "search": {"en": "Search", "fr": "Rechercher"},
     "catalogue": {"en": "Catalogue", "fr": "Catalogue"},
     "compare": {"en": "Compare", "fr": "Comparer"},

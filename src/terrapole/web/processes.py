@@ -227,6 +227,11 @@ def _job_routes(api: APIRouter, services: Services, runner: JobRunner) -> None:
                        f"{outputs['item']}", "type": "application/geo+json"}  # fmt: skip
         return JSONResponse(doc)
 
+    @api.get("/statistics", summary="Per process: jobs, users, success rate, CPU·s (admins)")
+    def statistics(request: Request) -> Json:
+        services.admin(request)
+        return {"processes": runner.jobs.statistics()}
+
     @api.get("/credits", summary="Your CPU credit: total, used, reserved, left (extension)")
     def credits(request: Request) -> Json:
         principal = services.principal(request)
