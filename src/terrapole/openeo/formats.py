@@ -62,7 +62,8 @@ def _slug(value: Any) -> str:
     return re.sub(r"[^A-Za-z0-9.-]+", "-", text).strip("-")
 
 
-def _transform(data: xr.DataArray) -> Affine:
+def transform_of(data: xr.DataArray) -> Affine:
+    """The affine transform of a cube's regular x/y coordinates (pixel centres)."""
     x, y = data["x"].values, data["y"].values
     if len(x) < 2 or len(y) < 2:
         raise InvalidInput("save_result", "a GeoTIFF needs at least 2 x 2 pixels")
@@ -89,7 +90,7 @@ def save(data: Any, format: str, folder: Path, crs: str | None) -> list[Written]
                            f"{', '.join(map(str, data.dims)) or 'none'}")  # fmt: skip
     others = [d for d in data.dims if d not in ("y", "x")]
     cube = data.transpose(*others, "y", "x")
-    transform = _transform(cube)
+    transform = transform_of(cube)
     written = []
     labels = [cube[d].values for d in others]
     for combination in itertools.product(*[range(len(v)) for v in labels]):
