@@ -19,6 +19,7 @@ from . import burn
 
 PRODUCTS = ROOT / "demo" / "products"
 THEIA_PRODUCT = "SENTINEL2A_20180826-104155-257_L2A_T31UFQ_D_V1-8"
+YEAR = PRODUCTS / "theia-2018"
 
 # Dask workers unpickle the test process by value (the tests package is not on their path).
 cloudpickle.register_pickle_by_value(burn)
@@ -53,3 +54,14 @@ def tokens(jobs_app: Any) -> dict[str, str]:
 def jobs_url(jobs_app: Any) -> Iterator[str]:
     with serve(jobs_app) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def year_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A server over the 25 products of 2018 (and the one of make_app) with the user vera."""
+    app = make_app(tmp_path_factory.mktemp("year"), dask_workers=1, dask_processes=False)
+    services = app.state.services
+    assert not Ingestor(services.store, services.storage).run([str(YEAR)]).rejected
+    token = services.access.create_token("vera", groups=[])
+    with serve(app) as url:
+        yield url, token

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,23 +14,8 @@ import requests
 
 from terrapole.processing.phenology import prepare, season
 
-from ..stac_api.live import serve
-from .conftest import PRODUCTS, THEIA_PRODUCT, make_app
+from .conftest import PRODUCTS, THEIA_PRODUCT, YEAR
 from .test_processes_api import _auth, _wait, _zone
-
-YEAR = PRODUCTS / "theia-2018"
-
-
-@pytest.fixture(scope="module")
-def year_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    app = make_app(tmp_path_factory.mktemp("vegetation"), dask_workers=1, dask_processes=False)
-    services = app.state.services
-    from terrapole.ingest.service import Ingestor
-
-    assert not Ingestor(services.store, services.storage).run([str(YEAR)]).rejected
-    token = services.access.create_token("vera", groups=[])
-    with serve(app) as url:
-        yield url, token
 
 
 def _read(folder: Path, name: str) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from terrapole.jobs.process import Process
+from terrapole.jobs.services.deformation import GroundDeformation
 from terrapole.jobs.services.gnss_plot import GnssPlot
 from terrapole.jobs.services.openeo_graph import ProcessGraph
 from terrapole.jobs.services.vegetation import VegetationIndicators
@@ -14,6 +15,7 @@ def default_processes() -> dict[str, Process]:
     processes: list[Process] = [
         ZonalStatistics(),
         VegetationIndicators(),
+        GroundDeformation(),
         GnssPlot(),
         ProcessGraph(),
     ]
