@@ -5,18 +5,28 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import dask
 from distributed import Client, LocalCluster
 
 from terrapole.config import Settings
 
+# Dask starts its workers with MALLOC_TRIM_THRESHOLD_=65536, which also freezes glibc's mmap
+# threshold at 128 KiB: every array over that size is then mmapped and unmapped each time, and
+# page faults cost ~15 % of the CPU of array work (measured: an NDVI loop 4.55 s of CPU in a
+# plain process, 5.19 s with Dask's setting). Arrays below 64 MiB come from the heap instead
+# (3.66 s); the low trim threshold still gives freed heap memory back.
+WORKER_ENVIRONMENT = {"MALLOC_MMAP_THRESHOLD_": str(64 * 2**20)}
+
 
 def _local_cluster(settings: Settings, processes: bool | None) -> LocalCluster:
-    return LocalCluster(
-        n_workers=settings.dask_workers,
-        threads_per_worker=settings.dask_threads,
-        processes=settings.dask_processes if processes is None else processes,
-        dashboard_address=":0",  # any free port: several clusters may share a machine
-    )
+    spawn = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": spawn | WORKER_ENVIRONMENT}):
+        return LocalCluster(
+            n_workers=settings.dask_workers,
+            threads_per_worker=settings.dask_threads,
+            processes=settings.dask_processes if processes is None else processes,
+            dashboard_address=":0",  # any free port: several clusters may share a machine
+        )
 
 
 def open_client(
