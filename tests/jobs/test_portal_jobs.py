@@ -3,35 +3,13 @@ estimate, submission, the job followed live to its results, and the admins' stat
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
+from playwright.sync_api import Page
 
-import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
-
+from ..conftest import needs_chromium
 from .conftest import THEIA_PRODUCT
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="Chromium is not installed (.ci/run installs Debian's chromium)"
-)
+pytestmark = needs_chromium
 SHOTS = None  # set to a folder to keep screenshots when looking at the pages by hand
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def _sign_in(page: Page, url: str, token: str) -> None:

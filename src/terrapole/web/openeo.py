@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import time
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Body, Request, Response
@@ -114,6 +115,15 @@ def router(services: Services, runner: JobRunner) -> APIRouter:
     _batch_run_routes(api, services, runner, batches)
     _result_routes(api, services, runner, batches)
     return api
+
+
+def _owner_check(services: Services, batches: BatchJobs) -> Callable[[str, Request], BatchJob]:
+    """A lookup of a batch job that only its owner (or an admin) gets; NotFound otherwise."""
+
+    def owned(job_id: str, request: Request) -> BatchJob:
+        return batches.get(job_id, services.principal(request))
+
+    return owned
 
 
 def _user(services: Services, request: Request) -> Principal:
@@ -262,8 +272,7 @@ def _first_result(services: Services, job: Job) -> tuple[str, str]:
 def _batch_routes(
     api: APIRouter, services: Services, runner: JobRunner, batches: BatchJobs
 ) -> None:
-    def owned(job_id: str, request: Request) -> BatchJob:
-        return batches.get(job_id, services.principal(request))
+    owned = _owner_check(services, batches)
 
     @api.get(PREFIX + "/jobs", summary="Your batch jobs")
     def jobs(request: Request) -> Json:
@@ -312,8 +321,7 @@ def _batch_routes(
 def _batch_run_routes(
     api: APIRouter, services: Services, runner: JobRunner, batches: BatchJobs
 ) -> None:
-    def owned(job_id: str, request: Request) -> BatchJob:
-        return batches.get(job_id, services.principal(request))
+    owned = _owner_check(services, batches)
 
     @api.get(PREFIX + "/jobs/{job_id}/estimate", summary="Estimated costs in CPU·s")
     def estimate(job_id: str, request: Request) -> Json:
@@ -352,8 +360,7 @@ def _batch_run_routes(
 def _result_routes(
     api: APIRouter, services: Services, runner: JobRunner, batches: BatchJobs
 ) -> None:
-    def owned(job_id: str, request: Request) -> BatchJob:
-        return batches.get(job_id, services.principal(request))
+    owned = _owner_check(services, batches)
 
     @api.get(PREFIX + "/jobs/{job_id}/results", summary="A finished job's results (STAC item)")
     def results(job_id: str, request: Request) -> Json:
