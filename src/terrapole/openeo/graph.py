@@ -121,11 +121,6 @@ def _acyclic(edges: dict[str, list[str]], where: str) -> None:
         visit(node, [])
 
 
-def load_requests(graph: Json) -> list[LoadRequest]:
-    """The load_collection requests of a checked graph."""
-    return [request_from(a) for a in check(graph, lambda _: True)]
-
-
 def evaluate(
     graph: Json,
     load: Callable[[LoadRequest], Any],
