@@ -84,6 +84,13 @@ def test_land_cover_matches_the_forest_map_with_an_accuracy_report(
     assert np.mean(classes == forest) >= 0.85
     assert confidence.min() >= 50 and confidence.max() == 100
     assert _run(catalogue, client).unchanged == [ITEM]  # same inputs and training: no work
+    # 2015 and 2019 hold 1 and 2 products (no series to classify), 2016-2017 none: all empty
+    settings, store = catalogue
+    storage = LocalStorage(settings.assets_dir)
+    other = runner.run(chain("landcover"), store, storage, client, area=Area(tile="T31UFQ"),
+                       start=date(2015, 1, 1), end=date(2019, 12, 31))  # fmt: skip
+    assert other.empty == [f"LANDCOVER_T31UFQ_{year}" for year in (2015, 2016, 2017, 2019)]
+    assert other.failed == [] and other.unchanged == [ITEM]
 
 
 def _own_links(item: dict) -> int:  # type: ignore[type-arg]

@@ -7,7 +7,8 @@ the gap-filled bands. Those 7 × 12 features feed a random forest trained on the
 training polygons (``TERRAPOLE_LANDCOVER_TRAINING``, see :mod:`terrapole.production.training`)
 and validated on held-out polygons; the accuracy report goes into the item. Outputs: the class
 map and the forest's confidence (% of trees voting for the class), classified chunk by chunk.
-Without a configured training file the chain has no windows (``produce --list`` says so).
+Without a configured training file the chain has no windows (``produce --list`` says so); a
+year with fewer than 4 products is reported empty (no series to classify).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from numpy.typing import NDArray
 from typing_extensions import override
 
 from terrapole.config import load_settings
-from terrapole.errors import InvalidInput
+from terrapole.errors import EmptyProduct, InvalidInput
 from terrapole.processing import landcover
 from terrapole.processing.indices import ndvi
 from terrapole.production.chain import (
@@ -49,6 +50,7 @@ BANDS = ("B2", "B3", "B4", "B8A", "B11", "B12")
 STEP_DAYS = 30
 TREES = 100
 TEST_FRACTION = 0.3
+MIN_DATES = 4  # fewer products in a year make no time series to classify: the year is empty
 
 
 def configured_training() -> Path | None:
@@ -130,6 +132,9 @@ class LandCoverYearly(Chain):
         training = self.training()
         if training is None:
             raise InvalidInput("landcover training", self.unavailable() or "")
+        if len(context.inputs) < MIN_DATES:
+            raise EmptyProduct(context.window.key, f"{len(context.inputs)} product(s) in the "
+                               f"year: a land-cover map needs at least {MIN_DATES}")  # fmt: skip
         keys = tuple(band_key(context.inputs[0], b) for b in BANDS)
         require_assets(context.inputs, (*keys, "CLM_R2"))
         stack = context.load((*keys, "CLM_R2"), RESOLUTION)
