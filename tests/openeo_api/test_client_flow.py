@@ -97,3 +97,22 @@ def test_batch_job_runs_reports_cpu_and_gives_its_result(
     other = connect(url, tokens["bob"], "bob")
     with pytest.raises(openeo.rest.OpenEoApiError):
         other.job(job.job_id).describe()
+
+
+def test_processes_named_like_python_builtins_run(
+    url: str, tokens: dict[str, str], tmp_path: Path
+) -> None:
+    """max, min, if... are implemented as _max, _min, _if upstream: offered by their openEO ids."""
+    connection = connect(url, tokens["ana"])
+    processes = {p["id"] for p in connection.list_processes()}
+    assert {"max", "min", "and", "or", "if", "sum"} <= processes
+    assert not any(p.startswith("_") for p in processes)
+    cube = connection.load_collection("theia-sentinel-2-l2a", spatial_extent=BBOX,
+                                      temporal_extent=PERIOD, bands=["FRE_B4"])  # fmt: skip
+    target = tmp_path / "max.tif"
+    cube.reduce_dimension(dimension="t", reducer="max").download(target, format="GTiff")
+    days = [f for f in sorted(THEIA.glob("SENTINEL2*_2018*"))
+            if "20180701" <= f.name.split("_")[1][:8] <= "20180930"]  # fmt: skip
+    expected = np.nanmax(np.stack([_reflectance(f, "B4") for f in days]), axis=0)
+    with rasterio.open(target) as ds:
+        np.testing.assert_allclose(ds.read(1), expected, atol=1e-6, equal_nan=True)

@@ -39,9 +39,14 @@ def library() -> dict[str, tuple[Json, Callable[..., Any]]]:
     implementations = dict(inspect.getmembers(module, inspect.isfunction))
     found: dict[str, tuple[Json, Callable[..., Any]]] = {}
     for name, function in implementations.items():
+        # processes named like Python builtins are implemented (and specified) as _max, _if...:
+        # the spec's own id is the process id
         spec = getattr(specs, name, None)
-        if isinstance(spec, dict) and name not in LEFT_OUT and name not in OWN:
-            found[name] = (spec, function)
+        if not isinstance(spec, dict):
+            continue
+        process_id = str(spec.get("id", name))
+        if process_id not in LEFT_OUT and process_id not in OWN:
+            found[process_id] = (spec, function)
     return found
 
 
@@ -172,5 +177,5 @@ def specs() -> dict[str, Json]:
     standard = importlib.import_module("openeo_processes_dask.specs")
     found = {name: spec for name, (spec, _) in library().items()}
     for name in OWN:
-        found[name] = getattr(standard, name)
+        found[name] = getattr(standard, name)  # load_collection and save_result: not builtins
     return dict(sorted(found.items()))
