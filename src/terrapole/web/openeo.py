@@ -139,6 +139,7 @@ def _base(request: Request) -> str:
 
 def _discovery_routes(api: APIRouter, services: Services, runner: JobRunner) -> None:
     @api.get("/.well-known/openeo", summary="openEO versions offered")
+    @api.get(PREFIX + "/.well-known/openeo", summary="openEO versions (where clients look first)")
     def well_known(request: Request) -> Json:
         return {"versions": [{"url": _base(request) + "/", "api_version": API_VERSION,
                               "production": True}]}  # fmt: skip
