@@ -262,29 +262,25 @@ def composite(
     return synthesis(stack, centre, pixel_size, blue, scale=scale, nodata=nodata)
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _valid(row: Array, x: int, nodata: float) -> bool:
-    """Every band of a (band, x) row at ``x`` is neither ``nodata`` nor NaN."""
-    for b in range(row.shape[0]):
-        value = row[b, x]
-        if value == nodata or value != value:  # value != value: NaN
-            return False
-    return True
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _weight_at(
-    t: int, y: int, x: int, cloud_row: Array, cloud_col: int, grid_row: Array, grid_col: int,
-    aot: Array, with_aot: bool, scalar: float,
-) -> float:  # fmt: skip
-    """The weight of date ``t`` at (y, x): 0 under the cloud mask, else cell × AOT × date."""
-    if cloud_row[cloud_col] != 0:
-        return 0.0
-    w: float = grid_row[grid_col] * scalar
-    if with_aot:
-        a = aot[t, y, x]
-        w *= 0.33 + 0.67 * (1.0 - a / 0.8) if a < 0.8 else 0.33
-    return w
+@njit(cache=True, nogil=True)
+def _date_weights(
+    row: Array, cloud_row: Array, cloud_cols: Array, grid_row: Array, grid_cols: Array,
+    aot: Array, with_aot: bool, t: int, y: int, scalar: float, nodata: float, valid: Array,
+    weight: Array,
+) -> None:  # fmt: skip
+    """One date of one row: which pixels are valid (every band neither nodata nor NaN) and
+    their weight (0 under the cloud mask, else cell weight × AOT weight × date and sensor)."""
+    for x in range(row.shape[1]):
+        ok = True
+        for b in range(row.shape[0]):
+            value = row[b, x]
+            ok = ok & (value != nodata) & (value == value)  # value == value: not NaN
+        valid[x] = ok
+        w = grid_row[grid_cols[x]] * scalar if ok and cloud_row[cloud_cols[x]] == 0 else 0.0
+        if with_aot:
+            a = aot[t, y, x]
+            w *= 0.33 + 0.67 * (1.0 - a / 0.8) if a < 0.8 else 0.33
+        weight[x] = w
 
 
 @njit(cache=True, nogil=True)
@@ -330,6 +326,8 @@ def _synthesise(
     days = np.zeros(cols, np.float64)
     dark = np.zeros(cols, np.int64)
     dark_blue = np.zeros(cols, np.float64)
+    weight = np.zeros(cols, np.float64)
+    valid = np.zeros(cols, np.bool_)
     cloud_cols = np.arange(cols) // cloud_factor  # integer divisions once per block
     grid_cols = (c0 + np.arange(cols)) // cell
     for y in range(rows):
@@ -340,19 +338,21 @@ def _synthesise(
         dark[:] = -1
         dark_blue[:] = np.inf
         for t in range(dates):
-            cloud_row, grid_row, scalar = cloud[t, cloud_y], grids[t, grid_y], scalars[t]
-            row = refl[t, :, y, :]
+            _date_weights(
+                refl[t, :, y, :], cloud[t, cloud_y], cloud_cols, grids[t, grid_y], grid_cols,
+                aot, with_aot, t, y, scalars[t], nodata, valid, weight,
+            )  # fmt: skip
+            # branch-free passes (the compiler vectorises them): invalid values count as 0
+            for b in range(bands):
+                for x in range(cols):
+                    value = refl[t, b, y, x]
+                    total[b, x] += weight[x] * (value if valid[x] else 0)
             for x in range(cols):
-                if not _valid(row, x, nodata):
-                    continue
-                w = _weight_at(t, y, x, cloud_row, cloud_cols[x], grid_row, grid_cols[x], aot,
-                               with_aot, scalar)  # fmt: skip
-                if w > 0:
-                    for b in range(bands):
-                        total[b, x] += w * row[b, x]
-                    sum_w[x] += w
-                    days[x] += w * offsets[t]
-                if row[blue, x] < dark_blue[x]:
-                    dark[x], dark_blue[x] = t, row[blue, x]
+                sum_w[x] += weight[x]
+                days[x] += weight[x] * offsets[t]
+                candidate = refl[t, blue, y, x]
+                darker = valid[x] and candidate < dark_blue[x]  # all-cloudy fallback
+                dark[x] = t if darker else dark[x]
+                dark_blue[x] = candidate if darker else dark_blue[x]
         _finish_row(y, refl, total, sum_w, days, dark, to_frc, frc, wgt, dts, flg)
     return frc, wgt, dts, flg
