@@ -44,7 +44,7 @@ from terrapole.catalog.model import SearchQuery  # noqa: E402
 from terrapole.catalog.store import open_store  # noqa: E402
 from terrapole.config import Settings  # noqa: E402
 from terrapole.ingest.service import Ingestor  # noqa: E402
-from terrapole.production import runner  # noqa: E402
+from terrapole.production import loading, runner  # noqa: E402
 from terrapole.production.chain import Area  # noqa: E402
 from terrapole.production.cluster import dask_client  # noqa: E402
 from terrapole.production.registry import chain  # noqa: E402
@@ -109,7 +109,11 @@ def decode_bound(files: list[Path]) -> float:
 
 
 def algorithm_seconds(the_chain: Any, store: Any, storage: Any, client: Any, name: str) -> float:
-    """Seconds to build and compute every window's layers on the cluster (nothing written)."""
+    """Seconds to build and compute every window's layers on the cluster (nothing written).
+
+    Files the workers keep open are closed first, so no decoded tile is reused from a run before.
+    """
+    client.run(loading.close_files)
     first, last = PERIODS[name]
     area = Area(tile="T31UFQ")
     start = time.perf_counter()

@@ -77,3 +77,29 @@ def test_band_stacks_read_straight_equal_odc_stac_and_slice_like_arrays(items: l
     del unknown[0]["assets"]["FRE_B2"]["raster:bands"][0]["data_type"]
     warped, _ = loading.load_bands(unknown, keys, like, chunk=32)
     np.testing.assert_array_equal(warped.values, bands.values)
+
+
+def test_open_files_are_kept_per_thread_and_reopened_when_rewritten(tmp_path: Path) -> None:
+    import os
+
+    import rasterio
+    from rasterio.transform import from_origin
+
+    path = tmp_path / "band.tif"
+
+    def write(value: int) -> None:
+        with rasterio.open(path, "w", driver="GTiff", width=4, height=4, count=1,
+                           dtype="uint8", crs="EPSG:32631",
+                           transform=from_origin(0, 40, 10, 10)) as ds:  # fmt: skip
+            ds.write(np.full((4, 4), value, "uint8"), 1)
+
+    write(1)
+    first = loading._dataset(str(path))
+    assert loading._dataset(str(path)) is first  # kept open
+    write(2)
+    stamp = path.stat().st_mtime_ns
+    os.utime(path, ns=(stamp + 10**9, stamp + 10**9))  # a later modification time
+    again = loading._dataset(str(path))
+    assert again is not first and int(again.read(1)[0, 0]) == 2 and first.closed
+    loading.close_files()
+    assert again.closed
