@@ -52,7 +52,7 @@ def test_submit_a_zonal_statistics_job_from_the_portal_and_follow_it(
     page.wait_for_url("**/jobs#*")
     page.wait_for_selector("tr.job.successful", timeout=60_000)
     page.click("tr.job.successful >> nth=0")
-    page.wait_for_selector(".result-link")
+    page.wait_for_function("document.querySelectorAll('.result-link').length >= 3")
     assert {"table", "zones", "item"} <= set(page.locator(".result-link").all_inner_texts())
     assert "stage PUBLICATION" in page.inner_text("#job-logs")
     page.wait_for_selector(".result-map canvas")  # the zones with their statistics, on a map

@@ -137,18 +137,23 @@ function progressBar(percent) {
   return `<div class="bar"><span style="width:${Math.max(0, Math.min(100, percent))}%"></span></div> ${percent}%`;
 }
 
+let rendering = 0;  // the latest showJob call; an older one stops at its next await
+
 async function showJob(api, job) {
+  const mine = ++rendering;
   const section = document.getElementById("job-detail");
   section.hidden = false;
   section.dataset.shown = `${job.jobID}:${job.status}`;
   document.getElementById("job-title").textContent = `${job.processID} · ${job.jobID.slice(0, 12)} · ${job.status}`;
   const logs = await authFetch(`${api}/jobs/${job.jobID}/logs`).then((r) => r.json());
+  if (mine !== rendering) return;
   document.getElementById("job-logs").textContent = logs.lines.map((l) => `${l.time} ${l.level} ${l.message}`).join("\n");
   const results = document.createElement("div");
   results.id = "job-results";
   document.getElementById("job-results").replaceWith(results);
   if (job.status !== "successful") return;
   const links = await authFetch(`${api}/jobs/${job.jobID}/results`).then((r) => r.json());
+  if (mine !== rendering) return;
   for (const [key, link] of Object.entries(links)) {
     const a = document.createElement("a");
     a.textContent = key;
@@ -222,7 +227,11 @@ function jobsPage() {
         cancel.addEventListener("click", async (e) => { e.stopPropagation(); await authFetch(`${api}/jobs/${job.jobID}`, { method: "DELETE" }); refresh(); });
         actions.appendChild(cancel);
       }
-      row.addEventListener("click", () => { shown = job.jobID; showJob(api, job); });
+      row.addEventListener("click", () => {
+        shown = job.jobID;
+        // already shown in this state (by the refresh that follows the job): nothing to redo
+        if (document.getElementById("job-detail").dataset.shown !== `${job.jobID}:${job.status}`) showJob(api, job);
+      });
       body.appendChild(row);
       if (shown === job.jobID && document.getElementById("job-detail").dataset.shown !== `${job.jobID}:${job.status}`) {
         showJob(api, job);  // a new state of the job followed: show its logs and results again
