@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
+from odc.geo.geobox import GeoBox
 from pyproj import Transformer
 
 from terrapole.catalog.model import Json, SearchQuery, TimeRange
@@ -153,27 +154,47 @@ def _resolution(item: Json, key: str) -> float:
     return float(bands[0].get("spatial_resolution") or asset.get("gsd") or 10.0)
 
 
-def values_asked(store: Store, request: LoadRequest) -> tuple[int, list[Json]]:
-    """How many values (dates × bands × pixels) the request loads, and its items."""
+@dataclass(frozen=True)
+class Plan:
+    """What a request reads: its items, their asset keys and the grid, before any pixel."""
+
+    items: list[Json]
+    keys: tuple[str, ...]
+    grid: GeoBox
+
+    @property
+    def values(self) -> int:
+        """Dates × bands × pixels."""
+        rows, cols = self.grid.shape
+        return len(self.items) * len(self.keys) * int(rows) * int(cols)
+
+
+def plan(store: Store, request: LoadRequest) -> Plan:
+    """The items, bands and grid of a request (InvalidInput when there is no item)."""
     items = find_items(store, request)
     keys = band_keys(items[0], request.bands)
     grid = loading.grid(items, keys, _resolution(items[0], keys[0]), request.bbox)
-    return len(items) * len(keys) * grid.shape[0] * grid.shape[1], items
+    return Plan(items, keys, grid)
+
+
+def values_asked(store: Store, request: LoadRequest) -> tuple[int, list[Json]]:
+    """How many values (dates × bands × pixels) the request loads, and its items."""
+    planned = plan(store, request)
+    return planned.values, planned.items
 
 
 def load(
     store: Store, storage: LocalStorage, request: LoadRequest, max_values: int
 ) -> xr.DataArray:
     """The cube (float32, physical values, NaN for nodata); InvalidInput when over the limit."""
-    asked, items = values_asked(store, request)
-    if asked > max_values:
-        raise InvalidInput("load_collection", f"{asked:,} values asked (dates x bands x pixels); "
-                           f"the limit here is {max_values:,}: use a smaller extent or period, "
-                           "or a batch job")  # fmt: skip
-    items = [storage.localise(i) for i in items]
-    keys = band_keys(items[0], request.bands)
+    planned = plan(store, request)
+    if planned.values > max_values:
+        raise InvalidInput("load_collection", f"{planned.values:,} values asked (dates x bands x "
+                           f"pixels); the limit here is {max_values:,}: use a smaller extent or "
+                           "period, or a batch job")  # fmt: skip
+    items = [storage.localise(i) for i in planned.items]
+    keys, grid = planned.keys, planned.grid
     names = list(request.bands or keys)
-    grid = loading.grid(items, keys, _resolution(items[0], keys[0]), request.bbox)
     stack = loading.load(items, keys, grid).data
     layers = []
     for key in keys:
