@@ -89,3 +89,25 @@ def test_requests_over_the_size_limit_are_refused_before_reading(
     assert response.status_code == 400
     assert "19,200 values to load" in response.json()["message"]
     assert "a sync request may load 10,000" in response.json()["message"]
+
+
+def test_a_failed_batch_job_logs_its_error_at_error_level(url: str, tokens: dict[str, str]) -> None:
+    import time
+
+    headers = {"Authorization": f"Bearer basic//{tokens['ana']}"}
+    body = _graph(load=LOAD, ndvi={"process_id": "ndvi", "arguments": {"data": {"from_node": "load"}}},
+                  save={**SAVE, "arguments": {"data": {"from_node": "ndvi"}, "format": "GTiff"}})  # fmt: skip
+    created = httpx.post(url + "/openeo/1.2/jobs", json=body, headers=headers, timeout=60)
+    assert created.status_code == 201
+    job = created.headers["OpenEO-Identifier"]
+    assert httpx.post(f"{url}/openeo/1.2/jobs/{job}/results", headers=headers).status_code == 202
+    deadline = time.monotonic() + 60
+    while (status := httpx.get(f"{url}/openeo/1.2/jobs/{job}", headers=headers).json())[
+        "status"
+    ] not in ("error", "finished"):
+        assert time.monotonic() < deadline, status
+        time.sleep(0.2)
+    assert status["status"] == "error"
+    logs = httpx.get(f"{url}/openeo/1.2/jobs/{job}/logs", headers=headers).json()["logs"]
+    assert any(line["level"] == "error" for line in logs), logs
+    assert {line["level"] for line in logs} <= {"error", "warning", "info", "debug"}

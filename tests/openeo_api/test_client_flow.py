@@ -92,7 +92,9 @@ def test_batch_job_runs_reports_cpu_and_gives_its_result(
     assert len(tiffs) == 1
     with rasterio.open(tiffs[0]) as ds:
         np.testing.assert_allclose(ds.read(1), expected_mean_ndvi(), atol=1e-5, equal_nan=True)
-    assert any("load_collection" in log.message for log in job.logs())
+    logs = job.logs()
+    assert any("load_collection" in log.message for log in logs)
+    assert {log.level for log in logs} == {"info"}  # the store's INFO lines, openEO's level names
     # the other user sees nothing of it
     other = connect(url, tokens["bob"], "bob")
     with pytest.raises(openeo.rest.OpenEoApiError):

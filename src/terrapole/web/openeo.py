@@ -351,8 +351,9 @@ def _batch_run_routes(
     def logs(job_id: str, request: Request) -> Json:
         batch = owned(job_id, request)
         lines = runner.jobs.logs(batch.job.id) if batch.job else []
-        return {"logs": [{"id": str(n), "level": line.level if line.level in
-                          ("error", "warning", "info", "debug") else "info",
+        levels = ("error", "warning", "info", "debug")  # openEO's; the store writes INFO, ERROR
+        return {"logs": [{"id": str(n), "level": line.level.lower() if line.level.lower() in
+                          levels else "info",
                           "message": line.message, "time": _iso(line.at)}
                          for n, line in enumerate(lines)],
                 "links": []}  # fmt: skip
