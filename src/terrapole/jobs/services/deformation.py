@@ -21,7 +21,7 @@ from typing_extensions import override
 from terrapole.catalog.store import Store
 from terrapole.errors import InvalidInput
 from terrapole.jobs.process import File, JobContext, Layer, Parameter, Process, Result
-from terrapole.jobs.services.zones import ZONES_SCHEMA, zones
+from terrapole.jobs.services.zones import ZONES_SCHEMA, union, zones
 from terrapole.processing import correlation
 from terrapole.production import loading
 
@@ -69,9 +69,7 @@ class GroundDeformation(Process):
         for item in items:
             if inputs["asset"] not in item["assets"]:
                 raise InvalidInput("input 'asset'", f"{item['id']} has no {inputs['asset']!r}")
-        union = [g for _, g, _ in zones(inputs["zone"], "input 'zone'")]
-        bounds = tuple(np.array([g.bounds for g in union]).T.tolist())
-        bbox = (min(bounds[0]), min(bounds[1]), max(bounds[2]), max(bounds[3]))
+        bbox = union(zones(inputs["zone"], "input 'zone'")).bounds
         transform = items[0]["assets"][inputs["asset"]].get("proj:transform") or [10.0]
         grid = loading.grid(items, (inputs["asset"],), abs(float(transform[0])), bbox)
         return items, grid

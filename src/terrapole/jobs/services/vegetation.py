@@ -19,13 +19,12 @@ import numpy as np
 import rasterio
 from rasterio.features import rasterize
 from rasterio.warp import transform_geom
-from shapely.ops import unary_union
 from typing_extensions import override
 
 from terrapole.catalog.store import Store
 from terrapole.errors import InvalidInput
 from terrapole.jobs.process import File, JobContext, Layer, Parameter, Process, Result
-from terrapole.jobs.services.zones import ZONES_SCHEMA, geojson, zones
+from terrapole.jobs.services.zones import ZONES_SCHEMA, geojson, union, zones
 from terrapole.openeo import cube
 from terrapole.openeo.formats import transform_of
 from terrapole.processing import indices, phenology
@@ -81,9 +80,9 @@ class VegetationIndicators(Process):
                                          "PUBLICATION")  # fmt: skip
 
     def _request(self, inputs: Json) -> cube.LoadRequest:
-        union = unary_union([g for _, g, _ in zones(inputs["zones"], "input 'zones'")])
+        extent = union(zones(inputs["zones"], "input 'zones'"))
         bands = tuple(f"FRE_{b}" for b in BANDS[inputs["index"]]) + ("CLM_R2",)
-        return cube.LoadRequest(inputs["collection"], tuple(union.bounds),
+        return cube.LoadRequest(inputs["collection"], tuple(extent.bounds),
                                 f"{inputs['start']}T00:00:00Z", f"{inputs['end']}T23:59:59Z",
                                 bands)  # fmt: skip
 
@@ -140,9 +139,8 @@ class VegetationIndicators(Process):
             layers.append(Layer(name.upper(), path, f"{name} ({inputs['index']})", unit=unit))
         self._zone_table(context.folder / "zones.csv", the_zones, masks, metrics, index)
         self._series(context.folder, the_zones, masks, index, data["t"].values, inputs["index"])
-        union = unary_union([g for _, g, _ in the_zones])
         return Result(
-            geometry=geojson(union),
+            geometry=geojson(union(the_zones)),
             start=datetime.combine(start, datetime.min.time(), UTC),
             end=datetime.combine(date.fromisoformat(inputs["end"]), datetime.min.time(), UTC),
             layers=layers,

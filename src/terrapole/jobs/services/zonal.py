@@ -20,13 +20,12 @@ from rasterio.features import geometry_mask
 from rasterio.warp import transform_geom
 from rasterio.windows import Window, from_bounds
 from shapely.geometry import shape
-from shapely.ops import unary_union
 from typing_extensions import override
 
 from terrapole.catalog.store import Store
 from terrapole.errors import InvalidInput
 from terrapole.jobs.process import File, JobContext, Parameter, Process, Result
-from terrapole.jobs.services.zones import ZONES_SCHEMA, area_km2, geojson, zones
+from terrapole.jobs.services.zones import ZONES_SCHEMA, area_km2, geojson, union, zones
 from terrapole.processing.zonal import histogram, statistics
 
 Json = dict[str, Any]
@@ -131,12 +130,11 @@ class ZonalStatistics(Process):
         self._write_csv(table, rows, categorical)
         collection = context.folder / "zones.geojson"
         collection.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
-        union = unary_union([geometry for _, geometry, _ in the_zones])
         moment = datetime.fromisoformat(
             (item["properties"].get("datetime") or item["properties"]["start_datetime"])
             .replace("Z", "+00:00"))  # fmt: skip
         return Result(
-            geometry=geojson(union),
+            geometry=geojson(union(the_zones)),
             start=moment, end=moment,
             files=[File("table", table, "text/csv", "Statistics per zone"),
                    File("zones", collection, "application/geo+json", "Zones with statistics")],

@@ -7,6 +7,7 @@ from typing import Any
 from pyproj import Geod
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
+from shapely.ops import unary_union
 
 from terrapole.errors import InvalidInput
 
@@ -59,6 +60,11 @@ def zones(value: Any, field: str) -> list[tuple[str, BaseGeometry, dict[str, Any
             raise InvalidInput(field, "has no features")
         return out
     return [("1", polygon(value, field), {})]
+
+
+def union(the_zones: list[tuple[str, BaseGeometry, dict[str, Any]]]) -> BaseGeometry:
+    """All the zones as one geometry (its ``bounds`` is the zones' bounding box)."""
+    return unary_union([geometry for _, geometry, _ in the_zones])
 
 
 def area_km2(geometry: BaseGeometry) -> float:
