@@ -126,6 +126,12 @@ def _owner_check(services: Services, batches: BatchJobs) -> Callable[[str, Reque
     return owned
 
 
+def _stop(runner: JobRunner, services: Services, batch: BatchJob, request: Request) -> None:
+    """Dismiss the job running a batch job, if it is queued or running."""
+    if batch.job is not None and not batch.job.done:
+        runner.dismiss(batch.job.id, services.principal(request))
+
+
 def _user(services: Services, request: Request) -> Principal:
     principal = services.principal(request)
     if principal.anonymous:
@@ -313,8 +319,7 @@ def _batch_routes(
     @api.delete(PREFIX + "/jobs/{job_id}", status_code=204, summary="Delete a job")
     def delete(job_id: str, request: Request) -> Response:
         batch = owned(job_id, request)
-        if batch.job is not None and not batch.job.done:
-            runner.dismiss(batch.job.id, services.principal(request))
+        _stop(runner, services, batch, request)
         batches.delete(batch.id)
         return Response(status_code=204)
 
@@ -342,9 +347,7 @@ def _batch_run_routes(
 
     @api.delete(PREFIX + "/jobs/{job_id}/results", status_code=204, summary="Cancel a job")
     def cancel(job_id: str, request: Request) -> Response:
-        batch = owned(job_id, request)
-        if batch.job is not None and not batch.job.done:
-            runner.dismiss(batch.job.id, services.principal(request))
+        _stop(runner, services, owned(job_id, request), request)
         return Response(status_code=204)
 
     @api.get(PREFIX + "/jobs/{job_id}/logs", summary="A job's log lines")
