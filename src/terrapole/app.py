@@ -119,7 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         scheduler = Scheduler(settings, settings.production_chains)  # names checked here
         services.after_ingest = scheduler.wake.set
 
-    runner = JobRunner(settings, store, storage, access, default_processes())
+    runner = JobRunner(settings, store, storage, access, default_processes(settings.cars_command))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

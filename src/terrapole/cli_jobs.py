@@ -36,7 +36,7 @@ def _runner() -> Iterator[JobRunner]:
     store = open_store(settings)
     access = AccessService(settings.database_url)
     runner = JobRunner(settings, store, LocalStorage(settings.assets_dir), access,
-                       default_processes())  # fmt: skip
+                       default_processes(settings.cars_command))  # fmt: skip
     try:
         yield runner
     finally:

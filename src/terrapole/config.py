@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     job_credit_cpu_s: float = Field(
         default=30_000.0, ge=0, description="CPU·s each user may spend on jobs (admins can change)"
     )
+    cars_command: str | None = Field(
+        default=None,
+        description="the CNES CARS command of the stereo DSM service (found beside Python or "
+        "on PATH when unset; the service is offered only where CARS is found)",
+    )
     job_retention_days: float = Field(
         default=30.0, gt=0, description="days a job's results are kept before the purge"
     )

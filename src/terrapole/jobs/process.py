@@ -95,6 +95,9 @@ class JobContext(Protocol):
     def log(self, message: str) -> None:
         """Add a line to the job's log."""
 
+    def use_cpu(self, cpu_s: float) -> None:
+        """Count CPU·s spent outside the worker (a child process) against the job."""
+
 
 class Process(ABC):
     """A service users can run on demand."""

@@ -1,7 +1,8 @@
 """What runs inside a Dask worker for one job: the process, with progress and CPU accounting.
 
 CPU·s are the worker thread's own CPU time (``time.thread_time``): the process computes with
-Dask's synchronous scheduler inside this one task, so every cycle it spends is on this thread.
+Dask's synchronous scheduler inside this one task, so every cycle it spends is on this thread;
+a process that starts a child program (CARS) adds the child's CPU·s with ``use_cpu``.
 Errors of the process are returned (with the CPU used) rather than raised, so that a raised
 task error means the worker itself went wrong.
 """
@@ -57,11 +58,16 @@ class WorkerContext:
         self.job_id, self.folder, self.store, self.storage = job_id, folder, store, storage
         self.jobs = jobs
         self.started = time.thread_time()
+        self.outside = 0.0
         self._stage = ""
 
     def cpu_s(self) -> float:
         """CPU seconds this job has used so far."""
-        return time.thread_time() - self.started
+        return time.thread_time() - self.started + self.outside
+
+    def use_cpu(self, cpu_s: float) -> None:
+        """Count CPU·s of a child process."""
+        self.outside += cpu_s
 
     def stage(self, name: str, progress: float) -> None:
         """Record stage, % and CPU·s; stop here when the job was dismissed."""
