@@ -63,3 +63,9 @@ def test_the_configuration_runs_one_full_resolution_pass(tmp_path: Path) -> None
 
 def test_a_missing_command_is_not_found(tmp_path: Path) -> None:
     assert cars_run.find_command(str(tmp_path / "no-cars")) is None
+
+
+def test_cars_runs_without_the_workers_malloc_tuning() -> None:
+    worker = {"PATH": "/bin", "OMP_NUM_THREADS": "1", "MALLOC_MMAP_THRESHOLD_": "67108864",
+              "MALLOC_TRIM_THRESHOLD_": "65536"}  # fmt: skip
+    assert cars_run.environment(worker) == {"PATH": "/bin", "OMP_NUM_THREADS": "1"}

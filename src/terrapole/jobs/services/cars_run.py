@@ -121,6 +121,16 @@ def configuration(
     }
 
 
+def environment(parent: dict[str, str]) -> dict[str, str]:
+    """The environment CARS runs in: the worker's, without its malloc tuning.
+
+    Dask workers get ``MALLOC_MMAP_THRESHOLD_`` (ours: 64 MiB) and ``MALLOC_TRIM_THRESHOLD_``;
+    with them CARS 1.3 dies of a segmentation fault as dense matching starts (seen on the
+    Ventoux pair), so they are left out; the thread limits stay.
+    """
+    return {k: v for k, v in parent.items() if not k.startswith("MALLOC_")}
+
+
 def _tree_cpu_s(pid: int) -> float:
     """CPU·s of a running process and its live children (what ``wait4`` will count, so far)."""
     try:
@@ -182,7 +192,8 @@ def run(
         argv = [setpriv, "--pdeathsig", "KILL", *argv]
     with (config.parent / "cars.out").open("wb") as output:
         process = subprocess.Popen(argv, stdout=output, stderr=subprocess.STDOUT,
-                                   start_new_session=True, cwd=config.parent)  # fmt: skip
+                                   start_new_session=True, cwd=config.parent,
+                                   env=environment(dict(os.environ)))  # fmt: skip
     follower = LogFollower(out)
     try:
         while True:

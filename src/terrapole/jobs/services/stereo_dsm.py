@@ -11,6 +11,7 @@ and its ortho-image as COGs in the user's results).
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 from datetime import datetime
 from pathlib import Path
@@ -165,8 +166,10 @@ class StereoDsm(Process):
         finished = cars_run.run(self.command, config_path, follow.line, follow.tick)
         follow.tick(finished.cpu_s)
         if finished.returncode != 0 or not (out / "dsm" / "dsm.tif").is_file():
-            reason = follow.error or _tail(folder / "cars.out")
-            raise TerrapoleError(f"CARS failed (exit {finished.returncode}): {reason}")
+            raise TerrapoleError(
+                f"CARS failed ({_ending(finished.returncode)}): "
+                f"{follow.error or follow.last or _tail(folder / 'cars.out')}"
+            )
         return self._result(out / "dsm", items, follow.figures, version)
 
     @staticmethod
@@ -209,8 +212,11 @@ class _Follow:
         self.figures: Json = {}
         self.error: str | None = None
         self.counted = 0.0
+        self.last = ""
 
     def line(self, line: str) -> None:
+        if line.strip():
+            self.last = f"last log line: {line.strip()}"
         mark = cars_run.read_line(line)
         if mark is None:
             return
@@ -255,6 +261,12 @@ def _version(command: str) -> str:
         raise TerrapoleError(f"CARS cannot be started ({command}): {exc}") from None
     words = (done.stdout or done.stderr).split()
     return words[-1] if words else "unknown"
+
+
+def _ending(returncode: int) -> str:
+    if returncode < 0:
+        return f"killed by {signal.Signals(-returncode).name}"
+    return f"exit status {returncode}"
 
 
 def _tail(path: Path, lines: int = 5) -> str:
