@@ -19,6 +19,8 @@ from terrapole.processing.wasp import (
     aot_weight,
     cloud_weight,
     cloudy_fraction,
+    cloudy_fractions,
+    whole_cells,
     composite,
     date_weight,
     synthesis,
@@ -190,3 +192,18 @@ def test_a_coarser_cloud_mask_equals_the_mask_repeated_on_the_band_grid() -> Non
     assert np.array_equal(got.frc.compute(), expected.frc)
     assert np.array_equal(got.flg.compute(), expected.flg)
     assert np.array_equal(got.wgt.compute(), expected.wgt)
+
+
+def test_cloudy_fractions_by_chunks_of_whole_cells_equal_the_whole_grid() -> None:
+    import dask.array as da
+
+    rng = np.random.default_rng(3)
+    masks = (rng.random((3, 250, 301)) < 0.4).astype("uint8")  # partial cells at both edges
+    expected = np.stack([cloudy_fraction(m, 20.0) for m in masks])  # 12 px cells
+    assert whole_cells(100, 20.0) == 96 and whole_cells(5, 20.0) == 12
+    aligned = da.from_array(masks, chunks=(-1, 96, 96))
+    np.testing.assert_array_equal(cloudy_fractions(aligned, 20.0).compute(), expected)
+    assert len(cloudy_fractions(aligned, 20.0).__dask_graph__()) < 40  # a task per chunk
+    unaligned = da.from_array(masks, chunks=(-1, 100, 100))
+    np.testing.assert_array_equal(cloudy_fractions(unaligned, 20.0).compute(), expected)
+    np.testing.assert_array_equal(cloudy_fractions(masks, 20.0), expected)

@@ -24,7 +24,7 @@ from typing import Any
 
 import dask.array as da
 import numpy as np
-from dask.base import compute
+from dask.base import compute, persist
 from dask.delayed import delayed
 from numba import njit
 from numpy.typing import NDArray
@@ -91,6 +91,31 @@ def _cell_factor(pixel_size: float) -> int:
     return max(1, round(CLOUD_CELL_M / pixel_size))
 
 
+def whole_cells(chunk: int, pixel_size: float) -> int:
+    """The largest chunk side up to ``chunk`` pixels that holds whole 240 m cells."""
+    factor = _cell_factor(pixel_size)
+    return max(factor, chunk - chunk % factor)
+
+
+def cloudy_fractions(masks: Array, pixel_size: float) -> Array:
+    """(date, y'', x'') cloudy fraction of each 240 m cell of a (date, y, x) mask.
+
+    A dask mask whose chunks hold whole cells (:func:`whole_cells`) is done chunk by chunk,
+    every date in the chunk's one task; any other is coarsened date by date.
+    """
+    factor = _cell_factor(pixel_size)
+
+    def fractions(block: Array) -> Array:
+        return np.stack([block_mean(m.astype("float32"), factor) for m in block])
+
+    if not isinstance(masks, da.Array):
+        return fractions(np.asarray(masks))
+    if all(c % factor == 0 for axis in masks.chunks[1:] for c in axis[:-1]):
+        coarse = tuple(tuple(-(-c // factor) for c in axis) for axis in masks.chunks[1:])
+        return masks.map_blocks(fractions, dtype="float32", chunks=(masks.chunks[0], *coarse))
+    return da.stack([cloudy_fraction(masks[t], pixel_size) for t in range(masks.shape[0])])
+
+
 def cell_weights(cells: Array) -> NDArray[np.float32]:
     """(1 − S)(1 − L) on the 240 m grid of one date, from the cloudy fraction of each cell."""
     grid = (cells > 0.5).astype("float64")
@@ -98,6 +123,11 @@ def cell_weights(cells: Array) -> NDArray[np.float32]:
     large = gaussian_filter(grid, sigma=10, mode="nearest")
     weights: NDArray[np.float32] = ((1.0 - small) * (1.0 - large)).astype("float32")
     return weights
+
+
+def _cell_grids(cells: Any) -> NDArray[np.float32]:
+    """(date, y'', x'') cell weights from each date's cloudy fractions (a list or an array)."""
+    return np.stack([cell_weights(np.asarray(c)) for c in cells])
 
 
 def cloud_weight(cloud: Array, pixel_size: float, cells: Array | None = None) -> Array:
@@ -129,13 +159,14 @@ class Stack:
     ``reflectance`` (date, band, y, x): stored numbers (reflectance = value × ``scale``,
     ``nodata`` and NaN invalid). ``cloud`` (date, y', x'): non-zero where cloudy, on a grid
     ``cloud_factor`` times coarser that shares the pixel edges (1: the same grid). ``cells``
-    (date, y'', x''): the cloudy fraction of each 240 m cell. ``aot`` (date, y, x) or None.
+    (date, y'', x''): the cloudy fraction of each 240 m cell (numpy, or dask: then the synthesis
+    waits for them on the cluster, not here). ``aot`` (date, y, x) or None.
     """
 
     reflectance: Array
     cloud: Array
     days: list[date]
-    cells: list[Array]
+    cells: Any  # a list of (y'', x'') arrays or one (date, y'', x'') array
     sensors: list[str]
     cloud_factor: int = 1
     aot: Array | None = None
@@ -162,7 +193,16 @@ def synthesis(
         raise ValueError("a composite needs at least one observation")
     invalid = float("nan") if nodata is None else float(nodata)
     factor = _cell_factor(pixel_size)
-    grids = np.stack([cell_weights(np.asarray(c)) for c in stack.cells])
+    lazy_cells = isinstance(stack.cells, da.Array) or any(
+        isinstance(c, da.Array) for c in stack.cells
+    )
+    grids: Any = (
+        # one small task after the masks' pass, persisted (not awaited) on a distributed
+        # cluster: the chunks' reads start while the masks are still being read
+        persist(delayed(_cell_grids, pure=False)(stack.cells))[0]  # type: ignore[no-untyped-call]
+        if lazy_cells
+        else _cell_grids(stack.cells)
+    )
     scalars = np.array(
         [date_weight(d, centre) * SENSOR_WEIGHT.get(s, 1.0)
          for d, s in zip(stack.days, stack.sensors, strict=True)], "float32"
@@ -181,6 +221,8 @@ def synthesis(
 
     refl, cloud, aot = stack.reflectance, stack.cloud, stack.aot
     if not isinstance(refl, da.Array):
+        if lazy_cells:
+            grids = grids.compute()
         return block(refl, np.asarray(cloud), grids, aot, (0, 0))
     bands = refl.shape[1]
     refl = refl.rechunk({0: -1, 1: -1})
@@ -196,7 +238,7 @@ def synthesis(
         return block(r, c, g, a[0] if a else None, (r0, c0))
 
     # the cell weights (a few MB for a tile) go into the graph once, not into every task
-    shared = delayed(grids, pure=True)
+    shared = grids if lazy_cells else delayed(grids, pure=True)
     results = da.map_blocks(task, refl, cloud, shared, *extra, drop_axis=[0, 1], chunks=yx,
                             dtype=object, meta=np.empty((0, 0), dtype=object))  # fmt: skip
 

@@ -16,15 +16,16 @@ from typing import Any, ClassVar
 
 import dask.array as da
 import xarray as xr
-from dask.base import compute
+from dask.base import persist
 from typing_extensions import override
 
 from terrapole.processing.wasp import (
     HALF_WINDOW_DAYS,
     NODATA,
     Stack,
-    cloudy_fraction,
+    cloudy_fractions,
     synthesis,
+    whole_cells,
 )
 from terrapole.production.chain import (
     Cadence,
@@ -54,9 +55,9 @@ FLAGS = classes((0, "no data", "000000"), (1, "cloud (all-cloudy fallback)", "c8
                 (4, "land", "3c8c3c"))  # fmt: skip
 
 
-def _cells(mask: xr.DataArray, size: float) -> list[Any]:
-    """The cloudy fraction of each 240 m cell, per date, of a (time, 1, y, x) mask."""
-    return list(compute(*[cloudy_fraction(mask.data[t, 0], size) for t in range(len(mask))]))
+def _cells(mask: xr.DataArray, size: float) -> Any:
+    """The cloudy fraction of each 240 m cell, per date, of a (time, 1, y, x) mask (persisted)."""
+    return persist(cloudy_fractions(mask.data[:, 0], size))[0]
 
 
 class WaspMonthly(Chain):
@@ -91,11 +92,10 @@ class WaspMonthly(Chain):
         days = [item_day(item) for item in context.inputs]
         sensors = [SENSORS.get(item["properties"].get("platform", ""), "sentinel-2")
                    for item in context.inputs]  # fmt: skip
-        masks = context.load_bands(("CLM_R2",), CLOUD_MASK_M)
-        # the 240 m cloud grid of each date, from the 20 m mask, shared by both groups
-        cells = compute(
-            *[cloudy_fraction(masks.data[t, 0], CLOUD_MASK_M) for t in range(len(days))]
-        )
+        # the 240 m cloud grid of each date, from the 20 m mask read in chunks of whole cells:
+        # one task per chunk, started on the cluster now (persisted, not awaited), for both groups
+        masks = context.load_bands(("CLM_R2",), CLOUD_MASK_M, whole_cells(CHUNK, CLOUD_MASK_M))
+        (cells,) = persist(cloudy_fractions(masks.data[:, 0], CLOUD_MASK_M))
         for res, (bands, size) in GROUPS.items():
             keys = tuple(band_key(context.inputs[0], b) for b in bands)
             require_assets(context.inputs, keys)
