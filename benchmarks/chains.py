@@ -9,8 +9,9 @@ dates 5 days apart around 15 July), ingests them (not timed), then for the snow 
   written, turned into COGs and catalogued; the second run is on fresh output collections);
   snow makes one product per date, WASP the one monthly window holding all the dates;
 - the algorithm alone on the same cluster: the chain's layers built and computed (inputs read,
-  composite or snow computed, results held on the workers, nothing written), twice: the first
-  run includes the workers' first imports and numba's cache loads, the second is steady state;
+  composite or snow computed, results held on the workers, nothing written): a first run
+  (the workers' first imports and numba's cache loads), then ``--repeat`` steady runs, of which
+  the fastest is reported, as the bound is the faster of two reads;
 and prints megapixel·dates per second, the ratio to the bound, the speed-up and peak RSS of the
 workers and of this process. "compute" is loading, computing and writing the layers; "publish"
 is the COG conversion, thumbnails and cataloguing of the outputs.
@@ -131,6 +132,7 @@ def main() -> None:
     parser.add_argument("--dates", type=int, default=6)
     parser.add_argument("--chains", nargs="+", default=list(READS), choices=list(READS))
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--repeat", type=int, default=3, help="steady runs of the algorithm")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -160,11 +162,14 @@ def main() -> None:
                 the_chain = chain(name)
                 with dask_client(run_settings) as client:  # its own cluster: RSS apart
                     cold = algorithm_seconds(the_chain, store, storage, client, name)
-                    steady = algorithm_seconds(the_chain, store, storage, client, name)
+                    runs = [algorithm_seconds(the_chain, store, storage, client, name)
+                            for _ in range(args.repeat)]  # fmt: skip
+                    steady = min(runs)  # the bound is a minimum too
                     print(
                         f"  {workers} worker(s), algorithm alone: {steady:.2f} s steady "
                         f"({100 * bound / steady:.0f} % of the bound, "
-                        f"{mpx_dates / steady:.1f} Mpx·dates/s), {cold:.2f} s cold"
+                        f"{mpx_dates / steady:.1f} Mpx·dates/s; runs "
+                        f"{', '.join(f'{r:.2f}' for r in runs)} s), {cold:.2f} s cold"
                     )
                     algorithm[workers] = steady
                 with dask_client(run_settings) as client:
