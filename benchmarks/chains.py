@@ -23,6 +23,7 @@ is the COG conversion, thumbnails and cataloguing of the outputs.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import tempfile
@@ -103,6 +104,7 @@ def decode_bound(files: list[Path]) -> float:
         with rasterio.open(path) as ds:
             return int(ds.read(1).size)
 
+    os.sync()
     start = time.perf_counter()
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(read, files))
@@ -115,6 +117,7 @@ def algorithm_seconds(the_chain: Any, store: Any, storage: Any, client: Any, nam
     Files the workers keep open are closed first, so no decoded tile is reused from a run before.
     """
     client.run(loading.close_files)
+    os.sync()  # the outputs a run before wrote are flushed now, not during this run
     first, last = PERIODS[name]
     area = Area(tile="T31UFQ")
     start = time.perf_counter()
@@ -176,6 +179,7 @@ def main() -> None:
                     for item in runner.search_all(store, SearchQuery(
                         collections=(the_chain.output_collection,))):  # fmt: skip
                         store.delete_item(the_chain.output_collection, item["id"])
+                    os.sync()
                     start = time.perf_counter()
                     first, last = PERIODS[name]
                     result = runner.run(the_chain, store, storage, client, area=Area(tile="T31UFQ"),
