@@ -6,6 +6,7 @@ import math
 from datetime import date
 from pathlib import Path
 
+import dask.array as da
 import numpy as np
 import pytest
 import rasterio
@@ -20,10 +21,10 @@ from terrapole.processing.wasp import (
     cloud_weight,
     cloudy_fraction,
     cloudy_fractions,
-    whole_cells,
     composite,
     date_weight,
     synthesis,
+    whole_cells,
 )
 
 from ..conftest import ROOT
@@ -195,8 +196,6 @@ def test_a_coarser_cloud_mask_equals_the_mask_repeated_on_the_band_grid() -> Non
 
 
 def test_cloudy_fractions_by_chunks_of_whole_cells_equal_the_whole_grid() -> None:
-    import dask.array as da
-
     rng = np.random.default_rng(3)
     masks = (rng.random((3, 250, 301)) < 0.4).astype("uint8")  # partial cells at both edges
     expected = np.stack([cloudy_fraction(m, 20.0) for m in masks])  # 12 px cells

@@ -95,7 +95,7 @@ class WaspMonthly(Chain):
         # the 240 m cloud grid of each date, from the 20 m mask read in chunks of whole cells:
         # one task per chunk, started on the cluster now (persisted, not awaited), for both groups
         masks = context.load_bands(("CLM_R2",), CLOUD_MASK_M, whole_cells(CHUNK, CLOUD_MASK_M))
-        (cells,) = persist(cloudy_fractions(masks.data[:, 0], CLOUD_MASK_M))
+        cells = _cells(masks, CLOUD_MASK_M)
         for res, (bands, size) in GROUPS.items():
             keys = tuple(band_key(context.inputs[0], b) for b in bands)
             require_assets(context.inputs, keys)

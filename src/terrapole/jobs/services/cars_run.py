@@ -17,6 +17,7 @@ lines onto DSM-OPT's stages:
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -184,8 +185,6 @@ def run(
     """Run ``command config``; ``on_line`` gets each new line of its main log and ``on_tick``
     its CPU·s so far, every ``poll_s``. Whatever either raises (a dismissed job) kills CARS and
     its workers before it propagates."""
-    import json
-
     out = Path(json.loads(config.read_text())["output"]["directory"])
     argv = [command, str(config)]
     if setpriv := shutil.which("setpriv"):  # CARS dies with the worker that started it
