@@ -300,3 +300,13 @@ def test_filter_on_updated_after_a_timestamp(store: Store) -> None:
     after = {"op": ">", "args": [{"property": "updated"}, {"timestamp": "2026-06-01T12:00:00Z"}]}
     got = all_ids(store, SearchQuery(filter=after, limit=100))
     assert set(got) == {docs[1]["id"], docs[2]["id"]}
+
+
+def test_quotes_in_property_names_stay_names(s2_store: Store) -> None:
+    """Names reach SQL only as JSON paths: quotes cannot end the literal (an injection)."""
+    hostile = "x')) OR 1=1 OR ((json_extract(i.content, '$.id'"
+    matched = s2_store.search(SearchQuery(
+        filter=parse_filter({"op": "=", "args": [{"property": hostile}, 1]}), limit=200))  # fmt: skip
+    assert matched.items == []  # no item has that property
+    ids = all_ids(s2_store, SearchQuery(sortby=(SortKey("a'b\"c", "asc"),), limit=50))
+    assert sorted(ids) == sorted(i["id"] for i in ITEMS)  # every item, none has the field

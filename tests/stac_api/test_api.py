@@ -94,6 +94,7 @@ def test_aggregate_endpoint(client: TestClient) -> None:
         ({"token": "garbage!!"}, "token"),
         ({"limit": "-1"}, "limit"),
         ({"sortby": "-"}, "sortby"),
+        ({"sortby": "eo:cloud\x00cover"}, "control character"),  # found by schemathesis
     ],
 )
 def test_bad_search_input_is_a_400_naming_the_problem(

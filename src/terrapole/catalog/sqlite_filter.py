@@ -38,7 +38,10 @@ def property_sql(name: str) -> str:
         return COLUMNS[name]
     if name in ("geometry", "bbox", "type", "stac_version", "links", "assets"):
         raise InvalidFilter(f"property {name!r} cannot be compared")
-    quoted = name.replace('"', '""')
+    if any(ord(ch) < 32 for ch in name):
+        raise InvalidFilter(f"property {name!r} has a control character")
+    # a JSON path in an SQL string literal: both quote kinds are doubled, so no name leaves it
+    quoted = name.replace('"', '""').replace("'", "''")
     return f"json_extract(i.content, '$.properties.\"{quoted}\"')"
 
 

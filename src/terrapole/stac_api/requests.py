@@ -26,6 +26,8 @@ def _sortby(raw: Any) -> tuple[SortKey, ...]:
             direction = str(getattr(raw_direction, "value", raw_direction)).lower()
         if not name or direction not in ("asc", "desc"):
             raise InvalidInput("sortby", f"{entry!r} is not FIELD or +FIELD/-FIELD")
+        if any(ord(ch) < 32 for ch in name):
+            raise InvalidInput("sortby", f"field {name!r} has a control character")
         keys.append(SortKey(name.removeprefix("properties."), direction))  # type: ignore[arg-type]
     return tuple(keys)
 
