@@ -15,6 +15,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+# The graph parser raises the recursion limit (to 16385) when first imported; importing it with
+# the routes does that at start-up, not in the middle of the first request that needs it.
+import openeo_pg_parser_networkx.graph  # noqa: F401
 from fastapi import APIRouter, Body, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 
