@@ -78,7 +78,7 @@ class StereoDsm(Process):
                   expert=True, default=""),
         Parameter("image_asset", "Image asset", ITEM, expert=True, default="PAN"),
         Parameter("geomodel_asset", "Geometric model asset", ITEM,
-                  "an RPC file (DIMAP XML, OSSIM .geom, GDAL _RPC.TXT)", expert=True,
+                  "an RPC file CARS reads (tested with OSSIM .geom)", expert=True,
                   default="RPC"),
         Parameter("workers", "CARS worker processes", {"type": "integer", "minimum": 1,
                                                         "maximum": 16}, expert=True, default=1),
