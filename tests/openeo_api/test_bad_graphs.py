@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -18,6 +19,12 @@ SAVE = {"process_id": "save_result", "arguments": {"data": {"from_node": "load"}
 
 def _graph(**nodes: Any) -> dict[str, Any]:
     return {"process": {"process_graph": nodes}}
+
+
+# a valid graph that fails when it runs: ndvi of a cube with no red/NIR pair (only FRE_B4)
+NDVI_OF_RED_ONLY = _graph(
+    load=LOAD, ndvi={"process_id": "ndvi", "arguments": {"data": {"from_node": "load"}}},
+    save={**SAVE, "arguments": {"data": {"from_node": "ndvi"}, "format": "GTiff"}})  # fmt: skip
 
 
 CASES = [
@@ -70,9 +77,8 @@ def test_anonymous_requests_are_401(url: str) -> None:
 def test_a_failing_graph_ends_failed_with_the_reason(url: str, tokens: dict[str, str]) -> None:
     """Valid structure, wrong at run time (ndvi without red/NIR bands): 400, reason given."""
     headers = {"Authorization": f"Bearer basic//{tokens['ana']}"}
-    body = _graph(load=LOAD, ndvi={"process_id": "ndvi", "arguments": {"data": {"from_node": "load"}}},
-                  save={**SAVE, "arguments": {"data": {"from_node": "ndvi"}, "format": "GTiff"}})  # fmt: skip
-    response = httpx.post(url + "/openeo/1.2/result", json=body, headers=headers, timeout=120)
+    response = httpx.post(url + "/openeo/1.2/result", json=NDVI_OF_RED_ONLY, headers=headers,
+                          timeout=120)  # fmt: skip
     assert response.status_code == 400
     assert "NIR" in response.json()["message"] or "nir" in response.json()["message"]
 
@@ -92,12 +98,9 @@ def test_requests_over_the_size_limit_are_refused_before_reading(
 
 
 def test_a_failed_batch_job_logs_its_error_at_error_level(url: str, tokens: dict[str, str]) -> None:
-    import time
-
     headers = {"Authorization": f"Bearer basic//{tokens['ana']}"}
-    body = _graph(load=LOAD, ndvi={"process_id": "ndvi", "arguments": {"data": {"from_node": "load"}}},
-                  save={**SAVE, "arguments": {"data": {"from_node": "ndvi"}, "format": "GTiff"}})  # fmt: skip
-    created = httpx.post(url + "/openeo/1.2/jobs", json=body, headers=headers, timeout=60)
+    created = httpx.post(url + "/openeo/1.2/jobs", json=NDVI_OF_RED_ONLY, headers=headers,
+                         timeout=60)  # fmt: skip
     assert created.status_code == 201
     job = created.headers["OpenEO-Identifier"]
     assert httpx.post(f"{url}/openeo/1.2/jobs/{job}/results", headers=headers).status_code == 202
