@@ -10,6 +10,7 @@ and its ortho-image as COGs in the user's results).
 
 from __future__ import annotations
 
+import copy
 import json
 import signal
 import subprocess
@@ -134,14 +135,14 @@ class StereoDsm(Process):
         folder = context.folder
         sensors = []
         for name, item in zip(("left", "right"), items, strict=True):
-            local = context.storage.localise(json.loads(json.dumps(item)))
+            local = context.storage.localise(copy.deepcopy(item))
             sensors.append(cars_run.Sensor(
                 _local(local["assets"][inputs["image_asset"]]["href"], folder / name, "image"),
                 _local(local["assets"][inputs["geomodel_asset"]]["href"], folder / name, "model"),
             ))  # fmt: skip
         dem_path = None
         if dem := self._dem(context.store, inputs["dem"]):
-            local_dem = context.storage.localise(json.loads(json.dumps(dem)))
+            local_dem = context.storage.localise(copy.deepcopy(dem))
             data = next((a for a in local_dem["assets"].values()
                          if "data" in a.get("roles", ["data"])), None)  # fmt: skip
             if data is None:
