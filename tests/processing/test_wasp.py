@@ -206,3 +206,32 @@ def test_cloudy_fractions_by_chunks_of_whole_cells_equal_the_whole_grid() -> Non
     unaligned = da.from_array(masks, chunks=(-1, 100, 100))
     np.testing.assert_array_equal(cloudy_fractions(unaligned, 20.0).compute(), expected)
     np.testing.assert_array_equal(cloudy_fractions(masks, 20.0), expected)
+
+
+def _kernel_cache_use() -> tuple[int, int]:
+    from terrapole.processing import wasp
+
+    stats = wasp._synthesise.stats
+    return sum(stats.cache_hits.values()), sum(stats.cache_misses.values())
+
+
+def test_a_new_worker_process_runs_the_kernel_from_numbas_disk_cache() -> None:
+    """The chunk task travels by reference: a closure would carry a copy of the kernel that
+    every new worker process compiles again (about 4 s each)."""
+    from terrapole.config import Settings
+    from terrapole.production.cluster import dask_client
+
+    observations = [
+        _read(THEIA / "SENTINEL2A_20180826-104155-257_L2A_T31UFQ_D_V1-8"),
+        _read(THEIA / "SENTINEL2A_20151230-105153-392_L2A_T31UFQ_D_V1-1"),
+    ]
+    eager = composite(observations, D0, 10.0)  # compiled here (and cached) if it was not
+    lazy = composite(
+        [Observation(da.from_array(o.reflectance, chunks=(3, 64, 64)), da.from_array(o.cloud),
+                     o.day) for o in observations], D0, 10.0,
+    )  # fmt: skip
+    with dask_client(Settings(dask_workers=1), processes=True) as client:
+        frc = client.compute(lazy.frc).result()
+        used = list(client.run(_kernel_cache_use).values())
+    assert np.array_equal(frc, eager.frc)
+    assert used == [(1, 0)]  # loaded from the cache once, never compiled

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from operator import attrgetter
 from typing import Any
 
 import dask.array as da
@@ -172,6 +173,44 @@ class Stack:
     aot: Array | None = None
 
 
+@dataclass(frozen=True)
+class _Params:
+    """What the compiled synthesis needs besides the arrays (small: sent with every task)."""
+
+    cloud_factor: int
+    cell: int
+    scalars: Array  # date × sensor weight, per date
+    offsets: Array  # days from D0, per date
+    blue: int
+    invalid: float
+    scale: float
+
+
+def _block(
+    refl: Array, cloud: Array, grids: Array, aot: Array | None, origin: tuple[int, int],
+    params: _Params,
+) -> Composite:  # fmt: skip
+    air = np.ones((1, 1, 1), "float32") if aot is None else np.asarray(aot, "float32")
+    frc, wgt, dts, flg = _synthesise(
+        refl, cloud, params.cloud_factor, grids, params.cell, origin[0], origin[1], air,
+        aot is not None, params.scalars, params.offsets, params.blue, params.invalid,
+        params.scale,
+    )  # fmt: skip
+    return Composite(frc, wgt, dts, flg)
+
+
+def _task(
+    refl: Array, cloud: Array, grids: Array, *aot: Array, params: _Params,
+    block_info: dict[Any, Any] | None = None,
+) -> Composite:  # fmt: skip
+    """One chunk's synthesis. A module-level function, so that Dask sends it by reference and
+    the workers run this module's compiled kernel from numba's on-disk cache (a closure would
+    carry a copy of the kernel that every new worker compiles again: about 4 s)."""
+    assert block_info is not None
+    (_, _), (_, _), (r0, _), (c0, _) = block_info[0]["array-location"]
+    return _block(refl, cloud, grids, aot[0] if aot else None, (r0, c0), params)
+
+
 def synthesis(
     stack: Stack,
     centre: date,
@@ -208,22 +247,12 @@ def synthesis(
          for d, s in zip(stack.days, stack.sensors, strict=True)], "float32"
     )  # fmt: skip
     offsets = np.array([float((d - centre).days) for d in stack.days], "float32")
-
-    def block(
-        refl: Array, cloud: Array, weights: Array, aot: Array | None, origin: tuple[int, int]
-    ) -> Composite:
-        air = np.ones((1, 1, 1), "float32") if aot is None else np.asarray(aot, "float32")
-        frc, wgt, dts, flg = _synthesise(
-            refl, cloud, stack.cloud_factor, weights, factor, origin[0], origin[1], air,
-            aot is not None, scalars, offsets, blue, invalid, scale,
-        )  # fmt: skip
-        return Composite(frc, wgt, dts, flg)
-
+    params = _Params(stack.cloud_factor, factor, scalars, offsets, blue, invalid, scale)
     refl, cloud, aot = stack.reflectance, stack.cloud, stack.aot
     if not isinstance(refl, da.Array):
         if lazy_cells:
             grids = grids.compute()
-        return block(refl, np.asarray(cloud), grids, aot, (0, 0))
+        return _block(refl, np.asarray(cloud), grids, aot, (0, 0), params)
     bands = refl.shape[1]
     refl = refl.rechunk({0: -1, 1: -1})
     yx = refl.chunks[2:]
@@ -231,21 +260,14 @@ def synthesis(
     cloud = da.asarray(cloud).rechunk(((cloud.shape[0],), *coarse))
     extra = [] if aot is None else [da.asarray(aot).rechunk(((aot.shape[0],), *yx))]
 
-    def task(
-        r: Array, c: Array, g: Array, *a: Array, block_info: dict[Any, Any] | None = None
-    ) -> Any:
-        (_, _), (_, _), (r0, _), (c0, _) = block_info[0]["array-location"]
-        return block(r, c, g, a[0] if a else None, (r0, c0))
-
     # the cell weights (a few MB for a tile) go into the graph once, not into every task
     shared = grids if lazy_cells else delayed(grids, pure=True)
-    results = da.map_blocks(task, refl, cloud, shared, *extra, drop_axis=[0, 1], chunks=yx,
-                            dtype=object, meta=np.empty((0, 0), dtype=object))  # fmt: skip
+    results = da.map_blocks(_task, refl, cloud, shared, *extra, params=params,
+                            drop_axis=[0, 1], chunks=yx, dtype=object,
+                            meta=np.empty((0, 0), dtype=object))  # fmt: skip
 
     def field(name: str, dtype: Any, leading: bool = False) -> Array:
-        def pick(result: Composite) -> Array:
-            return getattr(result, name)
-
+        pick = attrgetter(name)
         meta = np.empty((0,) * (3 if leading else 2), dtype=dtype)
         if leading:
             return results.map_blocks(pick, dtype=dtype, new_axis=0, meta=meta,
