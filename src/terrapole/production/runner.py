@@ -34,7 +34,7 @@ from terrapole.errors import EmptyProduct, InvalidInput, NotFound, TerrapoleErro
 from terrapole.ingest.model import Product, Raster
 from terrapole.ingest.service import FINGERPRINT, Ingestor, IngestReport, Staged, stage
 from terrapole.production import loading
-from terrapole.production.chain import Area, Chain, Context, Layer, Output, Window, item_day
+from terrapole.production.chain import Area, Chain, Context, Output, Window, item_day
 from terrapole.production.writer import write_layers
 from terrapole.storage import LocalStorage
 
@@ -263,13 +263,7 @@ def _product(
     """Compute and write the chain's layers; describe them as a product for the ingest pipeline."""
     context, reprojected = _context(store, storage, area, window, inputs)
     output = chain.produce(context)
-    groups: dict[Any, list[Layer]] = {}
-    for layer in output.layers:
-        geobox = layer.data.odc.geobox
-        groups.setdefault((tuple(geobox.shape), tuple(geobox.transform)), []).append(layer)
-    paths: dict[str, Path] = {}
-    for layers in groups.values():
-        paths.update(write_layers(layers, layers[0].data.odc.geobox, work, client))
+    paths = write_layers(output.layers, work, client)
     rasters = [
         Raster(
             layer.key,

@@ -1,26 +1,59 @@
-"""Compute a chain's output layers chunk by chunk on Dask and write them as GeoTIFFs.
+"""Compute a chain's output layers on Dask; the workers write them straight into raw rasters.
 
-Every layer of a window shares the output grid and its chunks. For each chunk the blocks of all
-layers are computed together (their common inputs are read once), sent back to this process
-and written into tiled GeoTIFFs at their window. At most ``ahead`` chunks are in flight, so
-memory stays bounded whatever the size of the grid. The ingest pipeline then makes the COGs.
+Each layer gets a raw file here (row-major, little-endian, allocated sparse) and a VRT beside it
+that gives GDAL its grid, CRS and nodata. Every layer of a window is computed in one graph, so
+the inputs they share are read once, and the task that finishes a chunk of a layer writes it
+into its file at its place (disjoint byte ranges, so workers write side by side): no pixel
+travels back to this process. The ingest pipeline then makes the COGs from the VRTs.
+
+The folder must be one the workers see: on an external cluster, a disk they share (as they
+share the assets they read).
 """
 
 from __future__ import annotations
 
-import itertools
+import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 import dask.array as da
 import numpy as np
-import rasterio
-from dask.delayed import delayed
-from distributed import Client, as_completed
+from distributed import Client, futures_of
 from odc.geo.geobox import GeoBox
-from rasterio.windows import Window as PixelWindow
 
 from terrapole.production.chain import Layer
+
+GDAL_TYPES = {
+    "uint8": "Byte", "int8": "Int8", "uint16": "UInt16", "int16": "Int16", "uint32": "UInt32",
+    "int32": "Int32", "float32": "Float32", "float64": "Float64",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RawTarget:
+    """A raw raster file that dask's ``store`` writes chunks into (``target[region] = block``)."""
+
+    path: str
+    dtype: str  # little-endian numpy dtype, e.g. "<i2"
+    width: int
+
+    def __setitem__(self, region: tuple[slice, slice], block: Any) -> None:
+        rows, cols = region
+        shape = (rows.stop - rows.start, cols.stop - cols.start)
+        data = np.ascontiguousarray(np.broadcast_to(block, shape), dtype=self.dtype)
+        size = data.dtype.itemsize
+        fd = os.open(self.path, os.O_WRONLY)
+        try:
+            if data.shape[1] == self.width:  # whole rows: one contiguous range
+                os.pwrite(fd, data.data, rows.start * self.width * size)
+                return
+            for n, row in enumerate(data):
+                offset = ((rows.start + n) * self.width + cols.start) * size
+                os.pwrite(fd, row.data, offset)
+        finally:
+            os.close(fd)
 
 
 def _dask(layer: Layer) -> da.Array:
@@ -31,71 +64,49 @@ def _dask(layer: Layer) -> da.Array:
     return lazy
 
 
-def write_layers(
-    layers: list[Layer],
-    geobox: GeoBox,
-    folder: Path,
-    client: Client,
-    ahead: int = 4,
-) -> dict[str, Path]:
-    """Write every layer to ``folder/<key>.tif``; returns the paths by key."""
-    arrays = [_dask(layer) for layer in layers]
-    chunks = arrays[0].chunks
-    arrays = [a.rechunk(chunks) for a in arrays]
+def _stored_dtype(array: da.Array) -> np.dtype[Any]:
+    dtype = np.dtype("uint8") if array.dtype == np.bool_ else array.dtype
+    if dtype.name not in GDAL_TYPES:
+        raise ValueError(f"cannot write a layer of type {dtype} (not a GDAL data type)")
+    return dtype.newbyteorder("<")
+
+
+def raw_vrt(raw: Path, geobox: GeoBox, dtype: np.dtype[Any], nodata: float | None) -> str:
+    """The VRT document that reads ``raw`` (a sibling file) as one band on ``geobox``."""
     rows, cols = geobox.shape.y, geobox.shape.x
-    if arrays[0].shape != (rows, cols):
-        raise ValueError(f"layers are {arrays[0].shape}, the grid is {(rows, cols)}")
-    paths = {layer.key: folder / f"{layer.key}.tif" for layer in layers}
-    row_edges = np.cumsum((0, *chunks[0]))
-    col_edges = np.cumsum((0, *chunks[1]))
-    blocks = list(itertools.product(range(len(chunks[0])), range(len(chunks[1]))))
-    datasets: list[Any] = []
-    try:
-        for layer, array in zip(layers, arrays, strict=True):
-            datasets.append(
-                rasterio.open(
-                    paths[layer.key],
-                    "w",
-                    driver="GTiff",
-                    width=cols,
-                    height=rows,
-                    count=1,
-                    dtype=str(array.dtype),
-                    crs=str(geobox.crs),
-                    transform=geobox.transform,
-                    nodata=layer.nodata,
-                    tiled=True,
-                    blockxsize=512,
-                    blockysize=512,
-                    bigtiff="if_safer",
-                )  # fmt: skip
-            )
-        pending = as_completed()
-        where: dict[str, tuple[int, int]] = {}
-        queue = iter(blocks)
+    transform = ", ".join(repr(float(v)) for v in geobox.transform.to_gdal())
+    wkt = geobox.crs.to_wkt() if geobox.crs is not None else ""
+    no = "" if nodata is None else f"<NoDataValue>{nodata!r}</NoDataValue>"
+    return (
+        f'<VRTDataset rasterXSize="{cols}" rasterYSize="{rows}">'
+        f"<SRS>{escape(wkt)}</SRS><GeoTransform>{transform}</GeoTransform>"
+        f'<VRTRasterBand dataType="{GDAL_TYPES[dtype.name]}" band="1" '
+        f'subClass="VRTRawRasterBand">{no}'
+        f'<SourceFilename relativeToVRT="1">{escape(raw.name)}</SourceFilename>'
+        f"<ImageOffset>0</ImageOffset><PixelOffset>{dtype.itemsize}</PixelOffset>"
+        f"<LineOffset>{dtype.itemsize * cols}</LineOffset><ByteOrder>LSB</ByteOrder>"
+        "</VRTRasterBand></VRTDataset>\n"
+    )
 
-        def submit() -> None:
-            block = next(queue, None)
-            if block is None:
-                return
-            i, j = block
-            # one future per chunk holding every layer's block: their shared inputs are read once
-            future = client.compute(delayed(list)([a.blocks[i, j] for a in arrays]))
-            where[future.key] = (i, j)
-            pending.add(future)
 
-        for _ in range(ahead):
-            submit()
-        for future in pending:
-            i, j = where.pop(future.key)
-            for dataset, block_data in zip(datasets, future.result(), strict=True):
-                window = PixelWindow(
-                    int(col_edges[j]), int(row_edges[i]), block_data.shape[1], block_data.shape[0]
-                )
-                dataset.write(block_data, 1, window=window)
-            del future  # let the cluster free this chunk while we wait for the next
-            submit()
-    finally:
-        for ds in datasets:
-            ds.close()
+def write_layers(layers: list[Layer], folder: Path, client: Client) -> dict[str, Path]:
+    """Write every layer (on its own grid) to ``folder/<key>.vrt``; returns the VRTs by key."""
+    arrays = [_dask(layer) for layer in layers]
+    dtypes = [_stored_dtype(array) for array in arrays]  # refused before any file is made
+    sources: list[da.Array] = []
+    targets: list[Any] = []  # dask's store writes to any object with __setitem__
+    paths: dict[str, Path] = {}
+    for layer, array, dtype in zip(layers, arrays, dtypes, strict=True):
+        geobox: GeoBox = layer.data.odc.geobox
+        rows, cols = geobox.shape.y, geobox.shape.x
+        raw = folder / f"{layer.key}.raw"
+        with raw.open("wb") as handle:  # sparse: only the blocks written take disk space
+            handle.truncate(rows * cols * dtype.itemsize)
+        paths[layer.key] = folder / f"{layer.key}.vrt"
+        paths[layer.key].write_text(raw_vrt(raw, geobox, dtype, layer.nodata))
+        sources.append(array)
+        targets.append(RawTarget(str(raw), dtype.str, cols))
+    stored = da.store(sources, targets, lock=False, compute=False)
+    chunks = futures_of(client.persist(list(stored) if isinstance(stored, tuple) else [stored]))
+    client.gather(chunks)  # each chunk's task returns None once written; raises a task's error
     return paths
