@@ -7,6 +7,15 @@ mapped in one table in ``app.py``; CLI exit codes in ``cli.py``.
 
 from __future__ import annotations
 
+from typing import Any
+
+
+def _rebuilt(kind: type[TerrapoleError], message: str, state: dict[str, Any]) -> TerrapoleError:
+    error = kind.__new__(kind)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
+
 
 class TerrapoleError(Exception):
     """Base of every terrapole error; ``message`` is safe to show to the user."""
@@ -14,6 +23,11 @@ class TerrapoleError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickled as message and attributes, not by the subclass's own arguments: an error
+        # raised in a Dask worker or process pool reaches the caller whole
+        return _rebuilt, (type(self), self.message, dict(self.__dict__))
 
 
 class ConfigError(TerrapoleError):

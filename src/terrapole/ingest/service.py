@@ -15,8 +15,9 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import rasterio
@@ -146,22 +147,39 @@ def check_consistent(product: Product) -> None:
             )
 
 
-def stage(product: Product, folder: Path, in_place: bool = False, threads: int = 1) -> Json:
+def _pixels(path: str) -> int:
+    with rasterio.open(path) as ds:
+        return int(ds.width * ds.height)
+
+
+def stage_raster(
+    raster: Raster, folder: Path, in_place: bool = False
+) -> tuple[WrittenFile, dict[str, float]]:
+    """One raster's COG (written, or linked with ``in_place``) and its statistics."""
+    target = folder / f"{raster.key}.tif"
+    linked = link_cog(raster, target) if in_place else None
+    written = linked or write_cog(raster, target)
+    return written, band_statistics(str(target), raster.nodata)
+
+
+def stage(
+    product: Product, folder: Path, in_place: bool = False, executor: Executor | None = None
+) -> Json:
     """Write the COGs, then derive footprint, cloud cover and previews from their overviews.
 
     ``in_place``: rasters that already are valid single-band COGs are linked, not copied.
-    ``threads``: COGs written at once (GDAL compresses and writes without holding the GIL).
+    ``executor``: where the COGs are written, one raster a task (a thread pool, or a Dask
+    cluster whose workers see ``folder``); without one, here, one after the other.
     """
     check_consistent(product)
-
-    def one(r: Raster) -> WrittenFile:
-        target = folder / f"{r.key}.tif"
-        linked = link_cog(r, target) if in_place else None
-        return linked or write_cog(r, target)
-
-    with ThreadPoolExecutor(max(1, threads)) as pool:
-        written = dict(zip((r.key for r in product.rasters), pool.map(one, product.rasters),
-                           strict=True))  # fmt: skip
+    task = partial(stage_raster, folder=folder, in_place=in_place)
+    # the largest first, so that the workers end together
+    order = sorted(product.rasters, key=lambda r: -_pixels(r.path))
+    done = dict(zip((r.key for r in order), (executor.map if executor else map)(task, order),
+                    strict=True))  # fmt: skip
+    staged = [done[r.key] for r in product.rasters]
+    written = {r.key: w for r, (w, _) in zip(product.rasters, staged, strict=True)}
+    stats = {r.key: s for r, (_, s) in zip(product.rasters, staged, strict=True)}
     cogs = {r.key: replace(r, path=str(folder / f"{r.key}.tif"), index=1) for r in product.rasters}
     valid = cogs[product.valid_from or product.rasters[0].key]
     footprint = data_footprint(valid.path, valid.index, valid.nodata)
@@ -171,12 +189,13 @@ def stage(product: Product, folder: Path, in_place: bool = False, threads: int =
     if product.cloud_mask is not None:
         mask = cogs[product.cloud_mask]
         cloud = cloud_cover(mask.path, valid.path, valid.index, valid.nodata, product.cloudy_values)
-    stats = {k: band_statistics(r.path, r.nodata) for k, r in cogs.items()}
     sources = [cogs[k] for k in product.rgb] if product.rgb else [valid]
+    sizes = {"thumbnail": THUMBNAIL_SIDE, "quicklook": QUICKLOOK_SIDE}
+    pngs = (executor.map if executor else map)(partial(preview_png, sources), sizes.values())
     previews: dict[str, WrittenFile] = {}
-    for key, side in (("thumbnail", THUMBNAIL_SIDE), ("quicklook", QUICKLOOK_SIDE)):
+    for key, png in zip(sizes, pngs, strict=True):
         target = folder / f"{key}.png"
-        target.write_bytes(preview_png(sources, side))
+        target.write_bytes(png)
         previews[key] = describe(target)
     return build_item(product, footprint, written, previews, cloud, stats)
 

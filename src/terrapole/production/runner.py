@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -169,7 +168,7 @@ def run_window(
         product = _product(chain, store, storage, client, area, window, inputs, work, name)
         report.compute_s += perf_counter() - started
         started = perf_counter()
-        item = stage(product, folder, threads=os.cpu_count() or 1)
+        item = stage(product, folder, executor=client.get_executor(pure=False))
         item["properties"][FINGERPRINT] = print_
         item["links"] = [_derived_from(i) for i in inputs]
         ingest_report = IngestReport()
@@ -262,8 +261,9 @@ def _product(
 ) -> Product:
     """Compute and write the chain's layers; describe them as a product for the ingest pipeline."""
     context, reprojected = _context(store, storage, area, window, inputs)
-    output = chain.produce(context)
-    paths = write_layers(output.layers, work, client)
+    with client.as_current():  # what the chain persists goes to this cluster, not the default
+        output = chain.produce(context)
+        paths = write_layers(output.layers, work, client)
     rasters = [
         Raster(
             layer.key,
