@@ -5,16 +5,21 @@ B11, B12 and the cloud mask at 20 m; texture from a real demo crop enlarged, ran
 dates 5 days apart around 15 July), ingests them (not timed), then for the snow and WASP chains:
 - decode bound: every input band the chain reads, read once with rasterio (2 threads), from the
   same files as the chain (the catalogued COGs, not the products they were ingested from);
-- the chain run by the runner on a Dask LocalCluster of 1, then 2 worker processes (outputs
-  written, turned into COGs and catalogued; the second run is on fresh output collections);
-  snow makes one product per date, WASP the one monthly window holding all the dates;
-- the algorithm alone on the same cluster: the chain's layers built and computed (inputs read,
-  composite or snow computed, results held on the workers, nothing written): a first run
-  (the workers' first imports and numba's cache loads), then ``--repeat`` steady runs, of which
-  the fastest is reported, as the bound is the faster of two reads;
-and prints megapixel·dates per second, the ratio to the bound, the speed-up and peak RSS of the
-workers and of this process. "compute" is loading, computing and writing the layers; "publish"
-is the COG conversion, thumbnails and cataloguing of the outputs.
+- one Dask LocalCluster per worker count (1 and 2 worker processes), all started first;
+- the chain run by the runner on each new cluster (the workers' imports, numba's cache loads
+  and first file opens included): outputs written, made COGs and catalogued; snow makes one
+  product per date, WASP the one monthly window holding all the dates. The peak RSS of the
+  workers is read then, before anything holds results in memory;
+- the algorithm alone, ``--repeat`` times: the chain's layers built and computed (inputs read,
+  composite or snow computed, results held on the workers, nothing written), each run next to
+  a decode bound measured just before it and with the clusters taking turns, so that the ratios
+  and the 1 -> 2 worker speed-up compare runs made under the same load of this machine;
+- the chain again on the running clusters, twice, the faster kept (a server's case).
+Every run closes the files its workers keep open first, so no decoded tile is reused, and
+flushes what the runs before wrote. It prints megapixel·dates per second, the ratios to the
+bound, the speed-ups and the peak RSS. "compute" is loading, computing and writing the layers
+(by the workers, into raw files); "publish" is the COGs, statistics and previews (tasks on the
+workers) and the item and catalogue (this process).
 
     python benchmarks/chains.py --size 2744 --dates 6
     python benchmarks/chains.py --size 10980 --dates 6 --chains wasp-monthly   # a full tile
@@ -180,7 +185,8 @@ def bench_chain(name: str, store: Any, storage: Any, settings: Settings, files: 
         print(f"\n{name}: decode bound {bound:.2f} s ({mpx_dates / bound:.1f} Mpx·dates/s)")
         for w, client in clients.items():  # new workers: imports, numba cache loads, GDAL
             result = run_chain(the_chain, store, storage, client, name)
-            print(_chain_line(f"{w} worker(s), chain on new workers", result, bound, mpx_dates))
+            print(_chain_line(f"{w} worker(s), chain on new workers", result, bound, mpx_dates)
+                  + f", peak RSS per worker {peak_rss_mib(client):.0f} MiB")  # fmt: skip
         bounds: list[float] = []
         runs: dict[int, list[float]] = {w: [] for w in workers}
         for _ in range(repeat):  # each run next to a bound measured just before it
@@ -209,8 +215,7 @@ def bench_chain(name: str, store: Any, storage: Any, settings: Settings, files: 
             results = [run_chain(the_chain, store, storage, client, name) for _ in range(2)]
             warm[w] = min(results, key=lambda r: r.seconds)
             print(_chain_line(f"{w} worker(s), chain (best of 2 on running workers)", warm[w],
-                              bound, mpx_dates)
-                  + f", peak RSS workers {peak_rss_mib(client):.0f} MiB")  # fmt: skip
+                              bound, mpx_dates))  # fmt: skip
         if 1 in warm and 2 in warm:
             print(f"  chain speed-up 1 -> 2 workers: x{warm[1].seconds / warm[2].seconds:.2f}")
     main_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
