@@ -7,7 +7,18 @@ import math
 import numpy as np
 import pytest
 
-from terrapole.processing.snow import CLOUD, NO_SNOW, NODATA, SNOW, detect, fsc_og, fsc_toc
+from terrapole.processing.snow import (
+    CLOUD,
+    NO_SNOW,
+    NODATA,
+    SNOW,
+    decide,
+    detect,
+    fsc_og,
+    fsc_toc,
+    scene_summary,
+    snow_codes,
+)
 
 
 def scene(rows: int = 100, cols: int = 24) -> dict[str, np.ndarray]:  # type: ignore[type-arg]
@@ -85,3 +96,26 @@ def test_annual_synthesis_by_hand() -> None:
     year = snow_year([0, 91, 181, 273], px)
     assert (year.scd[0, 0], year.sod[0, 0], year.smod[0, 0], year.nobs[0, 0]) == (182, 46, 228, 4)
     assert (year.scd[0, 1], year.sod[0, 1], year.nobs[0, 1]) == (0, -1, 0)
+
+
+def test_a_scene_done_in_parts_of_whole_blocks_gives_the_whole_scenes_codes() -> None:
+    """Chunk by chunk (as on Dask): the parts' summaries add up to the scene's, so the snow line
+    is the scene's, and each part's codes are the scene's where parts hold whole 12 px blocks."""
+    s = scene(rows=96, cols=48)
+    s["green"][50:60], s["swir16"][50:60], s["red"][50:60] = 0.6, 0.1, 0.5  # pass-1 snow
+    s["green"][20:50], s["swir16"][20:50], s["red"][20:50] = 0.3, 0.2, 0.05  # pass-2 snow
+    s["cloud"][0:24, 24:48] = True  # a dark cloud, released
+    s["cloud"][72:96, 0:12], s["red"][72:96, 0:12] = True, 0.6  # a bright one, kept
+    s["green"][5, 5] = np.nan
+    whole = detect(**s)
+    parts = [(rows, cols) for rows in (slice(0, 48), slice(48, 96))
+             for cols in (slice(0, 24), slice(24, 48))]  # fmt: skip
+    summary = sum(scene_summary(*(s[k][r, c] for k in s)) for r, c in parts)
+    np.testing.assert_array_equal(summary, scene_summary(**s))
+    line, covered = decide(summary)
+    assert line == whole.snowline == 300.0 and covered == 1.0
+    codes = np.empty_like(whole.codes)
+    for r, c in parts:
+        codes[r, c] = snow_codes(*(s[k][r, c] for k in s), line)[0]
+    np.testing.assert_array_equal(codes, whole.codes)
+    assert {NO_SNOW, SNOW, CLOUD, NODATA} == set(np.unique(codes).tolist())

@@ -103,3 +103,24 @@ def test_open_files_are_kept_per_thread_and_reopened_when_rewritten(tmp_path: Pa
     assert again is not first and int(again.read(1)[0, 0]) == 2 and first.closed
     loading.close_files()
     assert again.closed
+
+
+def test_bands_averaged_onto_a_coarser_grid_equal_odc_stacs_average(items: list[Json]) -> None:
+    keys = ("FRE_B3", "FRE_B4", "CLM_R2")
+    methods = {"FRE_B3": "average", "FRE_B4": "average"}  # 10 m onto 20 m; the mask as it is
+    grid = loading.grid(items, keys, 20.0, None)
+    shifted = GeoBox((30, 50), grid.transform * Affine.translation(-3, 5), grid.crs)  # past edge
+    for like in (grid, shifted):
+        assert loading._direct(items, keys, like, 12, methods) is not None  # the fast path
+        stack = loading.load(items, keys, like, methods, chunk=12).data
+        reference = loading.load(items, keys, like, methods, direct=False).data
+        for key in keys:
+            assert stack[key].dtype == reference[key].dtype == np.float32, key
+            np.testing.assert_allclose(stack[key].values, reference[key].values, rtol=1e-6,
+                                       err_msg=key)  # fmt: skip
+    # the first 3 columns of the shifted grid lie west of the files: nodata there, as odc-stac
+    assert (stack["FRE_B4"].values[:, :, :3] == -10000).all()
+    # a factor that is not whole, or another method, goes through odc-stac
+    odd = GeoBox((20, 20), grid.transform * Affine.scale(1.5), grid.crs)
+    assert loading._direct(items, keys, odd, 12, methods) is None
+    assert loading._direct(items, keys, grid, 12, {"FRE_B3": "bilinear"}) is None

@@ -41,7 +41,7 @@ def test_layers_on_two_grids_are_written_by_worker_processes(tmp_path: Path) -> 
         _layer("MSK", mask, COARSE, 0, chunks=(100, 450)),  # whole-row chunks, booleans
     ]
     with dask_client(Settings(dask_workers=2), processes=True) as client:
-        paths = write_layers(layers, tmp_path, client)
+        paths, _ = write_layers(layers, tmp_path, client)
     expected = {"FRC": reflectance, "DTS": dates, "FLG": flags, "MSK": mask.astype("uint8")}
     assert set(paths) == set(expected)
     for key, values in expected.items():

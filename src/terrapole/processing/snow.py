@@ -40,46 +40,97 @@ class SnowResult:
     ndsi: Array
 
 
+LOWEST_BAND, BANDS = -5, 95  # 100 m elevation bands from -500 m to 9000 m
+
+
+def band_counts(dem: Array, clear: NDArray[np.bool_], snow: NDArray[np.bool_]) -> Array:
+    """(3, BANDS) per 100 m band from -500 m: pixels with a DEM, clear ones, clear snowy ones.
+
+    Counts of several parts of a scene add up to the scene's (chunk by chunk on Dask).
+    """
+    finite = np.isfinite(dem)
+    band = np.clip(np.floor(dem[finite] / 100).astype(np.int64) - LOWEST_BAND, 0, BANDS - 1)
+    weights = (None, clear[finite], (clear & snow)[finite])
+    return np.stack([np.bincount(band, w, minlength=BANDS) for w in weights])
+
+
+def snowline_of(counts: Array) -> float | None:
+    """z_s from :func:`band_counts`: two bands below the lowest > 10 % clear, > 10 % snowy."""
+    for n, (total, clear_n, snow_n) in enumerate(counts.T):
+        if total and clear_n / total > 0.10 and snow_n / clear_n > 0.10:
+            return float((n + LOWEST_BAND) * 100 - 200)
+    return None
+
+
 def snowline(dem: Array, clear: NDArray[np.bool_], snow: NDArray[np.bool_]) -> float | None:
     """z_s: two 100 m bands below the lowest band > 10 % clear and > 10 % snowy (or None)."""
-    finite = np.isfinite(dem)
-    if not finite.any():
-        return None
-    low = np.floor(np.nanmin(dem) / 100) * 100
-    top = np.nanmax(dem)
-    edge = low
-    while edge <= top:
-        band = finite & (dem >= edge) & (dem < edge + 100)
-        total = int(band.sum())
-        clear_n = int((band & clear).sum())
-        if total and clear_n / total > 0.10 and int((band & clear & snow).sum()) / clear_n > 0.10:
-            return float(edge - 200)
-        edge += 100
-    return None
+    return snowline_of(band_counts(dem, clear, snow))
+
+
+@dataclass(frozen=True)
+class _PassOne:
+    nodata: NDArray[np.bool_]
+    ndsi: Array
+    test1: NDArray[np.bool_]
+    clear: NDArray[np.bool_]
+
+    @property
+    def snow(self) -> NDArray[np.bool_]:
+        return self.clear & self.test1
+
+
+def _pass_one(green: Array, red: Array, swir16: Array, cloud: NDArray[np.bool_]) -> _PassOne:
+    nodata = ~(np.isfinite(green) & np.isfinite(red) & np.isfinite(swir16))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ndsi = np.where(green + swir16 != 0, (green - swir16) / (green + swir16), np.nan)
+    test1 = (ndsi > 0.40) & (red > 0.200)
+    return _PassOne(nodata, ndsi, test1, ~cloud & ~nodata)
+
+
+def scene_summary(
+    green: Array, red: Array, swir16: Array, cloud: NDArray[np.bool_], dem: Array
+) -> Array:
+    """What pass 2 needs of a scene, or of a part of it (parts add up): the band counts, then
+    the pass-1 snow pixels, the pixels with data and all pixels (one flat float64 vector)."""
+    first = _pass_one(green, red, swir16, cloud)
+    counts = band_counts(dem, first.clear, first.snow)
+    totals = [first.snow.sum(), (~first.nodata).sum(), first.nodata.size]
+    return np.concatenate([counts.ravel(), np.array(totals, dtype="float64")])
+
+
+def decide(summary: Array) -> tuple[float | None, float]:
+    """From a scene's summary: the snow line (None when pass 1 found snow on 0.1 % of the data
+    or less, or no band qualifies) and the share of pixels with a DEM."""
+    counts, (snow_n, valid_n, pixels) = summary[: 3 * BANDS].reshape(3, BANDS), summary[-3:]
+    line = snowline_of(counts) if snow_n > 0.001 * valid_n else None
+    return line, float(counts[0].sum() / pixels) if pixels else 0.0
+
+
+def snow_codes(
+    green: Array, red: Array, swir16: Array, cloud: NDArray[np.bool_], dem: Array,
+    line: float | None,
+) -> tuple[NDArray[np.uint8], Array]:  # fmt: skip
+    """Codes and NDSI once the snow line is known. Chunk by chunk when chunks hold whole
+    12-pixel blocks of the dark-cloud test (the red mean of a block needs all of it)."""
+    first = _pass_one(green, red, swir16, cloud)
+    snow = first.snow
+    if line is not None:
+        snow = snow | (first.clear & (dem >= line) & (first.ndsi > 0.15) & (red > 0.040))
+    dark = expand(block_mean(np.nan_to_num(red), 12), 12, red.shape) <= 0.300
+    on_cloud = cloud & ~first.nodata
+    codes = np.full(green.shape, NO_SNOW, dtype=np.uint8)
+    codes[snow | (on_cloud & first.test1)] = SNOW
+    codes[on_cloud & ~first.test1 & ~dark] = CLOUD
+    codes[first.nodata] = NODATA
+    return codes, first.ndsi
 
 
 def detect(
     green: Array, red: Array, swir16: Array, cloud: NDArray[np.bool_], dem: Array
 ) -> SnowResult:
     """Snow codes of one date (all inputs on the same grid; NaN reflectance is no data)."""
-    nodata = ~(np.isfinite(green) & np.isfinite(red) & np.isfinite(swir16))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ndsi = np.where(green + swir16 != 0, (green - swir16) / (green + swir16), np.nan)
-    test1 = (ndsi > 0.40) & (red > 0.200)
-    clear = ~cloud & ~nodata
-    snow = clear & test1
-    line = None
-    if snow.sum() > 0.001 * (~nodata).sum():
-        line = snowline(dem, clear, snow)
-        if line is not None:
-            snow |= clear & (dem >= line) & (ndsi > 0.15) & (red > 0.040)
-    dark = expand(block_mean(np.nan_to_num(red), 12), 12, red.shape) <= 0.300
-    cloud_snow = cloud & ~nodata & test1
-    stays_cloud = cloud & ~nodata & ~test1 & ~dark
-    codes = np.full(green.shape, NO_SNOW, dtype=np.uint8)
-    codes[snow | cloud_snow] = SNOW
-    codes[stays_cloud] = CLOUD
-    codes[nodata] = NODATA
+    line, _ = decide(scene_summary(green, red, swir16, cloud, dem))
+    codes, ndsi = snow_codes(green, red, swir16, cloud, dem, line)
     return SnowResult(codes, line, ndsi)
 
 

@@ -99,7 +99,7 @@ class Context:
     window: Window
     area: Area
     inputs: list[Json]
-    load: Callable[..., xr.Dataset]  # (keys, resolution, resampling='nearest'): one grid
+    load: Callable[..., xr.Dataset]  # (keys, resolution, resampling='nearest', chunk): one grid
     load_bands: Callable[..., xr.DataArray]  # (keys, resolution, chunk, like): (t, band, y, x)
     auxiliary: Callable[[str, str, xr.Dataset], xr.DataArray | None]  # (collection, asset, like)
 

@@ -10,7 +10,9 @@ item can say so. Stored numbers are kept (int16 reflectance, uint8 masks): chain
 Fast path: when every asset asked is in the grid's CRS at its resolution, on pixel edges of
 the grid (the usual case: the products of one tile), each chunk is one rasterio windowed read
 of the file, padded with the asset's nodata outside it: no warp, and a graph of one task per
-chunk. It gives the same numbers as odc-stac with nearest resampling (tested).
+chunk. It gives the same numbers as odc-stac with nearest resampling (tested). Bands to be
+averaged onto a grid a whole number of times coarser than theirs, edges shared (THEIA's 10 m
+bands onto 20 m), are read the same way and averaged block by block (tested against odc-stac).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +30,7 @@ import odc.stac
 import pystac
 import rasterio
 import xarray as xr
+from affine import Affine
 from dask.base import tokenize
 from numpy.typing import NDArray
 from odc.geo.geobox import GeoBox
@@ -246,10 +249,26 @@ def _moment(item: Json) -> np.datetime64:
 
 
 def _direct(
-    inputs: list[Json], keys: tuple[str, ...], like: GeoBox, chunk: int
+    inputs: list[Json],
+    keys: tuple[str, ...],
+    like: GeoBox,
+    chunk: int,
+    methods: dict[str, str] | None = None,  # by key; nearest where not given
 ) -> xr.Dataset | None:
-    """The stack by windowed reads, or None when some asset is not on ``like``'s pixel edges."""
-    files = {key: [windowed(item, key, like) for item in inputs] for key in keys}
+    """The stack by windowed reads, or None when some asset is not on ``like``'s pixel edges
+    (or, to be averaged, on the edges of a grid a whole number of times finer). Averaging
+    makes every band float32, as odc-stac does."""
+    methods = methods or {}
+    averaging = any(m != "nearest" for m in methods.values())
+
+    def source(item: Json, key: str) -> WindowedFile | AveragedFile | None:
+        method = methods.get(key, "nearest")
+        if method == "average":
+            return averaged(item, key, like)
+        found = windowed(item, key, like) if method == "nearest" else None
+        return as_float(found, item, key) if found and averaging else found
+
+    files = {key: [source(item, key) for item in inputs] for key in keys}
     if any(f is None for found in files.values() for f in found):
         return None
     coords = xr_coords(like)
@@ -257,11 +276,12 @@ def _direct(
     variables = {}
     for key, found in files.items():
         layers = [
-            da.from_array(f, chunks=(chunk, chunk), lock=False, name=f"read-{f.path}-{like}")
+            da.from_array(f, chunks=(chunk, chunk), lock=False, name=f"read-{tokenize(f, chunk)}")
             for f in found
             if f is not None
         ]
-        fill = found[0].fill if found[0] is not None else 0
+        first = found[0]
+        fill = (first.fine if isinstance(first, AveragedFile) else first).fill if first else 0
         attrs = (
             {}
             if "nodata" not in (inputs[0]["assets"][key].get("raster:bands") or [{}])[0]
@@ -270,6 +290,72 @@ def _direct(
         variables[key] = xr.DataArray(da.stack(layers), dims=("time", "y", "x"), attrs=attrs,
                                       coords={"time": times, **coords})  # fmt: skip
     return xr.Dataset(variables)
+
+
+@dataclass(frozen=True)
+class AveragedFile:
+    """A band seen on a grid ``factor`` times coarser than its own, the pixel edges shared: each
+    pixel is the mean of the file's pixels under it, its nodata pixels left out, as float32
+    (GDAL's average resampling on such grids). ``fine``: the file on the grid it lies on."""
+
+    fine: WindowedFile
+    factor: int
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """Rows and columns of the coarse grid."""
+        return (self.fine.shape[0] // self.factor, self.fine.shape[1] // self.factor)
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """Averages are float32."""
+        return np.dtype("float32")
+
+    @property
+    def ndim(self) -> int:
+        """Two dimensions (y, x)."""
+        return 2
+
+    def __getitem__(self, key: tuple[slice, slice]) -> NDArray[Any]:
+        f = self.factor
+        rows, cols = (k.indices(n)[:2] for k, n in zip(key, self.shape, strict=True))
+        shape = (rows[1] - rows[0], cols[1] - cols[0])
+        values = np.empty((shape[0] * f, shape[1] * f), dtype=self.fine.dtype)
+        self.fine.read_into(values, rows[0] * f, cols[0] * f)
+        fill = self.fine.fill
+        valid = ~np.isnan(values) if np.isnan(fill) else values != fill
+        blocks = (shape[0], f, shape[1], f)
+        total = np.where(valid, values, 0).astype("float64").reshape(blocks).sum(axis=(1, 3))
+        count = valid.reshape(blocks).sum(axis=(1, 3))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(count > 0, total / count, fill)
+        return mean.astype("float32")
+
+
+def averaged(item: Json, key: str, like: GeoBox) -> AveragedFile | None:
+    """The asset as an :class:`AveragedFile` on ``like`` if ``like`` is a whole number of its
+    pixels coarser and shares their edges, else None."""
+    asset = item["assets"][key]
+    transform, shape = asset.get("proj:transform"), asset.get("proj:shape")
+    if transform is None or shape is None or like.crs is None:
+        return None
+    ratio = like.transform.a / float(transform[0])
+    factor = round(ratio)
+    if factor < 2 or abs(ratio - factor) > 1e-9:
+        return None
+    fine = GeoBox(
+        (like.shape.y * factor, like.shape.x * factor),
+        like.transform * Affine.scale(1 / factor),
+        like.crs,
+    )
+    found = windowed(item, key, fine)
+    return None if found is None else AveragedFile(as_float(found, item, key), factor)
+
+
+def as_float(file: WindowedFile, item: Json, key: str) -> WindowedFile:
+    """``file`` read as float32; outside the file NaN, unless the asset has a nodata value."""
+    known = "nodata" in (item["assets"][key].get("raster:bands") or [{}])[0]
+    return replace(file, dtype=np.dtype("float32"), fill=file.fill if known else float("nan"))
 
 
 def load_bands(
@@ -308,9 +394,9 @@ def load(
     With a resampling other than nearest the values are loaded as float32, so an average of
     stored integers is not rounded back to an integer. ``direct=False``: always odc-stac.
     """
-    methods = resampling.values() if isinstance(resampling, dict) else [resampling]
-    averaging = any(m != "nearest" for m in methods)
-    fast = _direct(inputs, keys, like, chunk) if direct and not averaging else None
+    methods = resampling if isinstance(resampling, dict) else dict.fromkeys(keys, resampling)
+    averaging = any(m != "nearest" for m in methods.values())
+    fast = _direct(inputs, keys, like, chunk, methods) if direct else None
     if fast is not None:
         return Stack(fast, ())
     options: dict[str, Any] = {"dtype": "float32"} if averaging else {}
@@ -334,7 +420,9 @@ def load(
     return Stack(data, reprojected)
 
 
-def load_mosaic(items: list[Json], key: str, like: GeoBox, resampling: str = "bilinear") -> Any:
+def load_mosaic(
+    items: list[Json], key: str, like: GeoBox, resampling: str = "bilinear", chunk: int = CHUNK
+) -> Any:
     """One asset of auxiliary items (DEM tiles, a tree cover map) mosaicked on ``like``, lazy.
 
     As float32, NaN where no item covers a pixel or where the asset holds its nodata.
@@ -344,7 +432,7 @@ def load_mosaic(items: list[Json], key: str, like: GeoBox, resampling: str = "bi
         stac,
         bands=[key],
         geobox=like,
-        chunks={"y": CHUNK, "x": CHUNK},
+        chunks={"y": chunk, "x": chunk},
         resampling=resampling,
         groupby=lambda item, parsed, index: "mosaic",
         fail_on_error=True,

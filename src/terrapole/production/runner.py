@@ -2,10 +2,12 @@
 
 Per window: the inputs are searched in the catalogue; no input -> ``empty``; the fingerprint
 (chain, version, parameters, area, window, every input's id and ``updated``) equals the stored
-output's -> ``unchanged``; otherwise the chain's layers are computed on the Dask cluster,
-written, turned into COGs and an item by the ingest pipeline (``derived_from`` links to every
-input, ``processing:*`` provenance) and published in one step (files swapped in, item upserted;
-a failure leaves the previous output, or none, in place).
+output's -> ``unchanged``; otherwise the chain's layers are computed on the Dask cluster and
+written by its workers (``writer``), turned into COGs (tasks on the workers too) and an item by
+the ingest pipeline (``derived_from`` links to every input, ``processing:*`` provenance) and
+published in one step (files swapped in, item upserted; a failure leaves the previous output,
+or none, in place). Item properties a chain gives as Dask collections (the snow line) are
+computed with the layers.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 
 import odc.geo.xr  # noqa: F401  (the .odc accessor on xarray objects)
 import xarray as xr
+from dask.base import is_dask_collection
 from distributed import Client
 from odc.geo.geobox import GeoBox
 
@@ -217,10 +220,13 @@ def _context(
     reprojected: list[str] = []
 
     def load(
-        keys: tuple[str, ...], resolution: float, resampling: str | dict[str, str] = "nearest"
+        keys: tuple[str, ...],
+        resolution: float,
+        resampling: str | dict[str, str] = "nearest",
+        chunk: int = loading.CHUNK,
     ) -> xr.Dataset:
         geobox = loading.grid(inputs, keys, resolution, area.bbox)
-        stack = loading.load(inputs, keys, geobox, resampling)
+        stack = loading.load(inputs, keys, geobox, resampling, chunk)
         reprojected.extend(i for i in stack.reprojected if i not in reprojected)
         return stack.data
 
@@ -242,7 +248,8 @@ def _context(
         found = [storage.localise(i) for i in search_all(store, query) if key in i["assets"]]
         if not found:
             return None
-        mosaic: xr.DataArray = loading.load_mosaic(found, key, like.odc.geobox)
+        chunk = max(like.chunks["y"]) if like.chunks else loading.CHUNK  # as ``like``'s
+        mosaic: xr.DataArray = loading.load_mosaic(found, key, like.odc.geobox, chunk=chunk)
         return mosaic
 
     return Context(window, area, inputs, load, load_bands, auxiliary), reprojected
@@ -263,7 +270,9 @@ def _product(
     context, reprojected = _context(store, storage, area, window, inputs)
     with client.as_current():  # what the chain persists goes to this cluster, not the default
         output = chain.produce(context)
-        paths = write_layers(output.layers, work, client)
+        lazy = {k: v for k, v in output.properties.items() if is_dask_collection(v)}
+        paths, values = write_layers(output.layers, work, client, lazy)
+    output.properties.update(values)
     rasters = [
         Raster(
             layer.key,

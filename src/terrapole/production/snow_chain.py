@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any, ClassVar
 
+import dask.array as da
 import numpy as np
 from dask.delayed import delayed
 from numpy.typing import NDArray
@@ -40,6 +41,7 @@ from terrapole.production.chain import (
 from terrapole.production.layers import band_key, classes, on_grid, surface_reflectance
 
 RESOLUTION = 20.0
+CHUNK = 1020  # 85 blocks of the dark-cloud test (12 px): a chunk holds whole blocks
 FSC_CLOUD, FSC_NODATA = 205, 255
 SNOW_CLASSES = classes(
     (snow.NO_SNOW, "no snow", "2d8c3c"),
@@ -47,9 +49,6 @@ SNOW_CLASSES = classes(
     (snow.CLOUD, "cloud", "c8c8c8"),
     (snow.NODATA, "no data", "000000"),
 )
-Detection = tuple[
-    NDArray[np.uint8], NDArray[np.uint8], NDArray[np.uint8] | None, float | None, float
-]
 
 
 def fsc_percent(fraction: NDArray[Any], codes: NDArray[np.uint8]) -> NDArray[np.uint8]:
@@ -59,16 +58,21 @@ def fsc_percent(fraction: NDArray[Any], codes: NDArray[np.uint8]) -> NDArray[np.
     return np.where(codes == snow.NODATA, FSC_NODATA, out).astype(np.uint8)
 
 
-def _detect(
+def _chunk(
     green: NDArray[Any], red: NDArray[Any], swir: NDArray[Any], cloud: NDArray[np.bool_],
-    dem: NDArray[Any], tcd: NDArray[Any] | None,
-) -> Detection:  # fmt: skip
-    """Codes, FSC_TOC, FSC_OG (or None), snow line and the share of pixels with a DEM."""
-    result = snow.detect(green, red, swir, cloud, dem)
-    toc = snow.fsc_toc(result.ndsi, result.codes)
-    og = None if tcd is None else fsc_percent(snow.fsc_og(toc, tcd / 100.0), result.codes)
-    covered = float(np.isfinite(dem).mean())
-    return result.codes, fsc_percent(toc, result.codes), og, result.snowline, covered
+    dem: NDArray[Any], line: float | None, *tcd: NDArray[Any],
+) -> NDArray[np.uint8]:  # fmt: skip
+    """One chunk's outputs once the snow line is known: (codes, FSC_TOC %[, FSC_OG %])."""
+    codes, ndsi = snow.snow_codes(green, red, swir, cloud, dem, line)
+    toc = snow.fsc_toc(ndsi, codes)
+    layers = [codes, fsc_percent(toc, codes)]
+    if tcd:
+        layers.append(fsc_percent(snow.fsc_og(toc, tcd[0] / 100.0), codes))
+    return np.stack(layers)
+
+
+def _summary(*parts: NDArray[Any]) -> NDArray[Any]:
+    return snow.scene_summary(*parts)[None, None, :]
 
 
 class SnowProduct(Chain):
@@ -99,26 +103,33 @@ class SnowProduct(Chain):
         keys = tuple(band_key(item, b) for b in ("B3", "B4", "B11"))
         require_assets(context.inputs, (*keys, "CLM_R2"))
         averaged = {k: "average" for k in keys[:2]}  # 10 m green and red to 20 m
-        stack = context.load((*keys, "CLM_R2"), RESOLUTION, averaged)
+        stack = context.load((*keys, "CLM_R2"), RESOLUTION, averaged, CHUNK)
         green, red, swir = (surface_reflectance(stack, k, 0) for k in keys)
         cloud = stack["CLM_R2"].isel(time=0).data != 0
         like = stack[keys[0]]
         dem_layer = context.auxiliary("dem", "data", stack)  # float32, NaN where unknown
-        shape = like.shape[1:]
-        dem = np.full(shape, np.nan, dtype="float32") if dem_layer is None else dem_layer.data
+        dem = (da.full(green.shape, np.nan, dtype="float32", chunks=green.chunks)
+               if dem_layer is None else dem_layer.data.rechunk(green.chunks))  # fmt: skip
         tcd_layer = context.auxiliary("tree-cover", "data", stack)
-        tcd = None if tcd_layer is None else tcd_layer.data
-        codes, toc, og, line, covered = delayed(_detect, nout=5)(
-            green, red, swir, cloud, dem, tcd
-        ).compute()  # one task on the cluster: the snow line needs the whole scene
+        tcd = [] if tcd_layer is None else [tcd_layer.data.rechunk(green.chunks)]
+        inputs = (green, red, swir, cloud, dem)
+        # pass 1 chunk by chunk, summed into the scene's elevation band counts: the snow line
+        # (one small task); then pass 2 and the FSC chunk by chunk, with nothing sent back here
+        per_chunk = (*((1,) * n for n in green.numblocks), (3 * snow.BANDS + 3,))
+        summary = da.map_blocks(_summary, *inputs, new_axis=2, dtype="float64", chunks=per_chunk)
+        line, covered = delayed(snow.decide, nout=2)(summary.sum(axis=(0, 1)))
+        products = da.map_blocks(_chunk, *inputs, line, *tcd, new_axis=0, dtype="uint8",
+                                 chunks=((2 + len(tcd),), *green.chunks))  # fmt: skip
+        codes, toc = products[0], products[1]
+        og = products[2] if tcd else None
         layers = [
             Layer("SNOW", on_grid(codes, like), "snow codes", ("data", "snow"),
                   nodata=snow.NODATA, classes=SNOW_CLASSES),
             Layer("FSC_TOC", on_grid(toc, like), "fractional snow cover, top of canopy (%)",
                   ("data", "snow-fraction"), nodata=FSC_NODATA, unit="%"),
         ]  # fmt: skip
-        properties: dict[str, Any] = {
-            "terrapole:dem_coverage": round(covered, 4),
+        properties: dict[str, Any] = {  # computed with the layers
+            "terrapole:dem_coverage": delayed(round)(covered, 4),
             "terrapole:snowline_m": line,
         }
         if og is not None:

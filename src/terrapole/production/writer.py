@@ -89,8 +89,12 @@ def raw_vrt(raw: Path, geobox: GeoBox, dtype: np.dtype[Any], nodata: float | Non
     )
 
 
-def write_layers(layers: list[Layer], folder: Path, client: Client) -> dict[str, Path]:
-    """Write every layer (on its own grid) to ``folder/<key>.vrt``; returns the VRTs by key."""
+def write_layers(
+    layers: list[Layer], folder: Path, client: Client, values: dict[str, Any] | None = None
+) -> tuple[dict[str, Path], dict[str, Any]]:
+    """Write every layer (on its own grid) to ``folder/<key>.vrt``; returns the VRTs by key,
+    and the lazy ``values`` (e.g. item properties made from the same inputs) computed in the
+    same graph as the layers, so what they share is computed once."""
     arrays = [_dask(layer) for layer in layers]
     dtypes = [_stored_dtype(array) for array in arrays]  # refused before any file is made
     sources: list[da.Array] = []
@@ -107,6 +111,9 @@ def write_layers(layers: list[Layer], folder: Path, client: Client) -> dict[str,
         sources.append(array)
         targets.append(RawTarget(str(raw), dtype.str, cols))
     stored = da.store(sources, targets, lock=False, compute=False)
-    chunks = futures_of(client.persist(list(stored) if isinstance(stored, tuple) else [stored]))
-    client.gather(chunks)  # each chunk's task returns None once written; raises a task's error
-    return paths
+    stores = list(stored) if isinstance(stored, tuple) else [stored]
+    lazy = dict(values or {})
+    persisted = client.persist([*stores, *lazy.values()])
+    client.gather(futures_of(persisted[: len(stores)]))  # None per chunk; raises a task's error
+    found = client.gather([futures_of(v)[0] for v in persisted[len(stores) :]])
+    return paths, dict(zip(lazy, found, strict=True))
