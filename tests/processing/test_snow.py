@@ -12,10 +12,12 @@ from terrapole.processing.snow import (
     NO_SNOW,
     NODATA,
     SNOW,
+    dark_blocks,
     decide,
     detect,
     fsc_og,
     fsc_toc,
+    red_block_sums,
     scene_summary,
     snow_codes,
 )
@@ -98,24 +100,31 @@ def test_annual_synthesis_by_hand() -> None:
     assert (year.scd[0, 1], year.sod[0, 1], year.nobs[0, 1]) == (0, -1, 0)
 
 
-def test_a_scene_done_in_parts_of_whole_blocks_gives_the_whole_scenes_codes() -> None:
-    """Chunk by chunk (as on Dask): the parts' summaries add up to the scene's, so the snow line
-    is the scene's, and each part's codes are the scene's where parts hold whole 12 px blocks."""
+def test_a_scene_done_in_parts_gives_the_whole_scenes_codes() -> None:
+    """Part by part (as chunk by chunk on Dask): the parts' summaries and red block sums add up
+    to the scene's, so the snow line and the dark blocks are the scene's, even where the parts
+    split the 12 px blocks of the dark-cloud test."""
     s = scene(rows=96, cols=48)
     s["green"][50:60], s["swir16"][50:60], s["red"][50:60] = 0.6, 0.1, 0.5  # pass-1 snow
     s["green"][20:50], s["swir16"][20:50], s["red"][20:50] = 0.3, 0.2, 0.05  # pass-2 snow
     s["cloud"][0:24, 24:48] = True  # a dark cloud, released
     s["cloud"][72:96, 0:12], s["red"][72:96, 0:12] = True, 0.6  # a bright one, kept
+    s["cloud"][60:72, 12:24], s["red"][60:66, 12:24] = True, 0.58  # mean 0.34 over the block
     s["green"][5, 5] = np.nan
     whole = detect(**s)
-    parts = [(rows, cols) for rows in (slice(0, 48), slice(48, 96))
-             for cols in (slice(0, 24), slice(24, 48))]  # fmt: skip
+    parts = [(rows, cols) for rows in (slice(0, 63), slice(63, 96))
+             for cols in (slice(0, 17), slice(17, 48))]  # fmt: skip
     summary = sum(scene_summary(*(s[k][r, c] for k in s)) for r, c in parts)
     np.testing.assert_array_equal(summary, scene_summary(**s))
     line, covered = decide(summary)
     assert line == whole.snowline == 300.0 and covered == 1.0
+    sums = [red_block_sums(s["red"][r, c], (r.start, c.start)) for r, c in parts]
+    dark = dark_blocks(sums, (96, 48))
+    np.testing.assert_array_equal(dark, dark_blocks([red_block_sums(s["red"])], (96, 48)))
+    assert not dark[5, 1] and not dark[6, 0]  # the bright blocks, one split at row 63
     codes = np.empty_like(whole.codes)
     for r, c in parts:
-        codes[r, c] = snow_codes(*(s[k][r, c] for k in s), line)[0]
+        codes[r, c] = snow_codes(*(s[k][r, c] for k in s), line, dark, (r.start, c.start))[0]
     np.testing.assert_array_equal(codes, whole.codes)
+    assert (codes[60:72, 12:24] == CLOUD).all() and (codes[0:24, 24:48] == NO_SNOW).all()
     assert {NO_SNOW, SNOW, CLOUD, NODATA} == set(np.unique(codes).tolist())

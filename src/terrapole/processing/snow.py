@@ -10,8 +10,9 @@ Follows the LIS description summarised in ALGORITHMS.md (Gascoin et al. 2019):
 4. Pass 2, only if pass-1 snow covers more than 0.1 % of the image: above z_s, clear pixels with
    NDSI > 0.15 and red > 0.040 are snow too.
 5. Cloud refinement: an L2A cloud pixel that the pass-1 tests call snow becomes snow; a "dark"
-   cloud (red averaged over 12 x 12 pixels ≤ 0.300) that is not snow is released (no snow);
-   bright clouds stay cloud.
+   cloud (red averaged over 12 x 12 pixels ≤ 0.300; blocks on the scene's grid, a partial one at
+   the edge averaged over its pixels) that is not snow is released (no snow); bright clouds stay
+   cloud.
 
 Codes: 0 no snow, 100 snow, 205 cloud, 254 no data. Fractional snow cover for snow pixels:
 FSC_TOC = 0.5 tanh(2.65 NDSI − 1.42) + 0.5 (0-1), FSC_OG = min(FSC_TOC / (1 − TCD), 1).
@@ -25,9 +26,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from terrapole.processing.grid import block_mean, expand
+from terrapole.processing.grid import expand
 
 NO_SNOW, SNOW, CLOUD, NODATA = 0, 100, 205, 254
+DARK_BLOCK = 12  # pixels (240 m at 20 m) over which red is averaged for the dark-cloud test
 Array = NDArray[Any]
 
 
@@ -106,21 +108,60 @@ def decide(summary: Array) -> tuple[float | None, float]:
     return line, float(counts[0].sum() / pixels) if pixels else 0.0
 
 
+@dataclass(frozen=True)
+class BlockSums:
+    """Sums and pixel counts of red (NaN as 0) over the 12 x 12 blocks of the dark-cloud test
+    that a part of the scene touches; blocks lie on the scene's grid, from its first pixel."""
+
+    first: tuple[int, int]  # the first block's (row, col) in blocks
+    sums: Array
+    counts: Array
+
+
+def red_block_sums(red: Array, origin: tuple[int, int] = (0, 0)) -> BlockSums:
+    """:class:`BlockSums` of a part whose first pixel is ``origin`` (row, col) in the scene."""
+    size = DARK_BLOCK
+    (top, pad_top), (left, pad_left) = divmod(origin[0], size), divmod(origin[1], size)
+    rows, cols = red.shape
+    shape = (-(-(pad_top + rows) // size), -(-(pad_left + cols) // size))
+    values = np.zeros((shape[0] * size, shape[1] * size), dtype="float64")
+    inside = np.zeros(values.shape, dtype=bool)
+    values[pad_top : pad_top + rows, pad_left : pad_left + cols] = np.nan_to_num(red)
+    inside[pad_top : pad_top + rows, pad_left : pad_left + cols] = True
+    blocks = (shape[0], size, shape[1], size)
+    return BlockSums((top, left), values.reshape(blocks).sum(axis=(1, 3)),
+                     inside.reshape(blocks).sum(axis=(1, 3)))  # fmt: skip
+
+
+def dark_blocks(parts: list[BlockSums], shape: tuple[int, int]) -> NDArray[np.bool_]:
+    """Blocks whose mean red (over their pixels in the scene) is ≤ 0.300, from every part's
+    :class:`BlockSums` (parts may split blocks: their sums add up)."""
+    grid = (-(-shape[0] // DARK_BLOCK), -(-shape[1] // DARK_BLOCK))
+    sums, counts = np.zeros(grid), np.zeros(grid)
+    for part in parts:
+        (r, c), (rows, cols) = part.first, part.sums.shape
+        sums[r : r + rows, c : c + cols] += part.sums
+        counts[r : r + rows, c : c + cols] += part.counts
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dark: NDArray[np.bool_] = sums / counts <= 0.300
+    return dark
+
+
 def snow_codes(
     green: Array, red: Array, swir16: Array, cloud: NDArray[np.bool_], dem: Array,
-    line: float | None,
+    line: float | None, dark: NDArray[np.bool_], origin: tuple[int, int] = (0, 0),
 ) -> tuple[NDArray[np.uint8], Array]:  # fmt: skip
-    """Codes and NDSI once the snow line is known. Chunk by chunk when chunks hold whole
-    12-pixel blocks of the dark-cloud test (the red mean of a block needs all of it)."""
+    """Codes and NDSI of the scene, or of a part of it from ``origin``, once the snow line and
+    the dark blocks (:func:`dark_blocks`, of the whole scene) are known."""
     first = _pass_one(green, red, swir16, cloud)
     snow = first.snow
     if line is not None:
         snow = snow | (first.clear & (dem >= line) & (first.ndsi > 0.15) & (red > 0.040))
-    dark = expand(block_mean(np.nan_to_num(red), 12), 12, red.shape) <= 0.300
+    dark_pixels = expand(dark, DARK_BLOCK, red.shape, origin)
     on_cloud = cloud & ~first.nodata
     codes = np.full(green.shape, NO_SNOW, dtype=np.uint8)
     codes[snow | (on_cloud & first.test1)] = SNOW
-    codes[on_cloud & ~first.test1 & ~dark] = CLOUD
+    codes[on_cloud & ~first.test1 & ~dark_pixels] = CLOUD
     codes[first.nodata] = NODATA
     return codes, first.ndsi
 
@@ -130,7 +171,8 @@ def detect(
 ) -> SnowResult:
     """Snow codes of one date (all inputs on the same grid; NaN reflectance is no data)."""
     line, _ = decide(scene_summary(green, red, swir16, cloud, dem))
-    codes, ndsi = snow_codes(green, red, swir16, cloud, dem, line)
+    dark = dark_blocks([red_block_sums(red)], red.shape)
+    codes, ndsi = snow_codes(green, red, swir16, cloud, dem, line, dark)
     return SnowResult(codes, line, ndsi)
 
 

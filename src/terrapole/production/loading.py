@@ -324,12 +324,16 @@ class AveragedFile:
         self.fine.read_into(values, rows[0] * f, cols[0] * f)
         fill = self.fine.fill
         valid = ~np.isnan(values) if np.isnan(fill) else values != fill
-        blocks = (shape[0], f, shape[1], f)
-        total = np.where(valid, values, 0).astype("float64").reshape(blocks).sum(axis=(1, 3))
-        count = valid.reshape(blocks).sum(axis=(1, 3))
+        total = np.zeros(shape, dtype="float32")  # sums of up to f² int16 values are exact
+        count = np.zeros(shape, dtype="int32")
+        for dy in range(f):  # strided views: one pass per position in the block
+            for dx in range(f):
+                ok = valid[dy::f, dx::f]
+                total += np.where(ok, values[dy::f, dx::f], 0)
+                count += ok
         with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.where(count > 0, total / count, fill)
-        return mean.astype("float32")
+            mean: NDArray[Any] = np.where(count > 0, total / count, np.float32(fill))
+        return mean.astype("float32", copy=False)
 
 
 def averaged(item: Json, key: str, like: GeoBox) -> AveragedFile | None:

@@ -17,7 +17,9 @@ snow product of the year (``processing.snow.snow_year``).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
+from operator import attrgetter
 from typing import Any, ClassVar
 
 import dask.array as da
@@ -41,7 +43,6 @@ from terrapole.production.chain import (
 from terrapole.production.layers import band_key, classes, on_grid, surface_reflectance
 
 RESOLUTION = 20.0
-CHUNK = 1020  # 85 blocks of the dark-cloud test (12 px): a chunk holds whole blocks
 FSC_CLOUD, FSC_NODATA = 205, 255
 SNOW_CLASSES = classes(
     (snow.NO_SNOW, "no snow", "2d8c3c"),
@@ -58,21 +59,52 @@ def fsc_percent(fraction: NDArray[Any], codes: NDArray[np.uint8]) -> NDArray[np.
     return np.where(codes == snow.NODATA, FSC_NODATA, out).astype(np.uint8)
 
 
-def _chunk(
+@dataclass(frozen=True)
+class _Scene:
+    """What pass 2 needs of the whole scene: the snow line, the DEM's coverage, dark blocks."""
+
+    line: float | None
+    covered: float
+    dark: NDArray[np.bool_]
+
+
+def _origin(block_info: dict[Any, Any] | None) -> tuple[int, int]:
+    assert block_info is not None
+    (r0, _), (c0, _) = block_info[0]["array-location"]
+    return r0, c0
+
+
+def _first_pass(
+    *parts: NDArray[Any], block_info: dict[Any, Any] | None = None
+) -> NDArray[np.object_]:
+    """A chunk's share of the scene (pass-1 band counts, red block sums), as one object."""
+    found = np.empty((1, 1), dtype=object)
+    found[0, 0] = (snow.scene_summary(*parts), snow.red_block_sums(parts[1], _origin(block_info)))
+    return found
+
+
+def _scene(blocks: list[NDArray[np.object_]], shape: tuple[int, int]) -> _Scene:
+    shares = [block[0, 0] for block in blocks]  # each chunk's (1, 1) block of shares
+    line, covered = snow.decide(sum(summary for summary, _ in shares))
+    return _Scene(line, covered, snow.dark_blocks([sums for _, sums in shares], shape))
+
+
+def _coverage(scene: _Scene) -> float:
+    return round(scene.covered, 4)
+
+
+def _second_pass(
     green: NDArray[Any], red: NDArray[Any], swir: NDArray[Any], cloud: NDArray[np.bool_],
-    dem: NDArray[Any], line: float | None, *tcd: NDArray[Any],
+    dem: NDArray[Any], scene: _Scene, *tcd: NDArray[Any], block_info: dict[Any, Any] | None = None,
 ) -> NDArray[np.uint8]:  # fmt: skip
-    """One chunk's outputs once the snow line is known: (codes, FSC_TOC %[, FSC_OG %])."""
-    codes, ndsi = snow.snow_codes(green, red, swir, cloud, dem, line)
+    """A chunk's outputs once the scene is known: (codes, FSC_TOC %[, FSC_OG %])."""
+    codes, ndsi = snow.snow_codes(green, red, swir, cloud, dem, scene.line, scene.dark,
+                                  _origin(block_info))  # fmt: skip
     toc = snow.fsc_toc(ndsi, codes)
     layers = [codes, fsc_percent(toc, codes)]
     if tcd:
         layers.append(fsc_percent(snow.fsc_og(toc, tcd[0] / 100.0), codes))
     return np.stack(layers)
-
-
-def _summary(*parts: NDArray[Any]) -> NDArray[Any]:
-    return snow.scene_summary(*parts)[None, None, :]
 
 
 class SnowProduct(Chain):
@@ -103,7 +135,7 @@ class SnowProduct(Chain):
         keys = tuple(band_key(item, b) for b in ("B3", "B4", "B11"))
         require_assets(context.inputs, (*keys, "CLM_R2"))
         averaged = {k: "average" for k in keys[:2]}  # 10 m green and red to 20 m
-        stack = context.load((*keys, "CLM_R2"), RESOLUTION, averaged, CHUNK)
+        stack = context.load((*keys, "CLM_R2"), RESOLUTION, averaged)
         green, red, swir = (surface_reflectance(stack, k, 0) for k in keys)
         cloud = stack["CLM_R2"].isel(time=0).data != 0
         like = stack[keys[0]]
@@ -113,12 +145,12 @@ class SnowProduct(Chain):
         tcd_layer = context.auxiliary("tree-cover", "data", stack)
         tcd = [] if tcd_layer is None else [tcd_layer.data.rechunk(green.chunks)]
         inputs = (green, red, swir, cloud, dem)
-        # pass 1 chunk by chunk, summed into the scene's elevation band counts: the snow line
-        # (one small task); then pass 2 and the FSC chunk by chunk, with nothing sent back here
-        per_chunk = (*((1,) * n for n in green.numblocks), (3 * snow.BANDS + 3,))
-        summary = da.map_blocks(_summary, *inputs, new_axis=2, dtype="float64", chunks=per_chunk)
-        line, covered = delayed(snow.decide, nout=2)(summary.sum(axis=(0, 1)))
-        products = da.map_blocks(_chunk, *inputs, line, *tcd, new_axis=0, dtype="uint8",
+        # pass 1 chunk by chunk; the scene's snow line and dark blocks from the chunks' shares
+        # (one small task); then pass 2 and the FSC chunk by chunk: nothing comes back here
+        shares = da.map_blocks(_first_pass, *inputs, dtype=object,
+                               chunks=tuple((1,) * n for n in green.numblocks))  # fmt: skip
+        scene = delayed(_scene)(shares.to_delayed().ravel().tolist(), green.shape)
+        products = da.map_blocks(_second_pass, *inputs, scene, *tcd, new_axis=0, dtype="uint8",
                                  chunks=((2 + len(tcd),), *green.chunks))  # fmt: skip
         codes, toc = products[0], products[1]
         og = products[2] if tcd else None
@@ -129,8 +161,8 @@ class SnowProduct(Chain):
                   ("data", "snow-fraction"), nodata=FSC_NODATA, unit="%"),
         ]  # fmt: skip
         properties: dict[str, Any] = {  # computed with the layers
-            "terrapole:dem_coverage": delayed(round)(covered, 4),
-            "terrapole:snowline_m": line,
+            "terrapole:dem_coverage": delayed(_coverage)(scene),
+            "terrapole:snowline_m": delayed(attrgetter("line"))(scene),
         }
         if og is not None:
             title = "fractional snow cover on ground (%)"
