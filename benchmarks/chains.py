@@ -129,12 +129,13 @@ def algorithm_seconds(the_chain: Any, store: Any, storage: Any, client: Any, nam
     first, last = PERIODS[name]
     area = Area(tile="T31UFQ")
     start = time.perf_counter()
+    held = []  # every window's layers at once (snow: one window per product)
     for window in runner.windows(store, the_chain, area, first, last):
         with client.as_current():
             output = runner.lazy_output(the_chain, store, storage, area, window)
-        held = client.persist([layer.data.data for layer in output.layers])
-        wait(held)
-        del held
+        held += client.persist([layer.data.data for layer in output.layers])
+    wait(held)
+    del held
     return time.perf_counter() - start
 
 

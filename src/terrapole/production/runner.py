@@ -17,6 +17,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -41,6 +42,7 @@ from terrapole.production.writer import write_layers
 from terrapole.storage import LocalStorage
 
 PAGE = 1000
+PRODUCTS_IN_FLIGHT = 2  # per-product windows run side by side (a window's memory is one scene)
 Outcome = Callable[[str, str], None]
 
 
@@ -52,8 +54,17 @@ class ProductionReport:
     unchanged: list[str] = field(default_factory=list)
     empty: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
-    compute_s: float = 0.0  # computing and writing the layers (wall time)
-    publish_s: float = 0.0  # COGs, thumbnails, STAC item, catalogue
+    compute_s: float = 0.0  # computing and writing the layers (wall time, summed over windows)
+    publish_s: float = 0.0  # COGs, thumbnails, STAC item, catalogue (the same)
+
+    def add(self, other: ProductionReport) -> None:
+        """Append ``other``'s windows and times to this report."""
+        self.produced += other.produced
+        self.unchanged += other.unchanged
+        self.empty += other.empty
+        self.failed += other.failed
+        self.compute_s += other.compute_s
+        self.publish_s += other.publish_s
 
 
 def _iso(moment: datetime) -> str:
@@ -130,9 +141,36 @@ def run(
 
     ``planned``: the windows, when the caller listed them already (for a progress bar).
     """
+    todo = planned if planned is not None else list(windows(store, chain, area, start, end))
+    return run_windows(chain, store, storage, client, area, todo, on_window)
+
+
+def run_windows(
+    chain: Chain,
+    store: Store,
+    storage: LocalStorage,
+    client: Client,
+    area: Area,
+    todo: list[Window],
+    on_window: Outcome = lambda name, outcome: None,
+) -> ProductionReport:
+    """:func:`run_window` for each window; the report keeps their order.
+
+    Windows of a per-product chain run ``PRODUCTS_IN_FLIGHT`` at a time, so the cluster
+    computes one while another waits on a scene-wide step (the snow line) or is published.
+    Monthly and yearly windows, each a stack of many dates, run one after the other.
+    """
+
+    def one(window: Window) -> ProductionReport:
+        part = ProductionReport()
+        run_window(chain, store, storage, client, area, window, part, on_window)
+        return part
+
+    side_by_side = PRODUCTS_IN_FLIGHT if chain.cadence == "per-product" else 1
     report = ProductionReport()
-    for window in planned if planned is not None else list(windows(store, chain, area, start, end)):
-        run_window(chain, store, storage, client, area, window, report, on_window)
+    with ThreadPoolExecutor(side_by_side) as pool:
+        for part in pool.map(one, todo):
+            report.add(part)
     return report
 
 

@@ -30,7 +30,7 @@ from terrapole.config import Settings
 from terrapole.production.chain import Area, Chain, Window, item_day
 from terrapole.production.cluster import dask_client
 from terrapole.production.registry import chain as find_chain
-from terrapole.production.runner import ProductionReport, product_window, run_window, search_all
+from terrapole.production.runner import ProductionReport, product_window, run_windows, search_all
 from terrapole.storage import LocalStorage
 
 logger = logging.getLogger(__name__)
@@ -118,8 +118,7 @@ class Scheduler:
             found = due(chain, store, state.get(chain.name, EPOCH), now)
             report = ProductionReport()
             for area, planned in found.work.items():
-                for window in planned:
-                    run_window(chain, store, storage, client, area, window, report)
+                report.add(run_windows(chain, store, storage, client, area, planned))
             state[chain.name] = found.watermark
             self._save(state)
             reports[chain.name] = report
