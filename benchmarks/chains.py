@@ -10,16 +10,16 @@ dates 5 days apart around 15 July), ingests them (not timed), then for the snow 
   and first file opens included): outputs written, made COGs and catalogued; snow makes one
   product per date, WASP the one monthly window holding all the dates. The peak RSS of the
   workers is read then, before anything holds results in memory;
-- the algorithm alone, ``--repeat`` times: the chain's layers built and computed (inputs read,
-  composite or snow computed, results held on the workers, nothing written), each run next to
-  a decode bound measured just before it and with the clusters taking turns, so that the ratios
-  and the 1 -> 2 worker speed-up compare runs made under the same load of this machine;
+- the algorithm alone, ``--repeat`` times: every window's layers built and computed at once
+  (inputs read, composite or snow computed, results held on the workers, nothing written), each
+  run next to a decode bound measured just before it and with the clusters taking turns, so
+  that the ratios and the 1 -> 2 worker speed-up compare runs under the same load of the machine;
 - the chain again on the running clusters, twice, the faster kept (a server's case).
 Every run closes the files its workers keep open first, so no decoded tile is reused, and
 flushes what the runs before wrote. It prints megapixel·dates per second, the ratios to the
 bound, the speed-ups and the peak RSS. "compute" is loading, computing and writing the layers
-(by the workers, into raw files); "publish" is the COGs, statistics and previews (tasks on the
-workers) and the item and catalogue (this process).
+(by the workers, into raw files; summed over windows, which overlap for snow); "publish" is the
+COGs, statistics and previews (tasks on the workers) and the item and catalogue (this process).
 
     python benchmarks/chains.py --size 2744 --dates 6
     python benchmarks/chains.py --size 10980 --dates 6 --chains wasp-monthly   # a full tile
