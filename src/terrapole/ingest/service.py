@@ -26,7 +26,13 @@ from rasterio.errors import RasterioError
 from terrapole.catalog.documents import prepare_item
 from terrapole.catalog.model import Json
 from terrapole.catalog.store import Store
-from terrapole.errors import EmptyProduct, InvalidProduct, NotFound, TerrapoleError
+from terrapole.errors import (
+    AlreadyExists,
+    EmptyProduct,
+    InvalidProduct,
+    NotFound,
+    TerrapoleError,
+)
 from terrapole.ingest.cog import WrittenFile, describe, link_cog, write_cog
 from terrapole.ingest.footprint import band_statistics, cloud_cover, data_footprint
 from terrapole.ingest.items import build_item, merged_collection
@@ -284,12 +290,15 @@ class Ingestor:
             except NotFound:
                 existing = None
             if existing is None:
-                self.store.create_collection(
-                    merged_collection(
-                        staged.defaults or None, staged.collection, [staged.item], new=True
+                try:
+                    self.store.create_collection(
+                        merged_collection(
+                            staged.defaults or None, staged.collection, [staged.item], new=True
+                        )
                     )
-                )
-                created = True
+                    created = True
+                except AlreadyExists:  # made meanwhile by another publisher: use it
+                    pass
             with self.storage.publish(folder, f"{staged.collection}/{staged.item_id}"):
                 self.store.load_items([prepared], on_conflict="upsert")
             self.store.upsert_collection(

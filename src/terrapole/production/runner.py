@@ -16,6 +16,7 @@ import hashlib
 import json
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ from terrapole.storage import LocalStorage
 
 PAGE = 1000
 PRODUCTS_IN_FLIGHT = 2  # per-product windows run side by side (a window's memory is one scene)
+_PUBLISHING = threading.Lock()  # the collection's extent is read, merged and written back
 Outcome = Callable[[str, str], None]
 
 
@@ -216,7 +218,8 @@ def run_window(
         staged = Staged(
             chain.output_collection, name, str(folder), item, product.collection_defaults
         )
-        Ingestor(store, storage).publish(work, staged, ingest_report, lambda n, o: None)
+        with _PUBLISHING:  # windows side by side: one at a time updates the output collection
+            Ingestor(store, storage).publish(work, staged, ingest_report, lambda n, o: None)
         if ingest_report.rejected:
             raise InvalidInput("output", ingest_report.rejected[0][1])
         report.publish_s += perf_counter() - started
