@@ -178,11 +178,11 @@ def stage(
     cluster whose workers see ``folder``); without one, here, one after the other.
     """
     check_consistent(product)
+    run_all = executor.map if executor else map
     task = partial(stage_raster, folder=folder, in_place=in_place)
     # the largest first, so that the workers end together
     order = sorted(product.rasters, key=lambda r: -_pixels(r.path))
-    done = dict(zip((r.key for r in order), (executor.map if executor else map)(task, order),
-                    strict=True))  # fmt: skip
+    done = dict(zip((r.key for r in order), run_all(task, order), strict=True))
     staged = [done[r.key] for r in product.rasters]
     written = {r.key: w for r, (w, _) in zip(product.rasters, staged, strict=True)}
     stats = {r.key: s for r, (_, s) in zip(product.rasters, staged, strict=True)}
@@ -197,7 +197,7 @@ def stage(
         cloud = cloud_cover(mask.path, valid.path, valid.index, valid.nodata, product.cloudy_values)
     sources = [cogs[k] for k in product.rgb] if product.rgb else [valid]
     sizes = {"thumbnail": THUMBNAIL_SIDE, "quicklook": QUICKLOOK_SIDE}
-    pngs = (executor.map if executor else map)(partial(preview_png, sources), sizes.values())
+    pngs = run_all(partial(preview_png, sources), sizes.values())
     previews: dict[str, WrittenFile] = {}
     for key, png in zip(sizes, pngs, strict=True):
         target = folder / f"{key}.png"

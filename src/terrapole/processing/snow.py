@@ -64,11 +64,6 @@ def snowline_of(counts: Array) -> float | None:
     return None
 
 
-def snowline(dem: Array, clear: NDArray[np.bool_], snow: NDArray[np.bool_]) -> float | None:
-    """z_s: two 100 m bands below the lowest band > 10 % clear and > 10 % snowy (or None)."""
-    return snowline_of(band_counts(dem, clear, snow))
-
-
 @dataclass(frozen=True)
 class _PassOne:
     nodata: NDArray[np.bool_]

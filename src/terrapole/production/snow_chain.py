@@ -75,11 +75,13 @@ def _origin(block_info: dict[Any, Any] | None) -> tuple[int, int]:
 
 
 def _first_pass(
-    *parts: NDArray[Any], block_info: dict[Any, Any] | None = None
-) -> NDArray[np.object_]:
+    green: NDArray[Any], red: NDArray[Any], swir: NDArray[Any], cloud: NDArray[np.bool_],
+    dem: NDArray[Any], block_info: dict[Any, Any] | None = None,
+) -> NDArray[np.object_]:  # fmt: skip
     """A chunk's share of the scene (pass-1 band counts, red block sums), as one object."""
     found = np.empty((1, 1), dtype=object)
-    found[0, 0] = (snow.scene_summary(*parts), snow.red_block_sums(parts[1], _origin(block_info)))
+    found[0, 0] = (snow.scene_summary(green, red, swir, cloud, dem),
+                   snow.red_block_sums(red, _origin(block_info)))  # fmt: skip
     return found
 
 

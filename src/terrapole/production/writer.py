@@ -97,10 +97,9 @@ def write_layers(
     same graph as the layers, so what they share is computed once."""
     arrays = [_dask(layer) for layer in layers]
     dtypes = [_stored_dtype(array) for array in arrays]  # refused before any file is made
-    sources: list[da.Array] = []
     targets: list[Any] = []  # dask's store writes to any object with __setitem__
     paths: dict[str, Path] = {}
-    for layer, array, dtype in zip(layers, arrays, dtypes, strict=True):
+    for layer, dtype in zip(layers, dtypes, strict=True):
         geobox: GeoBox = layer.data.odc.geobox
         rows, cols = geobox.shape.y, geobox.shape.x
         raw = folder / f"{layer.key}.raw"
@@ -108,9 +107,8 @@ def write_layers(
             handle.truncate(rows * cols * dtype.itemsize)
         paths[layer.key] = folder / f"{layer.key}.vrt"
         paths[layer.key].write_text(raw_vrt(raw, geobox, dtype, layer.nodata))
-        sources.append(array)
         targets.append(RawTarget(str(raw), dtype.str, cols))
-    stored = da.store(sources, targets, lock=False, compute=False)
+    stored = da.store(arrays, targets, lock=False, compute=False)
     stores = list(stored) if isinstance(stored, tuple) else [stored]
     lazy = dict(values or {})
     persisted = client.persist([*stores, *lazy.values()])
