@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from terrapole.processing.grid import block_mean, expand
+from terrapole.processing.grid import block_mean, expand, valid_block_mean
 
 
 def test_block_mean_by_hand() -> None:
@@ -14,6 +14,23 @@ def test_block_mean_by_hand() -> None:
     # a partial edge block repeats the edge: 3 x 3 in blocks of 2 -> rows/cols 0,1 | 2,2
     small = np.arange(9, dtype="float32").reshape(3, 3)
     np.testing.assert_array_equal(block_mean(small, 2), [[2.0, 3.5], [6.5, 8.0]])
+
+
+def test_valid_block_mean_leaves_fill_pixels_out_by_hand() -> None:
+    values = np.array(
+        [[1, 3, -9, -9, 5, 6], [5, -9, -9, -9, 7, 8]],  # -9: nodata
+        dtype="int16",
+    )
+    means = valid_block_mean(values, 2, -9)
+    assert means.dtype == np.float32
+    # (1 + 3 + 5) / 3; no valid pixel -> the fill; (5 + 6 + 7 + 8) / 4
+    np.testing.assert_array_equal(means, [[3.0, -9.0, 6.5]])
+    floats = np.array([[0.1, np.nan], [0.3, 0.2]], dtype="float32")
+    np.testing.assert_allclose(valid_block_mean(floats, 2, np.nan), [[0.2]], rtol=1e-6)
+    assert np.isnan(valid_block_mean(np.full((3, 3), np.nan, "float32"), 3, np.nan)[0, 0])
+    # blocks of 3 over 3 x 6 pixels, every pixel valid: the plain mean
+    ramp = np.arange(18, dtype="float32").reshape(3, 6)
+    np.testing.assert_array_equal(valid_block_mean(ramp, 3, -1), [[7.0, 10.0]])
 
 
 def test_expand_by_hand() -> None:

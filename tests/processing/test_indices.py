@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dask.array as da
 import numpy as np
 import pytest
 import xarray as xr
@@ -39,3 +40,25 @@ def test_zero_denominator_and_nan_inputs_give_nan_and_xarray_keeps_coords() -> N
     out = indices.ndvi(a, b)
     assert list(out.x.values) == [1, 2, 3]
     assert np.isnan(out[0]) and out[1] == 0 and np.isnan(out[2])
+
+
+@pytest.mark.parametrize("dtype", ["int16", "uint16", "float32", "float64"])
+def test_compiled_reflectance_equals_numpys_expression(dtype: str) -> None:
+    """numpy and dask arrays go through a compiled pass: bit for bit numpy's float32
+    stored × scale + offset, NaN exactly where the stored value is nodata."""
+    rng = np.random.default_rng(5)
+    stored = rng.integers(0, 12000, (64, 50)).astype(dtype)
+    stored[::7, ::3] = 0  # nodata
+    view = stored[:, ::2]  # not contiguous
+    expected = view.astype("float32") * np.float32(1e-4) + np.float32(-0.1)
+    expected[view == 0] = np.nan
+    found = indices.reflectance(view, scale=1e-4, offset=-0.1, nodata=0)
+    assert found.dtype == np.float32
+    np.testing.assert_array_equal(found, expected)
+    lazy = indices.reflectance(da.from_array(view, chunks=(20, 9)), scale=1e-4, offset=-0.1,
+                               nodata=0)  # fmt: skip
+    np.testing.assert_array_equal(lazy.compute(), expected)
+    plain = indices.reflectance(view, scale=1e-4, offset=-0.1, nodata=None)
+    np.testing.assert_array_equal(
+        plain, view.astype("float32") * np.float32(1e-4) - np.float32(0.1)
+    )

@@ -128,3 +128,67 @@ def test_a_scene_done_in_parts_gives_the_whole_scenes_codes() -> None:
     np.testing.assert_array_equal(codes, whole.codes)
     assert (codes[60:72, 12:24] == CLOUD).all() and (codes[0:24, 24:48] == NO_SNOW).all()
     assert {NO_SNOW, SNOW, CLOUD, NODATA} == set(np.unique(codes).tolist())
+
+
+def _rules_in_numpy(
+    s: dict[str, np.ndarray],
+    line: float | None,
+    dark: np.ndarray,  # type: ignore[type-arg]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:  # type: ignore[type-arg]
+    """The published rules as whole-array numpy expressions (the compiled kernels' reference):
+    NDSI, codes, the pass-1 counts per 100 m band (with a DEM, clear, clear snowy) and the
+    pass-1 snow pixels."""
+    g, r, sw, cloud, dem = s["green"], s["red"], s["swir16"], s["cloud"], s["dem"]
+    nodata = ~(np.isfinite(g) & np.isfinite(r) & np.isfinite(sw))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ndsi = np.where(g + sw != 0, (g - sw) / (g + sw), np.nan)
+    test1 = (ndsi > 0.40) & (r > 0.200)
+    clear = ~cloud & ~nodata
+    snowy = clear & test1
+    finite = np.isfinite(dem)
+    band = np.clip(np.floor(dem[finite] / 100).astype(int) + 5, 0, 94)
+    counts = np.stack([np.bincount(band, w, minlength=95)
+                       for w in (None, clear[finite], snowy[finite])])  # fmt: skip
+    snow1 = int(snowy.sum())
+    if line is not None:
+        snowy = snowy | (clear & (dem >= line) & (ndsi > 0.15) & (r > 0.040))
+    dark_px = np.repeat(np.repeat(dark, 12, axis=0), 12, axis=1)[: g.shape[0], : g.shape[1]]
+    codes = np.full(g.shape, NO_SNOW, dtype=np.uint8)
+    codes[snowy | (cloud & ~nodata & test1)] = SNOW
+    codes[cloud & ~nodata & ~test1 & ~dark_px] = CLOUD
+    codes[nodata] = NODATA
+    return ndsi, codes, counts, snow1
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_compiled_passes_equal_the_rules_in_numpy_on_noisy_scenes(dtype: str) -> None:
+    """Random scenes around every threshold (float32 as the chain reads them, with NaN, zero
+    sums, clouds, a DEM with holes and values off the bands): same NDSI, codes and counts."""
+    rng = np.random.default_rng(11)
+    shape = (150, 130)
+    values = {k: rng.choice([0.0, 0.04, 0.15, 0.2, 0.3, 0.4, 0.7], shape) + rng.normal(0, 0.02, shape)
+              for k in ("green", "red", "swir16")}  # fmt: skip
+    s = {k: v.astype(dtype) for k, v in values.items()}
+    s["green"][rng.random(shape) < 0.02] = np.nan
+    s["swir16"][:3, :3], s["green"][:3, :3] = 0.25, -0.25  # NDSI's denominator 0
+    s["cloud"] = rng.random(shape) < 0.3
+    # red exactly at the pass-1 threshold, clear, NDSI 0.8: no snow (0.2 > 0.2 is false in the
+    # values' type; float32(0.2) > 0.2 would be true in float64)
+    s["green"][20, :5], s["swir16"][20, :5], s["red"][20, :5], s["cloud"][20, :5] = 0.9, 0.1, 0.2, 0
+    dem = rng.uniform(-700, 9500, shape)
+    dem[rng.random(shape) < 0.05] = np.nan
+    dem[10, :10] = [1600, 1599.99, 1500, 1400, 200, 0, -1, -500, 8999, 9000]  # band edges
+    s["dem"] = dem.astype(dtype)
+    dark = rng.random((13, 11)) < 0.5
+    ndsi, codes, counts, snow1 = _rules_in_numpy(s, 1500.0, dark)
+    assert 0 < counts[2].sum() < snow1 < (codes == SNOW).sum()  # DEM holes; pass 2 adds snow
+    summary = scene_summary(**s)
+    np.testing.assert_array_equal(summary[: 3 * 95].reshape(3, 95), counts)
+    np.testing.assert_array_equal(summary[-3:], [snow1, (codes != NODATA).sum(), codes.size])
+    found, found_ndsi = snow_codes(**s, line=1500.0, dark=dark)
+    assert found_ndsi.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(found_ndsi, ndsi)
+    np.testing.assert_array_equal(found, codes)
+    assert {NO_SNOW, SNOW, CLOUD, NODATA} == set(np.unique(found).tolist())
+    no_line, _ = snow_codes(**s, line=None, dark=dark)
+    np.testing.assert_array_equal(no_line, _rules_in_numpy(s, None, dark)[1])

@@ -76,3 +76,39 @@ def test_a_layer_of_a_type_gdal_does_not_store_is_refused(tmp_path: Path) -> Non
     with pytest.raises(ValueError, match="complex64"):
         write_layers([complex_layer], tmp_path, client=None)  # type: ignore[arg-type]
     assert not list(tmp_path.iterdir())
+
+
+CALLS: list[tuple[int, int]] = []
+
+
+def _counted(block: np.ndarray, block_info: dict | None = None) -> np.ndarray:  # type: ignore[type-arg]
+    assert block_info is not None
+    CALLS.append(tuple(block_info[0]["chunk-location"]))
+    return block * 2
+
+
+def test_lazy_values_are_computed_with_the_layers_each_chunk_once(tmp_path: Path) -> None:
+    """An item property made from a layer's own chunks (a one-element dask array) comes back as
+    its value, and no chunk task runs twice: once for the raster, once for the property."""
+    values = np.arange(700 * 900, dtype="float32").reshape(700, 900)
+    doubled = da.from_array(values, chunks=256).map_blocks(_counted, dtype="float32")
+    layer = Layer("TWO", wrap_xr(doubled, FINE), "doubled")
+    total = doubled.astype("float64").sum(keepdims=True)
+    CALLS.clear()
+    with dask_client(Settings(dask_workers=2), processes=False) as client:
+        paths, found = write_layers([layer], tmp_path, client, {"total": total})
+    assert found == {"total": float(values.astype("float64").sum() * 2)}
+    assert type(found["total"]) is float
+    assert sorted(CALLS) == sorted({(r, c) for r in range(3) for c in range(4)})  # 12 chunks
+    with rasterio.open(paths["TWO"]) as ds:
+        np.testing.assert_array_equal(ds.read(1), values * 2)
+
+
+def test_a_delayed_value_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    """A Delayed made from a layer's array carries a graph of its own: its chunk tasks would
+    run a second time beside the layer's, so only one-element dask arrays are taken."""
+    values = da.from_array(np.ones((700, 900), dtype="float32"), chunks=256)
+    layer = Layer("ONE", wrap_xr(values, FINE), "ones")
+    with pytest.raises(TypeError, match="'total' must be a dask array of one element"):
+        write_layers([layer], tmp_path, client=None, values={"total": values.sum().to_delayed()})  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []

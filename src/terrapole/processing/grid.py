@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numba import njit
 from numpy.typing import NDArray
 
 Array = NDArray[Any]
@@ -22,6 +23,36 @@ def block_mean(values: Array, size: int) -> Array:
     padded = pad_to_blocks(values, size)
     means: Array = padded.reshape(padded.shape[0] // size, size, -1, size).mean(axis=(1, 3))
     return means
+
+
+def valid_block_mean(values: Array, size: int, fill: float) -> NDArray[np.float32]:
+    """Mean of each size x size block over its pixels that are not ``fill`` (NaN: not NaN), as
+    float32; ``fill`` where a block has none. ``values``' sides are multiples of ``size``."""
+    rows, cols = values.shape[0] // size, values.shape[1] // size
+    out = np.empty((rows, cols), dtype=np.float32)
+    _valid_block_mean(values, size, float(fill), np.isnan(fill), out)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _valid_block_mean(values: Array, size: int, fill: float, nan_fill: bool, out: Array) -> None:
+    """One pass over ``values`` row by row (the compiled kernel of :func:`valid_block_mean`)."""
+    cols = out.shape[1]
+    total = np.empty(cols, dtype=np.float64)
+    count = np.empty(cols, dtype=np.int64)
+    for r in range(out.shape[0]):
+        total[:] = 0.0
+        count[:] = 0
+        for dy in range(size):
+            line = values[r * size + dy]
+            for c in range(cols):
+                for dx in range(size):
+                    v = line[c * size + dx]
+                    if (v == v) if nan_fill else (v != fill):  # v == v: not NaN
+                        total[c] += v
+                        count[c] += 1
+        for c in range(cols):
+            out[r, c] = total[c] / count[c] if count[c] else fill
 
 
 def expand(

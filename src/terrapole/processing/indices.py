@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 import dask.array as da
 import numpy as np
 import xarray as xr
+from numba import njit
+from numpy.typing import NDArray
 
 A = TypeVar("A", xr.DataArray, np.ndarray)
 
@@ -26,9 +28,41 @@ def _nan_where(condition: A, values: A) -> A:
 
 
 def reflectance(stored: A, *, scale: float, offset: float = 0.0, nodata: float | None) -> A:
-    """Stored numbers -> reflectance (float32); nodata becomes NaN."""
+    """Stored numbers -> reflectance (float32): stored × scale + offset in float32; nodata
+    becomes NaN. numpy arrays (and dask arrays, chunk by chunk) in one compiled pass."""
+    if isinstance(stored, da.Array):
+        found: A = da.map_blocks(_reflectance, stored, scale, offset, nodata, dtype="float32")
+        return found
+    if isinstance(stored, np.ndarray):
+        return _reflectance(stored, scale, offset, nodata)
     values: A = stored.astype("float32") * np.float32(scale) + np.float32(offset)
     return values if nodata is None else _nan_where(stored == nodata, values)
+
+
+def _reflectance(
+    stored: NDArray[Any], scale: float, offset: float, nodata: float | None
+) -> NDArray[np.float32]:
+    source = np.ascontiguousarray(stored)
+    out = np.empty(source.shape, dtype=np.float32)
+    # nodata compared in the stored type when it is a float type (as numpy compares)
+    kind = source.dtype if source.dtype.kind == "f" else np.dtype("float64")
+    mark = np.array([0.0 if nodata is None else nodata], dtype=kind)
+    _scale_into(source.reshape(-1), np.float32(scale), np.float32(offset), mark,
+                nodata is not None, out.reshape(-1))  # fmt: skip
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _scale_into(
+    stored: NDArray[Any], scale: np.float32, offset: np.float32, nodata: NDArray[Any],
+    with_nodata: bool, out: NDArray[np.float32],
+) -> None:  # fmt: skip
+    for i in range(stored.size):
+        value = stored[i]
+        if with_nodata and value == nodata[0]:
+            out[i] = np.nan
+        else:
+            out[i] = np.float32(value) * scale + offset
 
 
 def _divide(top: Any, bottom: Any) -> Any:

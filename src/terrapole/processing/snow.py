@@ -24,9 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numba import njit
 from numpy.typing import NDArray
-
-from terrapole.processing.grid import expand
 
 NO_SNOW, SNOW, CLOUD, NODATA = 0, 100, 205, 254
 DARK_BLOCK = 12  # pixels (240 m at 20 m) over which red is averaged for the dark-cloud test
@@ -45,54 +44,70 @@ class SnowResult:
 LOWEST_BAND, BANDS = -5, 95  # 100 m elevation bands from -500 m to 9000 m
 
 
-def band_counts(dem: Array, clear: NDArray[np.bool_], snow: NDArray[np.bool_]) -> Array:
-    """(3, BANDS) per 100 m band from -500 m: pixels with a DEM, clear ones, clear snowy ones.
-
-    Counts of several parts of a scene add up to the scene's (chunk by chunk on Dask).
-    """
-    finite = np.isfinite(dem)
-    band = np.clip(np.floor(dem[finite] / 100).astype(np.int64) - LOWEST_BAND, 0, BANDS - 1)
-    weights = (None, clear[finite], (clear & snow)[finite])
-    return np.stack([np.bincount(band, w, minlength=BANDS) for w in weights])
-
-
 def snowline_of(counts: Array) -> float | None:
-    """z_s from :func:`band_counts`: two bands below the lowest > 10 % clear, > 10 % snowy."""
+    """z_s from (3, BANDS) counts per 100 m band from -500 m (pixels with a DEM, clear ones,
+    clear snowy ones): two bands below the lowest band > 10 % clear and > 10 % snowy."""
     for n, (total, clear_n, snow_n) in enumerate(counts.T):
         if total and clear_n / total > 0.10 and snow_n / clear_n > 0.10:
             return float((n + LOWEST_BAND) * 100 - 200)
     return None
 
 
-@dataclass(frozen=True)
-class _PassOne:
-    nodata: NDArray[np.bool_]
-    ndsi: Array
-    test1: NDArray[np.bool_]
-    clear: NDArray[np.bool_]
-
-    @property
-    def snow(self) -> NDArray[np.bool_]:
-        return self.clear & self.test1
+# thresholds, compared in the type of the values: pass-1 NDSI and red, pass-2 NDSI and red
+PASS1_NDSI, PASS1_RED, PASS2_NDSI, PASS2_RED = 0.40, 0.200, 0.15, 0.040
 
 
-def _pass_one(green: Array, red: Array, swir16: Array, cloud: NDArray[np.bool_]) -> _PassOne:
-    nodata = ~(np.isfinite(green) & np.isfinite(red) & np.isfinite(swir16))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ndsi = np.where(green + swir16 != 0, (green - swir16) / (green + swir16), np.nan)
-    test1 = (ndsi > 0.40) & (red > 0.200)
-    return _PassOne(nodata, ndsi, test1, ~cloud & ~nodata)
+def _thresholds(dtype: np.dtype[Any], *found: float) -> Array:
+    """``found`` in ``dtype`` (float64 for integers), so comparisons are those of numpy."""
+    return np.array(found, dtype=dtype if dtype.kind == "f" else "float64")
+
+
+def _ndsi_type(green: Array, swir16: Array) -> np.dtype[Any]:
+    found = np.result_type(green.dtype, swir16.dtype)
+    return found if found.kind == "f" else np.dtype("float64")
 
 
 def scene_summary(
     green: Array, red: Array, swir16: Array, cloud: NDArray[np.bool_], dem: Array
 ) -> Array:
-    """What pass 2 needs of a scene, or of a part of it (parts add up): the band counts, then
-    the pass-1 snow pixels, the pixels with data and all pixels (one flat float64 vector)."""
-    first = _pass_one(green, red, swir16, cloud)
-    counts = band_counts(dem, first.clear, first.snow)
-    totals = [first.snow.sum(), (~first.nodata).sum(), first.nodata.size]
-    return np.concatenate([counts.ravel(), np.array(totals, dtype="float64")])
+    """What pass 2 needs of a scene, or of a part of it (parts add up): per 100 m band from
+    -500 m (DEM values clipped to the bands) the pixels with a DEM, the clear ones and the clear
+    pass-1 snowy ones, then the pass-1 snow pixels, the pixels with data and all pixels (one
+    flat float64 vector)."""
+    counts = np.zeros((3, BANDS), dtype="float64")
+    totals = np.zeros(3, dtype="float64")
+    _summarise(
+        green, red, swir16, cloud, dem, _thresholds(_ndsi_type(green, swir16), PASS1_NDSI),
+        _thresholds(red.dtype, PASS1_RED), _thresholds(dem.dtype, 100.0), counts, totals,
+    )  # fmt: skip
+    return np.concatenate([counts.ravel(), totals])
+
+
+@njit(cache=True, nogil=True)
+def _summarise(
+    green: Array, red: Array, swir16: Array, cloud: Array, dem: Array, ndsi_min: Array,
+    red_min: Array, hundred: Array, counts: Array, totals: Array,
+) -> None:  # fmt: skip
+    """Pass 1 pixel by pixel, counted (the compiled kernel of :func:`scene_summary`)."""
+    rows, cols = green.shape
+    for y in range(rows):
+        for x in range(cols):
+            g, r, s = green[y, x], red[y, x], swir16[y, x]
+            nodata = not (np.isfinite(g) and np.isfinite(r) and np.isfinite(s))
+            clear = not nodata and not cloud[y, x]
+            snowy = False
+            if clear and g + s != 0:
+                snowy = (g - s) / (g + s) > ndsi_min[0] and r > red_min[0]
+            totals[0] += snowy
+            totals[1] += not nodata
+            z = dem[y, x]
+            if np.isfinite(z):
+                band = min(max(np.floor(z / hundred[0]) - LOWEST_BAND, 0), BANDS - 1)
+                n = int(band)
+                counts[0, n] += 1
+                counts[1, n] += clear
+                counts[2, n] += snowy
+    totals[2] += rows * cols
 
 
 def decide(summary: Array) -> tuple[float | None, float]:
@@ -148,17 +163,45 @@ def snow_codes(
 ) -> tuple[NDArray[np.uint8], Array]:  # fmt: skip
     """Codes and NDSI of the scene, or of a part of it from ``origin``, once the snow line and
     the dark blocks (:func:`dark_blocks`, of the whole scene) are known."""
-    first = _pass_one(green, red, swir16, cloud)
-    snow = first.snow
-    if line is not None:
-        snow = snow | (first.clear & (dem >= line) & (first.ndsi > 0.15) & (red > 0.040))
-    dark_pixels = expand(dark, DARK_BLOCK, red.shape, origin)
-    on_cloud = cloud & ~first.nodata
-    codes = np.full(green.shape, NO_SNOW, dtype=np.uint8)
-    codes[snow | (on_cloud & first.test1)] = SNOW
-    codes[on_cloud & ~first.test1 & ~dark_pixels] = CLOUD
-    codes[first.nodata] = NODATA
-    return codes, first.ndsi
+    codes = np.empty(green.shape, dtype=np.uint8)
+    ndsi = np.empty(green.shape, dtype=_ndsi_type(green, swir16))
+    _classify(
+        green, red, swir16, cloud, dem, _thresholds(dem.dtype, 0.0 if line is None else line),
+        line is not None, dark, origin[0], origin[1],
+        _thresholds(ndsi.dtype, PASS1_NDSI, PASS2_NDSI),
+        _thresholds(red.dtype, PASS1_RED, PASS2_RED),
+        codes, ndsi,
+    )  # fmt: skip
+    return codes, ndsi
+
+
+@njit(cache=True, nogil=True)
+def _classify(
+    green: Array, red: Array, swir16: Array, cloud: Array, dem: Array, line: Array,
+    with_line: bool, dark: Array, top: int, left: int, ndsi_min: Array, red_min: Array,
+    codes: Array, ndsi: Array,
+) -> None:  # fmt: skip
+    """Both passes and the cloud refinement pixel by pixel (the kernel of :func:`snow_codes`)."""
+    rows, cols = green.shape
+    for y in range(rows):
+        for x in range(cols):
+            g, r, s = green[y, x], red[y, x], swir16[y, x]
+            value = (g - s) / (g + s) if g + s != 0 else np.nan
+            ndsi[y, x] = value
+            if not (np.isfinite(g) and np.isfinite(r) and np.isfinite(s)):
+                codes[y, x] = NODATA
+                continue
+            test1 = value > ndsi_min[0] and r > red_min[0]
+            if cloud[y, x]:
+                # an L2A cloud the pass-1 tests call snow is snow; a dark one is released
+                dark_here = dark[(top + y) // DARK_BLOCK, (left + x) // DARK_BLOCK]
+                codes[y, x] = SNOW if test1 else (NO_SNOW if dark_here else CLOUD)
+            elif test1 or (
+                with_line and dem[y, x] >= line[0] and value > ndsi_min[1] and r > red_min[1]
+            ):
+                codes[y, x] = SNOW
+            else:
+                codes[y, x] = NO_SNOW
 
 
 def detect(

@@ -84,7 +84,8 @@ class Layer:
 
 @dataclass
 class Output:
-    """What a chain made of a window: its layers and the item properties it adds."""
+    """What a chain made of a window: its layers and the item properties it adds (a property
+    computed from the same inputs is a one-element dask array, computed with the layers)."""
 
     layers: list[Layer]
     properties: dict[str, Any] = field(default_factory=dict)

@@ -40,6 +40,7 @@ from rasterio.windows import Window
 
 from terrapole.catalog.model import Json
 from terrapole.errors import InvalidInput
+from terrapole.processing.grid import valid_block_mean
 
 CHUNK = 1024
 BBox = tuple[float, float, float, float]
@@ -322,18 +323,7 @@ class AveragedFile:
         shape = (rows[1] - rows[0], cols[1] - cols[0])
         values = np.empty((shape[0] * f, shape[1] * f), dtype=self.fine.dtype)
         self.fine.read_into(values, rows[0] * f, cols[0] * f)
-        fill = self.fine.fill
-        valid = ~np.isnan(values) if np.isnan(fill) else values != fill
-        total = np.zeros(shape, dtype="float32")  # sums of up to f² int16 values are exact
-        count = np.zeros(shape, dtype="int32")
-        for dy in range(f):  # strided views: one pass per position in the block
-            for dx in range(f):
-                ok = valid[dy::f, dx::f]
-                total += np.where(ok, values[dy::f, dx::f], 0)
-                count += ok
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean: NDArray[Any] = np.where(count > 0, total / count, np.float32(fill))
-        return mean.astype("float32", copy=False)
+        return valid_block_mean(values, f, self.fine.fill)
 
 
 def averaged(item: Json, key: str, like: GeoBox) -> AveragedFile | None:

@@ -6,8 +6,8 @@ output's -> ``unchanged``; otherwise the chain's layers are computed on the Dask
 written by its workers (``writer``), turned into COGs (tasks on the workers too) and an item by
 the ingest pipeline (``derived_from`` links to every input, ``processing:*`` provenance) and
 published in one step (files swapped in, item upserted; a failure leaves the previous output,
-or none, in place). Item properties a chain gives as Dask collections (the snow line) are
-computed with the layers.
+or none, in place). Item properties a chain gives as one-element Dask arrays (the snow line)
+are computed with the layers.
 """
 
 from __future__ import annotations

@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from operator import attrgetter
 from typing import Any, ClassVar
 
 import dask.array as da
@@ -68,40 +67,60 @@ class _Scene:
     dark: NDArray[np.bool_]
 
 
-def _origin(block_info: dict[Any, Any] | None) -> tuple[int, int]:
-    assert block_info is not None
-    (r0, _), (c0, _) = block_info[0]["array-location"]
-    return r0, c0
+@dataclass(frozen=True)
+class _Chunk:
+    """A chunk after pass 1: its inputs (green, red, SWIR, cloud, DEM[, tree cover]), its first
+    pixel in the scene and its share of the scene (pass-1 summary, red block sums)."""
+
+    inputs: tuple[NDArray[Any], ...]
+    origin: tuple[int, int]
+    share: tuple[NDArray[Any], snow.BlockSums]
 
 
-def _first_pass(
-    green: NDArray[Any], red: NDArray[Any], swir: NDArray[Any], cloud: NDArray[np.bool_],
-    dem: NDArray[Any], block_info: dict[Any, Any] | None = None,
-) -> NDArray[np.object_]:  # fmt: skip
-    """A chunk's share of the scene (pass-1 band counts, red block sums), as one object."""
+def _one(value: Any) -> NDArray[np.object_]:
     found = np.empty((1, 1), dtype=object)
-    found[0, 0] = (snow.scene_summary(green, red, swir, cloud, dem),
-                   snow.red_block_sums(red, _origin(block_info)))  # fmt: skip
+    found[0, 0] = value
     return found
 
 
-def _scene(blocks: list[NDArray[np.object_]], shape: tuple[int, int]) -> _Scene:
-    shares = [block[0, 0] for block in blocks]  # each chunk's (1, 1) block of shares
-    line, covered = snow.decide(sum(summary for summary, _ in shares))
-    return _Scene(line, covered, snow.dark_blocks([sums for _, sums in shares], shape))
+def _first_pass(*inputs: NDArray[Any], block_info: dict[Any, Any] | None = None) -> NDArray[Any]:
+    """A chunk summarised: its :class:`_Chunk` as a (1, 1) object block. The conversions to
+    reflectance fuse into this task, and pass 2 takes its inputs from it: nothing upstream of
+    pass 1 runs twice."""
+    assert block_info is not None
+    (r0, _), (c0, _) = block_info[0]["array-location"]
+    green, red, swir, cloud, dem = inputs[:5]
+    share = (snow.scene_summary(green, red, swir, cloud, dem), snow.red_block_sums(red, (r0, c0)))
+    return _one(_Chunk(inputs, (r0, c0), share))
 
 
-def _coverage(scene: _Scene) -> float:
-    return round(scene.covered, 4)
+def _share(block: NDArray[Any]) -> NDArray[Any]:
+    chunk: _Chunk = block[0, 0]
+    return _one(chunk.share)
 
 
-def _second_pass(
-    green: NDArray[Any], red: NDArray[Any], swir: NDArray[Any], cloud: NDArray[np.bool_],
-    dem: NDArray[Any], scene: _Scene, *tcd: NDArray[Any], block_info: dict[Any, Any] | None = None,
-) -> NDArray[np.uint8]:  # fmt: skip
+def _scene(shares: NDArray[Any], shape: tuple[int, int]) -> NDArray[Any]:
+    """The scene from every chunk's share (one block holding them all), as a (1, 1) block."""
+    found = shares.ravel().tolist()
+    line, covered = snow.decide(sum(summary for summary, _ in found))
+    return _one(_Scene(line, covered, snow.dark_blocks([sums for _, sums in found], shape)))
+
+
+def _coverage(scene: NDArray[Any]) -> NDArray[Any]:
+    return np.array([[round(scene[0, 0].covered, 4)]])
+
+
+def _snowline(scene: NDArray[Any]) -> NDArray[Any]:
+    return _one(scene[0, 0].line)
+
+
+def _second_pass(block: NDArray[Any], scene_block: NDArray[Any]) -> NDArray[np.uint8]:
     """A chunk's outputs once the scene is known: (codes, FSC_TOC %[, FSC_OG %])."""
+    chunk: _Chunk = block[0, 0]
+    scene: _Scene = scene_block[0, 0]
+    (green, red, swir, cloud, dem), tcd = chunk.inputs[:5], chunk.inputs[5:]
     codes, ndsi = snow.snow_codes(green, red, swir, cloud, dem, scene.line, scene.dark,
-                                  _origin(block_info))  # fmt: skip
+                                  chunk.origin)  # fmt: skip
     toc = snow.fsc_toc(ndsi, codes)
     layers = [codes, fsc_percent(toc, codes)]
     if tcd:
@@ -146,13 +165,15 @@ class SnowProduct(Chain):
                if dem_layer is None else dem_layer.data.rechunk(green.chunks))  # fmt: skip
         tcd_layer = context.auxiliary("tree-cover", "data", stack)
         tcd = [] if tcd_layer is None else [tcd_layer.data.rechunk(green.chunks)]
-        inputs = (green, red, swir, cloud, dem)
         # pass 1 chunk by chunk; the scene's snow line and dark blocks from the chunks' shares
-        # (one small task); then pass 2 and the FSC chunk by chunk: nothing comes back here
-        shares = da.map_blocks(_first_pass, *inputs, dtype=object,
-                               chunks=tuple((1,) * n for n in green.numblocks))  # fmt: skip
-        scene = delayed(_scene)(shares.to_delayed().ravel().tolist(), green.shape)
-        products = da.map_blocks(_second_pass, *inputs, scene, *tcd, new_axis=0, dtype="uint8",
+        # (one small task); then pass 2 and the FSC chunk by chunk on the inputs pass 1 kept:
+        # nothing comes back here, nothing is read or converted twice
+        blocks = tuple((1,) * n for n in green.numblocks)
+        chunks = da.map_blocks(_first_pass, green, red, swir, cloud, dem, *tcd, dtype=object,
+                               chunks=blocks)  # fmt: skip
+        shares = chunks.map_blocks(_share, dtype=object)
+        scene = shares.rechunk(-1).map_blocks(_scene, green.shape, dtype=object)
+        products = da.map_blocks(_second_pass, chunks, scene, new_axis=0, dtype="uint8",
                                  chunks=((2 + len(tcd),), *green.chunks))  # fmt: skip
         codes, toc = products[0], products[1]
         og = products[2] if tcd else None
@@ -163,8 +184,8 @@ class SnowProduct(Chain):
                   ("data", "snow-fraction"), nodata=FSC_NODATA, unit="%"),
         ]  # fmt: skip
         properties: dict[str, Any] = {  # computed with the layers
-            "terrapole:dem_coverage": delayed(_coverage)(scene),
-            "terrapole:snowline_m": delayed(attrgetter("line"))(scene),
+            "terrapole:dem_coverage": scene.map_blocks(_coverage, dtype=float),
+            "terrapole:snowline_m": scene.map_blocks(_snowline, dtype=object),
         }
         if og is not None:
             title = "fractional snow cover on ground (%)"

@@ -94,9 +94,16 @@ def write_layers(
 ) -> tuple[dict[str, Path], dict[str, Any]]:
     """Write every layer (on its own grid) to ``folder/<key>.vrt``; returns the VRTs by key,
     and the lazy ``values`` (e.g. item properties made from the same inputs) computed in the
-    same graph as the layers, so what they share is computed once."""
+    same graph as the layers, so what they share is computed once.
+
+    A lazy value is a dask array of one element (its value), not a Delayed: a Delayed made
+    from an array holds a graph of its own, whose tasks would run again beside the layers'."""
     arrays = [_dask(layer) for layer in layers]
     dtypes = [_stored_dtype(array) for array in arrays]  # refused before any file is made
+    lazy = dict(values or {})
+    for key, value in lazy.items():
+        if not isinstance(value, da.Array) or value.size != 1:
+            raise TypeError(f"lazy value {key!r} must be a dask array of one element")
     targets: list[Any] = []  # dask's store writes to any object with __setitem__
     paths: dict[str, Path] = {}
     for layer, dtype in zip(layers, dtypes, strict=True):
@@ -110,8 +117,7 @@ def write_layers(
         targets.append(RawTarget(str(raw), dtype.str, cols))
     stored = da.store(arrays, targets, lock=False, compute=False)
     stores = list(stored) if isinstance(stored, tuple) else [stored]
-    lazy = dict(values or {})
     persisted = client.persist([*stores, *lazy.values()])
     client.gather(futures_of(persisted[: len(stores)]))  # None per chunk; raises a task's error
     found = client.gather([futures_of(v)[0] for v in persisted[len(stores) :]])
-    return paths, dict(zip(lazy, found, strict=True))
+    return paths, {key: block.item() for key, block in zip(lazy, found, strict=True)}
