@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pytest
 import rasterio
 from affine import Affine
 from distributed import Client
@@ -27,7 +28,7 @@ from rasterio.warp import Resampling, reproject
 
 from terrapole.config import Settings
 from terrapole.ingest.service import Ingestor
-from terrapole.production import runner
+from terrapole.production import loading, runner
 from terrapole.production.chain import Area
 from terrapole.production.registry import chain
 from terrapole.storage import LocalStorage
@@ -73,7 +74,14 @@ def _product(folder: Path, z: np.ndarray) -> Path:
     return product
 
 
-def test_snow_line_pass_two_and_fsc_og(tmp_path: Path, client: Client) -> None:
+@pytest.mark.parametrize("chunk", [None, 128])
+def test_snow_line_pass_two_and_fsc_og(
+    tmp_path: Path, client: Client, chunk: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whole (one chunk) and in 3 x 3 chunks of 128 px, which split the 12 px blocks of the
+    dark-cloud test: the scene's snow line comes from every chunk's pass 1."""
+    if chunk:
+        monkeypatch.setattr(loading, "CHUNK", chunk)
     settings = Settings(data_dir=tmp_path / "data")
     store = ingest_demo(settings, ())
     storage = LocalStorage(settings.assets_dir)

@@ -172,7 +172,8 @@ class SnowProduct(Chain):
         chunks = da.map_blocks(_first_pass, green, red, swir, cloud, dem, *tcd, dtype=object,
                                chunks=blocks)  # fmt: skip
         shares = chunks.map_blocks(_share, dtype=object)
-        scene = shares.rechunk(-1).map_blocks(_scene, green.shape, dtype=object)
+        scene = shares.rechunk(-1).map_blocks(_scene, green.shape, dtype=object,
+                                              chunks=((1,), (1,)))  # fmt: skip
         products = da.map_blocks(_second_pass, chunks, scene, new_axis=0, dtype="uint8",
                                  chunks=((2 + len(tcd),), *green.chunks))  # fmt: skip
         codes, toc = products[0], products[1]
