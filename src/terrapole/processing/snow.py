@@ -134,13 +134,23 @@ def red_block_sums(red: Array, origin: tuple[int, int] = (0, 0)) -> BlockSums:
     (top, pad_top), (left, pad_left) = divmod(origin[0], size), divmod(origin[1], size)
     rows, cols = red.shape
     shape = (-(-(pad_top + rows) // size), -(-(pad_left + cols) // size))
-    values = np.zeros((shape[0] * size, shape[1] * size), dtype="float64")
-    inside = np.zeros(values.shape, dtype=bool)
-    values[pad_top : pad_top + rows, pad_left : pad_left + cols] = np.nan_to_num(red)
-    inside[pad_top : pad_top + rows, pad_left : pad_left + cols] = True
-    blocks = (shape[0], size, shape[1], size)
-    return BlockSums((top, left), values.reshape(blocks).sum(axis=(1, 3)),
-                     inside.reshape(blocks).sum(axis=(1, 3)))  # fmt: skip
+    sums, counts = np.zeros(shape, dtype="float64"), np.zeros(shape, dtype="int64")
+    _block_sums(red, pad_top, pad_left, sums, counts)
+    return BlockSums((top, left), sums, counts)
+
+
+@njit(cache=True, nogil=True)
+def _block_sums(red: Array, pad_top: int, pad_left: int, sums: Array, counts: Array) -> None:
+    """Red summed per block (NaN as 0) and every pixel counted (the kernel of
+    :func:`red_block_sums`)."""
+    for y in range(red.shape[0]):
+        row = (pad_top + y) // DARK_BLOCK
+        for x in range(red.shape[1]):
+            col = (pad_left + x) // DARK_BLOCK
+            value = red[y, x]
+            if value == value:  # not NaN
+                sums[row, col] += value
+            counts[row, col] += 1
 
 
 def dark_blocks(parts: list[BlockSums], shape: tuple[int, int]) -> NDArray[np.bool_]:
