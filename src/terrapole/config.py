@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     dask_processes: bool = Field(
         default=True, description="LocalCluster workers as processes (false: threads, for tests)"
     )
+    dask_gdal_cache_mb: int | None = Field(
+        default=None,
+        ge=16,
+        description="GDAL block cache of each LocalCluster worker process in MB (unset: GDAL's "
+        "default, 5 % of the RAM each); smaller caps the workers' memory, slows COG making",
+    )
     production_chains: list[str] = Field(
         default_factory=list,
         description="chains the server runs by themselves (cadence, after ingest); none if empty",

@@ -19,8 +19,10 @@ WORKER_ENVIRONMENT = {"MALLOC_MMAP_THRESHOLD_": str(64 * 2**20)}
 
 
 def _local_cluster(settings: Settings, processes: bool | None) -> LocalCluster:
-    spawn = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": spawn | WORKER_ENVIRONMENT}):
+    spawn = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {})) | WORKER_ENVIRONMENT
+    if settings.dask_gdal_cache_mb is not None:
+        spawn["GDAL_CACHEMAX"] = str(settings.dask_gdal_cache_mb)  # GDAL reads it in MB
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": spawn}):
         return LocalCluster(
             n_workers=settings.dask_workers,
             threads_per_worker=settings.dask_threads,
