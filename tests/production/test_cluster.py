@@ -30,6 +30,7 @@ def test_worker_processes_allocate_arrays_from_the_heap() -> None:
 def test_a_gdal_cache_size_reaches_the_worker_processes_only_when_set() -> None:
     with dask_client(Settings(dask_workers=1, dask_gdal_cache_mb=64), processes=True) as client:
         assert list(client.run(_gdal_cache).values()) == [("64", 64 * 2**20)]  # bytes for GDAL
+    assert "GDAL_CACHEMAX" not in os.environ  # the nanny's setting is not left in this process
     with dask_client(Settings(dask_workers=1), processes=True) as client:
         (unset,) = client.run(_gdal_cache).values()
     assert unset[0] is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -18,11 +19,24 @@ from terrapole.config import Settings
 WORKER_ENVIRONMENT = {"MALLOC_MMAP_THRESHOLD_": str(64 * 2**20)}
 
 
+@contextmanager
+def _environment_kept() -> Iterator[None]:
+    """This process's environment as it was before: Dask's nannies write the variables meant
+    for their workers into it (and then prefer them to the config for the next cluster)."""
+    before = dict(os.environ)
+    try:
+        yield
+    finally:
+        for key in set(os.environ) - set(before):
+            del os.environ[key]
+        os.environ.update(before)
+
+
 def _local_cluster(settings: Settings, processes: bool | None) -> LocalCluster:
     spawn = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {})) | WORKER_ENVIRONMENT
     if settings.dask_gdal_cache_mb is not None:
         spawn["GDAL_CACHEMAX"] = str(settings.dask_gdal_cache_mb)  # GDAL reads it in MB
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": spawn}):
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": spawn}), _environment_kept():
         return LocalCluster(
             n_workers=settings.dask_workers,
             threads_per_worker=settings.dask_threads,
