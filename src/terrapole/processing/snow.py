@@ -55,6 +55,7 @@ def snowline_of(counts: Array) -> float | None:
 
 # thresholds, compared in the type of the values: pass-1 NDSI and red, pass-2 NDSI and red
 PASS1_NDSI, PASS1_RED, PASS2_NDSI, PASS2_RED = 0.40, 0.200, 0.15, 0.040
+DARK_RED = 0.300  # a cloud block whose mean red is at most this is "dark"
 
 
 def _thresholds(dtype: np.dtype[Any], *found: float) -> Array:
@@ -65,6 +66,14 @@ def _thresholds(dtype: np.dtype[Any], *found: float) -> Array:
 def _ndsi_type(green: Array, swir16: Array) -> np.dtype[Any]:
     found = np.result_type(green.dtype, swir16.dtype)
     return found if found.kind == "f" else np.dtype("float64")
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _pass_one(g: Any, r: Any, s: Any, ndsi_min: Any, red_min: Any) -> tuple[bool, Any, bool]:
+    """One pixel's no-data flag, NDSI (NaN when green + SWIR is 0) and pass-1 test."""
+    value = (g - s) / (g + s) if g + s != 0 else np.nan
+    nodata = not (np.isfinite(g) and np.isfinite(r) and np.isfinite(s))
+    return nodata, value, value > ndsi_min and r > red_min
 
 
 def scene_summary(
@@ -92,12 +101,10 @@ def _summarise(
     rows, cols = green.shape
     for y in range(rows):
         for x in range(cols):
-            g, r, s = green[y, x], red[y, x], swir16[y, x]
-            nodata = not (np.isfinite(g) and np.isfinite(r) and np.isfinite(s))
+            nodata, _, test1 = _pass_one(green[y, x], red[y, x], swir16[y, x], ndsi_min[0],
+                                         red_min[0])  # fmt: skip
             clear = not nodata and not cloud[y, x]
-            snowy = False
-            if clear and g + s != 0:
-                snowy = (g - s) / (g + s) > ndsi_min[0] and r > red_min[0]
+            snowy = clear and test1
             totals[0] += snowy
             totals[1] += not nodata
             z = dem[y, x]
@@ -163,7 +170,7 @@ def dark_blocks(parts: list[BlockSums], shape: tuple[int, int]) -> NDArray[np.bo
         sums[r : r + rows, c : c + cols] += part.sums
         counts[r : r + rows, c : c + cols] += part.counts
     with np.errstate(invalid="ignore", divide="ignore"):
-        dark: NDArray[np.bool_] = sums / counts <= 0.300
+        dark: NDArray[np.bool_] = sums / counts <= DARK_RED
     return dark
 
 
@@ -195,14 +202,13 @@ def _classify(
     rows, cols = green.shape
     for y in range(rows):
         for x in range(cols):
-            g, r, s = green[y, x], red[y, x], swir16[y, x]
-            value = (g - s) / (g + s) if g + s != 0 else np.nan
+            r = red[y, x]
+            nodata, value, test1 = _pass_one(green[y, x], r, swir16[y, x], ndsi_min[0],
+                                             red_min[0])  # fmt: skip
             ndsi[y, x] = value
-            if not (np.isfinite(g) and np.isfinite(r) and np.isfinite(s)):
+            if nodata:
                 codes[y, x] = NODATA
-                continue
-            test1 = value > ndsi_min[0] and r > red_min[0]
-            if cloud[y, x]:
+            elif cloud[y, x]:
                 # an L2A cloud the pass-1 tests call snow is snow; a dark one is released
                 dark_here = dark[(top + y) // DARK_BLOCK, (left + x) // DARK_BLOCK]
                 codes[y, x] = SNOW if test1 else (NO_SNOW if dark_here else CLOUD)

@@ -281,13 +281,8 @@ def _direct(
             for f in found
             if f is not None
         ]
-        first = found[0]
-        fill = (first.fine if isinstance(first, AveragedFile) else first).fill if first else 0
-        attrs = (
-            {}
-            if "nodata" not in (inputs[0]["assets"][key].get("raster:bands") or [{}])[0]
-            else {"nodata": fill}
-        )
+        fill = found[0].fill if found[0] is not None else 0
+        attrs = {"nodata": fill} if _declares_nodata(inputs[0], key) else {}
         variables[key] = xr.DataArray(da.stack(layers), dims=("time", "y", "x"), attrs=attrs,
                                       coords={"time": times, **coords})  # fmt: skip
     return xr.Dataset(variables)
@@ -313,6 +308,11 @@ class AveragedFile:
         return np.dtype("float32")
 
     @property
+    def fill(self) -> float:
+        """The value of pixels with no data under them (the file's)."""
+        return self.fine.fill
+
+    @property
     def ndim(self) -> int:
         """Two dimensions (y, x)."""
         return 2
@@ -323,7 +323,7 @@ class AveragedFile:
         shape = (rows[1] - rows[0], cols[1] - cols[0])
         values = np.empty((shape[0] * f, shape[1] * f), dtype=self.fine.dtype)
         self.fine.read_into(values, rows[0] * f, cols[0] * f)
-        return valid_block_mean(values, f, self.fine.fill)
+        return valid_block_mean(values, f, self.fill)
 
 
 def averaged(item: Json, key: str, like: GeoBox) -> AveragedFile | None:
@@ -348,8 +348,13 @@ def averaged(item: Json, key: str, like: GeoBox) -> AveragedFile | None:
 
 def as_float(file: WindowedFile, item: Json, key: str) -> WindowedFile:
     """``file`` read as float32; outside the file NaN, unless the asset has a nodata value."""
-    known = "nodata" in (item["assets"][key].get("raster:bands") or [{}])[0]
-    return replace(file, dtype=np.dtype("float32"), fill=file.fill if known else float("nan"))
+    fill = file.fill if _declares_nodata(item, key) else float("nan")
+    return replace(file, dtype=np.dtype("float32"), fill=fill)
+
+
+def _declares_nodata(item: Json, key: str) -> bool:
+    """Whether the asset's first band declares a nodata value (``raster:bands``)."""
+    return "nodata" in (item["assets"][key].get("raster:bands") or [{}])[0]
 
 
 def load_bands(

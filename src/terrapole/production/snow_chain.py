@@ -146,8 +146,10 @@ class SnowProduct(Chain):
 
     @override
     def parameters(self) -> dict[str, Any]:
-        return {"resolution": RESOLUTION, "pass1": {"ndsi": 0.40, "red": 0.200},
-                "pass2": {"ndsi": 0.15, "red": 0.040}, "dark_cloud_red": 0.300,
+        return {"resolution": RESOLUTION,
+                "pass1": {"ndsi": snow.PASS1_NDSI, "red": snow.PASS1_RED},
+                "pass2": {"ndsi": snow.PASS2_NDSI, "red": snow.PASS2_RED},
+                "dark_cloud_red": snow.DARK_RED,
                 "dem_collection": "dem", "tree_cover_collection": "tree-cover"}  # fmt: skip
 
     @override
