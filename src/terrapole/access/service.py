@@ -98,6 +98,19 @@ class AccessService:
             raise Unauthorized("unknown or revoked API token")
         return Principal(name=row["name"], groups=frozenset(row["groups"]), admin=row["admin"])
 
+    def principal_named(self, name: str) -> Principal:
+        """The principal of the token ``name`` as it stands now (for work done on its behalf
+        later, such as a queued job). A revoked token keeps only its personal group, so its
+        own results stay readable and nothing restricted does."""
+        if not name:
+            return ANONYMOUS
+        query = sa.select(api_tokens.c.groups, api_tokens.c.admin).where(api_tokens.c.name == name)
+        with self.engine.connect() as con:
+            row = con.execute(query).first()
+        if row is None:
+            return Principal(name=name)
+        return Principal(name=name, groups=frozenset(row.groups), admin=row.admin)
+
     # -- restrictions -----------------------------------------------------------------
     def restrict(self, collection_id: str, groups: list[str]) -> None:
         """Restrict a collection to ``groups``; an empty list makes it public again."""

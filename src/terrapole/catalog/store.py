@@ -34,11 +34,39 @@ AGGREGATIONS: dict[str, str] = {
 DATETIME_INTERVALS = {"year": 4, "month": 7, "day": 10}
 
 
-class Store(Protocol):
-    """A STAC catalogue: collections and items, written in transactions, searched in queries.
+class ReadStore(Protocol):
+    """The reading half of a catalogue: what processing, estimates and openEO may use.
 
     Read methods take ``hidden`` collection ids from the access policy and never return
-    anything in them. Write methods raise :class:`~terrapole.errors.NotFound` or
+    anything in them. Code that reads on behalf of a user (jobs, openEO) receives a
+    :class:`~terrapole.access.view.VisibleCatalogue`, which adds that user's hidden collections
+    to every call, so no read can reach a collection the user may not see.
+    """
+
+    def get_collection(self, collection_id: str, *, hidden: frozenset[str] = frozenset()) -> Json:
+        """Return a collection document or raise NotFound."""
+
+    def list_collections(self, query: CollectionQuery) -> tuple[list[Json], int]:
+        """Return one page of matching collections and the number matched."""
+
+    def get_item(
+        self, collection_id: str, item_id: str, *, hidden: frozenset[str] = frozenset()
+    ) -> Json:
+        """Return an item document or raise NotFound."""
+
+    def search(self, query: SearchQuery) -> Page:
+        """Return one page of items matching ``query``, in its sort order."""
+
+    def aggregate(
+        self, query: SearchQuery, names: list[str], *, interval: str = "month"
+    ) -> list[Aggregation]:
+        """Compute the named aggregations over the items matching ``query``."""
+
+
+class Store(ReadStore, Protocol):
+    """A STAC catalogue: collections and items, written in transactions, searched in queries.
+
+    Write methods raise :class:`~terrapole.errors.NotFound` or
     :class:`~terrapole.errors.AlreadyExists` and leave the store unchanged on error.
     """
 
@@ -54,17 +82,6 @@ class Store(Protocol):
     def delete_collection(self, collection_id: str) -> None:
         """Delete a collection and all its items."""
 
-    def get_collection(self, collection_id: str, *, hidden: frozenset[str] = frozenset()) -> Json:
-        """Return a collection document or raise NotFound."""
-
-    def list_collections(self, query: CollectionQuery) -> tuple[list[Json], int]:
-        """Return one page of matching collections and the number matched."""
-
-    def get_item(
-        self, collection_id: str, item_id: str, *, hidden: frozenset[str] = frozenset()
-    ) -> Json:
-        """Return an item document or raise NotFound."""
-
     def create_item(self, item: PreparedItem) -> None:
         """Insert a new item; raise AlreadyExists or NotFound (collection)."""
 
@@ -78,14 +95,6 @@ class Store(Protocol):
         self, items: Iterable[PreparedItem], *, on_conflict: OnConflict = "error"
     ) -> LoadReport:
         """Write many items in ONE transaction: all of them, or none if one conflicts."""
-
-    def search(self, query: SearchQuery) -> Page:
-        """Return one page of items matching ``query``, in its sort order."""
-
-    def aggregate(
-        self, query: SearchQuery, names: list[str], *, interval: str = "month"
-    ) -> list[Aggregation]:
-        """Compute the named aggregations over the items matching ``query``."""
 
     def count_items(self, collection_id: str | None = None) -> int:
         """Number of items in one collection or in the whole store."""

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Protocol
 
 import jsonschema
 
-from terrapole.catalog.store import Store
+from terrapole.catalog.store import ReadStore
 from terrapole.errors import InvalidInput
 from terrapole.storage import LocalStorage
 
@@ -86,7 +86,7 @@ class JobContext(Protocol):
 
     job_id: str
     folder: Path
-    store: Store
+    store: ReadStore
     storage: LocalStorage
 
     def stage(self, name: str, progress: float) -> None:
@@ -140,7 +140,7 @@ class Process(ABC):
         return inputs
 
     @abstractmethod
-    def estimate(self, inputs: Json, store: Store) -> float:
+    def estimate(self, inputs: Json, store: ReadStore) -> float:
         """CPU·s this request should take (validated inputs), before it runs."""
 
     @abstractmethod

@@ -21,6 +21,7 @@ import dask
 from distributed import Client, Future
 
 from terrapole.access import AccessService, Principal
+from terrapole.access.view import VisibleCatalogue
 from terrapole.catalog.store import Store
 from terrapole.config import Settings
 from terrapole.errors import NotFound, TerrapoleError, Unauthorized
@@ -83,17 +84,22 @@ class JobRunner:
         except KeyError:
             raise NotFound("process", process_id) from None
 
-    def quote(self, process_id: str, inputs: Json) -> tuple[Json, float]:
-        """Validated inputs and the estimate in CPU·s (nothing recorded)."""
+    def quote(self, process_id: str, inputs: Json, principal: Principal) -> tuple[Json, float]:
+        """Validated inputs and the estimate in CPU·s (nothing recorded).
+
+        The process reads its inputs through what ``principal`` may see: a restricted input is
+        answered as an unknown one.
+        """
         process = self.process(process_id)
         checked = process.validate(inputs)
-        return checked, float(process.estimate(checked, self.store))
+        visible = VisibleCatalogue(self.store, self.access.hidden_for(principal))
+        return checked, float(process.estimate(checked, visible))
 
     def submit(self, process_id: str, principal: Principal, inputs: Json) -> Job:
         """Check, price against the credit, record and queue a job."""
         if principal.anonymous:
             raise Unauthorized("running a process needs an API token (Authorization: Bearer ...)")
-        checked, estimate = self.quote(process_id, inputs)
+        checked, estimate = self.quote(process_id, inputs, principal)
         job = self.jobs.submit(process_id, principal.name, checked, estimate)
         self._enqueue(job)
         return job

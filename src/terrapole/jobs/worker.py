@@ -18,7 +18,9 @@ from typing import Any
 
 import dask
 
-from terrapole.catalog.store import Store, open_store
+from terrapole.access import AccessService
+from terrapole.access.view import VisibleCatalogue
+from terrapole.catalog.store import ReadStore, Store, open_store
 from terrapole.config import Settings
 from terrapole.errors import TerrapoleError
 from terrapole.jobs.process import Cancelled, Process, Result
@@ -49,11 +51,25 @@ def _catalogue(settings_json: str) -> Store:
     return open_store(Settings.model_validate_json(settings_json))
 
 
+@lru_cache(maxsize=4)
+def _access(database_url: str) -> AccessService:
+    return AccessService(database_url)
+
+
+def visible_to_owner(job_id: str, jobs: JobStore, settings_json: str) -> VisibleCatalogue:
+    """The catalogue as the job's owner may see it now (checked again when the job runs: a
+    restriction or a revocation since the submission applies)."""
+    settings = Settings.model_validate_json(settings_json)
+    access = _access(settings.database_url)
+    owner = access.principal_named(jobs.get(job_id).owner)
+    return VisibleCatalogue(_catalogue(settings_json), access.hidden_for(owner))
+
+
 class WorkerContext:
     """The :class:`~terrapole.jobs.process.JobContext` of a job running in this worker."""
 
     def __init__(
-        self, job_id: str, folder: Path, store: Store, storage: LocalStorage, jobs: JobStore
+        self, job_id: str, folder: Path, store: ReadStore, storage: LocalStorage, jobs: JobStore
     ) -> None:
         self.job_id, self.folder, self.store, self.storage = job_id, folder, store, storage
         self.jobs = jobs
@@ -94,8 +110,9 @@ def execute(
     except InvalidTransition:  # dismissed before a worker took it
         return Outcome(cpu_s=0.0, cancelled=True)
     context = WorkerContext(
-        job_id, Path(folder), _catalogue(settings_json), LocalStorage(settings.assets_dir), jobs
-    )
+        job_id, Path(folder), visible_to_owner(job_id, jobs, settings_json),
+        LocalStorage(settings.assets_dir), jobs,
+    )  # fmt: skip
     try:
         with dask.config.set(scheduler="sync"):
             result = process.run(context, inputs)

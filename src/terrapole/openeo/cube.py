@@ -20,7 +20,7 @@ from odc.geo.geobox import GeoBox
 from pyproj import Transformer
 
 from terrapole.catalog.model import Json, SearchQuery, TimeRange
-from terrapole.catalog.store import Store
+from terrapole.catalog.store import ReadStore
 from terrapole.errors import InvalidInput
 from terrapole.production import loading
 from terrapole.production.runner import search_all
@@ -130,14 +130,15 @@ def band_keys(item: Json, bands: tuple[str, ...] | None) -> tuple[str, ...]:
     return tuple(keys)
 
 
-def find_items(
-    store: Store, request: LoadRequest, hidden: frozenset[str] = frozenset()
-) -> list[Json]:
-    """The request's items, oldest first (InvalidInput when there is none)."""
+def find_items(store: ReadStore, request: LoadRequest) -> list[Json]:
+    """The request's items, oldest first (InvalidInput when there is none).
+
+    ``store`` is the caller's :class:`~terrapole.access.view.VisibleCatalogue`: a collection
+    hidden from the caller has no item here, as an unknown one.
+    """
     query = SearchQuery(collections=(request.collection,), bbox=request.bbox,
                         datetime=TimeRange(request.start, request.end)
-                        if (request.start or request.end) else None,
-                        hidden_collections=hidden)  # fmt: skip
+                        if (request.start or request.end) else None)  # fmt: skip
     items = search_all(store, query)
     if not items:
         raise InvalidInput("load_collection", f"no item of {request.collection} in {request.bbox} "
@@ -169,7 +170,7 @@ class Plan:
         return len(self.items) * len(self.keys) * int(rows) * int(cols)
 
 
-def plan(store: Store, request: LoadRequest) -> Plan:
+def plan(store: ReadStore, request: LoadRequest) -> Plan:
     """The items, bands and grid of a request (InvalidInput when there is no item)."""
     items = find_items(store, request)
     keys = band_keys(items[0], request.bands)
@@ -177,14 +178,14 @@ def plan(store: Store, request: LoadRequest) -> Plan:
     return Plan(items, keys, grid)
 
 
-def values_asked(store: Store, request: LoadRequest) -> tuple[int, list[Json]]:
+def values_asked(store: ReadStore, request: LoadRequest) -> tuple[int, list[Json]]:
     """How many values (dates × bands × pixels) the request loads, and its items."""
     planned = plan(store, request)
     return planned.values, planned.items
 
 
 def load(
-    store: Store, storage: LocalStorage, request: LoadRequest, max_values: int
+    store: ReadStore, storage: LocalStorage, request: LoadRequest, max_values: int
 ) -> xr.DataArray:
     """The cube (float32, physical values, NaN for nodata); InvalidInput when over the limit."""
     planned = plan(store, request)

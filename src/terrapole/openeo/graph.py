@@ -132,12 +132,13 @@ def evaluate(
     save: Callable[[Any, str, Json], Any],
 ) -> Any:
     """Run a checked graph; ``load`` and ``save`` implement load_collection and save_result."""
+    implemented = library()  # first, so the library is imported with its warnings silenced
     from openeo_pg_parser_networkx import OpenEOProcessGraph, ProcessRegistry
     from openeo_pg_parser_networkx.process_registry import Process
     from openeo_processes_dask.process_implementations.core import process
 
     registry = ProcessRegistry(wrap_funcs=[process])
-    for name, (spec, function) in library().items():
+    for name, (spec, function) in implemented.items():
         registry[name] = Process(spec=spec, implementation=function)
 
     def load_collection(id: str, spatial_extent: Any = None, temporal_extent: Any = None,

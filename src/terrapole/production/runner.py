@@ -33,7 +33,7 @@ from odc.geo.geobox import GeoBox
 
 from terrapole import __version__
 from terrapole.catalog.model import Json, SearchQuery, TimeRange
-from terrapole.catalog.store import Store
+from terrapole.catalog.store import ReadStore, Store
 from terrapole.errors import EmptyProduct, InvalidInput, NotFound, TerrapoleError
 from terrapole.ingest.model import Product, Raster
 from terrapole.ingest.service import FINGERPRINT, Ingestor, IngestReport, Staged, stage
@@ -73,7 +73,7 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def search_all(store: Store, query: SearchQuery) -> list[Json]:
+def search_all(store: ReadStore, query: SearchQuery) -> list[Json]:
     """Every item a query matches (page after page)."""
     items: list[Json] = []
     token: str | None = None

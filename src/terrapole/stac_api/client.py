@@ -47,8 +47,17 @@ class Services:
     after_ingest: Callable[[], None] = lambda: None  # wakes the production scheduler
 
     def principal(self, request: Request) -> Principal:
-        """Who is asking (raises Unauthorized on a bad token)."""
-        return self.access.authenticate(request.headers.get("authorization"))
+        """Who is asking (raises Unauthorized on a bad token).
+
+        Resolved once per request and kept in the request's state, which every ``Request``
+        made from the same ASGI scope shares: middlewares, dependencies and the endpoint all
+        get the same principal for one token lookup.
+        """
+        cached: Principal | None = getattr(request.state, "principal", None)
+        if cached is None:
+            cached = self.access.authenticate(request.headers.get("authorization"))
+            request.state.principal = cached
+        return cached
 
     def hidden(self, request: Request) -> frozenset[str]:
         """Collections the caller may not read."""

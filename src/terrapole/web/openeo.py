@@ -196,11 +196,10 @@ def _discovery_routes(api: APIRouter, services: Services, runner: JobRunner) -> 
 def _catalogue_routes(api: APIRouter, services: Services, runner: JobRunner) -> None:
     @api.get(PREFIX + "/collections", summary="The catalogue's collections")
     def collections(request: Request) -> Json:
-        hidden = services.hidden(request)
-        docs, _ = services.store.list_collections(CollectionQuery(limit=10_000))
+        query = CollectionQuery(limit=10_000, hidden_collections=services.hidden(request))
+        docs, _ = services.store.list_collections(query)
         base = _base(request)
-        return {"collections": [collection_metadata(services, d) for d in docs
-                                if d["id"] not in hidden],
+        return {"collections": [collection_metadata(services, d) for d in docs],
                 "links": [{"rel": "self", "href": base + "/collections"}]}  # fmt: skip
 
     @api.get(PREFIX + "/collections/{collection_id}", summary="A collection with its cube")
@@ -244,7 +243,8 @@ def _sync_routes(api: APIRouter, services: Services, runner: JobRunner) -> None:
     @api.post(PREFIX + "/validation", summary="Check a process graph (nothing runs)")
     def validation(request: Request, body: Any = Body(...)) -> Json:  # noqa: B008
         try:
-            runner.quote(ProcessGraph.id, {"process": _process_graph(body, wrapped=False)})
+            runner.quote(ProcessGraph.id, {"process": _process_graph(body, wrapped=False)},
+                         services.principal(request))  # fmt: skip
         except TerrapoleError as exc:
             return {"errors": [{"code": "ProcessGraphInvalid", "message": str(exc)}]}
         return {"errors": []}
@@ -295,7 +295,7 @@ def _batch_routes(
     def create(request: Request, response: Response, body: Any = Body(...)) -> Response:  # noqa: B008
         principal = _user(services, request)
         process = _process_graph(body)
-        runner.quote(ProcessGraph.id, {"process": process})  # a graph that cannot run: 400 now
+        runner.quote(ProcessGraph.id, {"process": process}, principal)  # cannot run: 400 now
         job_id = batches.create(principal.name, process, body.get("title"), body.get("description"))
         base = _base(request)
         return Response(status_code=201, headers={"Location": f"{base}/jobs/{job_id}",
@@ -315,7 +315,8 @@ def _batch_routes(
         values: Json = {k: body[k] for k in ("title", "description") if k in body}
         if "process" in body:
             values["process"] = _process_graph(body)
-            runner.quote(ProcessGraph.id, {"process": values["process"]})
+            runner.quote(ProcessGraph.id, {"process": values["process"]},
+                         services.principal(request))  # fmt: skip
         batches.update(job_id, **values)
         return Response(status_code=204)
 
@@ -335,7 +336,8 @@ def _batch_run_routes(
     @api.get(PREFIX + "/jobs/{job_id}/estimate", summary="Estimated costs in CPU·s")
     def estimate(job_id: str, request: Request) -> Json:
         batch = owned(job_id, request)
-        _, cost = runner.quote(ProcessGraph.id, {"process": batch.process})
+        _, cost = runner.quote(ProcessGraph.id, {"process": batch.process},
+                               services.principal(request))  # fmt: skip
         return {"costs": round(cost, 3), "duration": "PT1M", "downloads_included": None}
 
     @api.post(PREFIX + "/jobs/{job_id}/results", status_code=202, summary="Start a job")

@@ -155,7 +155,7 @@ def _process_routes(api: APIRouter, services: Services, runner: JobRunner) -> No
     @api.post("/processes/{process_id}/quote", summary="Price a request in CPU·s (extension)")
     def quote(process_id: str, request: Request, body: Any = Body(...)) -> Json:  # noqa: B008
         principal = services.principal(request)
-        _, estimate = runner.quote(process_id, _inputs(body))
+        _, estimate = runner.quote(process_id, _inputs(body), principal)
         out: Json = {"processID": process_id, "estimate_cpu_s": round(estimate, 3)}
         if not principal.anonymous:
             credit = runner.jobs.credit(principal.name)

@@ -18,7 +18,7 @@ from affine import Affine
 from shapely.geometry import box, mapping
 from typing_extensions import override
 
-from terrapole.catalog.store import Store
+from terrapole.catalog.store import ReadStore
 from terrapole.errors import InvalidInput
 from terrapole.jobs.process import File, JobContext, Layer, Parameter, Process, Result
 from terrapole.jobs.services.zones import ZONES_SCHEMA, union, zones
@@ -64,7 +64,7 @@ class GroundDeformation(Process):
     }  # fmt: skip
     stages: ClassVar[tuple[str, ...]] = ("DOWNLOAD", "CORRELATION", "PUBLICATION")
 
-    def _inputs(self, store: Store, inputs: Json) -> tuple[list[Json], Any]:
+    def _inputs(self, store: ReadStore, inputs: Json) -> tuple[list[Json], Any]:
         items = [store.get_item(inputs["collection"], inputs[k]) for k in ("before", "after")]
         for item in items:
             if inputs["asset"] not in item["assets"]:
@@ -75,7 +75,7 @@ class GroundDeformation(Process):
         return items, grid
 
     @override
-    def estimate(self, inputs: Json, store: Store) -> float:
+    def estimate(self, inputs: Json, store: ReadStore) -> float:
         if inputs["before"] == inputs["after"]:
             raise InvalidInput("input 'after'", "must be another product than 'before'")
         _, grid = self._inputs(store, inputs)

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 from typing_extensions import override
 
-from terrapole.catalog.store import Store
+from terrapole.catalog.store import ReadStore
 from terrapole.errors import InvalidInput
 from terrapole.jobs.process import File, JobContext, Parameter, Process, Result
 from terrapole.jobs.services.gnss_files import Series, read_series
@@ -78,7 +78,7 @@ class GnssPlot(Process):
         return inputs
 
     @override
-    def estimate(self, inputs: Json, store: Store) -> float:
+    def estimate(self, inputs: Json, store: ReadStore) -> float:
         return 2.0 + 1e-4 * float(inputs["series"].count("\n"))
 
     @override

@@ -10,7 +10,7 @@ from shapely.geometry import box, mapping
 from shapely.ops import unary_union
 from typing_extensions import override
 
-from terrapole.catalog.store import Store
+from terrapole.catalog.store import ReadStore
 from terrapole.errors import InvalidInput, NotFound
 from terrapole.jobs.process import File, JobContext, Layer, Parameter, Process, Result
 from terrapole.openeo import cube, formats, graph
@@ -22,7 +22,7 @@ BASE_CPU_S = 1.0
 LIMITS = {"sync": 20_000_000, "batch": 400_000_000}  # values a request may load
 
 
-def _collection_exists(store: Store) -> Any:
+def _collection_exists(store: ReadStore) -> Any:
     def known(collection_id: str) -> bool:
         try:
             store.get_collection(collection_id)
@@ -63,7 +63,7 @@ class ProcessGraph(Process):
     stages: ClassVar[tuple[str, ...]] = ("PREPARATION", "PROCESSING", "PUBLICATION")
 
     @override
-    def estimate(self, inputs: Json, store: Store) -> float:
+    def estimate(self, inputs: Json, store: ReadStore) -> float:
         loads = graph.check(inputs["process"]["process_graph"], _collection_exists(store))
         if not loads:
             raise InvalidInput("process graph", "loads no collection: nothing to compute")

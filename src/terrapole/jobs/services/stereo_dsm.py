@@ -25,7 +25,7 @@ from shapely.geometry import box, mapping
 from typing_extensions import override
 
 from terrapole import __version__
-from terrapole.catalog.store import Store
+from terrapole.catalog.store import ReadStore
 from terrapole.errors import InvalidInput, TerrapoleError
 from terrapole.jobs.process import JobContext, Layer, Parameter, Process, Result
 from terrapole.jobs.services import cars_run
@@ -93,7 +93,7 @@ class StereoDsm(Process):
     def __init__(self, command: str) -> None:
         self.command = command
 
-    def _items(self, store: Store, inputs: Json) -> list[Json]:
+    def _items(self, store: ReadStore, inputs: Json) -> list[Json]:
         items = [store.get_item(inputs["collection"], inputs[k]) for k in ("left", "right")]
         for item in items:
             for key in (inputs["image_asset"], inputs["geomodel_asset"]):
@@ -102,7 +102,7 @@ class StereoDsm(Process):
                                        f"{item['id']} has no {key!r} asset")  # fmt: skip
         return items
 
-    def _dem(self, store: Store, reference: str) -> Json | None:
+    def _dem(self, store: ReadStore, reference: str) -> Json | None:
         if not reference:
             return None
         collection, _, item_id = reference.partition("/")
@@ -114,7 +114,7 @@ class StereoDsm(Process):
         return dem
 
     @override
-    def estimate(self, inputs: Json, store: Store) -> float:
+    def estimate(self, inputs: Json, store: ReadStore) -> float:
         if inputs["left"] == inputs["right"]:
             raise InvalidInput("input 'right'", "must be another image than 'left'")
         items = self._items(store, inputs)

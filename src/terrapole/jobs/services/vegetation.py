@@ -21,7 +21,7 @@ from rasterio.features import rasterize
 from rasterio.warp import transform_geom
 from typing_extensions import override
 
-from terrapole.catalog.store import Store
+from terrapole.catalog.store import ReadStore
 from terrapole.errors import InvalidInput
 from terrapole.jobs.process import File, JobContext, Layer, Parameter, Process, Result
 from terrapole.jobs.services.zones import ZONES_SCHEMA, geojson, union, zones
@@ -94,7 +94,7 @@ class VegetationIndicators(Process):
         return inputs
 
     @override
-    def estimate(self, inputs: Json, store: Store) -> float:
+    def estimate(self, inputs: Json, store: ReadStore) -> float:
         values, items = cube.values_asked(store, self._request(inputs))
         if len(items) < 4:
             raise InvalidInput("inputs", f"{len(items)} product(s) in the period: a season "

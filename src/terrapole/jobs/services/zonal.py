@@ -22,7 +22,7 @@ from rasterio.windows import Window, from_bounds
 from shapely.geometry import shape
 from typing_extensions import override
 
-from terrapole.catalog.store import Store
+from terrapole.catalog.store import ReadStore
 from terrapole.errors import InvalidInput
 from terrapole.jobs.process import File, JobContext, Parameter, Process, Result
 from terrapole.jobs.services.zones import ZONES_SCHEMA, area_km2, geojson, union, zones
@@ -33,7 +33,7 @@ CPU_S_PER_MPX = 0.5  # measured: reading and summarising a million pixels, with 
 BASE_CPU_S = 1.0
 
 
-def _asset(store: Store, inputs: Json) -> tuple[Json, Json]:
+def _asset(store: ReadStore, inputs: Json) -> tuple[Json, Json]:
     item = store.get_item(inputs["collection"], inputs["item"])  # NotFound names it
     asset = item["assets"].get(inputs["asset"])
     if asset is None:
@@ -86,7 +86,7 @@ class ZonalStatistics(Process):
         return inputs
 
     @override
-    def estimate(self, inputs: Json, store: Store) -> float:
+    def estimate(self, inputs: Json, store: ReadStore) -> float:
         item, asset = _asset(store, inputs)
         size = _pixel_size(asset, item)
         area = sum(area_km2(g) for _, g, _ in zones(inputs["zones"], "input 'zones'"))
