@@ -78,6 +78,27 @@ def test_aggregate_endpoint(client: TestClient) -> None:
     }
 
 
+def test_collection_aggregate_counts_that_collection_only(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    url = "/stac/collections/sentinel-2-l2a/aggregate"
+    names = {"aggregations": "total_count,collection_frequency"}
+    for answer in (client.get(url, params=names),
+                   client.post(url, json={"aggregations": names["aggregations"].split(",")})):  # fmt: skip
+        by = {a["name"]: a for a in answer.json()["aggregations"]}
+        assert by["total_count"]["value"] == 100
+        assert [b["key"] for b in by["collection_frequency"]["buckets"]] == ["sentinel-2-l2a"]
+    # another collection asked in the parameters does not widen it
+    other = client.get(url, params={**names, "collections": "naip"}).json()["aggregations"]
+    assert {a["name"]: a for a in other}["total_count"]["value"] == 100
+    assert client.get("/stac/collections/nope/aggregate", params=names).status_code == 404
+    assert client.get("/stac/collections/nope/aggregations").status_code == 404
+    access = client.app.state.services.access  # type: ignore[attr-defined]
+    access.restrict("sentinel-2-l2a", ["partners"])
+    assert client.get(url, params=names).status_code == 404  # as unknown
+    assert client.get(url, params=names, headers=admin).status_code == 200
+
+
 @pytest.mark.parametrize(
     ("params", "needle"),
     [

@@ -83,7 +83,7 @@ def test_item_zip_holds_every_asset(client: TestClient) -> None:
     assert "1220" + hashlib.sha256(data).hexdigest() == item["assets"]["FRE_B2"]["file:checksum"]
 
 
-def test_restricted_collection_assets_need_a_token_of_the_group(app: Any) -> None:
+def test_restricted_collection_assets_are_missing_without_a_token_of_the_group(app: Any) -> None:
     access = app.state.services.access
     href = f"/assets/{COLLECTION}/{CLEAR.name}/FRE_B2.tif"
     with TestClient(app) as client:
@@ -91,10 +91,19 @@ def test_restricted_collection_assets_need_a_token_of_the_group(app: Any) -> Non
         try:
             outsider = access.create_token("outsider", groups=["public"])
             partner = access.create_token("partner", groups=["partners"])
-            assert client.get(href).status_code == 401
-            assert client.get(f"{ITEM_URL}/download").status_code == 401
+            missing = href.replace(CLEAR.name, "no-such-item")
             bearer = {"Authorization": f"Bearer {outsider}"}
-            assert client.get(href, headers=bearer).status_code == 403
+            for headers in ({}, bearer):  # answered as a missing file, whoever asks
+                for url, unknown in ((href, missing), (f"{ITEM_URL}/download",
+                                                       ITEM_URL.replace(CLEAR.name, "no-such-item")
+                                                       + "/download")):  # fmt: skip
+                    refused = client.get(url, headers=headers)
+                    assert refused.status_code == 404
+                    expected = client.get(unknown, headers=headers).json()["description"]
+                    assert refused.json()["description"] == expected.replace(
+                        "no-such-item", CLEAR.name
+                    )
+            assert client.head(href, headers=bearer).status_code == 404
             assert (
                 client.get(href, headers={"Authorization": f"Bearer {partner}"}).status_code == 200
             )

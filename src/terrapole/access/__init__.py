@@ -6,7 +6,6 @@ from terrapole.access.policy import (
     can_read,
     hidden_collections,
     require_admin,
-    require_read,
 )
 from terrapole.access.service import AccessService
 
@@ -17,5 +16,4 @@ __all__ = [
     "can_read",
     "hidden_collections",
     "require_admin",
-    "require_read",
 ]

@@ -55,15 +55,3 @@ def require_admin(principal: Principal) -> None:
         raise Unauthorized("this operation needs an admin API token (Authorization: Bearer ...)")
     if not principal.admin:
         raise Forbidden(f"token {principal.name!r} is not an admin token")
-
-
-def require_read(principal: Principal, collection_id: str, restrictions: Restrictions) -> None:
-    """Raise unless ``principal`` may read ``collection_id`` (401 anonymous, 403 otherwise).
-
-    Used where a file is asked for by URL (asset downloads): there is no query to filter.
-    """
-    if can_read(principal, collection_id, restrictions):
-        return
-    if principal.anonymous:
-        raise Unauthorized(f"collection {collection_id!r} is restricted: send an API token")
-    raise Forbidden(f"token {principal.name!r} may not read collection {collection_id!r}")

@@ -20,7 +20,7 @@ from starlette.responses import Response
 
 from terrapole.access import AccessService, Principal, require_admin
 from terrapole.catalog import cql2
-from terrapole.catalog.documents import parse_bbox, prepare_item
+from terrapole.catalog.documents import PreparedItem, parse_bbox, prepare_item
 from terrapole.catalog.model import CollectionQuery, Json, Page, SearchQuery
 from terrapole.catalog.store import AGGREGATIONS, Store
 from terrapole.catalog.timeutil import parse_interval
@@ -66,6 +66,10 @@ class Services:
     def admin(self, request: Request) -> None:
         """Raise unless the caller holds an admin token."""
         require_admin(self.principal(request))
+
+    def prepare(self, doc: object, collection_id: str) -> PreparedItem:
+        """An item sent to ``collection_id`` checked (at most ``max_item_bytes`` of JSON)."""
+        return prepare_item(doc, collection=collection_id, max_bytes=self.settings.max_item_bytes)
 
 
 def _dump(model: Any) -> Json:
@@ -225,8 +229,16 @@ class AggregationClient(BaseAggregationClient):
             {"rel": "self", "type": "application/json", "href": str(request.url)},
         ]
 
+    def _collection(self, request: Request) -> str | None:
+        """The collection of ``/collections/{id}/aggregate`` (NotFound unless visible)."""
+        collection_id: str | None = request.path_params.get("collection_id")
+        if collection_id is not None:
+            self.services.store.get_collection(collection_id, hidden=self.services.hidden(request))
+        return collection_id
+
     def get_aggregations(self, collection_id: str | None = None, **kwargs: Any) -> Json:
         """GET /aggregations: what may be asked."""
+        self._collection(kwargs["request"])
         return {
             "type": "AggregationCollection",
             "aggregations": [{"name": n, "data_type": t} for n, t in AGGREGATIONS.items()],
@@ -243,6 +255,9 @@ class AggregationClient(BaseAggregationClient):
             params["filter_expr"] = body.get("filter")
         else:
             params = dict(kwargs)
+        if (collection_id := self._collection(request)) is not None:
+            params["collections"] = [collection_id]  # scoped to its collection, whatever asked
+        params.pop("collection_id", None)
         names = params.pop("aggregations", None) or list(AGGREGATIONS)
         interval = str(params.pop("interval", None) or "month")
         query: SearchQuery = search_query(params, max_limit=1, hidden=self.services.hidden(request))
@@ -274,10 +289,10 @@ class TransactionsClient(BaseTransactionsClient):
         self.services.admin(request)
         doc = _dump(item)
         if doc.get("type") == "FeatureCollection":
-            prepared = [prepare_item(f, collection=collection_id) for f in doc["features"]]
+            prepared = [self.services.prepare(f, collection_id) for f in doc["features"]]
             self.services.store.load_items(prepared, on_conflict="error")
             return None
-        prepared_one = prepare_item(doc, collection=collection_id)
+        prepared_one = self.services.prepare(doc, collection_id)
         self.services.store.create_item(prepared_one)
         return item_links(dict(prepared_one.doc), get_base_url(request))
 
@@ -288,7 +303,7 @@ class TransactionsClient(BaseTransactionsClient):
         doc = _dump(item)
         if doc.get("id") != item_id:
             raise InvalidInput("item id", f"body id {doc.get('id')!r} differs from URL {item_id!r}")
-        prepared = prepare_item(doc, collection=collection_id)
+        prepared = self.services.prepare(doc, collection_id)
         self.services.store.update_item(prepared)
         return item_links(dict(prepared.doc), get_base_url(request))
 
@@ -298,7 +313,7 @@ class TransactionsClient(BaseTransactionsClient):
         self.services.admin(request)
         current = self.services.store.get_item(collection_id, item_id)
         merged = merge_patch(current, _patch_body(patch))
-        prepared = prepare_item(merged, collection=collection_id)
+        prepared = self.services.prepare(merged, collection_id)
         if prepared.id != item_id:
             raise InvalidInput("item id", "a patch may not change the id")
         self.services.store.update_item(prepared)
@@ -365,7 +380,7 @@ class BulkTransactionsClient(BaseBulkTransactionsClient):
         docs = list(items.items.values())
         if len(docs) > self.services.settings.max_bulk_items:
             raise InvalidInput("items", f"at most {self.services.settings.max_bulk_items} a call")
-        prepared = [prepare_item(_dump(d), collection=collection_id) for d in docs]
+        prepared = [self.services.prepare(_dump(d), collection_id) for d in docs]
         mode = "upsert" if str(getattr(items, "method", "insert")).endswith("upsert") else "error"
         report = self.services.store.load_items(prepared, on_conflict=mode)  # type: ignore[arg-type]
         return f"Successfully added/updated {report.loaded} Items."

@@ -11,7 +11,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, StreamingResponse
 
-from terrapole.access import require_read
+from terrapole.access import can_read
+from terrapole.errors import NotFound
 from terrapole.stac_api.client import Services
 
 CHUNK = 1 << 20
@@ -66,9 +67,8 @@ def router(services: Services) -> APIRouter:
     """Routes under /assets (files) and /stac/collections/{c}/items/{i}/download (zip)."""
     api = APIRouter(tags=["downloads"])
 
-    def _check(request: Request, collection: str) -> None:
-        principal = services.principal(request)
-        require_read(principal, collection, services.access.restrictions())
+    def _readable(request: Request, collection: str) -> bool:
+        return can_read(services.principal(request), collection, services.access.restrictions())
 
     @api.api_route(
         "/assets/{collection}/{item}/{name}",
@@ -76,8 +76,10 @@ def router(services: Services) -> APIRouter:
         summary="Download one asset (Range supported)",
     )
     def asset(collection: str, item: str, name: str, request: Request) -> FileResponse:
-        _check(request, collection)
-        path = services.storage.local_path(f"{collection}/{item}/{name}")
+        key = f"{collection}/{item}/{name}"
+        if not _readable(request, collection):
+            raise NotFound("asset", key)  # a restricted file is answered as a missing one
+        path = services.storage.local_path(key)
         return FileResponse(path, media_type=_media_type(path), filename=name)
 
     @api.get(
@@ -85,8 +87,8 @@ def router(services: Services) -> APIRouter:
         summary="Download every asset of an item as one zip (streamed)",
     )
     def item_zip(collection: str, item: str, request: Request) -> StreamingResponse:
-        _check(request, collection)
-        doc: dict[str, Any] = services.store.get_item(collection, item)
+        hidden = services.hidden(request)  # a restricted item is answered as a missing one
+        doc: dict[str, Any] = services.store.get_item(collection, item, hidden=hidden)
         prefix = f"{collection}/{item}/"
         files = [
             (key[len(prefix) :], services.storage.local_path(key))
