@@ -123,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        storage.clean_stale_staging()  # what servers, ingests and chains killed mid-work left
         recovered = runner.recover()  # running jobs of a previous server: crashed; queued: again
         if recovered:
             logger.info("queued again %d job(s) accepted before the restart", len(recovered))

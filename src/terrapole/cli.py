@@ -37,6 +37,7 @@ from terrapole.errors import (
     NotFound,
     TerrapoleError,
 )
+from terrapole.storage import clean_stale_staging
 
 EXIT_CODES: dict[type[TerrapoleError], int] = {
     ConfigError: 3,
@@ -63,6 +64,11 @@ out = Console()
 
 def _settings() -> Settings:
     return load_settings()
+
+
+def _clean_staging(settings: Settings) -> None:
+    """Remove the staging folders that processes killed mid-work left (none of a live one)."""
+    clean_stale_staging(settings.assets_dir)
 
 
 @contextmanager
@@ -128,6 +134,7 @@ def load(
     workers: Annotated[int, typer.Option(help="processes parsing NDJSON")] = 2,
 ) -> None:
     """Bulk-load STAC collections and items; bad documents are reported and skipped."""
+    _clean_staging(_settings())
     total = count_documents(paths)
     with _store() as store, _progress("loading") as progress:
         task = progress.add_task("load", total=total)
@@ -212,6 +219,7 @@ def ingest(
     from terrapole.storage import LocalStorage
 
     settings = _settings()
+    _clean_staging(settings)
     total = sum(1 for _ in expand(paths))
     with _store() as store, _progress("ingesting") as progress:
         task = progress.add_task("ingest", total=total)
@@ -268,6 +276,7 @@ def produce(
             table.add_row(c.name, c.cadence, c.input_collection, c.output_collection, what)
         out.print(table)
         return
+    _clean_staging(_settings())
     if due_only:
         _produce_due([chain] if chain and chain != "all" else list(CHAINS))
         return

@@ -21,6 +21,7 @@ from terrapole.catalog.documents import PreparedItem, prepare_collection, prepar
 from terrapole.catalog.model import Json, LoadReport, Rejection
 from terrapole.catalog.store import OnConflict, Store
 from terrapole.errors import AlreadyExists, InvalidInput, NotFound
+from terrapole.worker_pool import worker_pool
 
 BATCH = 2000
 
@@ -131,7 +132,7 @@ def _pool(workers: int) -> Iterator[ProcessPoolExecutor | None]:
     if workers <= 1:
         yield None
         return
-    with ProcessPoolExecutor(workers) as pool:
+    with worker_pool(workers) as pool:  # its workers exit with this process
         yield pool
 
 

@@ -13,9 +13,8 @@ import glob
 import hashlib
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -41,6 +40,7 @@ from terrapole.ingest.quicklook import QUICKLOOK_SIDE, THUMBNAIL_SIDE, preview_p
 from terrapole.ingest.readers import read_product
 from terrapole.ingest.readers.muscate import BAND_FILE
 from terrapole.storage import LocalStorage
+from terrapole.worker_pool import worker_pool
 
 PRODUCT_SUFFIXES = (".zip", ".tif", ".tiff")
 FINGERPRINT = "terrapole:source_fingerprint"
@@ -113,10 +113,10 @@ def fingerprint(path: Path) -> str:
 
 
 def stage_product(
-    path: str, collection: str | None, staging_root: str, in_place: bool = False
+    path: str, collection: str | None, folder: str, in_place: bool = False
 ) -> Staged | str:
-    """Worker: write COGs, previews and the item for one product; an error string on failure."""
-    folder = tempfile.mkdtemp(dir=staging_root)
+    """Worker: write COGs, previews and the item for one product into ``folder`` (a staging
+    folder of the calling process, removed here on failure); an error string on failure."""
     try:
         product = read_product(Path(path), collection)
         item = stage(product, Path(folder), in_place)
@@ -254,19 +254,25 @@ class Ingestor:
                 notify(path.name, "unchanged")
             else:
                 todo.append(path)
-        staging = str(self.storage.staging_root)
-        if workers > 1 and len(todo) > 1:
-            with ProcessPoolExecutor(workers) as pool:
-                futures: list[tuple[Path, Future[Staged | str]]] = [
-                    (p, pool.submit(stage_product, str(p), collection, staging, in_place))
-                    for p in todo
-                ]
-                for path, future in futures:
-                    self.publish(path, future.result(), report, notify)
-        else:
-            for path in todo:
-                staged = stage_product(str(path), collection, staging, in_place)
-                self.publish(path, staged, report, notify)
+        # the folders belong to this process (workers die with it): a crash leaves debris
+        # that the next start-up's clean_stale_staging removes
+        folders = [str(self.storage.new_staging("ingest-")) for _ in todo]
+        try:
+            if workers > 1 and len(todo) > 1:
+                with worker_pool(workers) as pool:
+                    futures: list[tuple[Path, Future[Staged | str]]] = [
+                        (p, pool.submit(stage_product, str(p), collection, f, in_place))
+                        for p, f in zip(todo, folders, strict=True)
+                    ]
+                    for path, future in futures:
+                        self.publish(path, future.result(), report, notify)
+            else:
+                for path, folder in zip(todo, folders, strict=True):
+                    staged = stage_product(str(path), collection, folder, in_place)
+                    self.publish(path, staged, report, notify)
+        finally:
+            for folder in folders:
+                shutil.rmtree(folder, ignore_errors=True)
         return report
 
     def publish(

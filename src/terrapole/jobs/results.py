@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -72,7 +71,7 @@ def publish(
     }
     if result.start != result.end:
         properties.update(start_datetime=_iso(result.start), end_datetime=_iso(result.end))
-    folder = Path(tempfile.mkdtemp(dir=storage.staging_root))
+    folder = storage.new_staging("job-result-")
     try:
         if result.layers:
             product = Product(

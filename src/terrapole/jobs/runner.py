@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import tempfile
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -134,7 +133,7 @@ class JobRunner:
     # -- the I/O around a task --------------------------------------------------------
     def _enqueue(self, job: Job) -> None:
         process = self.process(job.process)
-        folder = tempfile.mkdtemp(dir=self.storage.staging_root, prefix=f"job-{job.id[:12]}-")
+        folder = str(self.storage.new_staging(f"job-{job.id[:12]}-"))
         future = self.client().submit(
             execute, job.id, process, job.inputs, self.settings.model_dump_json(), folder,
             key=f"job-{job.id}", pure=False,

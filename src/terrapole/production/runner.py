@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -204,8 +203,8 @@ def run_window(
             return
     except NotFound:
         pass
-    work = Path(tempfile.mkdtemp(dir=storage.staging_root))
-    folder = Path(tempfile.mkdtemp(dir=storage.staging_root))
+    work = storage.new_staging(f"{chain.name}-work-")
+    folder = storage.new_staging(f"{chain.name}-")
     try:
         started = perf_counter()
         product = _product(chain, store, storage, client, area, window, inputs, work, name)

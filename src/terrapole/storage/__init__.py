@@ -2,6 +2,7 @@
 
 from terrapole.storage.base import Storage
 from terrapole.storage.local import LocalStorage
+from terrapole.storage.staging import clean_stale_staging
 
 
 def open_storage(root: str) -> Storage:
@@ -13,4 +14,4 @@ def open_storage(root: str) -> Storage:
     return LocalStorage(root.removeprefix("file://"))
 
 
-__all__ = ["LocalStorage", "Storage", "open_storage"]
+__all__ = ["LocalStorage", "Storage", "clean_stale_staging", "open_storage"]

@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from terrapole.errors import InvalidInput, NotFound
+from terrapole.storage.staging import PARKED_FILES, StagingArea
 
 
 class LocalStorage:
-    """Files under one root folder; a ``.staging`` folder on the same disk makes moves atomic."""
+    """Files under one root folder; a ``.staging`` folder on the same disk makes moves atomic.
+
+    Staging folders belong to the process that made them (see :mod:`terrapole.storage.staging`):
+    :meth:`clean_stale_staging` removes those of dead processes.
+    """
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root).resolve()
         self.root.mkdir(parents=True, exist_ok=True)
-        self.staging_root = self.root / ".staging"
+        self.staging_area = StagingArea(self.root)
+        self.staging_root = self.staging_area.folder
         self.staging_root.mkdir(exist_ok=True)
 
     def _path(self, key: str) -> Path:
@@ -29,10 +33,21 @@ class LocalStorage:
             raise InvalidInput("key", f"{key!r} is not a storage key")
         return self.root.joinpath(*parts)
 
+    def new_staging(self, what: str = "") -> Path:
+        """A scratch folder on the storage's disk, owned by this process; the caller removes it.
+
+        ``what`` starts its name (after the owner), to tell what it holds.
+        """
+        return self.staging_area.create(what)
+
+    def clean_stale_staging(self) -> list[str]:
+        """Remove the staging folders of processes that died (``kill -9``, power loss)."""
+        return self.staging_area.clean_stale()
+
     @contextmanager
     def staging(self) -> Iterator[Path]:
         """A scratch folder on the storage's disk; whatever is left in it is removed on exit."""
-        path = Path(tempfile.mkdtemp(dir=self.staging_root))
+        path = self.new_staging()
         try:
             yield path
         finally:
@@ -43,23 +58,23 @@ class LocalStorage:
         """Put the staged files at ``prefix``; if the body raises, put the old ones back.
 
         Two renames on one disk: readers see either the old folder or the new one, never a mix.
+        The old folder waits in a parked staging entry: if this process dies before the first
+        rename is followed by the second, the next cleaning of stale staging puts it back.
         """
         target = self._path(prefix)
         target.parent.mkdir(parents=True, exist_ok=True)
-        old = self.staging_root / f"old-{uuid.uuid4().hex}"
-        had_old = target.exists()
-        if had_old:
-            os.replace(target, old)
+        parked = self.staging_area.park(prefix, target) if target.exists() else None
         os.replace(staged, target)
         try:
             yield
         except BaseException:
             shutil.rmtree(target, ignore_errors=True)
-            if had_old:
-                os.replace(old, target)
+            if parked is not None:
+                os.replace(parked / PARKED_FILES, target)
             raise
         finally:
-            shutil.rmtree(old, ignore_errors=True)
+            if parked is not None:
+                shutil.rmtree(parked, ignore_errors=True)
 
     def local_path(self, key: str) -> Path:
         """The file of ``key``; NotFound when absent."""
