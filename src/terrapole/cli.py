@@ -38,6 +38,7 @@ from terrapole.errors import (
     TerrapoleError,
 )
 from terrapole.storage import clean_stale_staging
+from terrapole.worker_pool import exit_with_parent
 
 EXIT_CODES: dict[type[TerrapoleError], int] = {
     ConfigError: 3,
@@ -105,6 +106,17 @@ def _print_report(report: LoadReport, *, as_json_output: bool) -> None:
         console.print(f"  ... and {len(report.rejected) - 50} more (use --json for all)")
 
 
+SERVE_PID = "_TERRAPOLE_SERVE_PID"  # tells a uvicorn worker which `terrapole serve` started it
+
+
+def worker_app() -> Any:
+    """The app of one uvicorn worker of ``serve --workers N``: it exits with the serve process."""
+    from terrapole.app import create_app
+
+    exit_with_parent(int(os.environ[SERVE_PID]))
+    return create_app()
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="bind address")] = None,
@@ -115,8 +127,9 @@ def serve(
     import uvicorn
 
     settings = _settings()
+    os.environ[SERVE_PID] = str(os.getpid())
     uvicorn.run(
-        "terrapole.app:create_app",
+        "terrapole.cli:worker_app" if workers > 1 else "terrapole.app:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,

@@ -63,6 +63,7 @@ def staging_owner(root: Path, mode: str = "live") -> Iterator[Owner]:
     finally:
         process.stdin.close()
         process.wait()
+        process.stdout.close()
         if alive(owner.pid):
             wait_for(lambda: not alive(owner.pid), f"process {owner.pid} to exit")
 
