@@ -8,6 +8,7 @@ import cql2 as _cql2
 import orjson
 
 from terrapole.catalog.model import Json
+from terrapole.catalog.timeutil import normalise
 from terrapole.errors import InvalidFilter
 
 COMPARISON = {"=", "<>", "<", "<=", ">", ">="}
@@ -57,8 +58,105 @@ CONFORMANCE = [
 ]
 
 
+# Limits checked before the parser and the validator see a filter. cql2's text parser recurses
+# once per parenthesis (a few thousand overflow the stack and kill the process) and its validator
+# takes time and memory exponential in the nesting of NOT (10 levels: 3 s and 300 MB). Real
+# filters stay far below these.
+MAX_FILTER_CHARS = 20_000
+MAX_PARENTHESES = 40  # nesting of parentheses in CQL2 text
+MAX_JSON_DEPTH = 80  # nesting of objects and arrays in CQL2 JSON
+MAX_LOGICAL_DEPTH = 20  # nesting of AND / OR / NOT
+MAX_NOT_DEPTH = 5  # NOT inside NOT inside ...
+
+
+def _text_nesting(text: str) -> int:
+    """The deepest nesting of parentheses outside the string literals of CQL2 text."""
+    depth = deepest = 0
+    quoted = False
+    for char in text:
+        if char == "'":
+            quoted = not quoted  # '' inside a literal toggles twice: still quoted
+        elif not quoted and char == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif not quoted and char == ")":
+            depth -= 1
+    return deepest
+
+
+def _json_nesting(value: Any) -> int:
+    """The deepest nesting of objects and arrays, without recursion (any depth is measured)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if depth > MAX_JSON_DEPTH:
+            return depth
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _logical_nesting(node: Any, depth: int = 0, nots: int = 0) -> tuple[int, int]:
+    """The deepest nesting of AND/OR/NOT and of NOT alone in a parsed (depth-bounded) tree."""
+    if isinstance(node, list):
+        found = [_logical_nesting(child, depth, nots) for child in node]
+        return max((d for d, _ in found), default=depth), max((n for _, n in found), default=nots)
+    if not isinstance(node, dict):
+        return depth, nots
+    op = str(node.get("op", "")).lower()
+    if op in LOGICAL:
+        depth += 1
+        nots += op == "not"
+    return _logical_nesting(node.get("args", []), depth, nots)
+
+
+def _check_size(value: str | Json) -> None:
+    """Refuse, before parsing, a filter too long or too deeply nested to parse safely."""
+    if isinstance(value, str):
+        if len(value) > MAX_FILTER_CHARS:
+            raise InvalidFilter(f"{len(value):,} characters; at most {MAX_FILTER_CHARS:,}")
+        if value.lstrip().startswith(("{", "[")):
+            try:
+                value = orjson.loads(value)
+            except orjson.JSONDecodeError:
+                return  # the parser says what is wrong
+        elif _text_nesting(value) > MAX_PARENTHESES:
+            raise InvalidFilter(f"parentheses nested more than {MAX_PARENTHESES} deep")
+    if not isinstance(value, str) and _json_nesting(value) > MAX_JSON_DEPTH:
+        raise InvalidFilter(f"JSON nested more than {MAX_JSON_DEPTH} deep")
+
+
+def _check_nesting(tree: Json) -> None:
+    logical, nots = _logical_nesting(tree)
+    if logical > MAX_LOGICAL_DEPTH:
+        raise InvalidFilter(f"AND/OR/NOT nested more than {MAX_LOGICAL_DEPTH} deep")
+    if nots > MAX_NOT_DEPTH:
+        raise InvalidFilter(f"NOT nested more than {MAX_NOT_DEPTH} deep")
+
+
+def _check_time(node: Json) -> None:
+    """Dates, timestamps and interval ends are real moments (the parser checks only the form:
+    a 13th month reached the database and failed there)."""
+    for key in ("date", "timestamp"):
+        if isinstance(node.get(key), str):
+            normalise(node[key], field=f"filter {key}")
+    ends = node.get("interval")
+    if isinstance(ends, list):
+        for end in ends:
+            if isinstance(end, str) and end not in ("..", ""):
+                normalise(end, field="filter interval")
+
+
 def _check_ops(node: Any) -> None:
     if isinstance(node, dict):
+        _check_time(node)
         op = node.get("op")
         if op is not None:
             if str(op).lower() not in SUPPORTED:
@@ -93,6 +191,7 @@ def parse_filter(value: str | Json, lang: str | None = None) -> Json:
         >>> parse_filter("eo:cloud_cover < 10")["op"]
         '<'
     """
+    _check_size(value)
     try:
         if isinstance(value, dict) or lang == "cql2-json":
             if isinstance(value, dict):
@@ -106,8 +205,10 @@ def parse_filter(value: str | Json, lang: str | None = None) -> Json:
             expr = _cql2.parse_text(value)
         else:
             raise InvalidFilter(f"filter-lang {lang!r} is not cql2-text or cql2-json")
-        expr.validate()
         tree = expr.to_json()
+        if isinstance(tree, dict):
+            _check_nesting(tree)  # before the validator, whose cost grows with it
+        expr.validate()
     except (_cql2.ParseError, _cql2.ValidationError, ValueError) as exc:
         first = str(exc).strip().splitlines()
         raise InvalidFilter(f"cannot parse CQL2: {' '.join(first)[:300]}") from exc
