@@ -158,6 +158,7 @@ def load(
             collection=collection,
             progress=lambda n: progress.advance(task, n),
             workers=workers,
+            max_item_bytes=_settings().max_item_bytes,
         )
     _print_report(report, as_json_output=json_output)
     if report.rejected:
@@ -327,7 +328,7 @@ def _backfill(
         raise InvalidInput(chains[0].name, why)
     if last < first:
         raise InvalidInput("--to", f"{last} is before --from {first}")
-    area = Area(tile=tile, bbox=parse_bbox(bbox.split(",")) if bbox else None)
+    area = Area(tile=tile, bbox=parse_bbox(bbox.split(","), crossing=False) if bbox else None)
     settings = _settings()
     failed = 0
     with _store() as store, dask_client(settings) as client:

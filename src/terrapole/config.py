@@ -14,6 +14,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from terrapole.catalog.documents import MAX_ITEM_BYTES
 from terrapole.errors import ConfigError
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -46,6 +47,11 @@ class Settings(BaseSettings):
     default_limit: int = Field(default=10, ge=1)
     max_limit: int = Field(default=10_000, ge=1, description="largest page size a search may ask")
     max_bulk_items: int = Field(default=100_000, ge=1, description="largest bulk transaction")
+    max_item_bytes: int = Field(
+        default=MAX_ITEM_BYTES,
+        ge=10_000,
+        description="largest STAC item document (bytes of JSON) a load or transaction accepts",
+    )
     ingest_roots: list[Path] = Field(
         default_factory=list,
         description="folders ingest may read from (required for API ingest; CLI: any if empty)",

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from terrapole.catalog.antimeridian import BBox, intersect_bboxes
 from terrapole.catalog.model import CollectionQuery, Json
 from terrapole.catalog.timeutil import normalise
 from terrapole.errors import InvalidInput
 
 
-def _bbox_overlaps(doc: Json, bbox: tuple[float, float, float, float]) -> bool:
+def _bbox_overlaps(doc: Json, bbox: BBox) -> bool:
     boxes = doc.get("extent", {}).get("spatial", {}).get("bbox") or [[-180, -90, 180, 90]]
-    minx, miny, maxx, maxy = boxes[0][0], boxes[0][1], boxes[0][-2], boxes[0][-1]
-    return bool(minx <= bbox[2] and maxx >= bbox[0] and miny <= bbox[3] and maxy >= bbox[1])
+    half = len(boxes[0]) // 2
+    extent = (boxes[0][0], boxes[0][1], boxes[0][half], boxes[0][half + 1])
+    return intersect_bboxes(extent, bbox) is not None
 
 
 def _time_overlaps(doc: Json, query: CollectionQuery) -> bool:

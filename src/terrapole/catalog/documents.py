@@ -10,15 +10,27 @@ from typing import Any
 import orjson
 import shapely
 from shapely.errors import ShapelyError
-from shapely.geometry import shape
+from shapely.geometry import box, shape
 from shapely.geometry.base import BaseGeometry
 
+from terrapole.catalog.antimeridian import (
+    BBox,
+    bbox_parts,
+    cut,
+    geometry_bbox,
+    side_boxes,
+)
+from terrapole.catalog.antimeridian import geojson as as_geojson
+from terrapole.catalog.geojson import check_structure, clamp, clamped
 from terrapole.catalog.model import Json
 from terrapole.catalog.timeutil import normalise
 from terrapole.errors import InvalidInput, InvalidItem
 
 _ID_FORBIDDEN = set("/?#\\")
 MAX_ID_LENGTH = 256
+MAX_ITEM_BYTES = 1_000_000  # default of the TERRAPOLE_MAX_ITEM_BYTES setting
+COORDINATE_TOLERANCE = 0.01  # degrees: overshoot of ±180/±90 clamped, bbox/geometry slack
+REPAIRED = "terrapole:repaired"  # item property listing what prepare_item repaired
 
 
 @dataclass(frozen=True)
@@ -26,7 +38,9 @@ class PreparedItem:
     """An item document checked and reduced to the columns a store indexes.
 
     ``encoded`` is the document as JSON, what stores write; ``doc`` is decoded from it on first
-    use. Pickled (to or from a loader worker process), an item travels as bytes only.
+    use. Pickled (to or from a loader worker process), an item travels as bytes only. ``boxes``
+    are what a spatial index holds: the geometry's bounds, or one box per side of 180° for a
+    geometry across the antimeridian.
     """
 
     encoded: bytes
@@ -35,7 +49,7 @@ class PreparedItem:
     start: str | None
     end: str | None
     datetime: str | None
-    bbox: tuple[float, float, float, float] | None
+    boxes: tuple[BBox, ...]
     wkb: bytes | None
     platform: str | None
     cloud_cover: float | None
@@ -65,10 +79,8 @@ def check_id(value: object, *, what: str) -> str:
     return value
 
 
-def parse_geometry(geojson: object, *, field: str) -> BaseGeometry:
-    """Build a valid shapely geometry from GeoJSON with WGS84 coordinates, or raise."""
-    if not isinstance(geojson, dict) or "type" not in geojson:
-        raise InvalidInput(field, "must be a GeoJSON geometry object")
+def _shape(geojson: Json, field: str) -> BaseGeometry:
+    """A shapely geometry of structurally checked GeoJSON, in range and not empty."""
     try:
         geom = shape(geojson)
     except (ValueError, TypeError, AttributeError, KeyError, IndexError, ShapelyError) as exc:
@@ -76,17 +88,81 @@ def parse_geometry(geojson: object, *, field: str) -> BaseGeometry:
     if geom.is_empty:
         raise InvalidInput(field, "geometry is empty")
     minx, miny, maxx, maxy = geom.bounds
-    if not all(math.isfinite(v) for v in (minx, miny, maxx, maxy)):
-        raise InvalidInput(field, "coordinates must be finite numbers")
     if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
         raise InvalidInput(field, "coordinates must be longitude/latitude in EPSG:4326")
+    return geom
+
+
+def parse_geometry(geojson: object, *, field: str) -> BaseGeometry:
+    """Build a valid shapely geometry from GeoJSON with WGS84 coordinates, or raise.
+
+    For query geometries: one across 180° is cut there, nothing else is repaired (see
+    :func:`normalise_geometry` for items).
+    """
+    geom = _shape(check_structure(geojson, field=field), field)
+    parts = cut(geom)
+    geom = geom if parts is None else parts
     if not geom.is_valid:
         raise InvalidInput(field, f"not a valid geometry ({shapely.is_valid_reason(geom)})")
     return geom
 
 
-def parse_bbox(values: Any, *, field: str = "bbox") -> tuple[float, float, float, float]:
-    """Check a 2D or 3D bbox and return it in 2D; antimeridian-crossing boxes are refused."""
+@dataclass(frozen=True)
+class Footprint:
+    """An item geometry as stored: the shapely geometry, its GeoJSON and what was repaired."""
+
+    geometry: BaseGeometry
+    geojson: Json
+    repairs: tuple[str, ...] = ()
+    cut: bool = False
+
+
+def _made_valid(geom: BaseGeometry, field: str) -> BaseGeometry:
+    """A polygonal ``geom`` repaired by shapely's ``make_valid`` (its polygons only), or raise."""
+    reason = shapely.is_valid_reason(geom)
+    if shapely.get_dimensions(geom) != 2:
+        raise InvalidInput(field, f"not a valid geometry ({reason})")
+    parts = shapely.get_parts(shapely.get_parts(shapely.make_valid(geom)))
+    polygons = [p for p in parts if shapely.get_dimensions(p) == 2 and p.area > 0]
+    repaired = shapely.union_all(polygons) if polygons else None
+    if repaired is None or repaired.is_empty or not repaired.is_valid:
+        raise InvalidInput(field, f"not a valid geometry ({reason}) and cannot be repaired")
+    return repaired
+
+
+def normalise_geometry(raw: object, *, field: str) -> Footprint:
+    """Check an item geometry (RFC 7946) and repair what real catalogues publish, or raise.
+
+    Repairs: positions beyond ±180/±90 by at most ``COORDINATE_TOLERANCE`` degrees are clamped,
+    lines and rings that jump across 180° are cut there (RFC 7946 section 3.1.9), and an invalid
+    geometry (self-intersecting ring, ...) goes through shapely's ``make_valid``.
+    """
+    geojson = check_structure(raw, field=field)
+    repairs: list[str] = []
+    fixed = clamped(geojson, COORDINATE_TOLERANCE)
+    if fixed is not None:
+        geojson = fixed
+        repairs.append(f"coordinates beyond ±180/±90 by under {COORDINATE_TOLERANCE}° clamped")
+    geom = _shape(geojson, field)
+    parts = cut(geom)
+    if parts is not None:
+        geom = parts
+        repairs.append("geometry cut at the antimeridian (RFC 7946 3.1.9)")
+    if not geom.is_valid:
+        repairs.append(f"geometry made valid ({shapely.is_valid_reason(geom)})")
+        geom = _made_valid(geom, field)
+    if repairs:
+        geojson = as_geojson(geom)
+    return Footprint(geom, geojson, tuple(repairs), cut=parts is not None)
+
+
+def parse_bbox(values: Any, *, field: str = "bbox", crossing: bool = True) -> BBox:
+    """Check a 2D or 3D bbox and return it in 2D.
+
+    A west edge east of the east edge is a box crossing the antimeridian (RFC 7946 5.2):
+    ``[179, 10, -179, 11]`` (see :func:`terrapole.catalog.antimeridian.bbox_parts`), refused
+    when not ``crossing``.
+    """
     try:
         numbers = [float(v) for v in values]
     except (TypeError, ValueError) as exc:
@@ -96,11 +172,41 @@ def parse_bbox(values: Any, *, field: str = "bbox") -> tuple[float, float, float
     if len(numbers) != 4 or not all(math.isfinite(v) for v in numbers):
         raise InvalidInput(field, "must have 4 (or 6) finite numbers: minx,miny,maxx,maxy")
     minx, miny, maxx, maxy = numbers
-    if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+    if not (
+        -180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90
+    ):
         raise InvalidInput(field, "must be longitude/latitude within [-180,180]x[-90,90]")
-    if minx > maxx:
-        raise InvalidInput(field, "minx > maxx (antimeridian-crossing boxes are not supported)")
+    if miny > maxy:
+        raise InvalidInput(field, f"south edge {miny:g} is north of the north edge {maxy:g}")
+    if minx > maxx and not crossing:
+        raise InvalidInput(
+            field, "minx > maxx (a box across the antimeridian) is not supported here"
+        )
     return (minx, miny, maxx, maxy)
+
+
+def _item_bbox(raw: object) -> tuple[list[Any], BBox]:
+    """An item's own bbox, checked, with overshoots of ±180/±90 within the tolerance clamped."""
+    if (
+        not isinstance(raw, list)
+        or len(raw) not in (4, 6)
+        or any(isinstance(v, bool) or not isinstance(v, int | float) for v in raw)
+    ):
+        raise InvalidInput("bbox", "must be an array of 4 (or 6) numbers")
+    half = len(raw) // 2
+    values = list(raw)
+    for index, limit in ((0, 180.0), (half, 180.0), (1, 90.0), (half + 1, 90.0)):
+        values[index] = clamp(values[index], limit, COORDINATE_TOLERANCE)
+    return values, parse_bbox(values)
+
+
+def _contains(bbox: BBox, geom: BaseGeometry) -> bool:
+    """Whether ``bbox`` (maybe across 180°), widened by the tolerance, covers ``geom``."""
+    tol = COORDINATE_TOLERANCE
+    area = shapely.union_all(
+        [box(x0 - tol, y0 - tol, x1 + tol, y1 + tol) for x0, y0, x1, y1 in bbox_parts(bbox)]
+    )
+    return bool(area.covers(geom))
 
 
 def _text_of(doc: Json) -> tuple[str, str, str]:
@@ -134,11 +240,43 @@ def _temporal(ident: str, props: Json) -> tuple[str | None, str | None, str | No
     return dt_n, start_n, end_n
 
 
-def prepare_item(doc: object, *, collection: str | None = None) -> PreparedItem:
+def _spatial(ident: str, doc: Json) -> tuple[Footprint | None, list[Any] | None, list[str]]:
+    """The item's footprint, the bbox to store and the repairs made, or raise naming the field."""
+    try:
+        footprint = None
+        if doc.get("geometry") is not None:
+            footprint = normalise_geometry(doc["geometry"], field="geometry")
+        repairs = list(footprint.repairs) if footprint is not None else []
+        bbox: list[Any] | None = None
+        if doc.get("bbox") is not None:
+            bbox, given = _item_bbox(doc["bbox"])
+            if bbox != doc["bbox"]:
+                repairs.append(f"bbox beyond ±180/±90 by under {COORDINATE_TOLERANCE}° clamped")
+            if (
+                footprint is not None
+                and not footprint.cut
+                and not _contains(given, footprint.geometry)
+            ):
+                bounds = [round(v, 6) for v in footprint.geometry.bounds]
+                raise InvalidInput(
+                    "bbox", f"{doc['bbox']} does not contain the geometry ({bounds})"
+                )
+    except InvalidInput as exc:
+        raise InvalidItem(ident, exc.message) from exc
+    if footprint is not None and (footprint.cut or bbox is None):
+        bbox = list(geometry_bbox(footprint.geometry))
+    return footprint, bbox, repairs
+
+
+def prepare_item(
+    doc: object, *, collection: str | None = None, max_bytes: int = MAX_ITEM_BYTES
+) -> PreparedItem:
     """Validate a STAC item (GeoJSON Feature) and extract its indexed columns.
 
     ``collection`` (from the URL of a transaction) wins over a missing ``collection`` field and
-    must agree with a present one.
+    must agree with a present one. Geometry defects real catalogues publish are repaired (see
+    :func:`normalise_geometry`) and listed in the ``terrapole:repaired`` property; a document
+    over ``max_bytes`` once encoded is refused.
     """
     if not isinstance(doc, dict):
         raise InvalidInput("item", "must be a JSON object (a GeoJSON Feature)")
@@ -154,14 +292,7 @@ def prepare_item(doc: object, *, collection: str | None = None) -> PreparedItem:
     if not isinstance(props, dict):
         raise InvalidItem(ident, "properties must be an object")
     dt, start, end = _temporal(ident, props)
-    geometry: BaseGeometry | None = None
-    bbox: tuple[float, float, float, float] | None = None
-    if doc.get("geometry") is not None:
-        try:
-            geometry = parse_geometry(doc["geometry"], field="geometry")
-        except InvalidInput as exc:
-            raise InvalidItem(ident, exc.message) from exc
-        bbox = geometry.bounds
+    footprint, bbox, repairs = _spatial(ident, doc)
     cloud = props.get("eo:cloud_cover")
     if cloud is not None and (
         isinstance(cloud, bool) or not isinstance(cloud, int | float) or not 0 <= cloud <= 100
@@ -172,17 +303,26 @@ def prepare_item(doc: object, *, collection: str | None = None) -> PreparedItem:
     out.setdefault("stac_version", "1.0.0")
     out.setdefault("links", [])
     out.setdefault("assets", {})
-    if bbox is not None and "bbox" not in out:
-        out["bbox"] = list(bbox)
+    if bbox is not None:
+        out["bbox"] = bbox
+    if footprint is not None:
+        out["geometry"] = footprint.geojson
+    if repairs:
+        out["properties"] = {**props, REPAIRED: repairs}
+    encoded = orjson.dumps(out)
+    if len(encoded) > max_bytes:
+        raise InvalidItem(
+            ident, f"the document is {len(encoded)} bytes, over the {max_bytes} bytes allowed"
+        )
     prepared = PreparedItem(
-        encoded=orjson.dumps(out),
+        encoded=encoded,
         id=ident,
         collection=coll,
         start=start,
         end=end,
         datetime=dt,
-        bbox=bbox,
-        wkb=geometry.wkb if geometry is not None else None,
+        boxes=tuple(side_boxes(footprint.geometry)) if footprint is not None else (),
+        wkb=footprint.geometry.wkb if footprint is not None else None,
         platform=props.get("platform") if isinstance(props.get("platform"), str) else None,
         cloud_cover=float(cloud) if isinstance(cloud, int | float) else None,
         text=_text_of(out),

@@ -17,7 +17,12 @@ from typing import Any
 
 import orjson
 
-from terrapole.catalog.documents import PreparedItem, prepare_collection, prepare_item
+from terrapole.catalog.documents import (
+    MAX_ITEM_BYTES,
+    PreparedItem,
+    prepare_collection,
+    prepare_item,
+)
 from terrapole.catalog.model import Json, LoadReport, Rejection
 from terrapole.catalog.store import OnConflict, Store
 from terrapole.errors import AlreadyExists, InvalidInput, NotFound
@@ -92,6 +97,7 @@ def load_paths(
     collection: str | None = None,
     progress: Callable[[int], None] = lambda n: None,
     workers: int = 1,
+    max_item_bytes: int = MAX_ITEM_BYTES,
 ) -> LoadReport:
     """Load collections and items from ``paths``, streaming; ``progress(n)`` per document.
 
@@ -99,14 +105,14 @@ def load_paths(
     come. With ``workers`` > 1, NDJSON lines are parsed and checked in that many processes
     while this one writes (results are used in file order). Items whose collection is not
     there yet wait (only they) until every file has been read, so a collection file listed
-    after its items still works.
+    after its items still works. An item over ``max_item_bytes`` of JSON is rejected.
     """
     report = LoadReport()
     batch: list[PreparedItem] = []
     waiting: list[PreparedItem] = []
     with _pool(workers) as pool:
         for file in expand(paths):
-            for entry in _prepared(file, collection, pool):
+            for entry in _prepared(file, Limits(collection, max_item_bytes), pool):
                 if isinstance(entry, Rejection):
                     report.rejected.append(entry)
                     progress(1)
@@ -136,9 +142,15 @@ def _pool(workers: int) -> Iterator[ProcessPoolExecutor | None]:
         yield pool
 
 
-def prepare_lines(
-    name: str, first: int, lines: list[bytes], collection: str | None
-) -> list[Prepared]:
+@dataclass(frozen=True)
+class Limits:
+    """What every item of a load is checked against: its default collection and largest size."""
+
+    collection: str | None
+    max_item_bytes: int
+
+
+def prepare_lines(name: str, first: int, lines: list[bytes], limits: Limits) -> list[Prepared]:
     """Parse and check NDJSON lines (numbered from ``first``); runs in a worker process."""
     out: list[Prepared] = []
     for number, line in enumerate(lines, start=first):
@@ -150,15 +162,17 @@ def prepare_lines(
         except orjson.JSONDecodeError as exc:
             out.append(Rejection(where, f"malformed JSON ({exc})"))
             continue
-        out.append(_prepare(Document(where, doc), collection))
+        out.append(_prepare(Document(where, doc), limits))
     return out
 
 
-def _prepare(entry: Document, collection: str | None) -> Prepared:
+def _prepare(entry: Document, limits: Limits) -> Prepared:
     if _is_collection(entry.doc):
         return entry
     try:
-        return prepare_item(entry.doc, collection=collection)
+        return prepare_item(
+            entry.doc, collection=limits.collection, max_bytes=limits.max_item_bytes
+        )
     except InvalidInput as exc:
         return Rejection(entry.where, exc.message)
 
@@ -175,22 +189,20 @@ def _chunks(path: Path) -> Iterator[tuple[int, list[bytes]]]:
             yield first, lines
 
 
-def _prepared(
-    path: Path, collection: str | None, pool: ProcessPoolExecutor | None
-) -> Iterator[Prepared]:
+def _prepared(path: Path, limits: Limits, pool: ProcessPoolExecutor | None) -> Iterator[Prepared]:
     """Every document of ``path`` checked, in file order (NDJSON chunks in parallel)."""
     if path.suffix not in (".ndjson", ".jsonl"):
         for entry in _documents(path):
-            yield entry if isinstance(entry, Rejection) else _prepare(entry, collection)
+            yield entry if isinstance(entry, Rejection) else _prepare(entry, limits)
         return
     if pool is None:
         for first, lines in _chunks(path):
-            yield from prepare_lines(path.name, first, lines, collection)
+            yield from prepare_lines(path.name, first, lines, limits)
         return
     ahead: deque[Future[list[Prepared]]] = deque()
     limit = 4  # bounded read-ahead: memory stays a few batches
     for first, lines in _chunks(path):
-        ahead.append(pool.submit(prepare_lines, path.name, first, lines, collection))
+        ahead.append(pool.submit(prepare_lines, path.name, first, lines, limits))
         if len(ahead) >= limit:
             yield from ahead.popleft().result()
     while ahead:

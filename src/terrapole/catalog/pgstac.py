@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from terrapole.catalog.antimeridian import geojson, geometry_literals, region
 from terrapole.catalog.collections import filter_collections
 from terrapole.catalog.documents import PreparedItem, prepare_collection
 from terrapole.catalog.fields import apply_fields
@@ -298,17 +299,19 @@ class PgstacStore:
             body["collections"] = list(query.collections)
         if query.ids is not None:
             body["ids"] = list(query.ids)
-        if query.bbox is not None:
+        if query.bbox is not None and query.bbox[0] <= query.bbox[2]:
             body["bbox"] = list(query.bbox)
-        if query.intersects is not None:
-            body["intersects"] = query.intersects
+        else:  # pgstac reads neither a bbox nor a geometry across 180°: given cut there
+            area = region(query.bbox, query.intersects)
+            if area is not None:
+                body["intersects"] = geojson(area)
         if query.datetime is not None:
             body["datetime"] = to_rfc3339(query.datetime)
         if query.sortby:
             body["sortby"] = [{"field": k.field, "direction": k.direction} for k in query.sortby]
         if query.token:
             body["token"] = query.token
-        filters = [query.filter] if query.filter is not None else []
+        filters = [geometry_literals(query.filter)] if query.filter is not None else []
         if query.q:
             filters.append(_q_filter(query.q))
         if query.hidden_collections:

@@ -17,10 +17,10 @@ from typing import Any
 
 import orjson
 import shapely
-from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
 from terrapole.catalog import paging
+from terrapole.catalog.antimeridian import region, side_boxes
 from terrapole.catalog.collections import filter_collections
 from terrapole.catalog.documents import PreparedItem, prepare_collection
 from terrapole.catalog.fields import apply_fields
@@ -34,7 +34,7 @@ from terrapole.catalog.model import (
     SearchQuery,
     SortKey,
 )
-from terrapole.catalog.sqlite_filter import SqliteFilter, property_sql
+from terrapole.catalog.sqlite_filter import SqliteFilter, property_sql, rtree_candidates
 from terrapole.catalog.store import AGGREGATIONS, DATETIME_INTERVALS, OnConflict
 from terrapole.errors import AlreadyExists, InvalidInput, NotFound
 
@@ -214,6 +214,8 @@ class SqliteStore:
         with self._tx() as con:
             sub = "SELECT rid FROM items WHERE collection = ?"
             con.execute(f"DELETE FROM items_rtree WHERE rid IN ({sub})", (collection_id,))
+            west = "SELECT -rid FROM items WHERE collection = ?"  # second boxes (antimeridian)
+            con.execute(f"DELETE FROM items_rtree WHERE rid IN ({west})", (collection_id,))
             con.execute(f"DELETE FROM items_fts WHERE rowid IN ({sub})", (collection_id,))
             con.execute("DELETE FROM items WHERE collection = ?", (collection_id,))
             cur = con.execute("DELETE FROM collections WHERE id = ?", (collection_id,))
@@ -272,12 +274,13 @@ class SqliteStore:
             ).fetchone()
             if row is None:
                 raise NotFound("item", f"{collection_id}/{item_id}")
-            for table, key in (("items_rtree", "rid"), ("items_fts", "rowid"), ("items", "rid")):
+            con.execute("DELETE FROM items_rtree WHERE rid IN (?, ?)", (row[0], -row[0]))
+            for table, key in (("items_fts", "rowid"), ("items", "rid")):
                 con.execute(f"DELETE FROM {table} WHERE {key} = ?", (row[0],))
 
     def _replace(self, con: sqlite3.Connection, item: PreparedItem, rid: int) -> None:
         con.execute("DELETE FROM items WHERE rid = ?", (rid,))
-        con.execute("DELETE FROM items_rtree WHERE rid = ?", (rid,))
+        con.execute("DELETE FROM items_rtree WHERE rid IN (?, ?)", (rid, -rid))
         con.execute("DELETE FROM items_fts WHERE rowid = ?", (rid,))
         self._insert(con, [(rid, item)])
 
@@ -286,10 +289,10 @@ class SqliteStore:
         con.executemany(_INSERT_ITEM, [_row_values(item, rid) for rid, item in rows])
         con.executemany(
             "INSERT INTO items_rtree (rid, minx, maxx, miny, maxy) VALUES (?, ?, ?, ?, ?)",
-            [
-                (rid, item.bbox[0], item.bbox[2], item.bbox[1], item.bbox[3])
+            [  # a second box (across the antimeridian) goes under the negated rid
+                (rid * sign, minx, maxx, miny, maxy)
                 for rid, item in rows
-                if item.bbox is not None
+                for sign, (minx, miny, maxx, maxy) in zip((1, -1), item.boxes, strict=False)
             ],
         )
         con.executemany(
@@ -378,23 +381,26 @@ class SqliteStore:
             add(f"i.collection NOT IN ({marks})", *sorted(query.hidden_collections))
         if query.ids is not None:
             add(f"i.id IN ({','.join('?' * len(query.ids))})", *query.ids)
-        region = self._region(query)
-        if region is not None:
-            minx, miny, maxx, maxy = region.bounds
+        area = region(query.bbox, query.intersects)
+        if area is not None:
+            boxes = side_boxes(area)
             exact = "tp_spatial('intersects', i.geometry, ?)"
-            exact_params: tuple[Any, ...] = (region.wkb,)
+            exact_params: list[Any] = [area.wkb]
             if query.intersects is None:
-                # A bbox query: an item whose bbox lies inside it intersects it for sure; only
+                # A bbox query: an item whose box lies inside it intersects it for sure; only
                 # items across its edge need the exact (Python) geometry test.
-                exact = (
-                    "(EXISTS (SELECT 1 FROM items_rtree c WHERE c.rid = i.rid AND c.minx >= ? "
-                    f"AND c.maxx <= ? AND c.miny >= ? AND c.maxy <= ?) OR {exact})"
+                inside = " OR ".join(
+                    ["(c.minx >= ? AND c.maxx <= ? AND c.miny >= ? AND c.maxy <= ?)"] * len(boxes)
                 )
-                exact_params = (minx, maxx, miny, maxy, region.wkb)
+                exact = (
+                    f"(EXISTS (SELECT 1 FROM items_rtree c WHERE c.rid = i.rid AND ({inside}))"
+                    f" OR {exact})"
+                )
+                exact_params = [*(v for b in boxes for v in (b[0], b[2], b[1], b[3])), area.wkb]
+            candidates, candidate_params = rtree_candidates(boxes)
             add(
-                f"{'+' if scan_in_order else ''}i.rid IN (SELECT rid FROM items_rtree "
-                f"WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?) AND {exact}",
-                minx, maxx, miny, maxy, *exact_params,
+                f"{'+' if scan_in_order else ''}i.rid IN ({candidates}) AND {exact}",
+                *candidate_params, *exact_params,
             )  # fmt: skip
         if query.datetime is not None:
             if query.datetime.start is not None:
@@ -416,24 +422,12 @@ class SqliteStore:
         Only for the default (datetime) order without a datetime range, which would otherwise
         lead the plan; the R*Tree count is cheap (C, no row reads).
         """
-        region = self._region(query)
-        if region is None or query.sortby or query.datetime is not None or query.q or query.ids:
+        area = region(query.bbox, query.intersects)
+        if area is None or query.sortby or query.datetime is not None or query.q or query.ids:
             return False
-        minx, miny, maxx, maxy = region.bounds
-        (count,) = self._con.execute(
-            "SELECT count(*) FROM items_rtree WHERE maxx >= ? AND minx <= ? AND maxy >= ? "
-            "AND miny <= ?",
-            (minx, maxx, miny, maxy),
-        ).fetchone()
+        candidates, params = rtree_candidates(side_boxes(area))
+        (count,) = self._con.execute(f"SELECT count(*) FROM ({candidates})", params).fetchone()
         return bool(count > LARGE_REGION)
-
-    @staticmethod
-    def _region(query: SearchQuery) -> BaseGeometry | None:
-        if query.intersects is not None:
-            return shapely.geometry.shape(query.intersects)
-        if query.bbox is not None:
-            return box(*query.bbox)
-        return None
 
     @staticmethod
     def _order(sortby: tuple[SortKey, ...]) -> list[tuple[str, str]]:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from shapely.geometry import box
+from shapely.geometry.base import BaseGeometry
 
+from terrapole.catalog.antimeridian import BBox, bbox_geometry, side_boxes
 from terrapole.catalog.cql2 import COMPARISON, SPATIAL, TEMPORAL
 from terrapole.catalog.documents import parse_bbox, parse_geometry
 from terrapole.catalog.model import Json
@@ -132,12 +133,9 @@ class SqliteFilter:
         if op == "s_disjoint":
             self.params.append(geom.wkb)
             return "(i.geometry IS NOT NULL AND NOT tp_spatial('intersects', i.geometry, ?))"
-        minx, miny, maxx, maxy = geom.bounds
-        self.params.extend([minx, maxx, miny, maxy, op.removeprefix("s_"), geom.wkb])
-        return (
-            "(i.rid IN (SELECT rid FROM items_rtree WHERE maxx >= ? AND minx <= ? "
-            "AND maxy >= ? AND miny <= ?) AND tp_spatial(?, i.geometry, ?))"
-        )
+        candidates, params = rtree_candidates(side_boxes(geom))
+        self.params.extend([*params, op.removeprefix("s_"), geom.wkb])
+        return f"(i.rid IN ({candidates}) AND tp_spatial(?, i.geometry, ?))"
 
     # -- temporal ------------------------------------------------------------------------
     def _temporal(self, op: str, args: list[Any]) -> str:
@@ -218,10 +216,22 @@ class SqliteFilter:
         return self._time(value) if isinstance(value, str) else value
 
 
-def _geometry_literal(literal: Any) -> Any:
+def rtree_candidates(boxes: list[BBox]) -> tuple[str, list[float]]:
+    """SQL selecting the rids of items whose R*Tree boxes meet any of ``boxes``, and its params.
+
+    An item across the antimeridian has a second box stored under its negated rid.
+    """
+    where = (
+        "SELECT abs(rid) FROM items_rtree WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?"
+    )
+    params = [v for minx, miny, maxx, maxy in boxes for v in (minx, maxx, miny, maxy)]
+    return " UNION ".join([where] * len(boxes)), params
+
+
+def _geometry_literal(literal: Any) -> BaseGeometry:
     try:
         if isinstance(literal, dict) and "bbox" in literal:
-            return box(*parse_bbox(literal["bbox"], field="filter bbox"))
+            return bbox_geometry(parse_bbox(literal["bbox"], field="filter bbox"))
         return parse_geometry(literal, field="filter geometry")
     except InvalidInput as exc:
         raise InvalidFilter(exc.reason) from exc

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from rasterio.crs import CRS
 
+from terrapole.catalog.antimeridian import BBox, intersect_bboxes
 from terrapole.errors import InvalidInput
 from terrapole.maps.mosaic import Window, blank, compose, find_items, render
 from terrapole.maps.presets import resolve
@@ -46,12 +47,10 @@ def router(services: Services) -> APIRouter:
         bounds = WEB_MERCATOR.xy_bounds(morecantile.Tile(x, y, z))
         window = Window(tuple(bounds), CRS.from_epsg(3857), 256, 256)  # type: ignore[arg-type]
         lon_lat = WEB_MERCATOR.bounds(morecantile.Tile(x, y, z))
-        tile_box = (lon_lat.left, lon_lat.bottom, lon_lat.right, lon_lat.top)
-        if query.bbox is not None:
-            a, b, c, d = query.bbox
-            left, bottom, right, top = tile_box
-            tile_box = (max(a, left), max(b, bottom), min(c, right), min(d, top))
-        if tile_box[0] >= tile_box[2] or tile_box[1] >= tile_box[3]:
+        tile: BBox = (lon_lat.left, lon_lat.bottom, lon_lat.right, lon_lat.top)
+        # the search's bbox may cross 180°: what the tile shares with it
+        tile_box = tile if query.bbox is None else intersect_bboxes(query.bbox, tile)
+        if tile_box is None or tile_box[1] >= tile_box[3] or tile_box[0] == tile_box[2]:
             return Response(blank(window, "PNG", True), media_type="image/png")
         items = find_items(services.store, replace(query, bbox=tile_box))
         image = compose(items, preset, window, services.storage)
