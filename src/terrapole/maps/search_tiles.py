@@ -41,6 +41,8 @@ def router(services: Services) -> APIRouter:
         params = {k: v for k, v in request.query_params.items() if k in SEARCH_KEYS}
         if "filter-lang" in params:
             params["filter_lang"] = params.pop("filter-lang")
+        if "bbox" in params:  # the query string's "minx,miny,maxx,maxy"
+            params["bbox"] = params["bbox"].split(",")  # type: ignore[assignment]
         if not params.get("collections"):
             raise InvalidInput("collections", "a mosaic needs at least one collection")
         query = search_query(params, max_limit=1, hidden=services.hidden(request))
