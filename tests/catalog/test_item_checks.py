@@ -158,3 +158,16 @@ def test_load_applies_the_size_setting(store: Store, tmp_path: Path) -> None:
     sizes = [len(json.dumps(doc)) for doc in S2[:4]]
     assert all(size > 10_000 for size in sizes)  # real S2 items are about 16 kB
     assert report.loaded == 0 and len(report.rejected) == 4
+
+
+def test_geometries_built_in_python_with_tuples_are_arrays() -> None:
+    """Ingest, chains and jobs build footprints with shapely's ``mapping`` (tuples): they are
+    arrays like JSON's, in a polygon and inside a geometry collection, bbox included."""
+    from shapely.geometry import box, mapping
+
+    polygon = mapping(box(5.0, 45.0, 5.5, 45.5))
+    assert isinstance(polygon["coordinates"], tuple)
+    prepared = prepare_item(_item(polygon, bbox=(5.0, 45.0, 5.5, 45.5)))
+    assert prepared.doc["properties"].get("terrapole:repaired") is None
+    collection = {"type": "GeometryCollection", "geometries": (polygon, mapping(box(6, 45, 7, 46)))}
+    assert prepare_item(_item(collection)).doc["bbox"] == [5.0, 45.0, 7.0, 46.0]

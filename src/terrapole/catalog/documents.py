@@ -188,7 +188,7 @@ def parse_bbox(values: Any, *, field: str = "bbox", crossing: bool = True) -> BB
 def _item_bbox(raw: object) -> tuple[list[Any], BBox]:
     """An item's own bbox, checked, with overshoots of ±180/±90 within the tolerance clamped."""
     if (
-        not isinstance(raw, list)
+        not isinstance(raw, list | tuple)
         or len(raw) not in (4, 6)
         or any(isinstance(v, bool) or not isinstance(v, int | float) for v in raw)
     ):
@@ -250,7 +250,7 @@ def _spatial(ident: str, doc: Json) -> tuple[Footprint | None, list[Any] | None,
         bbox: list[Any] | None = None
         if doc.get("bbox") is not None:
             bbox, given = _item_bbox(doc["bbox"])
-            if bbox != doc["bbox"]:
+            if bbox != list(doc["bbox"]):
                 repairs.append(f"bbox beyond ±180/±90 by under {COORDINATE_TOLERANCE}° clamped")
             if (
                 footprint is not None

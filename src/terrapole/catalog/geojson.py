@@ -18,21 +18,27 @@ MAX_COLLECTION_DEPTH = 4  # GeometryCollections inside GeometryCollections (RFC:
 
 
 def check_structure(geojson: object, *, field: str, depth: int = 0) -> Json:
-    """Return ``geojson`` if it is an RFC 7946 geometry, else raise naming the bad member."""
+    """Return ``geojson`` if it is an RFC 7946 geometry, else raise naming the bad member.
+
+    Tuples count as arrays (geometries built in Python, e.g. by shapely's ``mapping``, hold
+    them); the geometry returned has lists only.
+    """
+    if isinstance(geojson, dict) and "coordinates" in geojson:
+        geojson = {**geojson, "coordinates": _lists(geojson["coordinates"])}
     if not isinstance(geojson, dict):
         raise InvalidInput(field, "must be a GeoJSON geometry object")
     kind = geojson.get("type")
     if kind == "GeometryCollection":
         members = geojson.get("geometries")
-        if not isinstance(members, list):
+        if not isinstance(members, list | tuple):
             raise InvalidInput(f"{field}.geometries", "must be an array of geometries")
         if depth >= MAX_COLLECTION_DEPTH:
             raise InvalidInput(
                 field, f"GeometryCollections nested over {MAX_COLLECTION_DEPTH} deep"
             )
-        for number, member in enumerate(members):
-            check_structure(member, field=f"{field}.geometries[{number}]", depth=depth + 1)
-        return geojson
+        checked = [check_structure(member, field=f"{field}.geometries[{number}]", depth=depth + 1)
+                   for number, member in enumerate(members)]  # fmt: skip
+        return {**geojson, "geometries": checked}
     check = _CHECKS.get(kind) if isinstance(kind, str) else None
     if check is None:
         raise InvalidInput(f"{field}.type", f"{str(kind)[:40]!r} is not a GeoJSON geometry type")
@@ -40,6 +46,13 @@ def check_structure(geojson: object, *, field: str, depth: int = 0) -> Json:
         raise InvalidInput(f"{field}.coordinates", f"a {kind} needs coordinates")
     check(geojson["coordinates"], f"{field}.coordinates")
     return geojson
+
+
+def _lists(value: Any) -> Any:
+    """Tuples made lists, at any depth of coordinates."""
+    if isinstance(value, list | tuple):
+        return [_lists(member) for member in value]
+    return value
 
 
 def _array(value: Any, where: str, what: str) -> list[Any]:
