@@ -183,6 +183,14 @@ def test_bad_documents_are_refused_and_nothing_written(
     )
     assert bulk.status_code == 409
     assert client.get(f"{url}/bulk-good").status_code == 404
+    bulk = client.post(
+        "/stac/collections/sentinel-2-l2a/bulk_items",
+        json={"items": {"bulk-good": good}, "method": "insert"},
+        headers=admin,
+    )
+    assert bulk.status_code == 200, bulk.text
+    assert bulk.json() == {"received": 1, "success": 1, "skipped": 0, "errors": []}
+    assert client.get(f"{url}/bulk-good").status_code == 200
     assert client.get("/stac/search", params={"limit": 1}).status_code == 200
 
 
