@@ -11,11 +11,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from morecantile.errors import InvalidZoomError
+from rio_tiler.errors import PointOutsideBounds
 from stac_fastapi.api.errors import DEFAULT_STATUS_CODES
 from stac_fastapi.api.middleware import ProxyHeaderMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 from titiler.core.errors import DEFAULT_STATUS_CODES as TILER_STATUS_CODES
-from titiler.core.errors import add_exception_handlers as add_tiler_exception_handlers
 
 from terrapole.access import AccessService
 from terrapole.catalog.store import open_store
@@ -62,6 +63,10 @@ STATUS_CODES: dict[type[Exception], int] = {
     StoreUnavailable: 503,
     ConfigError: 500,
     TerrapoleError: 500,
+    # map requests (rio-tiler, titiler, morecantile): a place without data, a bad parameter
+    **{kind: status for kind, status in TILER_STATUS_CODES.items() if status < 500},
+    PointOutsideBounds: 404,
+    InvalidZoomError: 400,
 }
 
 
@@ -144,7 +149,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(assets.router(services))
     app.include_router(ingest_api.router(services))
     app.include_router(tiles.tiler(services).router, prefix=tiles.PREFIX, tags=["maps"])
-    add_tiler_exception_handlers(app, TILER_STATUS_CODES)
     app.include_router(wms.router(services))
     app.include_router(search_tiles.router(services))
     app.include_router(processes_api.router(services, runner))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -22,6 +24,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from sqlalchemy.exc import OperationalError
 
 from terrapole import cli_jobs
 from terrapole.access import AccessService
@@ -35,6 +38,7 @@ from terrapole.errors import (
     ConfigError,
     InvalidInput,
     NotFound,
+    StoreUnavailable,
     TerrapoleError,
 )
 from terrapole.storage import clean_stale_staging
@@ -42,6 +46,7 @@ from terrapole.worker_pool import exit_with_parent
 
 EXIT_CODES: dict[type[TerrapoleError], int] = {
     ConfigError: 3,
+    StoreUnavailable: 3,  # the database the settings name cannot be reached
     InvalidInput: 2,
     NotFound: 4,
     AlreadyExists: 5,
@@ -65,6 +70,17 @@ out = Console()
 
 def _settings() -> Settings:
     return load_settings()
+
+
+@app.callback()
+def _prepare_data_dir() -> None:
+    """Before any command: valid settings, and a data directory that exists (made if not)."""
+    settings = _settings()
+    folder = settings.sqlite_path.parent if settings.backend == "sqlite" else settings.data_dir
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError("TERRAPOLE_DATA_DIR", f"cannot create {folder}: {exc.strerror}") from exc
 
 
 def _clean_staging(settings: Settings) -> None:
@@ -170,7 +186,12 @@ def _harvest_items(
 ) -> tuple[Any, Iterator[dict[str, Any]]]:
     from pystac_client import Client
 
-    client = Client.open(url)
+    if not url.startswith(("http://", "https://")):
+        raise InvalidInput("url", f"{url!r} is not an http(s) URL of a STAC API")
+    try:
+        client = Client.open(url)
+    except Exception as exc:  # unreachable, not JSON, not a STAC API: pystac-client's many kinds
+        raise InvalidInput("url", f"{url} does not answer as a STAC API: {exc}") from exc
     search = client.search(
         collections=collections,
         bbox=parse_bbox(bbox.split(",")) if bbox else None,
@@ -508,10 +529,22 @@ def main(argv: list[str] | None = None, *, run: Callable[..., Any] | None = None
         sys.exit(exc.exit_code)
     except typer.Abort:
         sys.exit(1)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    except typer.TyperException as exc:  # usage errors (exit code 2): what and how to ask
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            console.print(f"[red]error:[/] {exc.format_message()}")
+        sys.exit(exc.exit_code)
+    except OperationalError as exc:  # the database named by the settings cannot be opened
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        console.print(f"[red]error:[/] cannot open the database: {reason}")
+        sys.exit(EXIT_CODES[StoreUnavailable])
+    except Exception as exc:  # a fault of terrapole's: a message; the traceback when debugging
+        if logging.getLogger("terrapole").isEnabledFor(logging.DEBUG):
+            traceback.print_exception(exc)
+        console.print(
+            f"[red]error:[/] unexpected {type(exc).__name__}: {exc} "
+            "(TERRAPOLE_LOG_LEVEL=DEBUG prints the traceback)"
+        )
+        sys.exit(1)

@@ -112,3 +112,18 @@ class InvalidProduct(InvalidInput):
 
 class EmptyProduct(InvalidProduct):
     """A product (or a chain's output) without a single valid pixel."""
+
+
+class OutsideBounds(NotFound):
+    """A point asked of a raster lies outside its bounds: there is no value there to read."""
+
+    def __init__(self, what: str, bounds: tuple[float, float, float, float]) -> None:
+        west, south, east, north = bounds
+        TerrapoleError.__init__(
+            self,
+            f"{what} is outside the raster's bounds "
+            f"(west {west:g}, south {south:g}, east {east:g}, north {north:g})",
+        )
+        self.kind = "value"
+        self.ident = what
+        self.bounds = bounds

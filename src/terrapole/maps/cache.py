@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from terrapole.errors import TerrapoleError
+from terrapole.maps.asgi import answer_error, principal
 from terrapole.stac_api.client import Services
 
 CACHED = re.compile(r"^/maps/collections/(?P<c>[^/]+)/items/[^/]+/(tiles|preview)")
@@ -77,13 +79,11 @@ class TileCacheMiddleware:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        auth = headers.get(b"authorization", b"").decode() or None
         try:
-            principal = self.services.access.authenticate(auth)
-        except Exception:  # a bad token: let the route answer 401
-            await self.app(scope, receive, send)
+            hidden = self.services.access.hidden_for(principal(self.services, scope))
+        except TerrapoleError as exc:  # a bad token: 401, as the app's table says
+            await answer_error(exc, scope, receive, send)
             return
-        hidden = self.services.access.hidden_for(principal)
         restricted = match["c"] in self.services.access.restrictions()
         control = b"private, max-age=600" if restricted else b"public, max-age=3600"
         encoding = headers.get(b"accept-encoding", b"")  # bodies may be compressed per client

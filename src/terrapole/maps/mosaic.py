@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from rasterio.crs import CRS
 from rio_tiler.colormap import cmap
-from rio_tiler.errors import TileOutsideBounds
+from rio_tiler.errors import EmptyMosaicError, TileOutsideBounds
 from rio_tiler.models import ImageData
 from rio_tiler.mosaic import mosaic_reader
 from titiler.core.algorithm import algorithms
@@ -76,10 +76,8 @@ def compose(
 
     try:
         image, _ = mosaic_reader(items, read, threads=1, allowed_exceptions=(TileOutsideBounds,))
-    except Exception as exc:  # rio-tiler raises EmptyMosaicError when nothing intersects
-        if type(exc).__name__ == "EmptyMosaicError":
-            return None
-        raise
+    except EmptyMosaicError:  # nothing intersects the window
+        return None
     return finish(image, params)
 
 

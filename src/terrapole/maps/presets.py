@@ -106,11 +106,17 @@ def _stored(asset: Json, value: float) -> float:
     return (value - float(band.get("offset", 0.0))) / float(band.get("scale", 1.0))
 
 
-def resolve(name: str, item: Json) -> dict[str, Any]:
-    """Tiler query parameters rendering preset ``name`` for ``item`` (InvalidInput if not)."""
+def named(name: str) -> Preset:
+    """The preset called ``name`` (InvalidInput naming those there are)."""
     preset = PRESETS.get(name)
     if preset is None:
         raise InvalidInput("preset", f"{name!r} is not one of {', '.join(PRESETS)}")
+    return preset
+
+
+def resolve(name: str, item: Json) -> dict[str, Any]:
+    """Tiler query parameters rendering preset ``name`` for ``item`` (InvalidInput if not)."""
+    preset = named(name)
     if preset not in available(item):
         raise InvalidInput("preset", f"{name!r} needs bands this item does not have")
     keys = [_find(item, wanted) for wanted in preset.bands]

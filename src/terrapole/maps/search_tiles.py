@@ -17,7 +17,7 @@ from rasterio.crs import CRS
 from terrapole.catalog.antimeridian import BBox, intersect_bboxes
 from terrapole.errors import InvalidInput
 from terrapole.maps.mosaic import Window, blank, compose, find_items, render
-from terrapole.maps.presets import resolve
+from terrapole.maps.presets import named, resolve
 from terrapole.stac_api.client import Services
 from terrapole.stac_api.requests import search_query
 
@@ -38,6 +38,7 @@ def router(services: Services) -> APIRouter:
     ) -> Response:
         if not 0 <= z <= 24 or not (0 <= x < 2**z and 0 <= y < 2**z):
             raise InvalidInput("tile", f"{z}/{x}/{y} is not a WebMercatorQuad tile")
+        named(preset)  # an unknown preset is refused even where no item would use it
         params = {k: v for k, v in request.query_params.items() if k in SEARCH_KEYS}
         if "filter-lang" in params:
             params["filter_lang"] = params.pop("filter-lang")

@@ -9,26 +9,32 @@ factory's own query parameters (assets, expression, rescale, colormap, algorithm
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 
 import attr
 import pystac
-from fastapi import Request
+from fastapi import Depends, Query, Request
+from rio_tiler.constants import WGS84_CRS
+from rio_tiler.errors import PointOutsideBounds
 from rio_tiler.io import Reader, STACReader
-from rio_tiler.models import ImageData
-from starlette.responses import JSONResponse
+from rio_tiler.models import ImageData, PointData
+from rio_tiler.types import AssetInfo, AssetType
 from starlette.types import ASGIApp, Receive, Scope, Send
+from titiler.core.algorithm import algorithms
+from titiler.core.algorithm.base import BaseAlgorithm
 from titiler.core.factory import MultiBaseTilerFactory
 
-from terrapole.errors import TerrapoleError
+from terrapole.errors import InvalidInput, OutsideBounds, TerrapoleError
+from terrapole.maps.asgi import answer_error, principal
+from terrapole.maps.params import BoundedStatistics, HistogramOptions, check_size
 from terrapole.maps.presets import resolve
 from terrapole.stac_api.client import Services
 
-STATUS = {"NotFound": 404, "Unauthorized": 401}
 PREFIX = "/maps/collections/{collection_id}/items/{item_id}"
 ITEM_PATH = re.compile(r"^/maps/collections/(?P<c>[^/]+)/items/(?P<i>[^/]+)/")
 
@@ -56,6 +62,9 @@ class ItemReader(STACReader):
         **kwargs: Any,
     ) -> ImageData:
         """One asset without expression: read its COG directly (no per-call thread pool)."""
+        if tile_z < 0:
+            raise InvalidInput("z", f"zoom level {tile_z} is negative")
+        check_size("tilesize", kwargs.get("tilesize"))
         names = [assets] if isinstance(assets, str) else list(assets or [])
         if len(names) != 1 or expression:
             return super().tile(
@@ -67,6 +76,52 @@ class ItemReader(STACReader):
             image: ImageData = src.tile(tile_x, tile_y, tile_z, **kwargs)
         image.band_descriptions = [f"{names[0]}_{b}" for b in image.band_descriptions]
         return image
+
+    def point(self, lon: float, lat: float, *args: Any, **kwargs: Any) -> PointData:
+        """The values under a point; a point outside the item's rasters is a NotFound naming both.
+
+        A coordinate outside longitude -180..180 or latitude -90..90 is invalid input (400); a
+        valid point where this item has no raster is a 404, as a tile outside it is.
+        """
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise InvalidInput("point", f"{lon:g},{lat:g} is not a longitude,latitude pair")
+        try:
+            data: PointData = super().point(lon, lat, *args, **kwargs)
+        except PointOutsideBounds as exc:
+            bounds = self.get_geographic_bounds(WGS84_CRS)
+            raise OutsideBounds(f"point {lon:g},{lat:g}", bounds) from exc
+        return data
+
+    def preview(self, *args: Any, **kwargs: Any) -> ImageData:
+        """The whole item at most ``MAX_SIZE`` pixels wide and high."""
+        _check_sizes(kwargs)
+        image: ImageData = super().preview(*args, **kwargs)
+        return image
+
+    def part(self, *args: Any, **kwargs: Any) -> ImageData:
+        """A window of the item at most ``MAX_SIZE`` pixels wide and high."""
+        _check_sizes(kwargs)
+        image: ImageData = super().part(*args, **kwargs)
+        return image
+
+    def feature(self, *args: Any, **kwargs: Any) -> ImageData:
+        """A shape of the item at most ``MAX_SIZE`` pixels wide and high."""
+        _check_sizes(kwargs)
+        image: ImageData = super().feature(*args, **kwargs)
+        return image
+
+    def _get_asset_info(self, asset: AssetType) -> AssetInfo:
+        """An empty asset name is invalid input naming the assets there are."""
+        name = asset if isinstance(asset, str) else asset.get("name")
+        if not name:
+            raise InvalidInput("assets", f"an asset name is empty; this item has {self.assets}")
+        info: AssetInfo = super()._get_asset_info(asset)
+        return info
+
+
+def _check_sizes(options: dict[str, Any]) -> None:
+    for name in ("max_size", "width", "height"):
+        check_size(name, options.get(name))
 
 
 def local_item(services: Services, collection_id: str, item_id: str, request: Request) -> Json:
@@ -103,6 +158,28 @@ def tiler_item(services: Services, collection_id: str, item_id: str, request: Re
 Json = dict[str, Any]
 
 
+def _params_object(
+    algorithm_params: Annotated[str | None, Query(include_in_schema=False)] = None,
+) -> None:
+    """``algorithm_params`` must be a JSON object (titiler passes it as keyword arguments)."""
+    try:
+        params = json.loads(algorithm_params) if algorithm_params else {}
+    except json.JSONDecodeError:
+        return  # titiler's own validator says what is wrong with it
+    if not isinstance(params, dict):
+        raise InvalidInput(
+            "algorithm_params", f"{str(algorithm_params)[:40]!r} is not a JSON object"
+        )
+
+
+def post_process(
+    _: Annotated[None, Depends(_params_object)],
+    algorithm: Annotated[BaseAlgorithm | None, Depends(algorithms.dependency)],
+) -> BaseAlgorithm | None:
+    """titiler's algorithm dependency, once its parameters are known to be an object."""
+    return algorithm
+
+
 def tiler(services: Services) -> MultiBaseTilerFactory:
     """The titiler factory for items, with terrapole's path dependency."""
 
@@ -115,6 +192,9 @@ def tiler(services: Services) -> MultiBaseTilerFactory:
         router_prefix=PREFIX,
         add_viewer=False,
         add_part=False,
+        process_dependency=post_process,
+        stats_dependency=BoundedStatistics,
+        histogram_dependency=HistogramOptions,
     )
 
 
@@ -129,24 +209,18 @@ class PresetMiddleware:
         self.services = services
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Resolve the preset for the item in the path; a bad preset is a 400."""
+        """Resolve the preset for the item in the path; errors are answered as the app maps them."""
         if scope["type"] == "http":
             match = ITEM_PATH.match(scope["path"])
             query = parse_qsl(scope.get("query_string", b"").decode(), keep_blank_values=True)
             preset = next((v for k, v in query if k == "preset"), None)
             if match and preset:
-                headers = dict(scope.get("headers") or [])
-                auth = headers.get(b"authorization", b"").decode() or None
                 try:
-                    hidden = self.services.access.hidden_for(
-                        self.services.access.authenticate(auth)
-                    )
+                    hidden = self.services.access.hidden_for(principal(self.services, scope))
                     item = self.services.store.get_item(match["c"], match["i"], hidden=hidden)
                     params = resolve(preset, item)
                 except TerrapoleError as exc:
-                    status = STATUS.get(type(exc).__name__, 400)
-                    body = {"code": type(exc).__name__, "description": str(exc)}
-                    await JSONResponse(body, status_code=status)(scope, receive, send)
+                    await answer_error(exc, scope, receive, send)
                     return
                 given = {k for k, _ in query}  # what the caller sets explicitly wins
                 kept = [(k, v) for k, v in query if k != "preset"]

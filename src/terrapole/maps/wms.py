@@ -8,6 +8,7 @@ the pixel values under a point. Errors are ServiceExceptionReport XML documents 
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import Any
 from xml.sax.saxutils import escape
@@ -19,14 +20,14 @@ from rasterio.crs import CRS
 
 from terrapole.catalog.model import CollectionQuery, Json, SearchQuery
 from terrapole.catalog.timeutil import parse_interval
-from terrapole.errors import InvalidInput, TerrapoleError
+from terrapole.errors import InvalidInput, NotFound, OutsideBounds
 from terrapole.maps.mosaic import Window, blank, compose, find_items, render
+from terrapole.maps.params import MAX_SIZE
 from terrapole.maps.presets import PRESETS, available, resolve
 from terrapole.stac_api.client import Services
 
 CRS_LIST = ("EPSG:3857", "EPSG:4326", "EPSG:2154", "CRS:84")
 FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG"}
-MAX_SIZE = 4096
 XML = "application/vnd.ogc.se_xml"
 
 
@@ -67,6 +68,8 @@ def _bbox(value: str, crs_name: str) -> tuple[float, float, float, float]:
         a, b, c, d = (float(v) for v in value.split(","))
     except ValueError as exc:
         raise WmsError("InvalidParameterValue", f"BBOX {value!r} is not 4 numbers") from exc
+    if not all(math.isfinite(v) for v in (a, b, c, d)):
+        raise WmsError("InvalidParameterValue", f"BBOX {value!r} is not 4 finite numbers")
     if crs_name.upper() == "EPSG:4326":  # WMS 1.3.0: latitude first for EPSG:4326
         a, b, c, d = b, a, d, c
     if a >= c or b >= d:
@@ -83,7 +86,7 @@ def _layer_query(
     hidden = services.hidden(request)
     try:
         services.store.get_collection(collection, hidden=hidden)
-    except TerrapoleError as exc:
+    except NotFound as exc:  # other failures (a store unavailable) are the app's to answer
         raise WmsError("LayerNotDefined", f"layer {layer!r}: no such collection") from exc
     if preset not in PRESETS:
         raise WmsError("StyleNotDefined", f"layer {layer!r}: unknown preset {preset!r}")
@@ -186,6 +189,9 @@ def _get_map(services: Services, request: Request, params: dict[str, str]) -> Re
     if len(layers) != 1:
         raise WmsError("LayerNotDefined", "ask for exactly one layer per GetMap")
     query, preset = _layer_query(services, request, layers[0], params.get("time"))
+    style = params.get("styles", "")
+    if style not in ("", "default", preset):  # the layer name holds the rendering
+        raise WmsError("StyleNotDefined", f"STYLES {style!r}: layer {layers[0]!r} has one style")
     items = find_items(services.store, _in_window(query, window))
     image = compose(items, preset, window, services.storage)
     if image is None:
@@ -223,7 +229,10 @@ def _feature_info(services: Services, request: Request, params: dict[str, str]) 
     for item in find_items(services.store, point)[:5]:
         options = resolve(preset, item)
         with ItemReader(services.storage.localise(item)) as src:  # type: ignore[arg-type]
-            values = src.point(lon, lat, assets=options["assets"])
+            try:
+                values = src.point(lon, lat, assets=options["assets"])
+            except OutsideBounds:  # its footprint reaches the point, its rasters do not
+                continue
         features.append(
             {
                 "item": item["id"],

@@ -1,0 +1,155 @@
+"""Map requests with bad input are 4xx naming the parameter; map errors are answered from the
+app's one status table (a store that cannot be reached is a 503, not a 400); a tile request
+authenticates its caller once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import morecantile
+import pytest
+from fastapi.testclient import TestClient
+
+from terrapole.errors import StoreUnavailable
+
+from ..ingest.conftest import CLEAR, COLLECTION
+
+BASE = f"/maps/collections/{COLLECTION}/items/{CLEAR.name}"
+TILE = morecantile.tms.get("WebMercatorQuad").tile(5.35, 49.278, 15)
+TILE_PATH = f"tiles/WebMercatorQuad/{TILE.z}/{TILE.x}/{TILE.y}.png"
+GETMAP = {
+    "service": "WMS",
+    "request": "GetMap",
+    "layers": f"{COLLECTION}:truecolor",
+    "crs": "EPSG:3857",
+    "bbox": "595000,6320000,596000,6321000",
+    "width": "64",
+    "height": "64",
+}
+
+
+@pytest.fixture
+def client(maps_app: Any) -> TestClient:
+    return TestClient(maps_app, raise_server_exceptions=False)
+
+
+def test_a_point_outside_the_raster_is_a_404_naming_the_point_and_the_bounds(
+    client: TestClient,
+) -> None:
+    inside = client.get(f"{BASE}/point/5.35,49.278", params={"assets": "FRE_B4"})
+    assert inside.status_code == 200 and inside.json()["values"][0] > 0
+    outside = client.get(f"{BASE}/point/0,0", params={"assets": "FRE_B4"})
+    assert outside.status_code == 404, outside.text
+    body = outside.json()
+    assert body["code"] == "OutsideBounds"
+    # the item's real bounds: west of 5.35, east of it, around latitude 49.28
+    assert "point 0,0 is outside the raster's bounds (west 5.34" in body["description"]
+    assert "north 49.2" in body["description"]
+
+
+def test_a_point_that_is_not_a_longitude_latitude_pair_is_a_400(client: TestClient) -> None:
+    response = client.get(f"{BASE}/point/500,0", params={"assets": "FRE_B4"})
+    assert response.status_code == 400
+    assert response.json()["description"].startswith("invalid point: 500,0")
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "field"),
+    [
+        ("info", {"assets": ""}, "assets"),
+        ("statistics", {"assets": ""}, "assets"),
+        ("preview/0x0.png", {"assets": "FRE_B4"}, "width"),
+        ("preview/100000x100000.png", {"assets": "FRE_B4"}, "width"),
+        ("preview.png", {"assets": "FRE_B4", "width": 100_000, "height": 100_000}, "width"),
+        ("preview.png", {"assets": "FRE_B4", "max_size": 100_000}, "max_size"),
+        (TILE_PATH, {"assets": "FRE_B4", "tilesize": 100_000}, "tilesize"),
+        ("tiles/WebMercatorQuad/-1/0/0.png", {"assets": "FRE_B4"}, "z"),
+        ("statistics", {"assets": "FRE_B4", "p": 500}, "p"),
+        ("statistics", {"assets": "FRE_B4", "histogram_bins": 0}, "histogram_bins"),
+        ("statistics", {"assets": "FRE_B4", "histogram_bins": "5,3"}, "histogram_bins"),
+        ("statistics", {"assets": "FRE_B4", "histogram_range": "1,0"}, "histogram_range"),
+        (
+            "preview.png",
+            {"assets": "FRE_B4", "algorithm": "max", "algorithm_params": "null"},
+            "algorithm_params",
+        ),
+    ],
+)
+def test_bad_map_parameters_are_400_naming_them(
+    client: TestClient, path: str, params: dict[str, Any], field: str
+) -> None:
+    response = client.get(f"{BASE}/{path}", params=params)
+    assert response.status_code == 400, response.text
+    assert response.json()["description"].startswith(f"invalid {field}: ")
+
+
+def test_rio_tiler_errors_are_answered_by_the_app_table(client: TestClient) -> None:
+    """Same body shape as every other error ({code, description}), statuses from one table."""
+    unknown = client.get(f"{BASE}/{TILE_PATH}", params={"assets": "NOPE"})
+    body = unknown.json()
+    assert unknown.status_code == 404
+    assert body["code"] == "InvalidAssetName" and "FRE_B4" in body["description"]
+    zoom = client.get(f"{BASE}/tiles/CDB1GlobalGrid", params={"maxzoom": 365})
+    assert zoom.status_code == 400 and zoom.json()["code"] == "InvalidZoomError"
+
+
+def test_mosaic_and_wms_refuse_an_unknown_preset_or_style_even_where_nothing_is_drawn(
+    client: TestClient,
+) -> None:
+    far_away = "/maps/mosaic/tiles/3/1/1.png"
+    mosaic = client.get(far_away, params={"collections": COLLECTION, "preset": "nope"})
+    assert mosaic.status_code == 400
+    assert mosaic.json()["description"].startswith("invalid preset: 'nope' is not one of")
+    style = client.get("/wms", params={**GETMAP, "styles": "nope"})
+    assert style.status_code == 400 and 'code="StyleNotDefined"' in style.text
+    assert client.get("/wms", params={**GETMAP, "styles": ""}).status_code == 200
+    nan = client.get("/wms", params={**GETMAP, "bbox": "nan,0,inf,1"})
+    assert nan.status_code == 400 and "4 finite numbers" in nan.text
+
+
+class UnreachableStore:
+    """A catalogue whose database cannot be reached: every call fails as PgstacStore's do."""
+
+    def __getattr__(self, name: str) -> Any:
+        def fail(*args: Any, **kwargs: Any) -> Any:
+            raise StoreUnavailable("cannot reach PostgreSQL: connection refused")
+
+        return fail
+
+
+def test_a_store_that_cannot_be_reached_is_a_503_on_every_map_route(
+    client: TestClient, maps_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(maps_app.state.services, "store", UnreachableStore())
+    urls = [
+        (f"{BASE}/{TILE_PATH}", {"preset": "falsecolor", "colormap_name": "greys"}),  # middleware
+        (f"{BASE}/{TILE_PATH}", {"assets": "FRE_B3", "rescale": "0,1234"}),  # the tiler's path
+        (f"/maps/mosaic/tiles/{TILE.z}/{TILE.x}/{TILE.y}.png", {"collections": COLLECTION}),
+        ("/wms", GETMAP),
+    ]
+    for url, params in urls:
+        response = client.get(url, params=params)
+        assert response.status_code == 503, (url, response.status_code, response.text)
+
+
+def test_a_tile_request_authenticates_its_caller_once(
+    client: TestClient, maps_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    access = maps_app.state.services.access
+    headers = {"Authorization": f"Bearer {access.create_token('one-lookup', groups=[])}"}
+    calls: list[str | None] = []
+    authenticate = access.authenticate
+
+    def counted(authorization: str | None) -> Any:
+        calls.append(authorization)
+        return authenticate(authorization)
+
+    monkeypatch.setattr(access, "authenticate", counted)
+    params = {"preset": "ndvi", "colormap_name": "greens"}  # preset and cache middlewares, tiler
+    first = client.get(f"{BASE}/{TILE_PATH}", params=params, headers=headers)
+    assert first.status_code == 200 and first.headers["x-cache"] == "MISS"
+    assert calls == [headers["Authorization"]]
+    again = client.get(f"{BASE}/{TILE_PATH}", params=params, headers=headers)
+    assert again.headers["x-cache"] == "HIT" and len(calls) == 2
+    bad = client.get(f"{BASE}/{TILE_PATH}", params=params, headers={"Authorization": "Bearer x"})
+    assert bad.status_code == 401 and len(calls) == 3
