@@ -171,6 +171,17 @@ def test_bad_requests_are_refused_and_create_no_job(
     assert after == before
 
 
+def test_every_landing_page_link_answers(jobs_url: str) -> None:
+    links = requests.get(f"{jobs_url}/ogcapi/", timeout=10).json()["links"]
+    for link in links:
+        response = requests.get(link["href"], timeout=30)
+        assert response.status_code == 200, link
+    (desc,) = [link["href"] for link in links if link["rel"] == "service-desc"]
+    assert (
+        "/ogcapi/processes/{process_id}/execution" in requests.get(desc, timeout=30).json()["paths"]
+    )
+
+
 def test_anonymous_may_look_but_not_run(jobs_url: str) -> None:
     assert requests.get(f"{jobs_url}/ogcapi/processes", timeout=10).status_code == 200
     response = requests.post(f"{jobs_url}/ogcapi/processes/burn/execution",

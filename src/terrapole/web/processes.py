@@ -131,7 +131,8 @@ def _process_routes(api: APIRouter, services: Services, runner: JobRunner) -> No
                 _link(f"{base}/processes", "http://www.opengis.net/def/rel/ogc/1.0/processes",
                       "processes"),
                 _link(f"{base}/jobs", "http://www.opengis.net/def/rel/ogc/1.0/job-list", "jobs"),
-                _link(str(request.base_url) + "openapi.json", "service-desc", "OpenAPI",
+                _link(str(request.base_url).rstrip("/") + request.app.openapi_url, "service-desc",
+                      "OpenAPI",
                       "application/vnd.oai.openapi+json;version=3.0"),
             ],
         }  # fmt: skip
