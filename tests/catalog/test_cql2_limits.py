@@ -90,3 +90,10 @@ def test_impossible_dates_are_refused_before_any_store(text: str, field: str) ->
 def test_open_interval_ends_are_kept() -> None:
     tree = parse_filter("T_INTERSECTS(datetime, INTERVAL('2018-01-01', '..'))")
     assert tree["args"][1] == {"interval": ["2018-01-01", ".."]}
+
+
+def test_an_interval_ending_before_it_starts_is_refused() -> None:
+    with pytest.raises(InvalidFilter, match="ends before it starts"):
+        parse_filter("T_INTERSECTS(datetime, INTERVAL('2018-01-01', '2017-01-01'))")
+    same_day = parse_filter("T_INTERSECTS(datetime, INTERVAL('2018-01-01', '2018-01-01'))")
+    assert same_day["args"][1] == {"interval": ["2018-01-01", "2018-01-01"]}

@@ -149,9 +149,13 @@ def _check_time(node: Json) -> None:
             normalise(node[key], field=f"filter {key}")
     ends = node.get("interval")
     if isinstance(ends, list):
-        for end in ends:
-            if isinstance(end, str) and end not in ("..", ""):
-                normalise(end, field="filter interval")
+        moments = [
+            normalise(end, field="filter interval", end_of_day=n == 1)
+            for n, end in enumerate(ends)
+            if isinstance(end, str) and end not in ("..", "")
+        ]
+        if len(moments) == 2 and moments[0] > moments[1]:
+            raise InvalidFilter(f"INTERVAL {ends[0]!r} to {ends[1]!r} ends before it starts")
 
 
 def _check_ops(node: Any) -> None:
