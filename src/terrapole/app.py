@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from morecantile.errors import InvalidZoomError
 from rio_tiler.errors import PointOutsideBounds
 from stac_fastapi.api.errors import DEFAULT_STATUS_CODES
@@ -45,6 +45,7 @@ from terrapole.web import assets
 from terrapole.web import ingest as ingest_api
 from terrapole.web import openeo as openeo_api
 from terrapole.web import processes as processes_api
+from terrapole.web.guard import GuardMiddleware, error_response, internal_error, request_id
 
 logger = logging.getLogger(__name__)
 
@@ -91,20 +92,22 @@ class PublicUrlMiddleware:
         await self.app(scope, receive, send)
 
 
-def _error_handler(status: int) -> Callable[[Request, Exception], JSONResponse]:
-    """Answer ``{code, description}``; log client errors quietly, server errors with traces.
+def _error_handler(status: int) -> Callable[[Request, Exception], Response]:
+    """Answer in the API's error shape; log client errors quietly, server errors with traces.
 
-    Replaces stac-fastapi's handlers, which log every 4xx at ERROR level with a traceback.
+    A 5xx answer carries the request id, never the exception's text (SQL, paths). Replaces
+    stac-fastapi's handlers, which log every 4xx at ERROR level with a traceback.
     """
 
-    def handle(request: Request, exc: Exception) -> JSONResponse:
+    def handle(request: Request, exc: Exception) -> Response:
+        rid = request_id(request.scope)
+        path = request.url.path
         if status >= 500:
-            logger.error("%s %s failed", request.method, request.url.path, exc_info=exc)
-        else:
-            logger.info("%s %s -> %d: %s", request.method, request.url.path, status, exc)
-        # "description" for STAC and OGC clients, "message" for openEO clients
-        body = {"code": type(exc).__name__, "description": str(exc), "message": str(exc)}
-        return JSONResponse(body, status_code=status)
+            logger.error("request %s: %s %s failed", rid, request.method, path, exc_info=exc)
+            code = "InternalError" if status == 500 else type(exc).__name__
+            return internal_error(path, status, code, rid)
+        logger.info("request %s: %s %s -> %d: %s", rid, request.method, path, status, exc)
+        return error_response(path, status, type(exc).__name__, str(exc), rid)
 
     return handle
 
@@ -168,4 +171,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(PublicUrlMiddleware, public_url=settings.public_url)
     else:
         app.add_middleware(ProxyHeaderMiddleware)
+    app.add_middleware(GuardMiddleware)  # outermost: sees every request and every failure
     return app

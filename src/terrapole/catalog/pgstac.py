@@ -72,6 +72,28 @@ def migrate(dsn: str) -> str:
     return version
 
 
+class _Refused(InvalidInput):
+    """A value PostgreSQL refused (a data error): callers that know the parameter rename it."""
+
+    def __init__(self, exc: psycopg.Error) -> None:
+        super().__init__("value", _reason(exc))
+
+
+def _reason(exc: psycopg.Error) -> str:
+    """PostgreSQL's one-line reason, without the DETAIL, CONTEXT and SQL that follow it."""
+    text = str(exc)
+    if "\\u0000" in text or "NUL (0x00)" in text:  # server-side (JSON) or client-side (text)
+        return "a NUL character is not allowed"
+    return exc.diag.message_primary or text.splitlines()[0]
+
+
+def _search_error(reason: str) -> InvalidInput:
+    """The search parameter a refusal of pgstac's ``search`` concerns."""
+    if "token" in reason.lower():
+        return InvalidInput("token", reason)
+    return InvalidFilter(reason)
+
+
 def _token_of(links: list[Json], rel: str) -> str | None:
     for link in links:
         if link.get("rel") == rel:
@@ -129,13 +151,16 @@ class PgstacStore:
 
     @contextmanager
     def _cursor(self, *, tx: bool = False) -> Iterator[psycopg.Cursor[Any]]:
-        with self.pool.connection() as con:
-            if tx:
-                with con.transaction(), con.cursor() as cur:
-                    yield cur
-            else:
-                with con.cursor() as cur:
-                    yield cur
+        try:
+            with self.pool.connection() as con:
+                if tx:
+                    with con.transaction(), con.cursor() as cur:
+                        yield cur
+                else:
+                    with con.cursor() as cur:
+                        yield cur
+        except psycopg.DataError as exc:  # a value PostgreSQL cannot take (NUL, a bad cast)
+            raise _Refused(exc) from exc
 
     def _call(self, function: str, *args: Any, tx: bool = True) -> Any:
         marks = ", ".join("%s" for _ in args)
@@ -327,13 +352,10 @@ class PgstacStore:
     def _run(self, function: str, body: Json) -> Any:
         try:
             return self._call(function, Jsonb(body), tx=False)
-        except (psycopg.errors.DataException, psycopg.errors.RaiseException) as exc:
-            message = str(exc).splitlines()[0]
-            if "token" in message.lower():
-                raise InvalidInput("token", message) from exc
-            raise InvalidFilter(message) from exc
-        except psycopg.errors.UndefinedFunction as exc:
-            raise InvalidFilter(str(exc).splitlines()[0]) from exc
+        except _Refused as exc:
+            raise _search_error(exc.reason) from exc
+        except (psycopg.errors.RaiseException, psycopg.errors.UndefinedFunction) as exc:
+            raise _search_error(_reason(exc)) from exc
 
     def search(self, query: SearchQuery) -> Page:
         """Return one page of items via pgstac's ``search`` function."""
@@ -353,6 +375,12 @@ class PgstacStore:
         body = self._body(query)
         body.pop("token", None)
         where = self._run("stac_search_to_where", body) or "TRUE"
+        try:  # the filter's values are cast here, as its queryables say
+            return self._aggregations(names, where, interval)
+        except _Refused as exc:
+            raise InvalidFilter(exc.reason) from exc
+
+    def _aggregations(self, names: list[str], where: str, interval: str) -> list[Aggregation]:
         out: list[Aggregation] = []
         for name in names:
             if name not in AGGREGATIONS:

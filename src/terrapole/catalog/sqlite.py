@@ -100,6 +100,8 @@ def _unaccent(value: str | bytes | int | float | None) -> str | bytes | int | fl
 
 def fts_query(terms: tuple[str, ...]) -> str:
     """Turn free-text terms into an FTS5 query: any term matches (OR), each as a phrase."""
+    if any("\x00" in term for term in terms):  # FTS5 reads NUL as the end of the query
+        raise InvalidInput("q", "a NUL character is not allowed")
     phrases = ['"' + term.replace('"', '""') + '"' for term in terms if term.strip()]
     if not phrases:
         raise InvalidInput("q", "free-text search needs at least one term")

@@ -69,6 +69,35 @@ def _list(raw: Any) -> tuple[str, ...] | None:
     return tuple(str(v).strip() for v in values if str(v).strip()) or None
 
 
+def _nul_in(value: Any) -> bool:
+    """Whether a string in ``value`` (or in its lists, sets, dict keys and values) has a NUL."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_nul_in(k) or _nul_in(v) for k, v in value.items())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return any(_nul_in(v) for v in value)
+    return False
+
+
+def _refuse_nul(query: SearchQuery) -> SearchQuery:
+    """Neither store can take NUL in a text: SQLite's FTS5 and PostgreSQL refuse it."""
+    texts = {
+        "collections": query.collections,
+        "ids": query.ids,
+        "q": query.q,
+        "filter": query.filter,
+        "intersects": query.intersects,
+        "sortby": [key.field for key in query.sortby],
+        "fields": [query.fields.include, query.fields.exclude],
+        "token": query.token,
+    }
+    for name, value in texts.items():
+        if _nul_in(value):
+            raise InvalidInput(name, "a NUL character is not allowed")
+    return query
+
+
 def search_query(params: dict[str, Any], *, max_limit: int, hidden: frozenset[str]) -> SearchQuery:
     """Build a SearchQuery from request parameters; raise InvalidInput naming the bad one."""
     if params.get("bbox") is not None and params.get("intersects") is not None:
@@ -85,7 +114,7 @@ def search_query(params: dict[str, Any], *, max_limit: int, hidden: frozenset[st
             if isinstance(datetime, tuple)
             else datetime.isoformat()
         )
-    return SearchQuery(
+    query = SearchQuery(
         collections=_list(params.get("collections")),
         ids=_list(params.get("ids")),
         bbox=parse_bbox(params["bbox"]) if params.get("bbox") is not None else None,
@@ -103,3 +132,4 @@ def search_query(params: dict[str, Any], *, max_limit: int, hidden: frozenset[st
         token=params.get("token") or None,
         hidden_collections=hidden,
     )
+    return _refuse_nul(query)
