@@ -27,6 +27,7 @@ from terrapole.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    SourceUnavailable,
     StoreUnavailable,
     TerrapoleError,
     Unauthorized,
@@ -62,6 +63,7 @@ STATUS_CODES: dict[type[Exception], int] = {
     InvalidTransition: 409,
     CreditExceeded: 402,
     StoreUnavailable: 503,
+    SourceUnavailable: 502,
     ConfigError: 500,
     TerrapoleError: 500,
     # map requests (rio-tiler, titiler, morecantile): a place without data, a bad parameter

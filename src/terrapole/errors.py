@@ -127,3 +127,12 @@ class OutsideBounds(NotFound):
         self.kind = "value"
         self.ident = what
         self.bounds = bounds
+
+
+class SourceUnavailable(TerrapoleError):
+    """An asset's file cannot be opened where its href points (a remote provider that cannot be
+    reached, a file gone from storage): the request was right, the data is not there (502)."""
+
+    def __init__(self, href: str) -> None:
+        super().__init__(f"the file {href!r} cannot be read")
+        self.href = href

@@ -153,3 +153,37 @@ def test_a_tile_request_authenticates_its_caller_once(
     assert again.headers["x-cache"] == "HIT" and len(calls) == 2
     bad = client.get(f"{BASE}/{TILE_PATH}", params=params, headers={"Authorization": "Bearer x"})
     assert bad.status_code == 401 and len(calls) == 3
+
+
+@pytest.fixture(scope="module")
+def remote_client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+    """The real Sentinel-2 metadata of the demo: its assets live at a provider out of reach."""
+    from terrapole.app import create_app
+    from terrapole.catalog.loader import load_paths
+    from terrapole.config import Settings
+
+    from ..conftest import DEMO
+
+    app = create_app(Settings(data_dir=tmp_path_factory.mktemp("remote")))
+    assert not load_paths(app.state.services.store, [DEMO / "sentinel-2-l2a"]).rejected
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def test_an_asset_that_cannot_be_reached_is_a_502_not_a_500(remote_client: TestClient) -> None:
+    """Found by the fuzzer: every map route of an item whose files are at an unreachable
+    provider was a 500; it is a 502 naming no host. A mosaic draws what it can read and stops
+    after three items out of reach with nothing drawn (it tried all 50, 25 s, for a blank)."""
+    item = remote_client.get("/stac/search", params={"limit": 1}).json()["features"][0]
+    base = f"/maps/collections/{item['collection']}/items/{item['id']}"
+    for path in ("info", "WebMercatorQuad/tilejson.json", "preview.png", "point/-105.5,40.5",
+                 "tiles/WebMercatorQuad/10/211/387.png"):  # fmt: skip
+        response = remote_client.get(f"{base}/{path}", params={"assets": "B04"})
+        assert response.status_code == 502, (path, response.text)
+        assert response.json()["code"] == "SourceUnavailable"
+        assert "windows.net" not in response.text and "/vsicurl" not in response.text
+    mosaic = remote_client.get("/maps/mosaic/tiles/10/211/387.png",
+                               params={"collections": item["collection"], "preset": "truecolor"})  # fmt: skip
+    assert mosaic.status_code == 502 and mosaic.json()["code"] == "SourceUnavailable"
+    getmap = remote_client.get("/wms", params={**GETMAP, "layers": f"{item['collection']}:truecolor",
+                                               "crs": "CRS:84", "bbox": "-106,40,-105,41"})  # fmt: skip
+    assert getmap.status_code == 502 and "ServiceException" in getmap.text

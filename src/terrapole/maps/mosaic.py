@@ -21,11 +21,16 @@ from titiler.core.algorithm import algorithms
 
 from terrapole.catalog.model import Json, SearchQuery, SortKey
 from terrapole.catalog.store import Store
-from terrapole.errors import InvalidInput
+from terrapole.errors import InvalidInput, SourceUnavailable
 from terrapole.maps.presets import resolve
 from terrapole.storage import LocalStorage
 
 MAX_ITEMS = 50  # items composed per image at most (the least cloudy ones)
+MAX_UNREADABLE = 3  # items whose files cannot be read, before a mosaic with nothing drawn stops
+
+
+class _OutOfReach(Exception):
+    """The first items' files all failed to open: the rest are not tried."""
 
 
 @dataclass(frozen=True)
@@ -58,25 +63,40 @@ def compose(
     if not items:
         return None
     params = resolve(preset, items[0])
+    unreadable: list[SourceUnavailable] = []
+    drawn: list[str] = []
 
     def read(item: Json, *args: Any, **kwargs: Any) -> ImageData:
         options = resolve(preset, item)
         with ItemReader(storage.localise(item)) as src:  # type: ignore[arg-type]
-            part: ImageData = src.part(
-                window.bounds,
-                dst_crs=window.crs,
-                bounds_crs=window.crs,
-                width=window.width,
-                height=window.height,
-                assets=options["assets"],
-                expression=options.get("expression"),
-                asset_as_band=bool(options.get("asset_as_band")),
-            )
-            return part
+            try:
+                part: ImageData = src.part(
+                    window.bounds,
+                    dst_crs=window.crs,
+                    bounds_crs=window.crs,
+                    width=window.width,
+                    height=window.height,
+                    assets=options["assets"],
+                    expression=options.get("expression"),
+                    asset_as_band=bool(options.get("asset_as_band")),
+                )
+            except SourceUnavailable as exc:
+                unreadable.append(exc)
+                if not drawn and len(unreadable) >= MAX_UNREADABLE:
+                    raise _OutOfReach from exc  # not one item read: stop trying the others
+                raise
+        drawn.append(item["id"])
+        return part
 
     try:
-        image, _ = mosaic_reader(items, read, threads=1, allowed_exceptions=(TileOutsideBounds,))
-    except EmptyMosaicError:  # nothing intersects the window
+        image, _ = mosaic_reader(
+            items, read, threads=1, allowed_exceptions=(TileOutsideBounds, SourceUnavailable)
+        )
+    except _OutOfReach:
+        raise unreadable[0] from None  # a 502: the files are where they cannot be read
+    except EmptyMosaicError:  # nothing intersects the window, or nothing could be read
+        if unreadable:
+            raise unreadable[0] from None
         return None
     return finish(image, params)
 

@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, urlencode
 import attr
 import pystac
 from fastapi import Depends, Query, Request
+from rasterio.errors import RasterioIOError
 from rio_tiler.constants import WGS84_CRS
 from rio_tiler.errors import PointOutsideBounds
 from rio_tiler.io import Reader, STACReader
@@ -29,7 +30,7 @@ from titiler.core.algorithm import algorithms
 from titiler.core.algorithm.base import BaseAlgorithm
 from titiler.core.factory import MultiBaseTilerFactory
 
-from terrapole.errors import InvalidInput, OutsideBounds, TerrapoleError
+from terrapole.errors import InvalidInput, OutsideBounds, SourceUnavailable, TerrapoleError
 from terrapole.maps.asgi import answer_error, principal
 from terrapole.maps.params import BoundedStatistics, HistogramOptions, check_size
 from terrapole.maps.presets import resolve
@@ -40,8 +41,22 @@ ITEM_PATH = re.compile(r"^/maps/collections/(?P<c>[^/]+)/items/(?P<i>[^/]+)/")
 
 
 @attr.s
+class AssetReader(Reader):
+    """rio-tiler's COG reader; a file it cannot open is SourceUnavailable (502), not a 500."""
+
+    def __attrs_post_init__(self) -> None:
+        """Open the file, naming it when that fails."""
+        try:
+            super().__attrs_post_init__()  # type: ignore[no-untyped-call]
+        except RasterioIOError as exc:
+            raise SourceUnavailable(str(self.input)) from exc
+
+
+@attr.s
 class ItemReader(STACReader):
     """STACReader over an item document already fetched (and access-checked) by terrapole."""
+
+    reader: type[Reader] = attr.ib(default=AssetReader)
 
     def __attrs_post_init__(self) -> None:
         """Take the item from ``input`` when it is a document, not a URL."""
@@ -72,7 +87,7 @@ class ItemReader(STACReader):
                 asset_as_band=asset_as_band, **kwargs,
             )  # fmt: skip
         info = self._get_asset_info(names[0])
-        with self.ctx(**info.get("env", {})), Reader(info["url"], tms=self.tms) as src:
+        with self.ctx(**info.get("env", {})), self.reader(info["url"], tms=self.tms) as src:
             image: ImageData = src.tile(tile_x, tile_y, tile_z, **kwargs)
         image.band_descriptions = [f"{names[0]}_{b}" for b in image.band_descriptions]
         return image

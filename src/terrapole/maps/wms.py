@@ -20,7 +20,7 @@ from rasterio.crs import CRS
 
 from terrapole.catalog.model import CollectionQuery, Json, SearchQuery
 from terrapole.catalog.timeutil import parse_interval
-from terrapole.errors import InvalidInput, NotFound, OutsideBounds
+from terrapole.errors import InvalidInput, NotFound, OutsideBounds, SourceUnavailable
 from terrapole.maps.mosaic import Window, blank, compose, find_items, render
 from terrapole.maps.params import MAX_SIZE
 from terrapole.maps.presets import PRESETS, available, resolve
@@ -231,7 +231,7 @@ def _feature_info(services: Services, request: Request, params: dict[str, str]) 
         with ItemReader(services.storage.localise(item)) as src:  # type: ignore[arg-type]
             try:
                 values = src.point(lon, lat, assets=options["assets"])
-            except OutsideBounds:  # its footprint reaches the point, its rasters do not
+            except (OutsideBounds, SourceUnavailable):  # no raster there, or none readable
                 continue
         features.append(
             {

@@ -53,7 +53,8 @@ def error_response(path: str, status: int, code: str, message: str, rid: str) ->
 
 def internal_error(path: str, status: int, code: str, rid: str) -> Response:
     """The answer to a server-side failure: its kind and the request id, nothing internal."""
-    what = "service unavailable" if status == 503 else "internal error"
+    what = {502: "a file of the data asked for cannot be read where it is stored",
+            503: "service unavailable"}.get(status, "internal error")  # fmt: skip
     return error_response(path, status, code, f"{what}, request id {rid}", rid)
 
 
