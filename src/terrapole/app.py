@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from morecantile.errors import InvalidZoomError
 from rio_tiler.errors import PointOutsideBounds
@@ -114,6 +115,21 @@ def _error_handler(status: int) -> Callable[[Request, Exception], Response]:
     return handle
 
 
+def _validation_handler(request: Request, exc: Exception) -> Response:
+    """A request FastAPI could not validate: 400 naming the first bad field, in the API's
+    shape. The input is not echoed (stac-fastapi's handler did, and a body with ``1e400``
+    could not be written as JSON: a 500)."""
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    first = errors[0] if errors else {}
+    where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path"))
+    message = f"invalid {where or 'request'}: {first.get('msg', 'malformed request')}"
+    if len(errors) > 1:
+        message += f" (and {len(errors) - 1} more)"
+    rid = request_id(request.scope)
+    logger.info("request %s: %s %s -> 400: %s", rid, request.method, request.url.path, message)
+    return error_response(request.url.path, 400, "InvalidInput", message, rid)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the terrapole web application for ``settings``."""
     settings = settings or Settings()
@@ -149,6 +165,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = create_stac_api(services, STATUS_CODES, prefix="/stac", lifespan=lifespan)
     for exc_class, status in STATUS_CODES.items():
         app.add_exception_handler(exc_class, _error_handler(status))
+    app.add_exception_handler(RequestValidationError, _validation_handler)
     app.state.services = services
     app.state.jobs = runner
     app.include_router(assets.router(services))

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     default_limit: int = Field(default=10, ge=1)
     max_limit: int = Field(default=10_000, ge=1, description="largest page size a search may ask")
     max_bulk_items: int = Field(default=100_000, ge=1, description="largest bulk transaction")
+    statement_timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="longest a catalogue query may run on PostgreSQL before it is cancelled",
+    )
     max_item_bytes: int = Field(
         default=MAX_ITEM_BYTES,
         ge=10_000,

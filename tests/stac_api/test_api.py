@@ -116,6 +116,8 @@ def test_collection_aggregate_counts_that_collection_only(
         ({"limit": "-1"}, "limit"),
         ({"sortby": "-"}, "sortby"),
         ({"sortby": "eo:cloud\x00cover"}, "control character"),  # found by schemathesis
+        ({"q": ",".join(["a"] * 21)}, "invalid q: 21 terms"),
+        ({"intersects": '{"type":"Polygon","coordinates":[[[0,0],[1,1],[1,0]]]}'}, "4 positions"),
     ],
 )
 def test_bad_search_input_is_a_400_naming_the_problem(
@@ -124,6 +126,15 @@ def test_bad_search_input_is_a_400_naming_the_problem(
     response = client.get("/stac/search", params=params)
     assert response.status_code == 400, response.text
     assert needle in response.text.lower()
+
+
+def test_bad_search_bodies_and_collection_search_are_400s(client: TestClient) -> None:
+    for body in ({"limit": 1e400}, {"limit": "NaN"}, {"q": ["a"] * 21}):
+        response = client.post("/stac/search", content=str(body).replace("'", '"').replace(
+            "inf", "1e400"), headers={"content-type": "application/json"})  # fmt: skip
+        assert response.status_code == 400, (body, response.text)
+    many = client.get("/stac/collections", params={"q": ",".join(["a"] * 21)})
+    assert many.status_code == 400 and "invalid q" in many.text
 
 
 def test_oversized_limit_is_capped_not_an_error(client: TestClient) -> None:

@@ -86,3 +86,39 @@ def test_a_filter_value_the_database_cannot_cast_is_a_clean_filter_error(s2_stor
         message = str(raised.value)
         assert "abc" in message and "\n" not in message
         assert not any(word in message for word in SQL_WORDS), message
+
+
+@pytest.mark.parametrize(
+    ("q", "reason"),
+    [
+        (",".join(["a"] * 21), "21 terms; at most 20"),
+        ([f"t{n}" for n in range(50)], "50 terms"),
+        ("x" * 1001, "longer than 1000 characters"),
+    ],
+)
+def test_free_text_is_bounded(q: Any, reason: str) -> None:
+    """On pgstac each term costs time (500: 19 s, 5,000: ran for 15 minutes)."""
+    with pytest.raises(InvalidInput, match=reason) as raised:
+        search_query({"q": q}, max_limit=10, hidden=frozenset())
+    assert raised.value.field == "q"
+    twenty = search_query({"q": ",".join(["a"] * 20)}, max_limit=10, hidden=frozenset())
+    assert twenty.q is not None and len(twenty.q) == 20
+
+
+@pytest.mark.pg
+def test_a_pgstac_query_past_the_statement_timeout_is_cancelled(pg_dsn: str) -> None:
+    from terrapole.catalog.pgstac import PgstacStore
+    from terrapole.errors import StoreUnavailable
+
+    store = PgstacStore(pg_dsn, statement_timeout_s=0.2)
+    try:
+        store._call("pg_sleep", 0.01, tx=False)  # well within the timeout: answered
+        with pytest.raises(StoreUnavailable, match="statement timeout"):
+            store._call("pg_sleep", 2.0, tx=False)
+        with store._cursor() as cur:  # the server cancelled it: the connection still serves
+            cur.execute("SELECT 1")
+            assert cur.fetchone() == (1,)
+    finally:
+        store.close()
+    with pytest.raises(StoreUnavailable, match="cannot reach PostgreSQL"):
+        store.get_collection("anything")  # closed pool: 503, not a 500

@@ -31,7 +31,7 @@ from terrapole.errors import AlreadyExists, InvalidFilter, InvalidInput, NotFoun
 try:
     import psycopg
     from psycopg.types.json import Jsonb
-    from psycopg_pool import ConnectionPool
+    from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
     from pypgstac.db import PgstacDB
     from pypgstac.load import Loader, Methods
     from pypgstac.migrate import Migrate
@@ -123,7 +123,7 @@ def _q_filter(terms: tuple[str, ...]) -> Json:
 class PgstacStore:
     """Catalogue on PostgreSQL/PostGIS with the pgstac schema (migrated on open)."""
 
-    def __init__(self, dsn: str, *, max_size: int = 8) -> None:
+    def __init__(self, dsn: str, *, max_size: int = 8, statement_timeout_s: float = 60.0) -> None:
         self.dsn = dsn.replace("postgres://", "postgresql://", 1)
         try:
             migrate(self.dsn)
@@ -134,7 +134,13 @@ class PgstacStore:
             self.dsn,
             min_size=1,
             max_size=max_size,
-            kwargs={"options": "-c search_path=pgstac,public", "autocommit": True},
+            # a query running longer is cancelled by the server (a client that went away does
+            # not stop PostgreSQL: a free-text search of 5,000 terms ran on for 15 minutes)
+            kwargs={
+                "options": "-c search_path=pgstac,public "
+                f"-c statement_timeout={round(statement_timeout_s * 1000)}",
+                "autocommit": True,
+            },  # fmt: skip
             open=True,
         )
 
@@ -161,6 +167,10 @@ class PgstacStore:
                         yield cur
         except psycopg.DataError as exc:  # a value PostgreSQL cannot take (NUL, a bad cast)
             raise _Refused(exc) from exc
+        except psycopg.errors.QueryCanceled as exc:
+            raise StoreUnavailable("the catalogue query ran past the statement timeout") from exc
+        except (psycopg.OperationalError, PoolClosed, PoolTimeout) as exc:
+            raise StoreUnavailable(f"cannot reach PostgreSQL: {exc}") from exc
 
     def _call(self, function: str, *args: Any, tx: bool = True) -> Any:
         marks = ", ".join("%s" for _ in args)

@@ -112,4 +112,4 @@ def open_store(settings: Settings) -> Store:
         return SqliteStore(settings.sqlite_path)
     from terrapole.catalog.pgstac import PgstacStore
 
-    return PgstacStore(settings.database_url)
+    return PgstacStore(settings.database_url, statement_timeout_s=settings.statement_timeout_s)

@@ -27,7 +27,7 @@ from terrapole.catalog.timeutil import parse_interval
 from terrapole.config import Settings
 from terrapole.errors import InvalidInput
 from terrapole.stac_api.links import collection_links, item_links, page_link
-from terrapole.stac_api.requests import search_query
+from terrapole.stac_api.requests import free_text, search_query
 from terrapole.storage import LocalStorage
 
 
@@ -179,7 +179,7 @@ class CoreClient(BaseCoreClient):
         query = CollectionQuery(
             bbox=parse_bbox(kwargs["bbox"]) if kwargs.get("bbox") else None,
             datetime=parse_interval(datetime) if isinstance(datetime, str) else None,
-            q=tuple(kwargs["q"]) if kwargs.get("q") else None,
+            q=free_text(kwargs.get("q")),
             limit=min(limit, self.services.settings.max_limit),
             offset=offset,
             hidden_collections=self.services.hidden(request),

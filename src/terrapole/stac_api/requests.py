@@ -69,6 +69,22 @@ def _list(raw: Any) -> tuple[str, ...] | None:
     return tuple(str(v).strip() for v in values if str(v).strip()) or None
 
 
+MAX_Q_TERMS = 20  # free-text terms: PostgreSQL's cost grows with each (500 terms: 19 s)
+MAX_Q_CHARS = 1_000
+
+
+def free_text(raw: Any) -> tuple[str, ...] | None:
+    """The ``q`` terms, within the limits a search engine can answer quickly."""
+    terms = _list(raw)
+    if terms is None:
+        return None
+    if len(terms) > MAX_Q_TERMS:
+        raise InvalidInput("q", f"{len(terms)} terms; at most {MAX_Q_TERMS}")
+    if sum(len(term) for term in terms) > MAX_Q_CHARS:
+        raise InvalidInput("q", f"longer than {MAX_Q_CHARS} characters")
+    return terms
+
+
 def _nul_in(value: Any) -> bool:
     """Whether a string in ``value`` (or in its lists, sets, dict keys and values) has a NUL."""
     if isinstance(value, str):
@@ -125,7 +141,7 @@ def search_query(params: dict[str, Any], *, max_limit: int, hidden: frozenset[st
             if raw_filter not in (None, "", {})
             else None
         ),
-        q=_list(params.get("q")),
+        q=free_text(params.get("q")),
         sortby=_sortby(params.get("sortby")),
         fields=_fields(params.get("fields")),
         limit=min(limit, max_limit),
