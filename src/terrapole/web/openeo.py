@@ -11,6 +11,7 @@ Costs and usage are in CPU·s (``currency``: ``CPU·s``).
 from __future__ import annotations
 
 import base64
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +37,7 @@ from terrapole.openeo.formats import FORMATS
 from terrapole.stac_api.client import Services
 
 Json = dict[str, Any]
+logger = logging.getLogger(__name__)
 PREFIX = "/openeo/1.2"
 API_VERSION = "1.2.0"
 SYNC_TIMEOUT_S = 300.0
@@ -261,10 +263,15 @@ def _sync_routes(api: APIRouter, services: Services, runner: JobRunner) -> None:
                 raise InvalidInput("process graph", f"took over {SYNC_TIMEOUT_S:.0f} s: "
                                    "run it as a batch job")  # fmt: skip
             time.sleep(0.1)
+        if job.state is State.CRASHED:  # the worker's own reason stays in the job's log
+            logger.error("openEO result %s crashed: %s", job.id, job.reason)
+            body_out = {"id": job.id, "code": "Internal", "links": [],
+                        "message": f"the worker running it failed (job {job.id})"}  # fmt: skip
+            return JSONResponse(body_out, status_code=500)
         if job.state is not State.SUCCESSFUL:
-            body_out = {"code": "Internal" if job.state is State.CRASHED else "ProcessGraphFailed",
-                        "message": job.reason or job.state.value, "id": job.id}  # fmt: skip
-            return JSONResponse(body_out, status_code=500 if job.state is State.CRASHED else 400)
+            body_out = {"id": job.id, "code": "ProcessGraphFailed", "links": [],
+                        "message": job.reason or job.state.value}  # fmt: skip
+            return JSONResponse(body_out, status_code=400)
         path, media = _first_result(services, job)
         headers = {"OpenEO-Costs": f"{job.cpu_s:.3f}", "OpenEO-Identifier": job.id}
         return FileResponse(path, media_type=media, headers=headers)
