@@ -171,3 +171,22 @@ def test_geometries_built_in_python_with_tuples_are_arrays() -> None:
     assert prepared.doc["properties"].get("terrapole:repaired") is None
     collection = {"type": "GeometryCollection", "geometries": (polygon, mapping(box(6, 45, 7, 46)))}
     assert prepare_item(_item(collection)).doc["bbox"] == [5.0, 45.0, 7.0, 46.0]
+
+
+def test_a_nul_anywhere_in_a_document_is_refused_and_loads_nothing(store: Store) -> None:
+    """PostgreSQL's text cannot hold U+0000: pgstac's loader failed on it below our checks."""
+    bad = copy.deepcopy(S2[0]) | {"id": "nul-title"}
+    bad["properties"]["title"] = "a\x00b"
+    with pytest.raises(InvalidItem, match="NUL"):
+        prepare_item(bad)
+    escaped = copy.deepcopy(S2[0]) | {"id": "backslash-u"}
+    escaped["properties"]["title"] = "a\\u0000b"  # the text of an escape, not a NUL
+    store.create_collection(s2_collection())
+    store.create_item(prepare_item(escaped))
+    found = store.get_item(escaped["collection"], "backslash-u")
+    assert found["properties"]["title"] == "a\\u0000b"
+    from terrapole.catalog.documents import prepare_collection
+
+    collection = s2_collection() | {"id": "nul-desc", "description": "x\x00"}
+    with pytest.raises(InvalidItem, match="NUL"):
+        prepare_collection(collection)

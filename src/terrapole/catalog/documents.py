@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -29,6 +30,8 @@ from terrapole.errors import InvalidInput, InvalidItem
 _ID_FORBIDDEN = set("/?#\\")
 MAX_ID_LENGTH = 256
 MAX_ITEM_BYTES = 1_000_000  # default of the TERRAPOLE_MAX_ITEM_BYTES setting
+# U+0000 as JSON writes it (an escape not itself escaped): PostgreSQL's text cannot hold it
+NUL_IN_JSON = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 COORDINATE_TOLERANCE = 0.01  # degrees: overshoot of ±180/±90 clamped, bbox/geometry slack
 REPAIRED = "terrapole:repaired"  # item property listing what prepare_item repaired
 
@@ -314,6 +317,8 @@ def prepare_item(
         raise InvalidItem(
             ident, f"the document is {len(encoded)} bytes, over the {max_bytes} bytes allowed"
         )
+    if NUL_IN_JSON.search(encoded):
+        raise InvalidItem(ident, "a NUL character (U+0000) is not allowed in any text")
     prepared = PreparedItem(
         encoded=encoded,
         id=ident,
@@ -331,6 +336,16 @@ def prepare_item(
     return prepared
 
 
+def _refuse_nul(ident: str, doc: Json) -> None:
+    """Raise when a text of ``doc`` holds U+0000 (or ``doc`` cannot be written as JSON)."""
+    try:
+        encoded = orjson.dumps(doc)
+    except orjson.JSONEncodeError as exc:  # e.g. an integer beyond 64 bits
+        raise InvalidItem(ident, f"cannot be written as JSON: {exc}") from exc
+    if NUL_IN_JSON.search(encoded):
+        raise InvalidItem(ident, "a NUL character (U+0000) is not allowed in any text")
+
+
 def prepare_collection(doc: object) -> Json:
     """Validate a STAC collection document and return a copy with required defaults filled."""
     if not isinstance(doc, dict):
@@ -341,6 +356,7 @@ def prepare_collection(doc: object) -> Json:
     if not isinstance(doc.get("description", ""), str):
         raise InvalidItem(ident, "description must be a string")
     extent = doc.get("extent")
+    _refuse_nul(ident, doc)
     out = dict(doc)
     out["type"] = "Collection"
     out.setdefault("stac_version", "1.0.0")
