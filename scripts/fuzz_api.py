@@ -4,7 +4,8 @@ The test suite fuzzes each API with 25-30 examples per operation; this script ru
 campaign (200 examples or more per operation) over STAC, maps, WMS, OGC API Processes and openEO
 together, on a catalogue of real data (the demo Sentinel-2 metadata, a THEIA product, the DEMs
 and the land-cover raster), with one collection restricted, as a logged-in user. It prints one
-line per operation and every 5xx with the request that caused it; exit code 1 if any.
+line per operation and every 5xx with the request that caused it (but 502, a file out of reach,
+which is the right answer for the demo's remote assets offline); exit code 1 if any.
 
     python scripts/fuzz_api.py --examples 200
     python scripts/fuzz_api.py --examples 200 --database-url postgresql://user@host:port/db
@@ -37,6 +38,9 @@ from terrapole.ingest.service import Ingestor
 from terrapole.openeo import graph
 
 ROOT = Path(__file__).resolve().parents[1]
+# 502: an asset's file is out of reach (the demo's remote Sentinel-2 metadata, offline): the
+# request was right; counted in the per-operation line, not as a server error.
+UPSTREAM = frozenset({502})
 PRODUCTS = ROOT / "demo" / "products"
 
 
@@ -97,7 +101,7 @@ def fuzz_operation(
         _with_real_ids(case, items, sum(statuses.values()))
         response = case.call(headers=headers)
         statuses[response.status_code] += 1
-        if response.status_code >= 500:
+        if response.status_code >= 500 and response.status_code not in UPSTREAM:
             failures.append(f"{response.status_code} {case.as_curl_command(headers)}\n"
                             f"    {response.text[:300]}")  # fmt: skip
 

@@ -187,3 +187,21 @@ def test_an_asset_that_cannot_be_reached_is_a_502_not_a_500(remote_client: TestC
     getmap = remote_client.get("/wms", params={**GETMAP, "layers": f"{item['collection']}:truecolor",
                                                "crs": "CRS:84", "bbox": "-106,40,-105,41"})  # fmt: skip
     assert getmap.status_code == 502 and "ServiceException" in getmap.text
+
+
+def test_band_options_and_empty_shapes_found_by_the_fuzzer(client: TestClient) -> None:
+    """rio-tiler passed per-asset band options to a metadata call (TypeError) and refused an
+    empty geometry collection with its base error: both were 500s."""
+    dem = "/maps/collections/dem/items/srtm_eastern_turkey"
+    info = client.get(f"{dem}/info", params={"assets": "data|bidx=1"})
+    assert info.status_code == 200 and info.json()["data"]["dtype"] == "int16"
+    unknown = client.get(f"{dem}/info", params=[("assets", "data|bidx=1"), ("assets", "cog")])
+    assert unknown.status_code == 404 and "'cog' is not valid" in unknown.text
+    empty = {"type": "Feature", "properties": {},
+             "geometry": {"type": "GeometryCollection", "geometries": []}}  # fmt: skip
+    stats = client.post(f"{dem}/statistics", params={"assets": "data"}, json=empty)
+    assert stats.status_code == 400 and "invalid geometry: is empty" in stats.text
+    ring = {"type": "Polygon", "coordinates": [[[40.1, 39.2], [40.2, 39.2], [40.2, 39.3]]]}
+    open_ring = client.post(f"{dem}/statistics", params={"assets": "data"},
+                            json={"type": "Feature", "properties": {}, "geometry": ring})  # fmt: skip
+    assert open_ring.status_code == 400, open_ring.text

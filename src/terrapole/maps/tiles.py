@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import attr
 import pystac
+import shapely.geometry
 from fastapi import Depends, Query, Request
 from rasterio.errors import RasterioIOError
 from rio_tiler.constants import WGS84_CRS
@@ -30,6 +31,7 @@ from titiler.core.algorithm import algorithms
 from titiler.core.algorithm.base import BaseAlgorithm
 from titiler.core.factory import MultiBaseTilerFactory
 
+from terrapole.catalog.geojson import check_structure
 from terrapole.errors import InvalidInput, OutsideBounds, SourceUnavailable, TerrapoleError
 from terrapole.maps.asgi import answer_error, principal
 from terrapole.maps.params import BoundedStatistics, HistogramOptions, check_size
@@ -119,11 +121,24 @@ class ItemReader(STACReader):
         image: ImageData = super().part(*args, **kwargs)
         return image
 
-    def feature(self, *args: Any, **kwargs: Any) -> ImageData:
-        """A shape of the item at most ``MAX_SIZE`` pixels wide and high."""
+    def feature(self, shape: Json, *args: Any, **kwargs: Any) -> ImageData:
+        """A shape of the item at most ``MAX_SIZE`` pixels wide and high; a shape that is not a
+        GeoJSON geometry with coordinates (an empty collection...) is invalid input naming it."""
         _check_sizes(kwargs)
-        image: ImageData = super().feature(*args, **kwargs)
+        geometry = shape.get("geometry", shape) if shape.get("type") == "Feature" else shape
+        checked = check_structure(geometry, field="geometry")
+        if shapely.geometry.shape(checked).is_empty:
+            raise InvalidInput("geometry", "is empty")
+        image: ImageData = super().feature(shape, *args, **kwargs)
         return image
+
+    def info(self, assets: Any = None, **kwargs: Any) -> Any:
+        """Metadata of assets by name: per-asset band options (``data|bidx=1``) select bands
+        to read, which metadata does not take (rio-tiler passed them on: a TypeError, 500)."""
+        if assets:
+            listed = [assets] if isinstance(assets, str | dict) else list(assets)
+            assets = [a.split("|", 1)[0] if isinstance(a, str) else a.get("name") for a in listed]
+        return super().info(assets, **kwargs)
 
     def _get_asset_info(self, asset: AssetType) -> AssetInfo:
         """An empty asset name is invalid input naming the assets there are."""
