@@ -70,3 +70,21 @@ def test_a_restart_marks_running_jobs_crashed_and_runs_queued_ones(tmp_path: Pat
             _wait_for(lambda: after.get(queued.id).state is State.SUCCESSFUL)
     finally:
         runner.close()
+
+
+def test_a_server_that_no_longer_offers_a_queued_jobs_process_still_starts(tmp_path: Path) -> None:
+    """A queued job of a process the restarted server lacks (CARS gone, a test process) stopped
+    the start-up with NotFound; it is crashed with the reason and the server serves."""
+    first = make_app(tmp_path, dask_workers=1, dask_processes=False)
+    queued = first.state.jobs.jobs.submit("burn", "ana", {"seconds": 0.1}, 1.0)
+    first.state.jobs.close()
+    second = make_app(tmp_path, dask_workers=1, dask_processes=False)
+    del second.state.jobs.processes["burn"]
+    try:
+        with TestClient(second) as client:
+            assert client.get("/healthz").status_code == 200
+            job = second.state.jobs.jobs.get(queued.id)
+            assert job.state is State.CRASHED
+            assert job.reason == "process 'burn' is no longer offered here"
+    finally:
+        second.state.jobs.close()

@@ -53,11 +53,20 @@ class JobRunner:
 
     # -- lifecycle --------------------------------------------------------------------
     def recover(self) -> list[str]:
-        """After a restart: running jobs are marked crashed; accepted ones are queued again."""
+        """After a restart: running jobs are marked crashed; accepted ones are queued again,
+        but for those of a process this server no longer offers, which fail (a server that
+        stopped offering one must still start): those are crashed with the reason."""
         accepted = self.jobs.recover()
+        queued = []
         for job_id in accepted:
-            self._enqueue(self.jobs.get(job_id))
-        return accepted
+            job = self.jobs.get(job_id)
+            if job.process not in self.processes:
+                self.jobs.finish(job_id, State.CRASHED,
+                                 reason=f"process {job.process!r} is no longer offered here")  # fmt: skip
+                continue
+            self._enqueue(job)
+            queued.append(job_id)
+        return queued
 
     def close(self) -> None:
         """Stop the cluster this runner started (jobs still queued stay accepted)."""
