@@ -61,8 +61,8 @@ class JobRunner:
         for job_id in accepted:
             job = self.jobs.get(job_id)
             if job.process not in self.processes:
-                self.jobs.finish(job_id, State.CRASHED,
-                                 reason=f"process {job.process!r} is no longer offered here")  # fmt: skip
+                reason = f"process {job.process!r} is no longer offered here"
+                self.jobs.finish(job_id, State.CRASHED, reason=reason)
                 continue
             self._enqueue(job)
             queued.append(job_id)
