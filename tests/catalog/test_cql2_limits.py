@@ -47,11 +47,22 @@ def _parse_in_child(text: str, lang: str) -> subprocess.CompletedProcess[str]:
     ("text", "lang", "reason"),
     [
         ("(" * 2000 + "id='a'" + ")" * 2000, "cql2-text", "parentheses nested more than 40"),
-        ("NOT " * 200 + "id='a'", "cql2-text", "nested more than 20"),
+        ("NOT " * 200 + "id='a'", "cql2-text", "more than 10 NOT, - or + in a row"),
+        (
+            "(id='a' AND (id='b' OR " * 12 + "id='c'" + ")" * 24,
+            "cql2-text",
+            "AND/OR/NOT nested more than 20",
+        ),  # fmt: skip
         ("NOT (" * 60 + "id='a'" + ")" * 60, "cql2-text", "parentheses nested more than 40"),
         ("(id='a' OR NOT " * 10 + "id='b'" + ")" * 10, "cql2-text", "NOT nested more than 5"),
         ("id='" + "x" * 30_000 + "'", "cql2-text", "30,005 characters"),
         (NESTED_NOT_JSON, "cql2-json", "JSON nested more than 80"),
+        # found by review: prefix operators in a row overflowed the parser's stack (SIGSEGV)
+        ("id = " + "-" * 6000 + "1", "cql2-text", "more than 10 NOT, - or + in a row"),
+        ("NOT " * 3500 + "id = 'a'", "cql2-text", "more than 10 NOT, - or + in a row"),
+        ("id = " + "- " * 11 + "1", "cql2-text", "more than 10 NOT, - or + in a row"),
+        # a chain of binary operators is a tree as deep as it is long (RecursionError)
+        ("eo:cloud_cover = " + "+".join(["1"] * 9000), "cql2-text", "nested more than 80"),
     ],
 )
 def test_a_pathological_filter_is_a_clear_error_not_a_crash(
@@ -70,6 +81,8 @@ def test_filters_of_real_size_still_parse() -> None:
     assert parse_filter(twenty)["op"] == "and"
     literal = "id='" + "(" * 100 + "'"  # parentheses inside a string are not nesting
     assert parse_filter(literal)["args"][1] == "(" * 100
+    dashes = "id='" + "-" * 50 + "' AND eo:cloud_cover > - -1"  # in a literal, or two in a row
+    assert parse_filter(dashes)["op"] == "and"
 
 
 @pytest.mark.parametrize(

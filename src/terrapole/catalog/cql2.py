@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import cql2 as _cql2
@@ -59,7 +60,8 @@ CONFORMANCE = [
 
 
 # Limits checked before the parser and the validator see a filter. cql2's text parser recurses
-# once per parenthesis (a few thousand overflow the stack and kill the process) and its validator
+# once per parenthesis and per prefix operator (a few thousand overflow the stack and kill the
+# process), the parsed tree is as deep as an operator chain is long, and its validator
 # takes time and memory exponential in the nesting of NOT (10 levels: 3 s and 300 MB). Real
 # filters stay far below these.
 MAX_FILTER_CHARS = 20_000
@@ -67,6 +69,7 @@ MAX_PARENTHESES = 40  # nesting of parentheses in CQL2 text
 MAX_JSON_DEPTH = 80  # nesting of objects and arrays in CQL2 JSON
 MAX_LOGICAL_DEPTH = 20  # nesting of AND / OR / NOT
 MAX_NOT_DEPTH = 5  # NOT inside NOT inside ...
+MAX_PREFIX_RUN = 10  # NOT, - or + in a row (each is one more level of the parser's recursion)
 
 
 def _text_nesting(text: str) -> int:
@@ -103,18 +106,29 @@ def _json_nesting(value: Any) -> int:
     return deepest
 
 
-def _logical_nesting(node: Any, depth: int = 0, nots: int = 0) -> tuple[int, int]:
-    """The deepest nesting of AND/OR/NOT and of NOT alone in a parsed (depth-bounded) tree."""
-    if isinstance(node, list):
-        found = [_logical_nesting(child, depth, nots) for child in node]
-        return max((d for d, _ in found), default=depth), max((n for _, n in found), default=nots)
-    if not isinstance(node, dict):
-        return depth, nots
-    op = str(node.get("op", "")).lower()
-    if op in LOGICAL:
-        depth += 1
-        nots += op == "not"
-    return _logical_nesting(node.get("args", []), depth, nots)
+def _logical_nesting(tree: Any) -> tuple[int, int]:
+    """The deepest nesting of AND/OR/NOT and of NOT alone, walked without recursion."""
+    deepest = (0, 0)
+    stack: list[tuple[Any, int, int]] = [(tree, 0, 0)]
+    while stack:
+        node, depth, nots = stack.pop()
+        if isinstance(node, list):
+            stack.extend((child, depth, nots) for child in node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        op = str(node.get("op", "")).lower()
+        if op in LOGICAL:
+            depth, nots = depth + 1, nots + (op == "not")
+            deepest = (max(deepest[0], depth), max(deepest[1], nots))
+        stack.append((node.get("args", []), depth, nots))
+    return deepest
+
+
+_LITERAL = re.compile(r"'(?:[^']|'')*'")
+_PREFIX_RUN = re.compile(
+    r"(?:(?:\bNOT\b|[-+])\s*){" + str(MAX_PREFIX_RUN + 1) + ",}", re.IGNORECASE
+)
 
 
 def _check_size(value: str | Json) -> None:
@@ -129,11 +143,15 @@ def _check_size(value: str | Json) -> None:
                 return  # the parser says what is wrong
         elif _text_nesting(value) > MAX_PARENTHESES:
             raise InvalidFilter(f"parentheses nested more than {MAX_PARENTHESES} deep")
+        elif _PREFIX_RUN.search(_LITERAL.sub("''", value)):
+            raise InvalidFilter(f"more than {MAX_PREFIX_RUN} NOT, - or + in a row")
     if not isinstance(value, str) and _json_nesting(value) > MAX_JSON_DEPTH:
         raise InvalidFilter(f"JSON nested more than {MAX_JSON_DEPTH} deep")
 
 
 def _check_nesting(tree: Json) -> None:
+    if _json_nesting(tree) > MAX_JSON_DEPTH:  # e.g. 1+1+1...: one level per operator
+        raise InvalidFilter(f"expression nested more than {MAX_JSON_DEPTH} deep")
     logical, nots = _logical_nesting(tree)
     if logical > MAX_LOGICAL_DEPTH:
         raise InvalidFilter(f"AND/OR/NOT nested more than {MAX_LOGICAL_DEPTH} deep")
