@@ -9,8 +9,8 @@ task error means the worker itself went wrong.
 
 from __future__ import annotations
 
+import logging
 import time
-import traceback
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -22,13 +22,14 @@ from terrapole.access import AccessService
 from terrapole.access.view import VisibleCatalogue
 from terrapole.catalog.store import ReadStore, Store, open_store
 from terrapole.config import Settings
-from terrapole.errors import TerrapoleError
+from terrapole.errors import SourceUnavailable, StoreUnavailable, TerrapoleError
 from terrapole.jobs.process import Cancelled, Process, Result
 from terrapole.jobs.states import InvalidTransition, State
 from terrapole.jobs.store import JobStore
 from terrapole.storage import LocalStorage
 
 Json = dict[str, Any]
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -119,8 +120,21 @@ def execute(
     except Cancelled:
         return Outcome(cpu_s=context.cpu_s(), cancelled=True)
     except (TerrapoleError, ValueError, OSError) as exc:
-        return Outcome(cpu_s=context.cpu_s(), error=str(exc))
-    except Exception as exc:  # a bug: keep the trace in the job's log
-        jobs.log(job_id, traceback.format_exc(), level="ERROR")
-        return Outcome(cpu_s=context.cpu_s(), error=f"internal error: {exc!r}")
+        return Outcome(cpu_s=context.cpu_s(), error=user_reason(job_id, exc))
+    except Exception:  # a bug: the trace goes to the server's log, not to the job's owner
+        logger.exception("job %s: internal error", job_id)
+        jobs.log(job_id, "internal error: the details are in the server's log", level="ERROR")
+        return Outcome(cpu_s=context.cpu_s(), error=f"internal error (job {job_id})")
     return Outcome(cpu_s=context.cpu_s(), result=result)
+
+
+def user_reason(job_id: str, exc: Exception) -> str:
+    """Why a job failed, as its owner may read it: the process's own message, but never the
+    server's paths (a file error names its file) nor its database's text (StoreUnavailable)."""
+    if isinstance(exc, StoreUnavailable | SourceUnavailable) or (
+        isinstance(exc, OSError) and not isinstance(exc, TerrapoleError)
+    ):
+        logger.warning("job %s failed: %s", job_id, exc)
+        what = "the catalogue" if isinstance(exc, StoreUnavailable) else "a file"
+        return f"{what} could not be read or written (job {job_id})"
+    return str(exc)

@@ -161,8 +161,13 @@ def evaluate(
     registry["load_collection"] = Process(spec={"id": "load_collection"},
                                           implementation=load_collection)  # fmt: skip
     registry["save_result"] = Process(spec={"id": "save_result"}, implementation=save_result)
+    from openeo_processes_dask.process_implementations.exceptions import OpenEOException
+
     parsed = OpenEOProcessGraph(pg_data={"process_graph": graph})
-    return parsed.to_callable(process_registry=registry)()
+    try:
+        return parsed.to_callable(process_registry=registry)()
+    except OpenEOException as exc:  # the processes' own errors say what is wrong with the graph
+        raise InvalidInput("process graph", f"{type(exc).__name__}: {exc}") from exc
 
 
 def _moment(value: Any) -> str | None:

@@ -25,7 +25,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from terrapole import __version__
 from terrapole.access.policy import Principal
 from terrapole.catalog.model import CollectionQuery, SearchQuery
-from terrapole.errors import InvalidInput, NotFound, TerrapoleError, Unauthorized
+from terrapole.errors import InvalidInput, NotFound, Unauthorized
 from terrapole.jobs.runner import JobRunner
 from terrapole.jobs.services.openeo_graph import ProcessGraph
 from terrapole.jobs.states import State
@@ -247,7 +247,7 @@ def _sync_routes(api: APIRouter, services: Services, runner: JobRunner) -> None:
         try:
             runner.quote(ProcessGraph.id, {"process": _process_graph(body, wrapped=False)},
                          services.principal(request))  # fmt: skip
-        except TerrapoleError as exc:
+        except (InvalidInput, NotFound) as exc:  # what is wrong with the graph; not 5xx causes
             return {"errors": [{"code": "ProcessGraphInvalid", "message": str(exc)}]}
         return {"errors": []}
 
