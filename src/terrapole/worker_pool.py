@@ -11,6 +11,7 @@ the worker: keep a pool inside the ``with`` block of the thread that made it (as
 from __future__ import annotations
 
 import ctypes
+import multiprocessing
 import os
 import signal
 import sys
@@ -23,8 +24,17 @@ WATCH_INTERVAL_S = 0.5
 
 
 def worker_pool(workers: int) -> ProcessPoolExecutor:
-    """A pool of ``workers`` processes that exit with this process."""
-    return ProcessPoolExecutor(workers, initializer=exit_with_parent, initargs=(os.getpid(),))
+    """A pool of ``workers`` processes that exit with this process.
+
+    The workers are forked, whatever the platform's default start method: with forkserver
+    (Python 3.14's default on Linux) their parent would be the fork server, not this process.
+    """
+    return ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=exit_with_parent,
+        initargs=(os.getpid(),),
+    )
 
 
 def exit_with_parent(parent: int) -> None:
