@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +82,16 @@ def _same_answer(restricted: requests.Response, unknown: requests.Response, iden
     assert _body(restricted) == _body(unknown, ident)
 
 
+def _both(
+    target: str, body_of: Callable[[str], dict[str, Any]], ident: str, headers: dict[str, str]
+) -> tuple[requests.Response, requests.Response]:
+    """The answers to the same request naming the restricted ``ident``, then an unknown one."""
+    return tuple(  # type: ignore[return-value]
+        requests.post(target, json=body_of(name), headers=headers, timeout=120)
+        for name in (ident, UNKNOWN)
+    )
+
+
 def _zonal(collection: str, item: str = "BDForet_ZoneTest") -> dict[str, Any]:
     return {"inputs": {"collection": collection, "item": item, "asset": "data", "zones": ZONE}}
 
@@ -102,9 +112,7 @@ def test_ogc_processes_refuse_a_restricted_item_as_an_unknown_one(
 ) -> None:
     url, tokens, _ = server
     target = f"{url}/ogcapi/processes/zonal-statistics/{endpoint}"
-    outsider = _auth(tokens["outsider"])
-    restricted = requests.post(target, json=_zonal("landcover"), headers=outsider, timeout=30)
-    unknown = requests.post(target, json=_zonal(UNKNOWN), headers=outsider, timeout=30)
+    restricted, unknown = _both(target, _zonal, "landcover", _auth(tokens["outsider"]))
     _same_answer(restricted, unknown, "landcover")
     assert restricted.status_code == 404
     member = requests.post(target, json=_zonal("landcover"), headers=_auth(tokens["member"]),
@@ -154,9 +162,7 @@ def test_openeo_graphs_cannot_load_a_restricted_collection(
 ) -> None:
     url, tokens, _ = server
     target = f"{url}/openeo/1.2/{endpoint}"
-    outsider = _auth(tokens["outsider"])
-    restricted = requests.post(target, json=_graph(S2), headers=outsider, timeout=120)
-    unknown = requests.post(target, json=_graph(UNKNOWN), headers=outsider, timeout=120)
+    restricted, unknown = _both(target, _graph, S2, _auth(tokens["outsider"]))
     if endpoint == "validation":  # answers 200 with the errors it found
         assert restricted.json()["errors"] and _body(restricted) == _body(unknown, S2)
     else:
@@ -188,3 +194,44 @@ def test_a_job_accepted_before_a_restriction_cannot_read_when_it_runs(
     outcome = execute(job.id, process, inputs, runner.settings.model_dump_json(), str(tmp_path))
     assert outcome.result is None
     assert outcome.error == "item 'landcover/BDForet_ZoneTest' not found"
+
+
+@pytest.mark.parametrize(
+    ("process", "inputs"),
+    [
+        ("vegetation-indicators", {"zones": ZONE, "start": "2018-01-01", "end": "2018-12-31"}),
+        ("ground-deformation", {"before": THEIA_PRODUCT, "after": THEIA_PRODUCT, "zone": ZONE}),
+    ],
+)
+def test_other_services_refuse_restricted_inputs_as_unknown_ones(
+    server: tuple[str, dict[str, str], Any], process: str, inputs: dict[str, Any]
+) -> None:
+    url, tokens, _ = server
+    target = f"{url}/ogcapi/processes/{process}/quote"
+    restricted, unknown = _both(target, lambda c: {"inputs": {**inputs, "collection": c}}, S2,
+                                _auth(tokens["outsider"]))  # fmt: skip
+    _same_answer(restricted, unknown, S2)
+
+
+def test_an_openeo_batch_job_whose_owner_lost_access_cannot_be_estimated_changed_or_started(
+    server: tuple[str, dict[str, str], Any],
+) -> None:
+    """The owner's access is checked again at every step after the job was created."""
+    url, tokens, app = server
+    base, member = f"{url}/openeo/1.2", _auth(tokens["member"])
+    created = requests.post(f"{base}/jobs", json=_graph(S2), headers=member, timeout=60)
+    assert created.status_code == 201, created.text
+    job = f"{base}/jobs/{created.headers['OpenEO-Identifier']}"
+    assert requests.get(f"{job}/estimate", headers=member, timeout=60).status_code == 200
+    access = app.state.services.access
+    access.restrict(S2, ["another-group"])  # the member's group no longer reads it
+    try:
+        estimate = requests.get(f"{job}/estimate", headers=member, timeout=60)
+        patch = requests.patch(job, json=_graph(S2), headers=member, timeout=60)
+        start = requests.post(f"{job}/results", headers=member, timeout=60)
+        for refused in (estimate, patch, start):
+            assert refused.status_code == 400, refused.text
+            assert "unknown collection" in refused.text or "not found" in refused.text
+        assert requests.get(job, headers=member, timeout=30).json()["status"] == "created"
+    finally:
+        access.restrict(S2, ["partners"])
