@@ -211,6 +211,7 @@ def harvest(
 ) -> None:
     """Copy collections and matching items from a remote STAC API (idempotent upsert)."""
     report = LoadReport()
+    max_bytes = _settings().max_item_bytes
     with _store() as store:
         client, items = _harvest_items(url, collection, bbox, datetime, max_items)
         for name in collection:
@@ -220,7 +221,7 @@ def harvest(
             batch = []
             for doc in items:
                 try:
-                    batch.append(prepare_item(doc))
+                    batch.append(prepare_item(doc, max_bytes=max_bytes))
                 except InvalidInput as exc:
                     report.rejected.append(Rejection(str(doc.get("id")), exc.message))
                 if len(batch) >= 500:

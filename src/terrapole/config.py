@@ -14,8 +14,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from terrapole.catalog.documents import MAX_ITEM_BYTES
 from terrapole.errors import ConfigError
+
+MAX_ITEM_BYTES = 1_000_000  # default of the TERRAPOLE_MAX_ITEM_BYTES setting
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 

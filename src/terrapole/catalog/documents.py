@@ -25,11 +25,11 @@ from terrapole.catalog.antimeridian import geojson as as_geojson
 from terrapole.catalog.geojson import check_structure, clamp, clamped
 from terrapole.catalog.model import Json
 from terrapole.catalog.timeutil import normalise
+from terrapole.config import MAX_ITEM_BYTES
 from terrapole.errors import InvalidInput, InvalidItem
 
 _ID_FORBIDDEN = set("/?#\\")
 MAX_ID_LENGTH = 256
-MAX_ITEM_BYTES = 1_000_000  # default of the TERRAPOLE_MAX_ITEM_BYTES setting
 # U+0000 as JSON writes it (an escape not itself escaped): PostgreSQL's text cannot hold it
 NUL_IN_JSON = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 COORDINATE_TOLERANCE = 0.01  # degrees: overshoot of ±180/±90 clamped, bbox/geometry slack

@@ -17,14 +17,10 @@ from typing import Any
 
 import orjson
 
-from terrapole.catalog.documents import (
-    MAX_ITEM_BYTES,
-    PreparedItem,
-    prepare_collection,
-    prepare_item,
-)
+from terrapole.catalog.documents import PreparedItem, prepare_collection, prepare_item
 from terrapole.catalog.model import Json, LoadReport, Rejection
 from terrapole.catalog.store import OnConflict, Store
+from terrapole.config import MAX_ITEM_BYTES
 from terrapole.errors import AlreadyExists, InvalidInput, NotFound
 from terrapole.worker_pool import worker_pool
 
