@@ -190,3 +190,14 @@ def test_a_nul_anywhere_in_a_document_is_refused_and_loads_nothing(store: Store)
     collection = s2_collection() | {"id": "nul-desc", "description": "x\x00"}
     with pytest.raises(InvalidItem, match="NUL"):
         prepare_collection(collection)
+
+
+def test_a_geometry_across_180_needs_a_bbox_that_agrees_with_it() -> None:
+    """The bbox of the pieces or the naive bbox of the positions as given; not any other."""
+    ring = [[179.2, 10.0], [-179.6, 10.0], [-179.6, 11.0], [179.2, 11.0], [179.2, 10.0]]
+    crossing = {"type": "Polygon", "coordinates": [ring]}
+    for agreeing in ([179.2, 10.0, -179.6, 11.0], [-179.6, 10.0, 179.2, 11.0]):
+        prepared = prepare_item(_item(crossing, bbox=agreeing))
+        assert prepared.doc["bbox"] == [179.2, 10.0, -179.6, 11.0]
+    with pytest.raises(InvalidItem, match="does not contain the geometry"):
+        prepare_item(_item(crossing, bbox=[0.0, 0.0, 1.0, 1.0]))

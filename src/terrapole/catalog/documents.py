@@ -118,6 +118,7 @@ class Footprint:
     geojson: Json
     repairs: tuple[str, ...] = ()
     cut: bool = False
+    uncut: BaseGeometry | None = None  # as given, before a cut at 180°: its naive bbox agrees
 
 
 def _made_valid(geom: BaseGeometry, field: str) -> BaseGeometry:
@@ -147,6 +148,7 @@ def normalise_geometry(raw: object, *, field: str) -> Footprint:
         geojson = fixed
         repairs.append(f"coordinates beyond ±180/±90 by under {COORDINATE_TOLERANCE}° clamped")
     geom = _shape(geojson, field)
+    given = geom
     parts = cut(geom)
     if parts is not None:
         geom = parts
@@ -156,7 +158,8 @@ def normalise_geometry(raw: object, *, field: str) -> Footprint:
         geom = _made_valid(geom, field)
     if repairs:
         geojson = as_geojson(geom)
-    return Footprint(geom, geojson, tuple(repairs), cut=parts is not None)
+    return Footprint(geom, geojson, tuple(repairs), cut=parts is not None,
+                     uncut=given if parts is not None else None)  # fmt: skip
 
 
 def parse_bbox(values: Any, *, field: str = "bbox", crossing: bool = True) -> BBox:
@@ -255,10 +258,11 @@ def _spatial(ident: str, doc: Json) -> tuple[Footprint | None, list[Any] | None,
             bbox, given = _item_bbox(doc["bbox"])
             if bbox != list(doc["bbox"]):
                 repairs.append(f"bbox beyond ±180/±90 by under {COORDINATE_TOLERANCE}° clamped")
-            if (
-                footprint is not None
-                and not footprint.cut
-                and not _contains(given, footprint.geometry)
+            # a geometry cut at 180° may come with the bbox of its pieces or the naive bbox
+            # of the positions as given (most providers): either agrees, nothing else does
+            if footprint is not None and not any(
+                g is not None and _contains(given, g)
+                for g in (footprint.geometry, footprint.uncut)
             ):
                 bounds = [round(v, 6) for v in footprint.geometry.bounds]
                 raise InvalidInput(
@@ -267,7 +271,10 @@ def _spatial(ident: str, doc: Json) -> tuple[Footprint | None, list[Any] | None,
     except InvalidInput as exc:
         raise InvalidItem(ident, exc.message) from exc
     if footprint is not None and (footprint.cut or bbox is None):
-        bbox = list(geometry_bbox(footprint.geometry))
+        computed = list(geometry_bbox(footprint.geometry))
+        if bbox is not None and bbox != computed:
+            repairs.append("bbox replaced by that of the geometry cut at 180°")
+        bbox = computed
     return footprint, bbox, repairs
 
 
