@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from http import HTTPStatus
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -16,6 +18,7 @@ from morecantile.errors import InvalidZoomError
 from rio_tiler.errors import PointOutsideBounds
 from stac_fastapi.api.errors import DEFAULT_STATUS_CODES
 from stac_fastapi.api.middleware import ProxyHeaderMiddleware
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 from titiler.core.errors import DEFAULT_STATUS_CODES as TILER_STATUS_CODES
 
@@ -115,13 +118,40 @@ def _error_handler(status: int) -> Callable[[Request, Exception], Response]:
     return handle
 
 
+def _location(loc: Any) -> str:
+    """``("body", "items", 0, "id")`` as ``items[0].id``."""
+    where = ""
+    for part in loc:
+        if part in ("body", "query", "path", "header"):
+            continue
+        where += f"[{part}]" if isinstance(part, int) else f".{part}" if where else str(part)
+    return where
+
+
+def _http_handler(request: Request, exc: Exception) -> Response:
+    """Starlette's own errors (no such route, method not allowed...) in the API's shape."""
+    status = exc.status_code if isinstance(exc, StarletteHTTPException) else 500
+    detail = exc.detail if isinstance(exc, StarletteHTTPException) else "internal error"
+    code = (
+        HTTPStatus(status).phrase.replace(" ", "")
+        if status in HTTPStatus._value2member_map_
+        else "Error"
+    )
+    response = error_response(
+        request.url.path, status, code, str(detail), request_id(request.scope)
+    )
+    for name, value in (getattr(exc, "headers", None) or {}).items():
+        response.headers[name] = value
+    return response
+
+
 def _validation_handler(request: Request, exc: Exception) -> Response:
     """A request FastAPI could not validate: 400 naming the first bad field, in the API's
     shape. The input is not echoed (stac-fastapi's handler did, and a body with ``1e400``
     could not be written as JSON: a 500)."""
     errors = exc.errors() if isinstance(exc, RequestValidationError) else []
     first = errors[0] if errors else {}
-    where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path"))
+    where = "body" if first.get("type") == "json_invalid" else _location(first.get("loc", ()))
     message = f"invalid {where or 'request'}: {first.get('msg', 'malformed request')}"
     if len(errors) > 1:
         message += f" (and {len(errors) - 1} more)"
@@ -166,6 +196,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for exc_class, status in STATUS_CODES.items():
         app.add_exception_handler(exc_class, _error_handler(status))
     app.add_exception_handler(RequestValidationError, _validation_handler)
+    app.add_exception_handler(StarletteHTTPException, _http_handler)
     app.state.services = services
     app.state.jobs = runner
     app.include_router(assets.router(services))

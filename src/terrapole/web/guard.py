@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 HEADER = b"x-request-id"
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # all but tab, LF, CR
+MULTILINE = frozenset({"filter"})  # CQL2 text: tabs and line breaks are whitespace there
 # A control character in a raw query string, as itself or percent-encoded (%00-%1F, %7F).
 RAW_CONTROL = re.compile(rb"[\x00-\x1f\x7f]|%[01][0-9a-fA-F]|%7[fF]")
 JSON_NUL = b"\\u0000"
@@ -68,7 +70,7 @@ def _control_in_target(scope: Scope) -> InvalidInput | None:
     for name, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
         if found := CONTROL.search(name):
             return _refused(f"query parameter name {name!r}", found.group())
-        if found := CONTROL.search(value):
+        if found := (TEXT_CONTROL if name in MULTILINE else CONTROL).search(value):
             return _refused(name, found.group())
     return None
 
