@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -269,7 +270,10 @@ def test_a_failure_after_bytes_went_out_leaves_the_body_unfinished(
     scope: Scope = {"type": "http", "method": "GET", "path": "/download", "query_string": b"",
                     "headers": []}  # fmt: skip
     with caplog.at_level(logging.ERROR):
-        asyncio.run(GuardMiddleware(_failing_stream(1))(scope, receive, send))
+        # on a thread of its own: the session's Playwright browser keeps a loop running here
+        with ThreadPoolExecutor(1) as thread:
+            call = GuardMiddleware(_failing_stream(1))(scope, receive, send)
+            thread.submit(asyncio.run, call).result()
     starts = [m for m in sent if m["type"] == "http.response.start"]
     assert [m["status"] for m in starts] == [200]  # no second start, no fake success
     assert not any(m["type"] == "http.response.body" and not m.get("more_body") for m in sent)
