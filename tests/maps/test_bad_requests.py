@@ -205,3 +205,31 @@ def test_band_options_and_empty_shapes_found_by_the_fuzzer(client: TestClient) -
     open_ring = client.post(f"{dem}/statistics", params={"assets": "data"},
                             json={"type": "Feature", "properties": {}, "geometry": ring})  # fmt: skip
     assert open_ring.status_code == 400, open_ring.text
+
+
+@pytest.mark.parametrize("nodata", ["-inf", "inf", "-7.99e300", "70000"])
+def test_a_nodata_the_raster_cannot_hold_is_a_400(client: TestClient, nodata: str) -> None:
+    """Found by the fuzzer at 200 examples: -inf as nodata of an int16 DEM was a 500."""
+    dem = "/maps/collections/dem/items/srtm_eastern_turkey"
+    for path in ("statistics", "asset_statistics", "preview.png", "point/40.5,39.5"):
+        response = client.get(f"{dem}/{path}", params={"assets": "data", "nodata": nodata})
+        assert response.status_code == 400, (path, response.text)
+        assert "cannot be stored in this int16 raster" in response.text
+    fine = client.get(f"{dem}/statistics", params={"assets": "data", "nodata": "-32768"})
+    assert fine.status_code == 200
+
+
+def test_a_shape_too_large_for_the_rasters_resolution_needs_a_size(client: TestClient) -> None:
+    """Coordinates of 1e16 asked a read of 7e21 pixels (numpy: array is too big, a 500)."""
+    dem = "/maps/collections/dem/items/srtm_eastern_turkey"
+    line = {"type": "LineString", "coordinates": [[2.4e16, 0.0], [2.9e16, 1.0]]}
+    huge = client.post(f"{dem}/statistics", params={"assets": "data"},
+                       json={"type": "Feature", "properties": {}, "geometry": line})  # fmt: skip
+    assert huge.status_code == 400 and "invalid bbox" in huge.text
+    world = {"type": "Polygon", "coordinates": [[[-180, -80], [180, -80], [180, 80], [-180, 80],
+                                                 [-180, -80]]]}  # fmt: skip
+    body = {"type": "Feature", "properties": {}, "geometry": world}
+    refused = client.post(f"{dem}/statistics", params={"assets": "data"}, json=body)
+    assert refused.status_code == 400 and "without max_size" in refused.text
+    sized = client.post(f"{dem}/statistics", params={"assets": "data", "max_size": 512}, json=body)
+    assert sized.status_code == 200, sized.text

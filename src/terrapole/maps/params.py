@@ -8,14 +8,35 @@ naming the parameter.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 from titiler.core.dependencies import HistogramParams, StatisticsParams
 
 from terrapole.errors import InvalidInput
 
 MAX_SIZE = 4096  # pixels a rendered image may have on each side (previews, parts, WMS, tiles)
 MAX_BINS = 10_000  # histogram bins at most
+MAX_PIXELS = (2 * MAX_SIZE) ** 2  # a part read at the raster's own resolution (67 Mpx), at most
+
+
+def check_nodata(value: Any, dtype: str) -> None:
+    """Refuse a nodata value the raster's data type cannot hold (-inf for int16: a 500)."""
+    if value is None:
+        return
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInput("nodata", f"{value!r} is not a number") from None
+    kind = np.dtype(dtype)
+    if kind.kind in "iu":
+        info = np.iinfo(kind)
+        if not math.isfinite(number) or not info.min <= number <= info.max:
+            raise InvalidInput("nodata", f"{value} cannot be stored in this {dtype} raster")
+    elif kind.kind == "f" and math.isfinite(number) and abs(number) > np.finfo(kind).max:
+        raise InvalidInput("nodata", f"{value} cannot be stored in this {dtype} raster")
 
 
 def check_size(name: str, value: int | None) -> None:

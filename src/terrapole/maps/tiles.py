@@ -10,6 +10,7 @@ factory's own query parameters (assets, expression, rescale, colormap, algorithm
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 from collections import OrderedDict
@@ -20,7 +21,8 @@ import attr
 import pystac
 import shapely.geometry
 from fastapi import Depends, Query, Request
-from rasterio.errors import RasterioIOError
+from rasterio.errors import RasterioError, RasterioIOError
+from rasterio.warp import transform_bounds
 from rio_tiler.constants import WGS84_CRS
 from rio_tiler.errors import PointOutsideBounds
 from rio_tiler.io import Reader, STACReader
@@ -34,7 +36,13 @@ from titiler.core.factory import MultiBaseTilerFactory
 from terrapole.catalog.geojson import check_structure
 from terrapole.errors import InvalidInput, OutsideBounds, SourceUnavailable, TerrapoleError
 from terrapole.maps.asgi import answer_error, principal
-from terrapole.maps.params import BoundedStatistics, HistogramOptions, check_size
+from terrapole.maps.params import (
+    MAX_PIXELS,
+    BoundedStatistics,
+    HistogramOptions,
+    check_nodata,
+    check_size,
+)
 from terrapole.maps.presets import resolve
 from terrapole.stac_api.client import Services
 
@@ -52,6 +60,46 @@ class AssetReader(Reader):
             super().__attrs_post_init__()  # type: ignore[no-untyped-call]
         except RasterioIOError as exc:
             raise SourceUnavailable(str(self.input)) from exc
+
+    def part(self, bbox: Any, *args: Any, **kwargs: Any) -> ImageData:
+        """A window; at the raster's own resolution (no size given) at most MAX_PIXELS."""
+        self._check_nodata(kwargs)
+        if not (kwargs.get("max_size") or (kwargs.get("width") and kwargs.get("height"))):
+            crs = kwargs.get("bounds_crs") or WGS84_CRS
+            try:
+                west, south, east, north = transform_bounds(crs, self.crs, *bbox)
+            except (ValueError, RasterioError) as exc:  # GDAL cannot project it
+                raise InvalidInput("bbox", f"{bbox} cannot be placed on this raster") from exc
+            grid = self._opened().transform
+            xres, yres = abs(grid.a), abs(grid.e)
+            pixels = (east - west) / xres * (north - south) / yres
+            if not math.isfinite(pixels) or pixels > MAX_PIXELS:
+                raise InvalidInput("bbox", f"{bbox} covers {pixels:.3g} pixels of this raster; "
+                                   f"at most {MAX_PIXELS:,} without max_size")  # fmt: skip
+        image: ImageData = super().part(bbox, *args, **kwargs)
+        return image
+
+    def read(self, *args: Any, **kwargs: Any) -> ImageData:
+        """The whole raster (previews go through here)."""
+        self._check_nodata(kwargs)
+        image: ImageData = super().read(*args, **kwargs)
+        return image
+
+    def point(self, *args: Any, **kwargs: Any) -> PointData:
+        """The values under a point."""
+        self._check_nodata(kwargs)
+        data: PointData = super().point(*args, **kwargs)
+        return data
+
+    def _check_nodata(self, kwargs: dict[str, Any]) -> None:
+        nodata = kwargs.get("nodata", self.options.get("nodata"))
+        check_nodata(nodata, str(self._opened().dtypes[0]))
+
+    def _opened(self) -> Any:
+        """The open dataset (set once the reader is constructed)."""
+        if self.dataset is None:
+            raise SourceUnavailable(str(self.input))
+        return self.dataset
 
 
 @attr.s
