@@ -109,6 +109,8 @@ def fuzz_operation(
         run()
     except Unsatisfiable:
         pass
+    except Exception as exc:  # a call that timed out or broke the transport: a failure too
+        failures.append(f"{operation.label}: {type(exc).__name__}: {str(exc)[:300]}")
     return statuses, failures
 
 

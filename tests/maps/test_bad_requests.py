@@ -233,3 +233,13 @@ def test_a_shape_too_large_for_the_rasters_resolution_needs_a_size(client: TestC
     assert refused.status_code == 400 and "without max_size" in refused.text
     sized = client.post(f"{dem}/statistics", params={"assets": "data", "max_size": 512}, json=body)
     assert sized.status_code == 200, sized.text
+
+
+@pytest.mark.parametrize(("name", "value"), [("maxzoom", "86400"), ("minzoom", "-1"),
+                                             ("maxzoom", "many")])  # fmt: skip
+def test_a_tile_set_zoom_out_of_range_is_a_400(client: TestClient, name: str, value: str) -> None:
+    """maxzoom=86400 made the tile-set listing compute 86,400 matrices (a timeout, a 500)."""
+    response = client.get(f"{BASE}/tiles/WebMercatorQuad", params={name: value})
+    assert response.status_code == 400 and f"invalid {name}" in response.text
+    fine = client.get(f"{BASE}/tiles/WebMercatorQuad", params={"minzoom": 8, "maxzoom": 14})
+    assert fine.status_code == 200

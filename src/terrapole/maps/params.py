@@ -19,6 +19,7 @@ from terrapole.errors import InvalidInput
 
 MAX_SIZE = 4096  # pixels a rendered image may have on each side (previews, parts, WMS, tiles)
 MAX_BINS = 10_000  # histogram bins at most
+MAX_ZOOM = 30  # deepest zoom level a tile set may be asked for
 MAX_PIXELS = (2 * MAX_SIZE) ** 2  # a part read at the raster's own resolution (67 Mpx), at most
 
 
@@ -37,6 +38,17 @@ def check_nodata(value: Any, dtype: str) -> None:
             raise InvalidInput("nodata", f"{value} cannot be stored in this {dtype} raster")
     elif kind.kind == "f" and math.isfinite(number) and abs(number) > np.finfo(kind).max:
         raise InvalidInput("nodata", f"{value} cannot be stored in this {dtype} raster")
+
+
+def check_zoom(name: str, value: str) -> None:
+    """A zoom level of a tile set: 0..MAX_ZOOM (maxzoom=86400 made titiler compute 86,400
+    tile matrices: seconds of CPU, then an overflow)."""
+    try:
+        zoom = int(value)
+    except ValueError:
+        raise InvalidInput(name, f"{value[:20]!r} is not a zoom level") from None
+    if not 0 <= zoom <= MAX_ZOOM:
+        raise InvalidInput(name, f"{zoom} is not a zoom level between 0 and {MAX_ZOOM}")
 
 
 def check_size(name: str, value: int | None) -> None:

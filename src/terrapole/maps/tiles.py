@@ -42,6 +42,7 @@ from terrapole.maps.params import (
     HistogramOptions,
     check_nodata,
     check_size,
+    check_zoom,
 )
 from terrapole.maps.presets import resolve
 from terrapole.stac_api.client import Services
@@ -291,6 +292,13 @@ class PresetMiddleware:
         if scope["type"] == "http":
             match = ITEM_PATH.match(scope["path"])
             query = parse_qsl(scope.get("query_string", b"").decode(), keep_blank_values=True)
+            try:
+                for key, value in query:
+                    if key in ("minzoom", "maxzoom"):
+                        check_zoom(key, value)
+            except InvalidInput as exc:
+                await answer_error(exc, scope, receive, send)
+                return
             preset = next((v for k, v in query if k == "preset"), None)
             if match and preset:
                 try:

@@ -33,6 +33,9 @@ CONFORMANCE = [
 OGC_STATUS = {State.CRASHED: "failed"}
 
 
+MAX_OFFSET = 2**31 - 1  # beyond a database integer: a 500 on PostgreSQL
+
+
 def _iso(moment: Any) -> str | None:
     return moment.isoformat().replace("+00:00", "Z") if moment else None
 
@@ -184,8 +187,8 @@ def _job_routes(api: APIRouter, services: Services, runner: JobRunner) -> None:
     @api.get("/jobs", summary="Your jobs (all jobs for admins)")
     def jobs(request: Request, limit: int = 100, offset: int = 0) -> Json:
         principal = services.principal(request)
-        if not 1 <= limit <= 1000 or offset < 0:
-            raise InvalidInput("limit/offset", "limit must be 1-1000 and offset >= 0")
+        if not 1 <= limit <= 1000 or not 0 <= offset <= MAX_OFFSET:
+            raise InvalidInput("limit/offset", f"limit must be 1-1000 and offset 0-{MAX_OFFSET}")
         if principal.anonymous:
             found: list[Job] = []
         else:
