@@ -261,8 +261,7 @@ def _spatial(ident: str, doc: Json) -> tuple[Footprint | None, list[Any] | None,
             # a geometry cut at 180° may come with the bbox of its pieces or the naive bbox
             # of the positions as given (most providers): either agrees, nothing else does
             if footprint is not None and not any(
-                g is not None and _contains(given, g)
-                for g in (footprint.geometry, footprint.uncut)
+                g is not None and _contains(given, g) for g in (footprint.geometry, footprint.uncut)
             ):
                 bounds = [round(v, 6) for v in footprint.geometry.bounds]
                 raise InvalidInput(
