@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import orjson
 
 from ..conftest import DEMO
-from ..storage.processes import TERRAPOLE, alive, descendants, wait_for
+from ..storage.processes import alive, descendants, start_cli, wait_for
 
 NAIP = DEMO / "naip" / "items.ndjson"
 
@@ -22,11 +21,7 @@ def test_kill_9_of_a_load_leaves_no_worker(tmp_path: Path) -> None:
         for copy in range(10):
             for item in items:
                 out.write(orjson.dumps({**item, "id": f"{item['id']}-{copy}"}) + b"\n")
-    env = {**os.environ, "TERRAPOLE_DATA_DIR": str(tmp_path / "data")}
-    cli = subprocess.Popen(
-        [TERRAPOLE, "load", str(big), "--workers", "2"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    cli = start_cli(tmp_path / "data", "load", str(big), "--workers", "2")
     try:
         workers = wait_for(
             lambda: len(d := descendants(cli.pid)) >= 2 and d, "the load's two workers"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from terrapole.storage.staging import LOCKS, owner_of
 
-from ..storage.processes import TERRAPOLE, alive, descendants, staging_owner, wait_for
+from ..storage.processes import TERRAPOLE, alive, descendants, staging_owner, start_cli, wait_for
 from .conftest import CLEAR, THEIA
 
 
@@ -18,10 +18,7 @@ def test_kill_9_of_an_ingest_leaves_no_worker_and_the_next_ingest_cleans_up(
     env = {**os.environ, "TERRAPOLE_DATA_DIR": str(tmp_path)}
     assets = tmp_path / "assets"
     staging = assets / ".staging"
-    cli = subprocess.Popen(
-        [TERRAPOLE, "ingest", str(THEIA), "--workers", "2"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    cli = start_cli(tmp_path, "ingest", str(THEIA), "--workers", "2")
     try:
         # midway: both workers started and products staged, not all published
         workers = wait_for(

@@ -105,3 +105,10 @@ def wait_for(condition: Callable[[], T], what: str, timeout_s: float = WAIT_S) -
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.02)
     return result
+
+
+def start_cli(data_dir: Path, *args: str) -> subprocess.Popen[bytes]:
+    """``terrapole ARGS`` on ``data_dir`` in a process of its own, its output discarded."""
+    env = {**os.environ, "TERRAPOLE_DATA_DIR": str(data_dir)}
+    return subprocess.Popen([TERRAPOLE, *args], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
