@@ -82,14 +82,21 @@ def check_id(value: object, *, what: str) -> str:
     return value
 
 
-def _shape(geojson: Json, field: str) -> BaseGeometry:
-    """A shapely geometry of structurally checked GeoJSON, in range and not empty."""
+def shape_of(geojson: Json, field: str) -> BaseGeometry:
+    """A shapely geometry of structurally checked GeoJSON, not empty, in any CRS (positions
+    of 2 and 3 numbers mixed in one line are refused here: shapely cannot build them)."""
     try:
         geom = shape(geojson)
     except (ValueError, TypeError, AttributeError, KeyError, IndexError, ShapelyError) as exc:
         raise InvalidInput(field, f"not a GeoJSON geometry ({exc})") from exc
     if geom.is_empty:
         raise InvalidInput(field, "geometry is empty")
+    return geom
+
+
+def _shape(geojson: Json, field: str) -> BaseGeometry:
+    """A shapely geometry of structurally checked GeoJSON, in range and not empty."""
+    geom = shape_of(geojson, field)
     minx, miny, maxx, maxy = geom.bounds
     if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
         raise InvalidInput(field, "coordinates must be longitude/latitude in EPSG:4326")

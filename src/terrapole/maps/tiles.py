@@ -19,7 +19,6 @@ from urllib.parse import parse_qsl, urlencode
 
 import attr
 import pystac
-import shapely.geometry
 from fastapi import Depends, Query, Request
 from rasterio.errors import RasterioError, RasterioIOError
 from rasterio.warp import transform_bounds
@@ -33,6 +32,7 @@ from titiler.core.algorithm import algorithms
 from titiler.core.algorithm.base import BaseAlgorithm
 from titiler.core.factory import MultiBaseTilerFactory
 
+from terrapole.catalog.documents import shape_of
 from terrapole.catalog.geojson import check_structure
 from terrapole.errors import InvalidInput, OutsideBounds, SourceUnavailable, TerrapoleError
 from terrapole.maps.asgi import answer_error, principal
@@ -175,9 +175,7 @@ class ItemReader(STACReader):
         GeoJSON geometry with coordinates (an empty collection...) is invalid input naming it."""
         _check_sizes(kwargs)
         geometry = shape.get("geometry", shape) if shape.get("type") == "Feature" else shape
-        checked = check_structure(geometry, field="geometry")
-        if shapely.geometry.shape(checked).is_empty:
-            raise InvalidInput("geometry", "is empty")
+        shape_of(check_structure(geometry, field="geometry"), "geometry")
         image: ImageData = super().feature(shape, *args, **kwargs)
         return image
 
