@@ -132,14 +132,12 @@ def _http_handler(request: Request, exc: Exception) -> Response:
     """Starlette's own errors (no such route, method not allowed...) in the API's shape."""
     status = exc.status_code if isinstance(exc, StarletteHTTPException) else 500
     detail = exc.detail if isinstance(exc, StarletteHTTPException) else "internal error"
-    code = (
-        HTTPStatus(status).phrase.replace(" ", "")
-        if status in HTTPStatus._value2member_map_
-        else "Error"
-    )
-    response = error_response(
-        request.url.path, status, code, str(detail), request_id(request.scope)
-    )
+    try:
+        code = HTTPStatus(status).phrase.replace(" ", "")  # NotFound, MethodNotAllowed...
+    except ValueError:  # a status HTTP does not name
+        code = "Error"
+    rid = request_id(request.scope)
+    response = error_response(request.url.path, status, code, str(detail), rid)
     for name, value in (getattr(exc, "headers", None) or {}).items():
         response.headers[name] = value
     return response
