@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -30,8 +29,6 @@ from terrapole.errors import InvalidInput, InvalidItem
 
 _ID_FORBIDDEN = set("/?#\\")
 MAX_ID_LENGTH = 256
-# U+0000 as JSON writes it (an escape not itself escaped): PostgreSQL's text cannot hold it
-NUL_IN_JSON = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 COORDINATE_TOLERANCE = 0.01  # degrees: overshoot of ±180/±90 clamped, bbox/geometry slack
 REPAIRED = "terrapole:repaired"  # item property listing what prepare_item repaired
 
@@ -330,7 +327,7 @@ def prepare_item(
         raise InvalidItem(
             ident, f"the document is {len(encoded)} bytes, over the {max_bytes} bytes allowed"
         )
-    if NUL_IN_JSON.search(encoded):
+    if json_has_nul(encoded):
         raise InvalidItem(ident, "a NUL character (U+0000) is not allowed in any text")
     prepared = PreparedItem(
         encoded=encoded,
@@ -349,13 +346,28 @@ def prepare_item(
     return prepared
 
 
+def json_has_nul(encoded: bytes) -> bool:
+    """Whether a JSON text holds U+0000, written ``\\u0000`` (not an escaped backslash followed
+    by ``u0000``): PostgreSQL's text cannot hold it. A plain search, then a look back at each
+    hit (31 MB: 17 ms; a regular expression with a look-behind took 1 s)."""
+    at = encoded.find(b"\\u0000")
+    while at >= 0:
+        start = at
+        while start > 0 and encoded[start - 1] == ord("\\"):
+            start -= 1
+        if (at - start) % 2 == 0:  # the backslashes before this one pair up: a real escape
+            return True
+        at = encoded.find(b"\\u0000", at + 1)
+    return False
+
+
 def _refuse_nul(ident: str, doc: Json) -> None:
     """Raise when a text of ``doc`` holds U+0000 (or ``doc`` cannot be written as JSON)."""
     try:
         encoded = orjson.dumps(doc)
     except orjson.JSONEncodeError as exc:  # e.g. an integer beyond 64 bits
         raise InvalidItem(ident, f"cannot be written as JSON: {exc}") from exc
-    if NUL_IN_JSON.search(encoded):
+    if json_has_nul(encoded):
         raise InvalidItem(ident, "a NUL character (U+0000) is not allowed in any text")
 
 

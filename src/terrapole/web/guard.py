@@ -21,6 +21,7 @@ import orjson
 from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from terrapole.catalog.documents import json_has_nul
 from terrapole.errors import InvalidInput
 from terrapole.maps.wms import exception_report
 
@@ -32,7 +33,6 @@ TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # all but tab, L
 MULTILINE = frozenset({"filter"})  # CQL2 text: tabs and line breaks are whitespace there
 # A control character in a raw query string, as itself or percent-encoded (%00-%1F, %7F).
 RAW_CONTROL = re.compile(rb"[\x00-\x1f\x7f]|%[01][0-9a-fA-F]|%7[fF]")
-JSON_NUL = b"\\u0000"
 
 
 def request_id(scope: Scope) -> str:
@@ -89,19 +89,6 @@ def _wants_json(scope: Scope) -> bool:
     return True
 
 
-def _escaped_nul(body: bytes) -> bool:
-    """Whether a JSON text holds the escape ``\\u0000`` (and not an escaped backslash + u0000)."""
-    at = body.find(JSON_NUL)
-    while at >= 0:
-        before = at - 1
-        while before >= 0 and body[before] == ord("\\"):
-            before -= 1
-        if (at - 1 - before) % 2 == 0:
-            return True
-        at = body.find(JSON_NUL, at + 1)
-    return False
-
-
 def _nul_paths(value: Any, where: str) -> Iterator[str]:
     """JSON paths (``q[0]``, ``filter.args[1]``) of the strings and keys holding a NUL."""
     if isinstance(value, str):
@@ -120,7 +107,7 @@ def _nul_paths(value: Any, where: str) -> Iterator[str]:
 
 
 def _nul_in_body(body: bytes) -> InvalidInput | None:
-    if not _escaped_nul(body):
+    if not json_has_nul(body):
         return None
     try:
         where = next(_nul_paths(orjson.loads(body), ""), "") or "body"
