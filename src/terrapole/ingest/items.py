@@ -7,11 +7,11 @@ from typing import Any
 
 import rasterio
 
-from terrapole import __version__
 from terrapole.catalog.model import Json
 from terrapole.ingest.cog import COG_TYPE, WrittenFile
 from terrapole.ingest.footprint import Footprint
 from terrapole.ingest.model import S2_BANDS, Product, Raster
+from terrapole.software import package_version
 
 EXTENSIONS = {
     "eo": "https://stac-extensions.github.io/eo/v1.0.0/schema.json",
@@ -97,9 +97,12 @@ def build_item(
     if cloud is not None:
         props["eo:cloud_cover"] = cloud
     software = dict(props.get("processing:software") or {})
-    software["terrapole"] = __version__
+    software.setdefault("terrapole", package_version())  # a chain's output names its own
     props["processing:software"] = software
-    props["processing:lineage"] = f"{product.format} product ingested by terrapole (per-band COGs)"
+    # a chain's output keeps the lineage the chain wrote; a product from elsewhere gets one
+    props.setdefault(
+        "processing:lineage", f"{product.format} product ingested by terrapole (per-band COGs)"
+    )
     if product.missing:
         props["terrapole:missing"] = list(product.missing)
     assets: Json = {

@@ -67,6 +67,19 @@ class Area:
         return {"op": "=", "args": [{"property": "theia:tile"}, self.tile]}
 
 
+@dataclass(frozen=True)
+class Auxiliary:
+    """An auxiliary input a chain reads besides its input collection (a DEM, a tree cover map,
+    another chain's product): the runner finds its items over the window's inputs before
+    anything is computed, links them (``derived_from``) and puts them in the fingerprint, so a
+    changed DEM re-produces the products made with it. ``same_day``: only items acquired on the
+    day of the window's product (another chain's per-product output)."""
+
+    collection: str
+    asset: str
+    same_day: bool = False
+
+
 @dataclass
 class Layer:
     """One output raster: a 2-D (y, x) array (lazy) and how to describe it as an asset."""
@@ -102,7 +115,8 @@ class Context:
     inputs: list[Json]
     load: Callable[..., xr.Dataset]  # (keys, resolution, resampling='nearest', chunk): one grid
     load_bands: Callable[..., xr.DataArray]  # (keys, resolution, chunk, like): (t, band, y, x)
-    auxiliary: Callable[[str, str, xr.Dataset], xr.DataArray | None]  # (collection, asset, like)
+    # (collection, asset, like): a declared auxiliary's items mosaicked on ``like``'s grid
+    auxiliary: Callable[[str, str, xr.Dataset], xr.DataArray | None]
 
 
 class Chain(ABC):
@@ -117,7 +131,14 @@ class Chain(ABC):
     collection_title: ClassVar[str]
     collection_description: ClassVar[str]
     level: ClassVar[str] = "L3"
-    version: ClassVar[str] = "1"  # bump when outputs change: every window is produced again
+    # the modules whose code makes the outputs (the chain's own module is always one of them):
+    # their source and the parameters give the chain's version (see ``provenance``), so a
+    # changed kernel or parameter re-produces every window
+    algorithm_modules: ClassVar[tuple[str, ...]] = ()
+    auxiliaries: ClassVar[tuple[Auxiliary, ...]] = ()
+    # each way the chain knowingly departs from its reference (ALGORITHMS.md and the reference
+    # code); written into every output item and listed in docs/algorithms.md
+    deviations: ClassVar[tuple[str, ...]] = ()
 
     def parameters(self) -> dict[str, Any]:
         """The chain's parameters (they enter the fingerprint and the items' provenance)."""

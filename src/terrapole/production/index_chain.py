@@ -62,6 +62,7 @@ class IndexProduct(Chain):
         "Per Sentinel-2 L2A product at 20 m: seven normalised spectral indices, cloud-masked, "
         "stored as int16 × 10000."
     )
+    algorithm_modules: ClassVar[tuple[str, ...]] = ("terrapole.processing.indices",)
 
     @override
     def parameters(self) -> dict[str, Any]:

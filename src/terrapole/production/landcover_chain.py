@@ -101,6 +101,10 @@ class LandCoverYearly(Chain):
         "on user polygons, with 6 bands and NDVI gap-filled every 30 days as features, its "
         "confidence (% of trees), and an accuracy report on held-out polygons."
     )
+    algorithm_modules: ClassVar[tuple[str, ...]] = (
+        "terrapole.processing.landcover", "terrapole.processing.indices",
+        "terrapole.production.training",
+    )  # fmt: skip
 
     def training(self) -> TrainingSet | None:
         """The configured training set (read and checked), or None when none is configured."""

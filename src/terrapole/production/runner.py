@@ -1,10 +1,13 @@
 """Run a chain over an area and a period: find inputs, skip unchanged work, produce, publish.
 
-Per window: the inputs are searched in the catalogue; no input -> ``empty``; the fingerprint
-(chain, version, parameters, area, window, every input's id and ``updated``) equals the stored
-output's -> ``unchanged``; otherwise the chain's layers are computed on the Dask cluster and
+Per window: the inputs are searched in the catalogue, and the items of the chain's auxiliary
+collections (DEM, tree cover, another chain's product) over them; no input -> ``empty``; the
+fingerprint (chain, version — a digest of its code and parameters, see ``provenance`` —,
+parameters, area, window, every input's and auxiliary item's id and ``updated``) equals the
+stored output's -> ``unchanged``; otherwise the chain's layers are computed on the Dask cluster and
 written by its workers (``writer``), turned into COGs (tasks on the workers too) and an item by
-the ingest pipeline (``derived_from`` links to every input, ``processing:*`` provenance) and
+the ingest pipeline (``derived_from`` links to every input and auxiliary item, provenance as in
+``provenance.describe``) and
 published in one step (files swapped in, item upserted; a failure leaves the previous output,
 or none, in place). Item properties a chain gives as one-element Dask arrays (the snow line)
 are computed with the layers.
@@ -30,14 +33,22 @@ from dask.base import is_dask_collection
 from distributed import Client
 from odc.geo.geobox import GeoBox
 
-from terrapole import __version__
 from terrapole.catalog.model import Json, SearchQuery, TimeRange
 from terrapole.catalog.store import ReadStore, Store
 from terrapole.errors import EmptyProduct, InvalidInput, NotFound, TerrapoleError
 from terrapole.ingest.model import Product, Raster
 from terrapole.ingest.service import FINGERPRINT, Ingestor, IngestReport, Staged, stage
 from terrapole.production import loading
-from terrapole.production.chain import Area, Chain, Context, Output, Window, item_day
+from terrapole.production.chain import (
+    Area,
+    Auxiliary,
+    Chain,
+    Context,
+    Output,
+    Window,
+    item_day,
+)
+from terrapole.production.provenance import chain_version, describe
 from terrapole.production.writer import write_layers
 from terrapole.storage import LocalStorage
 
@@ -117,13 +128,47 @@ def product_window(item: Json) -> Window:
     return Window(item["id"], moment, moment + timedelta(seconds=1), item_day(item), item["id"])
 
 
-def fingerprint(chain: Chain, window: Window, area: Area, inputs: list[Json]) -> str:
-    """Identity of a window's work: chain, version, parameters, area, window and inputs."""
-    head = [chain.name, chain.version, chain.parameters(), area.name, window.key]
+Auxiliaries = dict[Auxiliary, list[Json]]
+
+
+def fingerprint(
+    chain: Chain, window: Window, area: Area, inputs: list[Json], auxiliary: Auxiliaries
+) -> str:
+    """Identity of a window's work: chain, version, parameters, area, window, inputs and the
+    auxiliary items (a DEM updated since makes the window's work new)."""
+    head = [chain.name, chain_version(chain), chain.parameters(), area.name, window.key]
     digest = hashlib.sha256(json.dumps(head, sort_keys=True, default=str).encode())
     for item in sorted(inputs, key=lambda i: i["id"]):
         digest.update(f"{item['id']}|{item['properties'].get('updated')}\n".encode())
+    for need in chain.auxiliaries:
+        for item in sorted(auxiliary[need], key=lambda i: i["id"]):
+            digest.update(f"{need.collection}|{item['id']}|{item['properties'].get('updated')}\n"
+                          .encode())  # fmt: skip
     return digest.hexdigest()
+
+
+def _extent(inputs: list[Json]) -> tuple[float, float, float, float]:
+    boxes = [i["bbox"] for i in inputs]
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes),
+            max(b[-3 if len(b) == 6 else 2] for b in boxes),
+            max(b[-1] for b in boxes))  # fmt: skip
+
+
+def auxiliaries_of(
+    store: ReadStore, storage: LocalStorage, chain: Chain, window: Window, inputs: list[Json]
+) -> Auxiliaries:
+    """Each declared auxiliary's items over the inputs' extent that hold its asset (the
+    ``same_day`` ones acquired on the window's day only), localised."""
+    found: Auxiliaries = {}
+    for need in chain.auxiliaries:
+        day = None
+        if need.same_day:
+            first = datetime.combine(window.centre, time(), UTC)
+            day = TimeRange(_iso(first), _iso(first + timedelta(days=1, seconds=-1)))
+        query = SearchQuery(collections=(need.collection,), bbox=_extent(inputs), datetime=day)
+        items = [i for i in search_all(store, query) if need.asset in i.get("assets", {})]
+        found[need] = [storage.localise(i) for i in sorted(items, key=lambda i: i["id"])]
+    return found
 
 
 def run(
@@ -194,7 +239,8 @@ def run_window(
         on_window(name, "empty")
         return
     inputs = [storage.localise(i) for i in found]
-    print_ = fingerprint(chain, window, area, inputs)
+    auxiliary = auxiliaries_of(store, storage, chain, window, inputs)
+    print_ = fingerprint(chain, window, area, inputs, auxiliary)
     try:
         existing = store.get_item(chain.output_collection, name)
         if existing["properties"].get(FINGERPRINT) == print_:
@@ -207,12 +253,13 @@ def run_window(
     folder = storage.new_staging(f"{chain.name}-")
     try:
         started = perf_counter()
-        product = _product(chain, store, storage, client, area, window, inputs, work, name)
+        product = _product(chain, storage, client, area, window, inputs, auxiliary, work, name)
         report.compute_s += perf_counter() - started
         started = perf_counter()
         item = stage(product, folder, executor=client.get_executor(pure=False))
         item["properties"][FINGERPRINT] = print_
-        item["links"] = [_derived_from(i) for i in inputs]
+        used = [i for items in auxiliary.values() for i in items]
+        item["links"] = [_derived_from(i) for i in (*inputs, *used)]
         ingest_report = IngestReport()
         staged = Staged(
             chain.output_collection, name, str(folder), item, product.collection_defaults
@@ -240,9 +287,25 @@ def lazy_output(
 ) -> Output:
     """What the chain makes of a window, not yet computed (its layers are dask arrays)."""
     ids = (window.item,) if window.item else None
-    found = inputs_of(store, chain, area, window.start, window.end, ids)
-    context, _ = _context(store, storage, area, window, [storage.localise(i) for i in found])
+    inputs = [storage.localise(i) for i in inputs_of(store, chain, area, window.start,
+                                                     window.end, ids)]  # fmt: skip
+    auxiliary = auxiliaries_of(store, storage, chain, window, inputs)
+    context, _ = _context(area, window, inputs, auxiliary)
     return chain.produce(context)
+
+
+def _lineage(chain: Chain, inputs: list[Json], auxiliaries: Auxiliaries) -> str:
+    """One sentence: the chain, its version, its inputs and the auxiliary items it read."""
+    text = (f"terrapole {chain.name} chain (version {chain_version(chain)}) on {len(inputs)} "
+            f"{chain.input_collection} product(s)")  # fmt: skip
+    used = [f"{n.collection} {', '.join(i['id'] for i in items)}"
+            for n, items in auxiliaries.items() if items]  # fmt: skip
+    missing = [n.collection for n, items in auxiliaries.items() if not items]
+    if used:
+        text += "; with " + "; ".join(used)
+    if missing:
+        text += "; no " + ", no ".join(missing) + " item covered the inputs"
+    return text
 
 
 def _derived_from(item: Json) -> Json:
@@ -255,7 +318,7 @@ def _derived_from(item: Json) -> Json:
 
 
 def _context(
-    store: Store, storage: LocalStorage, area: Area, window: Window, inputs: list[Json]
+    area: Area, window: Window, inputs: list[Json], auxiliaries: Auxiliaries
 ) -> tuple[Context, list[str]]:
     reprojected: list[str] = []
 
@@ -282,10 +345,10 @@ def _context(
         return bands
 
     def auxiliary(collection: str, key: str, like: xr.Dataset) -> xr.DataArray | None:
-        box = like.odc.geobox.geographic_extent.boundingbox
-        extent = (box.left, box.bottom, box.right, box.top)
-        query = SearchQuery(collections=(collection,), bbox=extent)
-        found = [storage.localise(i) for i in search_all(store, query) if key in i["assets"]]
+        needs = [n for n in auxiliaries if n.collection == collection and n.asset == key]
+        if not needs:  # what a chain reads must be declared: it is linked and fingerprinted
+            raise LookupError(f"the chain did not declare the auxiliary {collection}/{key}")
+        found = auxiliaries[needs[0]]
         if not found:
             return None
         chunk = max(like.chunks["y"]) if like.chunks else loading.CHUNK  # as ``like``'s
@@ -297,17 +360,17 @@ def _context(
 
 def _product(
     chain: Chain,
-    store: Store,
     storage: LocalStorage,
     client: Client,
     area: Area,
     window: Window,
     inputs: list[Json],
+    auxiliaries: Auxiliaries,
     work: Path,
     name: str,
 ) -> Product:
     """Compute and write the chain's layers; describe them as a product for the ingest pipeline."""
-    context, reprojected = _context(store, storage, area, window, inputs)
+    context, reprojected = _context(area, window, inputs, auxiliaries)
     with client.as_current():  # what the chain persists goes to this cluster, not the default
         output = chain.produce(context)
         lazy = {k: v for k, v in output.properties.items() if is_dask_collection(v)}
@@ -330,12 +393,8 @@ def _product(
     properties: dict[str, Any] = {
         "title": f"{chain.title} {name}",
         "processing:level": chain.level,
-        "processing:software": {"terrapole": __version__},
-        "processing:lineage": (
-            f"{chain.name} chain (version {chain.version}) on {len(inputs)} input product(s)"
-        ),
-        "terrapole:chain": chain.name,
-        "terrapole:parameters": chain.parameters(),
+        "processing:lineage": _lineage(chain, inputs, auxiliaries),
+        **describe(chain),
     }
     if reprojected:
         properties["terrapole:reprojected"] = reprojected

@@ -29,6 +29,7 @@ from typing_extensions import override
 
 from terrapole.processing import snow
 from terrapole.production.chain import (
+    Auxiliary,
     Cadence,
     Chain,
     Context,
@@ -143,6 +144,10 @@ class SnowProduct(Chain):
         "Snow / no snow / cloud at 20 m per Sentinel-2 L2A product (LIS two-pass NDSI test with "
         "the DEM snow line) and fractional snow cover FSC_TOC (and FSC_OG with tree cover)."
     )
+    algorithm_modules: ClassVar[tuple[str, ...]] = ("terrapole.processing.snow",)
+    auxiliaries: ClassVar[tuple[Auxiliary, ...]] = (
+        Auxiliary("dem", "data"), Auxiliary("tree-cover", "data"),
+    )  # fmt: skip
 
     @override
     def parameters(self) -> dict[str, Any]:
@@ -214,6 +219,7 @@ class SnowYearly(Chain):
         "Per snow year (1 Sept - 31 Aug): snow cover duration, snow onset and melt-out dates "
         "of the longest snow period, and the number of clear observations."
     )
+    algorithm_modules: ClassVar[tuple[str, ...]] = ("terrapole.processing.snow",)
 
     @override
     def parameters(self) -> dict[str, Any]:

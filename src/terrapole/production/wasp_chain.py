@@ -75,6 +75,9 @@ class WaspMonthly(Chain):
         "Cloud-free monthly surface reflectance composites (WASP weights: clouds at 240 m, "
         "date, sensor) made by terrapole from the Level-2A products of D0 ± 23 days."
     )
+    algorithm_modules: ClassVar[tuple[str, ...]] = (
+        "terrapole.processing.wasp", "terrapole.processing.grid",
+    )  # fmt: skip
 
     @override
     def parameters(self) -> dict[str, Any]:

@@ -64,6 +64,9 @@ class WaterProduct(Chain):
         "Water / not water / no observation at 20 m per Sentinel-2 L2A product: MNDWI above "
         "the scene's Otsu threshold (bounded to [-0.2, 0.3]), clouds and shadows masked."
     )
+    algorithm_modules: ClassVar[tuple[str, ...]] = (
+        "terrapole.processing.water", "terrapole.processing.indices",
+    )  # fmt: skip
 
     @override
     def parameters(self) -> dict[str, Any]:
@@ -101,6 +104,7 @@ class WaterYearly(Chain):
         "Per calendar year: water occurrence (% of clear observations) and classes permanent "
         "(>= 90 %), seasonal (>= 10 %), not water, never observed."
     )
+    algorithm_modules: ClassVar[tuple[str, ...]] = ("terrapole.processing.water",)
 
     @override
     def parameters(self) -> dict[str, Any]:

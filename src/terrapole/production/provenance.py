@@ -1,0 +1,54 @@
+"""What an output item says of how it was made, and what decides whether it is up to date.
+
+- The chain's **version** is derived, never typed: a digest of the source of every module that
+  makes its outputs (the chain's own module, its ``algorithm_modules``) and of its parameters.
+  Changing a kernel or a parameter changes the version, hence every window's fingerprint, so
+  the next run produces the outputs again; a docstring-only edit does too (cheap and safe).
+- The **software** (:mod:`terrapole.software`): terrapole's version with its commit, and the
+  versions of the libraries that compute.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+import json
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from terrapole.software import software
+
+if TYPE_CHECKING:
+    from terrapole.production.chain import Chain
+
+
+def chain_modules(chain: Chain) -> tuple[str, ...]:
+    """The modules whose code makes the chain's outputs, the chain's own first."""
+    own = type(chain).__module__
+    return (own, *sorted(m for m in set(chain.algorithm_modules) if m != own))
+
+
+@cache
+def _source_digest(module: str) -> str:
+    return hashlib.sha256(inspect.getsource(importlib.import_module(module)).encode()).hexdigest()
+
+
+def chain_version(chain: Chain) -> str:
+    """A short digest of the chain's code and parameters (changes whenever either does)."""
+    digest = hashlib.sha256()
+    for module in chain_modules(chain):
+        digest.update(f"{module}:{_source_digest(module)}\n".encode())
+    digest.update(json.dumps(chain.parameters(), sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:12]
+
+
+def describe(chain: Chain) -> dict[str, Any]:
+    """The provenance properties every output item of the chain carries."""
+    return {
+        "processing:software": software(),
+        "terrapole:chain": chain.name,
+        "terrapole:chain_version": chain_version(chain),
+        "terrapole:parameters": chain.parameters(),
+        "terrapole:deviations": list(chain.deviations),
+    }
