@@ -13,7 +13,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from terrapole import __version__
 from terrapole.access import AccessService
 from terrapole.catalog.store import Store
 from terrapole.errors import InvalidInput, NotFound
@@ -22,6 +21,7 @@ from terrapole.ingest.model import Product, Raster
 from terrapole.ingest.service import Ingestor, IngestReport, Staged, stage
 from terrapole.jobs.process import Process, Result
 from terrapole.jobs.store import Job
+from terrapole.software import software
 from terrapole.storage import LocalStorage
 
 Json = dict[str, Any]
@@ -62,7 +62,7 @@ def publish(
     item_id = result_item_id(job)
     properties: Json = {
         "title": f"{process.title} (job {job.id[:12]})",
-        "processing:software": {"terrapole": __version__},
+        "processing:software": software(),
         "processing:lineage": f"{process.id} {process.version} on demand, job {job.id}",
         "terrapole:job": job.id,
         "terrapole:process": process.id,

@@ -30,7 +30,7 @@ def chain_modules(chain: Chain) -> tuple[str, ...]:
 
 
 @cache
-def _source_digest(module: str) -> str:
+def source_digest(module: str) -> str:
     return hashlib.sha256(inspect.getsource(importlib.import_module(module)).encode()).hexdigest()
 
 
@@ -38,7 +38,7 @@ def chain_version(chain: Chain) -> str:
     """A short digest of the chain's code and parameters (changes whenever either does)."""
     digest = hashlib.sha256()
     for module in chain_modules(chain):
-        digest.update(f"{module}:{_source_digest(module)}\n".encode())
+        digest.update(f"{module}:{source_digest(module)}\n".encode())
     digest.update(json.dumps(chain.parameters(), sort_keys=True, default=str).encode())
     return digest.hexdigest()[:12]
 

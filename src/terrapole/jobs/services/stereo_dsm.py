@@ -24,12 +24,12 @@ from rasterio.warp import transform_bounds
 from shapely.geometry import box, mapping
 from typing_extensions import override
 
-from terrapole import __version__
 from terrapole.catalog.store import ReadStore
 from terrapole.errors import InvalidInput, TerrapoleError
 from terrapole.jobs.process import JobContext, Layer, Parameter, Process, Result
 from terrapole.jobs.services import cars_run
 from terrapole.jobs.services.zones import ZONES_SCHEMA, zones
+from terrapole.software import software
 
 Json = dict[str, Any]
 ITEM = {"type": "string", "minLength": 1}
@@ -193,7 +193,7 @@ class StereoDsm(Process):
             geometry=mapping(box(west, south, east, north)), start=min(moments),
             end=max(moments), layers=layers,
             properties={
-                "processing:software": {"terrapole": __version__, "cars": version},
+                "processing:software": {**software(), "cars": version},
                 "terrapole:valid_fraction": round(valid, 4),
                 "terrapole:height_range_m": [float(np.ma.min(heights)),
                                              float(np.ma.max(heights))],
