@@ -115,9 +115,10 @@ class LandCoverYearly(Chain):
     def parameters(self) -> dict[str, Any]:
         path = configured_training()
         digest = file_digest(path) if path is not None else None
-        return {"training_sha256": digest, "bands": list(BANDS), "index": "NDVI",
-                "resolution": RESOLUTION, "step_days": STEP_DAYS, "trees": TREES,
-                "test_fraction": TEST_FRACTION}  # fmt: skip
+        name = path.name if path is not None else None  # the file's name, never its folder
+        return {"training_file": name, "training_sha256": digest, "bands": list(BANDS),
+                "index": "NDVI", "resolution": RESOLUTION, "step_days": STEP_DAYS,
+                "trees": TREES, "test_fraction": TEST_FRACTION}  # fmt: skip
 
     @override
     def unavailable(self) -> str | None:
