@@ -1,19 +1,18 @@
 """WASP: the weighted monthly cloud-free synthesis of surface reflectance (THEIA Level 3A).
 
-Follows the WASP ATBD as summarised in ALGORITHMS.md: per observation a weight
-W = W_cloud · W_AOT · W_date · W_sensor; the output is the weighted mean Σ W·ρ / Σ W, the
-weighted mean date offset, the total weight and a flag; where every valid observation is cloudy
-the darkest (lowest blue) one is kept and flagged cloud.
+The rules of docs/algorithms.md (WASP), as CNES/WASP implements them:
 
-- W_cloud: the cloud mask is taken to a 240 m grid (a cell is cloudy when more than half of its
-  pixels are), blurred by Gaussians of σ = 2 and σ = 10 cells (S, L), W = (1 − S)(1 − L), brought
-  back to the pixel grid; cloudy pixels weigh 0.
-- W_AOT = 0.33 + 0.67 (1 − AOT / 0.8) below AOT 0.8, else 0.33. Deviation: when a product has no
-  AOT band (THEIA crops without ATB) the weight is 1 for every date, so the other weights decide.
-- W_date = 1 − 0.5 |D − D0| / 23 (days), W_sensor 1 for Sentinel-2 and 0.33 for Landsat 8.
-
-Not done here (no input mask carries them in the supported products): the snow and water rules
-and flags 2/3 of the ATBD; FLG uses 0 no data, 1 cloud (all-cloudy fallback), 4 land.
+- W_cloud: the binary cloud mask (MAJA CLM bit 0, clouds and their shadows) taken to 240 m cells
+  (a cell is cloudy when more than half of its pixels are), blurred by two discrete Gaussians
+  (ITK's kernel, σ = 2 and σ = 10 cells, truncation error 0.01) into S and L; S and L are brought
+  back to each pixel by bicubic interpolation (OTB BCO, radius 2, α = −0.5, edge cells
+  repeated); W_cloud = (1 − |S|)(1 − |L|), 0 where |S| or |L| reaches 1; 0 on cloudy pixels.
+- W_AOT = 0.33 + 0.67 (1 − AOT / 0.8) below AOT 0.8, else 0.33 (1 when no AOT is given).
+- W_date = 1 − 0.5 |D − D0| / 23 (days); W_sensor 1 for Sentinel-2, 0.33 for Landsat 8.
+- Per pixel, over the dates in time order: the weighted mean of its clear land observations
+  (flag land); else, without one, the latest snow or water observation (MG2 bits 2 and 0, when
+  a geophysical mask is given; flag snow or water, weight 0); else the darkest (lowest blue)
+  cloudy observation (flag cloud, weight 0); else no data.
 """
 
 from __future__ import annotations
@@ -29,14 +28,23 @@ from dask.base import compute, persist
 from dask.delayed import delayed
 from numba import njit
 from numpy.typing import NDArray
-from scipy.ndimage import gaussian_filter
+from scipy.ndimage import correlate1d
+from scipy.special import ive
 
-from terrapole.processing.grid import block_mean, expand, pad_to_blocks
+from terrapole.processing.grid import block_mean, pad_to_blocks
 
 CLOUD_CELL_M = 240.0
+CLOUDY_CELL = 0.5  # a 240 m cell is cloudy above this fraction of cloudy pixels
+SIGMA_SMALL, SIGMA_LARGE = 2.0, 10.0  # Gaussian blurs, in 240 m cells
+GAUSSIAN_MAX_ERROR = 0.01  # ITK DiscreteGaussianImageFilter: the mass left out of the kernel
+BCO_RADIUS, BCO_ALPHA = 2, -0.5  # OTB bicubic interpolation of S and L back to the pixels
 HALF_WINDOW_DAYS = 23
+DATE_WEIGHT_MIN = 0.5
+AOT_MAX, AOT_WEIGHT_MIN, AOT_WEIGHT_MAX = 0.8, 0.33, 1.0
 SENSOR_WEIGHT = {"sentinel-2": 1.0, "landsat-8": 0.33}
-FLAG_NODATA, FLAG_CLOUD, FLAG_LAND = 0, 1, 4
+CLOUD_BITS = 0b1  # MAJA CLM bit 0: all clouds (but the thinnest) and cloud shadows
+WATER_BITS, SNOW_BITS = 0b1, 0b100  # MAJA MG2 bit 0 (water) and bit 2 (snow)
+FLAG_NODATA, FLAG_CLOUD, FLAG_SNOW, FLAG_WATER, FLAG_LAND = 0, 1, 2, 3, 4
 NODATA = -10000
 
 Array = NDArray[Any]
@@ -44,14 +52,16 @@ Array = NDArray[Any]
 
 @dataclass(frozen=True)
 class Observation:
-    """One date: reflectance (band, y, x) in 0-1 with NaN for nodata, cloud mask (y, x)."""
+    """One date: reflectance (band, y, x) in 0-1 with NaN for nodata, cloud mask (y, x): booleans
+    or MAJA CLM codes (bit 0 read)."""
 
     reflectance: Array
-    cloud: NDArray[np.bool_]
+    cloud: Array
     day: date
     sensor: str = "sentinel-2"
     aot: Array | None = None  # aerosol optical thickness (y, x), or None when not delivered
     cells: Array | None = None  # cloudy fraction of each 240 m cell, when known (else computed)
+    surface: Array | None = None  # MAJA MG2 codes (y, x) for snow and water, or None
 
 
 @dataclass(frozen=True)
@@ -67,29 +77,40 @@ class Composite:
 def date_weight(day: date, centre: date) -> float:
     """1 at the synthesis date, 0.5 at ±23 days, 0 beyond."""
     gap = abs((day - centre).days)
-    return max(0.0, 1.0 - 0.5 * gap / HALF_WINDOW_DAYS) if gap <= HALF_WINDOW_DAYS else 0.0
+    if gap > HALF_WINDOW_DAYS:
+        return 0.0
+    return 1.0 - (1.0 - DATE_WEIGHT_MIN) * gap / HALF_WINDOW_DAYS
 
 
 def aot_weight(aot: Array | None) -> Array | float:
     """0.33 + 0.67 (1 − AOT/0.8) below 0.8, else 0.33; 1 when the AOT is not known."""
     if aot is None:
         return 1.0
-    return np.where(aot < 0.8, 0.33 + 0.67 * (1.0 - aot / 0.8), 0.33)
+    span = AOT_WEIGHT_MAX - AOT_WEIGHT_MIN
+    return np.where(aot < AOT_MAX, AOT_WEIGHT_MIN + span * (1.0 - aot / AOT_MAX), AOT_WEIGHT_MIN)
 
 
-def cloudy_fraction(cloud: Array, pixel_size: float) -> Array:
-    """Cloudy fraction of each 240 m cell of a mask of ``pixel_size`` (lazy for a dask mask:
-    the grid is small)."""
-    factor = _cell_factor(pixel_size)
-    if isinstance(cloud, da.Array):
-        padded = pad_to_blocks(cloud.astype("float32"), factor)
-        aligned = padded.rechunk(tuple(max(factor, c // factor * factor) for c in padded.chunksize))
-        return da.coarsen(np.mean, aligned, {0: factor, 1: factor})
-    return block_mean(cloud.astype("float32"), factor)
+def cloudy(mask: Any, bits: int = CLOUD_BITS) -> Any:
+    """Where ``mask`` is cloudy: booleans as given, codes where they have one of ``bits``."""
+    if mask.dtype == bool:
+        return mask
+    return (mask.astype("int64") & bits) != 0
 
 
 def _cell_factor(pixel_size: float) -> int:
     return max(1, round(CLOUD_CELL_M / pixel_size))
+
+
+def cloudy_fraction(cloud: Array, pixel_size: float, bits: int = CLOUD_BITS) -> Array:
+    """Cloudy fraction of each 240 m cell of a mask of ``pixel_size`` (lazy for a dask mask:
+    the grid is small)."""
+    factor = _cell_factor(pixel_size)
+    binary = cloudy(cloud, bits).astype("float32")
+    if isinstance(cloud, da.Array):
+        padded = pad_to_blocks(binary, factor)
+        aligned = padded.rechunk(tuple(max(factor, c // factor * factor) for c in padded.chunksize))
+        return da.coarsen(np.mean, aligned, {0: factor, 1: factor})
+    return block_mean(binary, factor)
 
 
 def whole_cells(chunk: int, pixel_size: float) -> int:
@@ -98,7 +119,7 @@ def whole_cells(chunk: int, pixel_size: float) -> int:
     return max(factor, chunk - chunk % factor)
 
 
-def cloudy_fractions(masks: Array, pixel_size: float) -> Array:
+def cloudy_fractions(masks: Array, pixel_size: float, bits: int = CLOUD_BITS) -> Array:
     """(date, y'', x'') cloudy fraction of each 240 m cell of a (date, y, x) mask.
 
     A dask mask whose chunks hold whole cells (:func:`whole_cells`) is done chunk by chunk,
@@ -107,50 +128,80 @@ def cloudy_fractions(masks: Array, pixel_size: float) -> Array:
     factor = _cell_factor(pixel_size)
 
     def fractions(block: Array) -> Array:
-        return np.stack([block_mean(m.astype("float32"), factor) for m in block])
+        return np.stack([block_mean(cloudy(m, bits).astype("float32"), factor) for m in block])
 
     if not isinstance(masks, da.Array):
         return fractions(np.asarray(masks))
     if all(c % factor == 0 for axis in masks.chunks[1:] for c in axis[:-1]):
         coarse = tuple(tuple(-(-c // factor) for c in axis) for axis in masks.chunks[1:])
         return masks.map_blocks(fractions, dtype="float32", chunks=(masks.chunks[0], *coarse))
-    return da.stack([cloudy_fraction(masks[t], pixel_size) for t in range(masks.shape[0])])
+    return da.stack([cloudy_fraction(masks[t], pixel_size, bits) for t in range(masks.shape[0])])
 
 
-def cell_weights(cells: Array) -> NDArray[np.float32]:
-    """(1 − S)(1 − L) on the 240 m grid of one date, from the cloudy fraction of each cell."""
-    grid = (cells > 0.5).astype("float64")
-    small = gaussian_filter(grid, sigma=2, mode="nearest")
-    large = gaussian_filter(grid, sigma=10, mode="nearest")
-    weights: NDArray[np.float32] = ((1.0 - small) * (1.0 - large)).astype("float32")
-    return weights
+def gaussian_kernel(sigma: float, max_error: float = GAUSSIAN_MAX_ERROR) -> NDArray[np.float64]:
+    """ITK's discrete Gaussian of variance σ² (Lindeberg's e^(−t) I_n(t)), cut where the mass
+    kept reaches 1 − ``max_error`` and normalised to 1."""
+    variance = sigma * sigma
+    taps = [float(ive(0, variance)), float(ive(1, variance))]
+    total = taps[0] + 2 * taps[1]
+    while total < 1.0 - max_error and taps[-1] > 0.0:
+        taps.append(float(ive(len(taps), variance)))
+        total += 2 * taps[-1]
+    half = np.array(taps) / total
+    return np.concatenate([half[:0:-1], half])
+
+
+def cell_grids(cells: Array) -> NDArray[np.float32]:
+    """(2, y'', x''): S and L, the σ = 2 and σ = 10 blurs of one date's cloudy 240 m cells."""
+    grid = (np.asarray(cells) > CLOUDY_CELL).astype("float64")
+    out = np.empty((2, *grid.shape), "float32")
+    for n, sigma in enumerate((SIGMA_SMALL, SIGMA_LARGE)):
+        kernel = gaussian_kernel(sigma)
+        rows = correlate1d(grid, kernel, axis=0, mode="nearest")
+        out[n] = correlate1d(rows, kernel, axis=1, mode="nearest")
+    return out
 
 
 def _cell_grids(cells: Any) -> NDArray[np.float32]:
-    """(date, y'', x'') cell weights from each date's cloudy fractions (a list or an array)."""
-    return np.stack([cell_weights(np.asarray(c)) for c in cells])
+    """(date, 2, y'', x'') S and L from each date's cloudy fractions (a list or an array)."""
+    return np.stack([cell_grids(np.asarray(c)) for c in cells])
+
+
+def bco_taps(start: int, count: int, factor: int, cells: int) -> tuple[Array, Array]:
+    """The cells and weights of OTB's BCO interpolation (radius 2, α = −0.5) at the centres of
+    pixels ``start`` … ``start + count − 1`` of a grid ``factor`` times finer than ``cells``
+    cells sharing its edges: (count, 5) cell indexes (clamped to the grid) and weights."""
+    centre = (np.arange(start, start + count) + 0.5) / factor - 0.5  # in cell units
+    base = np.floor(centre + 0.5)
+    taps = np.arange(-BCO_RADIUS, BCO_RADIUS + 1)
+    dist = np.abs(taps[None, :] - (centre - base)[:, None])
+    a = BCO_ALPHA
+    near = (a + 2) * dist**3 - (a + 3) * dist**2 + 1
+    far = a * dist**3 - 5 * a * dist**2 + 8 * a * dist - 4 * a
+    weights = np.where(dist <= 1, near, np.where(dist <= 2, far, 0.0))
+    weights /= weights.sum(axis=1, keepdims=True)
+    index = np.clip(base[:, None].astype(np.int64) + taps[None, :], 0, cells - 1)
+    return index, weights
 
 
 def cloud_weight(cloud: Array, pixel_size: float, cells: Array | None = None) -> Array:
-    """(1 − S)(1 − L) from the 240 m cloud grid blurred at σ = 2 and σ = 10 cells; 0 on clouds.
+    """W_cloud of one date on the pixel grid of ``cloud`` (numpy): 0 on cloudy pixels.
 
-    A cell is cloudy when more than half its pixels are. ``cloud`` may be a numpy or a dask
-    array; with dask the result stays lazy and chunked like the mask. ``cells``: the cloudy
-    fraction per cell when already computed (the grid is small: ~460 x 460 for a tile).
+    ``cloud``: booleans or CLM codes; ``cells``: its 240 m cloudy fractions when known.
     """
     factor = _cell_factor(pixel_size)
-    if cells is None:
-        cells = np.asarray(compute(cloudy_fraction(cloud, pixel_size))[0])  # type: ignore[no-untyped-call]
-    weight = cell_weights(cells)
-    if isinstance(cloud, da.Array):
-
-        def block(mask: Array, block_info: dict[Any, Any] | None = None) -> Array:
-            (r0, _), (c0, _) = block_info[0]["array-location"]
-            return np.where(mask, np.float32(0.0), expand(weight, factor, mask.shape, (r0, c0)))
-
-        lazy: Array = cloud.map_blocks(block, dtype="float32")
-        return lazy
-    return np.where(cloud, np.float32(0.0), expand(weight, factor, cloud.shape))
+    mask = cloudy(np.asarray(cloud))
+    grids = cell_grids(cloudy_fraction(mask, pixel_size) if cells is None else cells)
+    rows, cols = mask.shape
+    row_index, row_weight = bco_taps(0, rows, factor, grids.shape[1])
+    col_index, col_weight = bco_taps(0, cols, factor, grids.shape[2])
+    blurred = []
+    for grid in grids:
+        lines = np.einsum("rk,rkc->rc", row_weight, grid[row_index])
+        blurred.append(np.abs(np.einsum("ck,rck->rc", col_weight, lines[:, col_index])))
+    small, large = blurred
+    weight = np.where((small >= 1) | (large >= 1), 0.0, (1 - small) * (1 - large))
+    return np.where(mask, 0.0, weight).astype("float32")
 
 
 @dataclass(frozen=True)
@@ -158,10 +209,12 @@ class Stack:
     """Every date at once, as the compiled synthesis reads them.
 
     ``reflectance`` (date, band, y, x): stored numbers (reflectance = value × ``scale``,
-    ``nodata`` and NaN invalid). ``cloud`` (date, y', x'): non-zero where cloudy, on a grid
-    ``cloud_factor`` times coarser that shares the pixel edges (1: the same grid). ``cells``
-    (date, y'', x''): the cloudy fraction of each 240 m cell (numpy, or dask: then the synthesis
-    waits for them on the cluster, not here). ``aot`` (date, y, x) or None.
+    ``nodata`` and NaN invalid). ``cloud`` (date, y', x'): booleans, or codes that are cloudy
+    where they have one of ``cloud_bits``, on a grid ``cloud_factor`` times coarser that shares
+    the pixel edges (1: the same grid). ``cells`` (date, y'', x''): the cloudy fraction of each
+    240 m cell (numpy, or dask: then the synthesis waits for them on the cluster, not here).
+    ``aot`` (date, y, x) or None. ``surface`` (date, y', x'): MAJA MG2 codes on the cloud
+    mask's grid (snow and water), or None.
     """
 
     reflectance: Array
@@ -171,6 +224,8 @@ class Stack:
     sensors: list[str]
     cloud_factor: int = 1
     aot: Array | None = None
+    cloud_bits: int = CLOUD_BITS
+    surface: Array | None = None
 
 
 @dataclass(frozen=True)
@@ -181,26 +236,34 @@ class _Params:
     cell: int
     scalars: Array  # date × sensor weight, per date
     offsets: Array  # days from D0, per date
+    order: Array  # the dates in time order
     blue: int
     invalid: float
     scale: float
+    cloud_bits: int
 
 
 def _block(
-    refl: Array, cloud: Array, grids: Array, aot: Array | None, origin: tuple[int, int],
-    params: _Params,
+    refl: Array, cloud: Array, grids: Array, aot: Array | None, surface: Array | None,
+    origin: tuple[int, int], params: _Params,
 ) -> Composite:  # fmt: skip
+    rows, cols = refl.shape[2:]
+    row_index, row_weight = bco_taps(origin[0], rows, params.cell, grids.shape[2])
+    col_index, col_weight = bco_taps(origin[1], cols, params.cell, grids.shape[3])
+    first, last = int(col_index.min()), int(col_index.max())
     air = np.ones((1, 1, 1), "float32") if aot is None else np.asarray(aot, "float32")
+    ground = np.zeros((1, 1, 1), "uint8") if surface is None else np.asarray(surface)
     frc, wgt, dts, flg = _synthesise(
-        refl, cloud, params.cloud_factor, grids, params.cell, origin[0], origin[1], air,
-        aot is not None, params.scalars, params.offsets, params.blue, params.invalid,
-        params.scale,
+        refl, np.asarray(cloud), params.cloud_factor, params.cloud_bits,
+        np.ascontiguousarray(grids[:, :, :, first : last + 1]), row_index, row_weight,
+        col_index - first, col_weight, air, aot is not None, ground, surface is not None,
+        params.scalars, params.offsets, params.order, params.blue, params.invalid, params.scale,
     )  # fmt: skip
     return Composite(frc, wgt, dts, flg)
 
 
 def _task(
-    refl: Array, cloud: Array, grids: Array, *aot: Array, params: _Params,
+    refl: Array, cloud: Array, grids: Array, *extra: Array, params: _Params, has_aot: bool,
     block_info: dict[Any, Any] | None = None,
 ) -> Composite:  # fmt: skip
     """One chunk's synthesis. A module-level function, so that Dask sends it by reference and
@@ -208,7 +271,9 @@ def _task(
     carry a copy of the kernel that every new worker compiles again: about 4 s)."""
     assert block_info is not None
     (_, _), (_, _), (r0, _), (c0, _) = block_info[0]["array-location"]
-    return _block(refl, cloud, grids, aot[0] if aot else None, (r0, c0), params)
+    aot = extra[0] if has_aot else None
+    surface = extra[-1] if len(extra) > int(has_aot) else None
+    return _block(refl, cloud, grids, aot, surface, (r0, c0), params)
 
 
 def synthesis(
@@ -222,16 +287,17 @@ def synthesis(
 ) -> Composite:
     """The WASP synthesis of a :class:`Stack` (numpy: now; dask: lazy, one task per chunk).
 
-    Each pixel is done in one compiled pass over its dates: the weights (cloud cell weight ×
-    AOT × date × sensor, 0 on cloudy pixels) are formed on the fly, so no per-date weight or
-    float copy of the bands is ever stored.
+    Each pixel is done in one compiled pass over its dates: the weights (W_cloud interpolated
+    from the 240 m S and L grids × AOT × date × sensor, 0 on cloudy pixels) are formed on the
+    fly, so no per-date weight or float copy of the bands is ever stored. The S and L grids of
+    the whole scene are made once and each chunk interpolates them at its own pixels, so a
+    chunked synthesis equals the whole-scene one.
     """
     if scale <= 0:
         raise ValueError(f"scale must be positive, not {scale}")
     if len(stack.days) == 0:
         raise ValueError("a composite needs at least one observation")
     invalid = float("nan") if nodata is None else float(nodata)
-    factor = _cell_factor(pixel_size)
     lazy_cells = isinstance(stack.cells, da.Array) or any(
         isinstance(c, da.Array) for c in stack.cells
     )
@@ -247,23 +313,27 @@ def synthesis(
          for d, s in zip(stack.days, stack.sensors, strict=True)], "float32"
     )  # fmt: skip
     offsets = np.array([float((d - centre).days) for d in stack.days], "float32")
-    params = _Params(stack.cloud_factor, factor, scalars, offsets, blue, invalid, scale)
-    refl, cloud, aot = stack.reflectance, stack.cloud, stack.aot
+    order = np.argsort(offsets, kind="stable").astype(np.int64)
+    params = _Params(stack.cloud_factor, _cell_factor(pixel_size), scalars, offsets, order, blue,
+                     invalid, scale, stack.cloud_bits)  # fmt: skip
+    refl, cloud, aot, surface = stack.reflectance, stack.cloud, stack.aot, stack.surface
     if not isinstance(refl, da.Array):
         if lazy_cells:
             grids = grids.compute()
-        return _block(refl, np.asarray(cloud), grids, aot, (0, 0), params)
+        return _block(refl, np.asarray(cloud), grids, aot, surface, (0, 0), params)
     bands = refl.shape[1]
     refl = refl.rechunk({0: -1, 1: -1})
     yx = refl.chunks[2:]
     coarse = tuple(tuple(-(-c // stack.cloud_factor) for c in axis) for axis in yx)
     cloud = da.asarray(cloud).rechunk(((cloud.shape[0],), *coarse))
     extra = [] if aot is None else [da.asarray(aot).rechunk(((aot.shape[0],), *yx))]
+    if surface is not None:
+        extra.append(da.asarray(surface).rechunk(((surface.shape[0],), *coarse)))
 
-    # the cell weights (a few MB for a tile) go into the graph once, not into every task
+    # the S and L grids (a few MB for a tile) go into the graph once, not into every task
     shared = grids if lazy_cells else delayed(grids, pure=True)
     results = da.map_blocks(_task, refl, cloud, shared, *extra, params=params,
-                            drop_axis=[0, 1], chunks=yx, dtype=object,
+                            has_aot=aot is not None, drop_axis=[0, 1], chunks=yx, dtype=object,
                             meta=np.empty((0, 0), dtype=object))  # fmt: skip
 
     def field(name: str, dtype: Any, leading: bool = False) -> Array:
@@ -312,71 +382,107 @@ def composite(
     cells = [np.asarray(f) for f in compute(*fractions)]  # type: ignore[no-untyped-call]
     lazy = isinstance(observations[0].reflectance, da.Array)
     stack_of = da.stack if lazy else np.stack
-    with_aot: list[Any] = [o.aot for o in observations if o.aot is not None]
-    if with_aot and len(with_aot) != len(observations):
-        raise ValueError("give the AOT of every observation or of none")
+    optional: dict[str, Any] = {}
+    for name, what in (("aot", "AOT"), ("surface", "MG2 mask")):
+        given: list[Any] = [getattr(o, name) for o in observations if getattr(o, name) is not None]
+        if given and len(given) != len(observations):
+            raise ValueError(f"give the {what} of every observation or of none")
+        optional[name] = stack_of(given) if given else None
     stack = Stack(
         reflectance=stack_of([o.reflectance for o in observations]),
         cloud=stack_of([o.cloud for o in observations]),
         days=[o.day for o in observations],
         cells=cells,
         sensors=[o.sensor for o in observations],
-        aot=stack_of(with_aot) if with_aot else None,
+        **optional,
     )
     return synthesis(stack, centre, pixel_size, blue, scale=scale, nodata=nodata)
 
 
 @njit(cache=True, nogil=True)
-def _date_weights(
-    row: Array, cloud_row: Array, cloud_cols: Array, grid_row: Array, grid_cols: Array,
-    aot: Array, with_aot: bool, t: int, y: int, scalar: float, nodata: float, valid: Array,
-    weight: Array,
+def _cloud_row(
+    grids: Array, t: int, row_index: Array, row_weight: Array, y: int, col_index: Array,
+    col_weight: Array, line: Array, out: Array,
 ) -> None:  # fmt: skip
-    """One date of one row: which pixels are valid (every band neither nodata nor NaN) and
-    their weight (0 under the cloud mask, else cell weight × AOT weight × date and sensor)."""
+    """W_cloud of row ``y`` before the cloud mask: S and L interpolated (BCO) at its pixels."""
+    for g in range(2):
+        for c in range(line.shape[1]):
+            value = 0.0
+            for k in range(row_index.shape[1]):
+                value += row_weight[y, k] * grids[t, g, row_index[y, k], c]
+            line[g, c] = value
+    for x in range(out.shape[0]):
+        small = 0.0
+        large = 0.0
+        for k in range(col_index.shape[1]):
+            small += col_weight[x, k] * line[0, col_index[x, k]]
+            large += col_weight[x, k] * line[1, col_index[x, k]]
+        small, large = abs(small), abs(large)
+        out[x] = 0.0 if small >= 1.0 or large >= 1.0 else (1.0 - small) * (1.0 - large)
+
+
+@njit(cache=True, nogil=True)
+def _date_weights(
+    row: Array, cloud_row: Array, cloud_cols: Array, cloud_bits: int, w_cloud: Array,
+    aot: Array, with_aot: bool, t: int, y: int, scalar: float, nodata: float, valid: Array,
+    clear: Array, weight: Array,
+) -> None:  # fmt: skip
+    """One date of one row: which pixels are valid (every band neither nodata nor NaN), which
+    are clear of clouds, and their weight (W_cloud × W_AOT × date and sensor; 0 if cloudy)."""
     for x in range(row.shape[1]):
         ok = True
         for b in range(row.shape[0]):
             value = row[b, x]
             ok = ok & (value != nodata) & (value == value)  # value == value: not NaN
         valid[x] = ok
-        w = grid_row[grid_cols[x]] * scalar if ok and cloud_row[cloud_cols[x]] == 0 else 0.0
+        clear[x] = (np.int64(cloud_row[cloud_cols[x]]) & cloud_bits) == 0
+        w = w_cloud[x] * scalar if ok and clear[x] else 0.0
         if with_aot:
             a = aot[t, y, x]
-            w *= 0.33 + 0.67 * (1.0 - a / 0.8) if a < 0.8 else 0.33
+            w *= (
+                AOT_WEIGHT_MIN + (AOT_WEIGHT_MAX - AOT_WEIGHT_MIN) * (1.0 - a / AOT_MAX)
+                if a < AOT_MAX
+                else AOT_WEIGHT_MIN
+            )
         weight[x] = w
 
 
 @njit(cache=True, nogil=True)
 def _finish_row(
-    y: int, refl: Array, total: Array, sum_w: Array, days: Array, dark: Array, to_frc: float,
-    frc: Array, wgt: Array, dts: Array, flg: Array,
+    y: int, refl: Array, total: Array, sum_w: Array, days: Array, dark: Array, ground: Array,
+    ground_flag: Array, offsets: Array, to_frc: float, frc: Array, wgt: Array, dts: Array,
+    flg: Array,
 ) -> None:  # fmt: skip
-    """Row ``y`` of the outputs from its sums: the weighted mean, else the darkest cloudy date."""
+    """Row ``y`` of the outputs from its sums: the weighted mean of the clear land dates, else
+    the latest snow or water date, else the darkest cloudy (or zero-weight) date."""
     for x in range(total.shape[1]):
         if sum_w[x] > 0:
             for b in range(total.shape[0]):
                 frc[b, y, x] = np.int16(np.rint(total[b, x] / sum_w[x] * to_frc))
             dts[y, x], flg[y, x] = days[x] / sum_w[x], FLAG_LAND
             wgt[y, x] = np.int16(np.rint(min(sum_w[x] * 1000.0, 32767.0)))
-        elif dark[x] >= 0:
+            continue
+        pick, flag = (ground[x], ground_flag[x]) if ground[x] >= 0 else (dark[x], FLAG_CLOUD)
+        if pick >= 0:
             for b in range(total.shape[0]):
-                frc[b, y, x] = np.int16(np.rint(refl[dark[x], b, y, x] * to_frc))
-            flg[y, x] = FLAG_CLOUD
+                frc[b, y, x] = np.int16(np.rint(refl[pick, b, y, x] * to_frc))
+            dts[y, x], flg[y, x] = offsets[pick], flag
 
 
 @njit(cache=True, nogil=True)
 def _synthesise(
-    refl: Array, cloud: Array, cloud_factor: int, grids: Array, cell: int, r0: int, c0: int,
-    aot: Array, with_aot: bool, scalars: Array, offsets: Array, blue: int, nodata: float,
-    scale: float,
+    refl: Array, cloud: Array, cloud_factor: int, cloud_bits: int, grids: Array,
+    row_index: Array, row_weight: Array, col_index: Array, col_weight: Array, aot: Array,
+    with_aot: bool, surface: Array, with_surface: bool, scalars: Array, offsets: Array,
+    order: Array, blue: int, nodata: float, scale: float,
 ) -> tuple[Array, Array, Array, Array]:  # fmt: skip
-    """FRC, WGT, DTS, FLG of a block: for each pixel, one pass over its dates.
+    """FRC, WGT, DTS, FLG of a block: for each pixel, one pass over its dates in time order.
 
     Sums are of stored numbers, scaled once at the end. A date is valid at a pixel when every
-    band is neither ``nodata`` nor NaN; its weight is 0 where the cloud mask is set, else
-    cell weight × AOT weight × date and sensor weight. Where no valid date has a weight above 0
-    (every one cloudy), the valid date darkest in blue is kept, flagged cloud.
+    band is neither ``nodata`` nor NaN. A valid clear date is snow or water when its MG2 code
+    says so (kept if it is the latest and no land date weighs), else land: weight W_cloud ×
+    W_AOT × date and sensor weight. Cloudy dates weigh 0; where nothing weighs and no snow or
+    water date was seen, the valid zero-weight date darkest in blue is kept, flagged cloud.
     """
     dates, bands, rows, cols = refl.shape
     to_frc = scale * 10000.0
@@ -390,22 +496,36 @@ def _synthesise(
     days = np.zeros(cols, np.float64)
     dark = np.zeros(cols, np.int64)
     dark_blue = np.zeros(cols, np.float64)
+    ground = np.zeros(cols, np.int64)
+    ground_flag = np.zeros(cols, np.uint8)
     weight = np.zeros(cols, np.float64)
+    w_cloud = np.zeros(cols, np.float64)
+    line = np.zeros((2, grids.shape[3]), np.float64)
     valid = np.zeros(cols, np.bool_)
+    clear = np.zeros(cols, np.bool_)
     cloud_cols = np.arange(cols) // cloud_factor  # integer divisions once per block
-    grid_cols = (c0 + np.arange(cols)) // cell
     for y in range(rows):
-        cloud_y, grid_y = y // cloud_factor, (r0 + y) // cell
+        cloud_y = y // cloud_factor
         total[:] = 0.0
         sum_w[:] = 0.0
         days[:] = 0.0
         dark[:] = -1
         dark_blue[:] = np.inf
-        for t in range(dates):
+        ground[:] = -1
+        for t in order:
+            _cloud_row(grids, t, row_index, row_weight, y, col_index, col_weight, line, w_cloud)
             _date_weights(
-                refl[t, :, y, :], cloud[t, cloud_y], cloud_cols, grids[t, grid_y], grid_cols,
-                aot, with_aot, t, y, scalars[t], nodata, valid, weight,
+                refl[t, :, y, :], cloud[t, cloud_y], cloud_cols, cloud_bits, w_cloud, aot,
+                with_aot, t, y, scalars[t], nodata, valid, clear, weight,
             )  # fmt: skip
+            if with_surface:  # snow and water dates weigh nothing; the latest one is kept
+                for x in range(cols):
+                    code = np.int64(surface[t, cloud_y, cloud_cols[x]])
+                    wet, snowy = (code & WATER_BITS) != 0, (code & SNOW_BITS) != 0
+                    if valid[x] and clear[x] and (wet or snowy):
+                        weight[x] = 0.0
+                        ground[x] = t
+                        ground_flag[x] = FLAG_WATER if wet else FLAG_SNOW
             # branch-free passes (the compiler vectorises them): invalid values count as 0
             for b in range(bands):
                 for x in range(cols):
@@ -415,8 +535,11 @@ def _synthesise(
                 sum_w[x] += weight[x]
                 days[x] += weight[x] * offsets[t]
                 candidate = refl[t, blue, y, x]
-                darker = valid[x] and candidate < dark_blue[x]  # all-cloudy fallback
+                # the all-cloudy fallback: cloudy dates, and clear ones that weigh nothing
+                darker = valid[x] and weight[x] == 0.0 and candidate < dark_blue[x]
+                darker = darker and (not with_surface or not clear[x] or ground[x] != t)
                 dark[x] = t if darker else dark[x]
                 dark_blue[x] = candidate if darker else dark_blue[x]
-        _finish_row(y, refl, total, sum_w, days, dark, to_frc, frc, wgt, dts, flg)
+        _finish_row(y, refl, total, sum_w, days, dark, ground, ground_flag, offsets, to_frc,
+                    frc, wgt, dts, flg)  # fmt: skip
     return frc, wgt, dts, flg

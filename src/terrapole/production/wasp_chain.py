@@ -6,6 +6,11 @@ For each month the synthesis date D0 is the 15th and the window D0 ± 23 days. T
 the grids do not nest). Inputs on the grid are read chunk by chunk straight into the compiled
 synthesis (``processing.wasp.synthesis``): one task per chunk. Outputs per ATBD:
 FRC per band (×10000), WGT/DTS/FLG per resolution group (R1 10 m, R2 20 m).
+
+Clouds are MAJA CLM bit 0 (the reference's binary mask), never the raw codes; snow and water come
+from MG2 bits 2 and 0 when every input has the MG2 mask. The THEIA ingest registers no ATB asset,
+so W_AOT = 1 and every item says so (``wasp:aot``); what else differs from CNES/WASP is listed in
+``WaspMonthly.deviations`` and written into each item (docs/algorithms.md, WASP).
 """
 
 from __future__ import annotations
@@ -20,8 +25,28 @@ from dask.base import persist
 from typing_extensions import override
 
 from terrapole.processing.wasp import (
+    AOT_MAX,
+    AOT_WEIGHT_MAX,
+    AOT_WEIGHT_MIN,
+    BCO_ALPHA,
+    BCO_RADIUS,
+    CLOUD_BITS,
+    CLOUD_CELL_M,
+    CLOUDY_CELL,
+    DATE_WEIGHT_MIN,
+    FLAG_CLOUD,
+    FLAG_LAND,
+    FLAG_NODATA,
+    FLAG_SNOW,
+    FLAG_WATER,
+    GAUSSIAN_MAX_ERROR,
     HALF_WINDOW_DAYS,
     NODATA,
+    SENSOR_WEIGHT,
+    SIGMA_LARGE,
+    SIGMA_SMALL,
+    SNOW_BITS,
+    WATER_BITS,
     Stack,
     cloudy_fractions,
     synthesis,
@@ -51,8 +76,13 @@ from terrapole.production.loading import CHUNK
 CLOUD_MASK_M = 20.0
 SENSORS = {"landsat-8": "landsat-8"}  # platform -> WASP sensor weight (others: Sentinel-2)
 GROUPS = {"R1": (("B2", "B3", "B4"), 10.0), "R2": (("B8A", "B11", "B12"), 20.0)}
-FLAGS = classes((0, "no data", "000000"), (1, "cloud (all-cloudy fallback)", "c8c8c8"),
-                (4, "land", "3c8c3c"))  # fmt: skip
+SURFACE_MASK = "MG2_R2"  # MAJA geophysical mask: water (bit 0) and snow (bit 2)
+AOT_ABSENT = "absent: W_AOT = 1 (the inputs have no ATB band)"
+FLAGS = classes((FLAG_NODATA, "no data", "000000"),
+                (FLAG_CLOUD, "cloud (darkest cloudy observation)", "c8c8c8"),
+                (FLAG_SNOW, "snow (latest snow observation)", "ffffff"),
+                (FLAG_WATER, "water (latest water observation)", "1e64c8"),
+                (FLAG_LAND, "land (weighted mean)", "3c8c3c"))  # fmt: skip
 
 
 def _cells(mask: xr.DataArray, size: float) -> Any:
@@ -78,11 +108,47 @@ class WaspMonthly(Chain):
     algorithm_modules: ClassVar[tuple[str, ...]] = (
         "terrapole.processing.wasp", "terrapole.processing.grid",
     )  # fmt: skip
+    deviations: ClassVar[tuple[str, ...]] = (
+        "No directional (BRDF) correction of the reflectances: the reference normalises them to "
+        "a fixed geometry with its scattering coefficients, which needs the angle grids of the "
+        "MUSCATE metadata; terrapole composites the FRE reflectances as delivered.",
+        "W_AOT = 1 for every date: the THEIA ingest registers no ATB (aerosol) asset, so the AOT "
+        "is never read (the item says so in wasp:aot).",
+        "The 240 m cloudy fraction is the plain fraction of each cell's 20 m CLM pixels (a "
+        "partial edge cell from its own pixels); the reference undersamples the binary mask of "
+        "the 10 m CLM with a bicubic (BCO) kernel of radius 2 cells, a smoothly weighted fraction.",
+        "A date counts at a pixel only when every band of the resolution group holds data; the "
+        "reference decides band by band and also treats negative reflectances as no data.",
+        "Sums are kept in floating point and rounded once (FRC to the nearest DN, DTS as a "
+        "fractional day); the reference writes int16 FRC/WGT/DTS after every date (truncated).",
+        "Clear observations of zero weight (inside a fully cloudy 240 m neighbourhood) join the "
+        "cloudy ones in the darkest fallback; the reference keeps the first flagged land and "
+        "divides 0 by 0 at a second one.",
+        "Flags 5 (cloud shadow) and 6 (saturation) are never set: shadows are part of CLM bit 0 "
+        "and flagged cloud, as in the reference's update rules.",
+    )
 
     @override
     def parameters(self) -> dict[str, Any]:
-        return {"half_window_days": HALF_WINDOW_DAYS, "synthesis_day": 15,
-                "groups": {k: list(v[0]) for k, v in GROUPS.items()}}  # fmt: skip
+        return {
+            "synthesis_day": 15,
+            "half_window_days": HALF_WINDOW_DAYS,
+            "date_weight": f"1 - {1 - DATE_WEIGHT_MIN} |D - D0| / {HALF_WINDOW_DAYS}",
+            "sensor_weight": dict(SENSOR_WEIGHT),
+            "cloud_mask": f"CLM_R2 bit 0 (codes & {CLOUD_BITS})",
+            "cloud_cell_m": CLOUD_CELL_M,
+            "cloudy_cell_fraction_above": CLOUDY_CELL,
+            "cloud_sigmas_cells": [SIGMA_SMALL, SIGMA_LARGE],
+            "gaussian": f"ITK discrete (Bessel) kernel, max error {GAUSSIAN_MAX_ERROR}",
+            "cloud_weight": "(1 - |S|)(1 - |L|), 0 where |S| or |L| >= 1 or on cloudy pixels",
+            "interpolation": f"OTB BCO radius {BCO_RADIUS} alpha {BCO_ALPHA}, edge cells repeated",
+            "aot_weight": {"aot_max": AOT_MAX, "weight_min": AOT_WEIGHT_MIN,
+                           "weight_max": AOT_WEIGHT_MAX, "used": False},
+            "surface_mask": f"{SURFACE_MASK} water bit 0 ({WATER_BITS}), snow bit 2 ({SNOW_BITS}) "
+                            "when every input has it",
+            "fallback": "latest snow/water, else darkest blue (B2) cloudy observation",
+            "groups": {k: list(v[0]) for k, v in GROUPS.items()},
+        }  # fmt: skip
 
     @override
     def windows(self, start: date, end: date) -> Iterator[Window]:
@@ -99,6 +165,7 @@ class WaspMonthly(Chain):
         # one task per chunk, started on the cluster now (persisted, not awaited), for both groups
         masks = context.load_bands(("CLM_R2",), CLOUD_MASK_M, whole_cells(CHUNK, CLOUD_MASK_M))
         cells = _cells(masks, CLOUD_MASK_M)
+        with_surface = all(SURFACE_MASK in item["assets"] for item in context.inputs)
         for res, (bands, size) in GROUPS.items():
             keys = tuple(band_key(context.inputs[0], b) for b in bands)
             require_assets(context.inputs, keys)
@@ -106,11 +173,17 @@ class WaspMonthly(Chain):
             factor = nesting(masks.odc.geobox, refl.odc.geobox)
             if factor is not None:  # the mask read as stored; pixel (y, x) in (y // f, x // f)
                 cloud = context.load_bands(("CLM_R2",), CLOUD_MASK_M, CHUNK // factor)
+                surface = (context.load_bands((SURFACE_MASK,), CLOUD_MASK_M, CHUNK // factor)
+                           if with_surface else None)  # fmt: skip
                 group_cells = cells
             else:  # grids that do not nest: the mask warped onto the bands' grid
                 cloud = context.load_bands(("CLM_R2",), size, like=refl.odc.geobox)
+                surface = (context.load_bands((SURFACE_MASK,), size, like=refl.odc.geobox)
+                           if with_surface else None)  # fmt: skip
                 group_cells = _cells(cloud, size)
-            stack = Stack(refl.data, cloud.data[:, 0], days, group_cells, sensors, factor or 1)
+            stack = Stack(refl.data, cloud.data[:, 0], days, group_cells, sensors, factor or 1,
+                          cloud_bits=CLOUD_BITS,
+                          surface=None if surface is None else surface.data[:, 0])  # fmt: skip
             result = synthesis(stack, context.window.centre, size, scale=THEIA_SCALE,
                                nodata=THEIA_NODATA)  # fmt: skip
             like = refl.isel(time=0, band=0, drop=True)
@@ -126,9 +199,15 @@ class WaspMonthly(Chain):
                 Layer(f"FLG_{res}", on_grid(result.flg, like), "flag", ("data", "data-mask"),
                       classes=FLAGS),
             ]  # fmt: skip
+        snow_water = (f"{SURFACE_MASK} bits 2 (snow) and 0 (water)" if with_surface else
+                      f"absent: not every input has {SURFACE_MASK}, no snow or water flag")  # fmt: skip
         return Output(
             layers,
-            properties={"constellation": "sentinel-2"},
+            properties={
+                "constellation": "sentinel-2",
+                "wasp:aot": AOT_ABSENT,
+                "wasp:snow_water": snow_water,
+            },
             rgb=("FRC_B4", "FRC_B3", "FRC_B2"),
             valid_from="FRC_B2",
         )
