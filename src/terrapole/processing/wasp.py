@@ -6,7 +6,8 @@ The rules of docs/algorithms.md (WASP), as CNES/WASP implements them:
   (a cell is cloudy when more than half of its pixels are), blurred by two discrete Gaussians
   (ITK's kernel, σ = 2 and σ = 10 cells, truncation error 0.01) into S and L; S and L are brought
   back to each pixel by bicubic interpolation (OTB BCO, radius 2, α = −0.5, edge cells
-  repeated); W_cloud = (1 − |S|)(1 − |L|), 0 where |S| or |L| reaches 1; 0 on cloudy pixels.
+  repeated); W_cloud = (1 − |S|)(1 − |L|), 0 where |S| or |L| reaches 1 (to 1e-6, the rounding
+  of a fully cloudy neighbourhood); 0 on cloudy pixels.
 - W_AOT = 0.33 + 0.67 (1 − AOT / 0.8) below AOT 0.8, else 0.33 (1 when no AOT is given).
 - W_date = 1 − 0.5 |D − D0| / 23 (days); W_sensor 1 for Sentinel-2, 0.33 for Landsat 8.
 - Per pixel, over the dates in time order: the weighted mean of its clear land observations
@@ -38,6 +39,8 @@ CLOUDY_CELL = 0.5  # a 240 m cell is cloudy above this fraction of cloudy pixels
 SIGMA_SMALL, SIGMA_LARGE = 2.0, 10.0  # Gaussian blurs, in 240 m cells
 GAUSSIAN_MAX_ERROR = 0.01  # ITK DiscreteGaussianImageFilter: the mass left out of the kernel
 BCO_RADIUS, BCO_ALPHA = 2, -0.5  # OTB bicubic interpolation of S and L back to the pixels
+# |S| or |L| at least 1 within this: a fully cloudy neighbourhood blurs to 1 only up to rounding
+FULL_BLUR = 1.0 - 1e-6
 HALF_WINDOW_DAYS = 23
 DATE_WEIGHT_MIN = 0.5
 AOT_MAX, AOT_WEIGHT_MIN, AOT_WEIGHT_MAX = 0.8, 0.33, 1.0
@@ -200,7 +203,8 @@ def cloud_weight(cloud: Array, pixel_size: float, cells: Array | None = None) ->
         lines = np.einsum("rk,rkc->rc", row_weight, grid[row_index])
         blurred.append(np.abs(np.einsum("ck,rck->rc", col_weight, lines[:, col_index])))
     small, large = blurred
-    weight = np.where((small >= 1) | (large >= 1), 0.0, (1 - small) * (1 - large))
+    full = (small >= FULL_BLUR) | (large >= FULL_BLUR)
+    weight = np.where(full, 0.0, (1 - small) * (1 - large))
     return np.where(mask, 0.0, weight).astype("float32")
 
 
@@ -418,7 +422,8 @@ def _cloud_row(
             small += col_weight[x, k] * line[0, col_index[x, k]]
             large += col_weight[x, k] * line[1, col_index[x, k]]
         small, large = abs(small), abs(large)
-        out[x] = 0.0 if small >= 1.0 or large >= 1.0 else (1.0 - small) * (1.0 - large)
+        full = small >= FULL_BLUR or large >= FULL_BLUR
+        out[x] = 0.0 if full else (1.0 - small) * (1.0 - large)
 
 
 @njit(cache=True, nogil=True)

@@ -39,6 +39,7 @@ from terrapole.processing.wasp import (
     FLAG_NODATA,
     FLAG_SNOW,
     FLAG_WATER,
+    FULL_BLUR,
     GAUSSIAN_MAX_ERROR,
     HALF_WINDOW_DAYS,
     NODATA,
@@ -142,6 +143,7 @@ class WaspMonthly(Chain):
             "gaussian": f"ITK discrete (Bessel) kernel, max error {GAUSSIAN_MAX_ERROR}",
             "cloud_weight": "(1 - |S|)(1 - |L|), 0 where |S| or |L| >= 1 or on cloudy pixels",
             "interpolation": f"OTB BCO radius {BCO_RADIUS} alpha {BCO_ALPHA}, edge cells repeated",
+            "full_blur_at": FULL_BLUR,
             "aot_weight": {"aot_max": AOT_MAX, "weight_min": AOT_WEIGHT_MIN,
                            "weight_max": AOT_WEIGHT_MAX, "used": False},
             "surface_mask": f"{SURFACE_MASK} water bit 0 ({WATER_BITS}), snow bit 2 ({SNOW_BITS}) "
@@ -199,8 +201,9 @@ class WaspMonthly(Chain):
                 Layer(f"FLG_{res}", on_grid(result.flg, like), "flag", ("data", "data-mask"),
                       classes=FLAGS),
             ]  # fmt: skip
-        snow_water = (f"{SURFACE_MASK} bits 2 (snow) and 0 (water)" if with_surface else
-                      f"absent: not every input has {SURFACE_MASK}, no snow or water flag")  # fmt: skip
+        snow_water = f"{SURFACE_MASK} bits 2 (snow) and 0 (water)"
+        if not with_surface:
+            snow_water = f"absent: not every input has {SURFACE_MASK}, no snow or water flag"
         return Output(
             layers,
             properties={
