@@ -17,6 +17,7 @@ from terrapole.production.registry import chain
 from terrapole.production.scheduler import Scheduler, due
 from terrapole.storage import LocalStorage
 
+from ..oracles import wasp as oracle
 from .conftest import PRODUCTS, ingest_demo
 
 AREA = Area(tile="T31UFQ")
@@ -110,4 +111,43 @@ def test_missing_band_fails_cleanly_and_writes_nothing(tmp_path: Path, client: C
     report = runner.run(WASP, store, storage, client, area=Area(bbox=(0.0, 0.0, 1.0, 1.0)),
                         start=date(2018, 8, 1), end=date(2018, 8, 31))  # fmt: skip
     assert report.empty == ["WASP_BBOX0.00_0.00_1.00_1.00_20180815"]  # no input there
+    store.close()
+
+
+def test_the_chains_monthly_items_match_the_wasp_oracle(tmp_path: Path, client: Client) -> None:
+    """Every 2018 composite of the 31 demo products, as written by the chain, against the
+    independent transcription of CNES/WASP (tests/oracles/wasp.py) on the same files."""
+    settings = Settings(data_dir=tmp_path)
+    store = ingest_demo(settings)
+    storage = LocalStorage(settings.assets_dir)
+    report = runner.run(WASP, store, storage, client, area=AREA,
+                        start=date(2018, 1, 1), end=date(2018, 12, 31))  # fmt: skip
+    assert report.failed == [] and len(report.produced) == 11  # December: no input
+    folders = [p for name in ("theia", "theia-2018") for p in (PRODUCTS / name).iterdir()
+               if p.is_dir()]  # fmt: skip
+    groups = {"R1": (("B2", "B3", "B4"), 10.0), "R2": (("B8A", "B11", "B12"), 20.0)}
+    series = {group: oracle.read_dates(folders, group) for group in groups}
+    partly_cloudy = 0
+    for item_id in report.produced:
+        d0 = date(int(item_id[-8:-4]), int(item_id[-4:-2]), 15)
+        item = store.get_item("theia-l3a-wasp", item_id)
+        assert item["properties"]["wasp:aot"].startswith("absent: W_AOT = 1")
+        assert item["properties"]["wasp:snow_water"].startswith("absent")
+        assert item["properties"]["terrapole:deviations"] == list(WASP.deviations)
+        for group, (bands, pixel) in groups.items():
+            window = [d for d in series[group] if abs((d.day - d0).days) <= 23]
+            partly_cloudy += sum(0 < (d.clm & 1).mean() < 1 for d in window)
+            ref = oracle.synthesis(window, d0, pixel)
+
+            def layer(key: str, id: str = item_id) -> np.ndarray:
+                with rasterio.open(storage.local_path(f"theia-l3a-wasp/{id}/{key}.tif")) as ds:
+                    return ds.read(1)
+
+            for n, band in enumerate(bands):
+                assert np.abs(layer(f"FRC_{band}").astype(int) - ref.frc[n]).max() <= 1
+            assert np.abs(layer(f"WGT_{group}") / 1000 - ref.weight).max() <= 0.001
+            assert np.array_equal(layer(f"FLG_{group}"), ref.flg)
+            dts = layer(f"DTS_{group}")
+            assert np.allclose(dts, np.nan_to_num(ref.dts, nan=-9999.0), atol=1e-3)
+    assert partly_cloudy >= 4  # cloud edges inside the windows: the blur and BCO matter
     store.close()
