@@ -1,14 +1,20 @@
 """Phenology metrics of one season from a per-pixel vegetation-index time series.
 
-Terminology of TIMESAT / Phenolopy (ALGORITHMS.md). The series (day numbers, values with NaN
-for cloudy dates) is gap-filled by linear interpolation in time, optionally smoothed with a
-Savitzky-Golay filter, then: pos/vos peak and valley values; bse base = mean of the minima
-before and after the peak; aos = pos − bse; sos/eos the times the series crosses
-bse + fraction·aos (default 50 %) before and after the peak (linear between samples); los
-length; mos mean of the samples inside the season; roi/rod rates of increase/decrease between
-the crossings and the peak; lios/sios integrals (trapezoids, exact for the piecewise-linear
-series) over the season of the values and of the values above the base; liot/siot the same
-over the whole period.
+Terminology of TIMESAT / Phenolopy (docs/algorithms.md, "Vegetation indices and phenology").
+The series (day numbers, values with NaN for cloudy dates) is gap-filled by linear
+interpolation in time, optionally smoothed with a Savitzky-Golay filter, then: pos/vos peak and
+valley values; bse base = mean of the minima before and after the peak; aos = pos − bse;
+sos/eos the times the series crosses bse + fraction·aos (default 50 %) before and after the
+peak (linear between samples); los length; mos, as Phenolopy's ``get_mos``: on each side of the
+peak the mean of the samples at or above 80 % of that side's maximum, then the mean of the two;
+roi/rod the rates of increase and decrease between the crossings and the peak, both positive
+(value per day, as TIMESAT and Phenolopy report them: rod is the absolute rate); lios/sios
+integrals (trapezoids, exact for the piecewise-linear series) over the season of the values
+and of the values above the base; liot/siot the same over the whole period.
+
+A season whose series never crosses the level before (or after) the peak has no sos (or eos):
+it is NaN, and so are the metrics that need it (los, roi or rod, lios, sios), never the series'
+first or last day.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from numpy.typing import NDArray
 from scipy.signal import savgol_filter
 
 Array = NDArray[Any]
+MOS_LEVEL = 0.8  # Phenolopy's mid-season samples: at or above 80 % of each slope's maximum
 METRICS = ("sos", "eos", "los", "pos", "vos", "aos", "bse", "mos", "roi", "rod",
            "lios", "sios", "liot", "siot")  # fmt: skip
 
@@ -68,27 +75,42 @@ def _integral(days: Array, values: Array, start: float, end: float) -> float:
     return float(np.trapezoid(v, t))
 
 
-def season(days: Array, series: Array, fraction: float = 0.5) -> Season:
-    """Metrics of the single season around the series' peak."""
-    peak = int(np.argmax(series))
-    pos, vos = float(series[peak]), float(np.min(series))
-    left = float(np.min(series[: peak + 1]))
-    right = float(np.min(series[peak:]))
-    bse = (left + right) / 2
-    aos = pos - bse
-    level = bse + fraction * aos
-    sos = float(days[0])
+def _mid_season(series: Array, peak: int) -> float:
+    """Phenolopy's mos: per slope (up to and from the peak), the mean of the samples at or
+    above 80 % of the slope's maximum; the mean of the two slopes' means."""
+    means = []
+    for slope in (series[: peak + 1], series[peak:]):
+        means.append(float(np.mean(slope[slope >= MOS_LEVEL * np.max(slope)])))
+    return (means[0] + means[1]) / 2
+
+
+def _start(days: Array, series: Array, peak: int, level: float) -> float:
+    """The last upward crossing of ``level`` before the peak (NaN without one)."""
     for i in range(peak, 0, -1):
         if series[i - 1] < level <= series[i]:
-            sos = _crossing(days[i - 1], series[i - 1], days[i], series[i], level)
-            break
-    eos = float(days[-1])
+            return _crossing(days[i - 1], series[i - 1], days[i], series[i], level)
+    return float("nan")
+
+
+def _end(days: Array, series: Array, peak: int, level: float) -> float:
+    """The first downward crossing of ``level`` after the peak (NaN without one)."""
     for i in range(peak, len(series) - 1):
         if series[i] >= level > series[i + 1]:
-            eos = _crossing(days[i], series[i], days[i + 1], series[i + 1], level)
-            break
-    inside = (days >= sos) & (days <= eos)
-    lios = _integral(days, series, sos, eos)
+            return _crossing(days[i], series[i], days[i + 1], series[i + 1], level)
+    return float("nan")
+
+
+def season(days: Array, series: Array, fraction: float = 0.5) -> Season:
+    """Metrics of the single season around the series' peak (NaN where undefined)."""
+    peak = int(np.argmax(series))
+    t_peak = float(days[peak])
+    pos, vos = float(series[peak]), float(np.min(series))
+    bse = (float(np.min(series[: peak + 1])) + float(np.min(series[peak:]))) / 2
+    aos = pos - bse
+    level = bse + fraction * aos
+    sos, eos = _start(days, series, peak, level), _end(days, series, peak, level)
+    found = np.isfinite(sos) and np.isfinite(eos)
+    lios = _integral(days, series, sos, eos) if found else float("nan")
     liot = _integral(days, series, float(days[0]), float(days[-1]))
     return Season(
         sos=sos,
@@ -98,9 +120,9 @@ def season(days: Array, series: Array, fraction: float = 0.5) -> Season:
         vos=vos,
         aos=aos,
         bse=bse,
-        mos=float(np.mean(series[inside])) if inside.any() else pos,
-        roi=(pos - level) / (float(days[peak]) - sos) if days[peak] > sos else 0.0,
-        rod=(level - pos) / (eos - float(days[peak])) if eos > days[peak] else 0.0,
+        mos=_mid_season(series, peak),
+        roi=(pos - level) / (t_peak - sos) if t_peak > sos else float("nan"),
+        rod=(pos - level) / (eos - t_peak) if eos > t_peak else float("nan"),
         lios=lios,
         sios=lios - bse * (eos - sos),
         liot=liot,
