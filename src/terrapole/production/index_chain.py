@@ -1,9 +1,13 @@
 """The spectral index chain: NDVI, EVI, NDWI, MNDWI, NDSI, NBR and SAVI per L2A product.
 
-All at 20 m (the NIR band of THEIA products is B8A, 20 m; 10 m bands are averaged to 20 m).
-Stored as int16 index × 10000 (scale 1e-4), nodata -32768 where the product has no data, where
-the cloud mask flags a cloud or shadow, or where a denominator is zero. Lazy: element-wise on
-dask chunks, so a full tile never sits in memory.
+All at 20 m. The NIR band read is B8A (narrow NIR, 865 nm, native 20 m), not B8 (broad NIR,
+842 nm, 10 m): full THEIA L2A products carry both, but B8A lies on the 20 m grid of the SWIR
+bands (B11, B12) the chain also uses (NBR pairs it with B12) and needs no resampling, and
+trimmed THEIA products such as the tests' T31UFQ crops carry no B8 at all. The 10 m bands
+(B2, B3, B4) are averaged to 20 m. Stored as int16 index × 10000 (scale 1e-4), nodata -32768
+where the product has no data, where the cloud mask flags anything (CLM_R2 != 0: clouds, thin
+cirrus, cloud shadows), or where a denominator is zero. Lazy: element-wise on dask chunks, so
+a full tile never sits in memory.
 """
 
 from __future__ import annotations
