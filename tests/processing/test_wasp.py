@@ -15,6 +15,8 @@ from terrapole.processing.wasp import (
     FLAG_CLOUD,
     FLAG_LAND,
     FLAG_NODATA,
+    FLAG_SNOW,
+    FLAG_WATER,
     Observation,
     Stack,
     aot_weight,
@@ -235,3 +237,102 @@ def test_a_new_worker_process_runs_the_kernel_from_numbas_disk_cache() -> None:
         used = list(client.run(_kernel_cache_use).values())
     assert np.array_equal(frc, eager.frc)
     assert used == [(1, 0)]  # loaded from the cache once, never compiled
+
+
+def test_only_clm_bit_0_is_cloud_so_other_bits_keep_their_weight() -> None:
+    # MAJA CLM codes: 2 (all clouds bit without the summary bit 0) and 64 (other shadows) are
+    # not WASP clouds; 1 and 3 are. Pixel size 240 m: one pixel per cell.
+    codes = np.zeros((1, 60), dtype=np.uint8)
+    codes[0, 10], codes[0, 20], codes[0, 30], codes[0, 40] = 2, 64, 1, 3
+    w = cloud_weight(codes, 240.0)
+    assert w[0, 30] == 0.0 and w[0, 40] == 0.0
+    assert w[0, 10] > 0.5 and w[0, 20] > 0.5
+    refl = np.full((1, 1, 1, 60), 0.2)
+    stack = Stack(refl, codes[None], [D0], cloudy_fractions(codes[None], 240.0), ["sentinel-2"])
+    out = synthesis(stack, D0, 240.0)
+    assert out.flg[0, 10] == out.flg[0, 20] == FLAG_LAND and out.flg[0, 30] == FLAG_CLOUD
+
+
+def test_one_code_above_73_no_longer_makes_a_12_by_12_cell_cloudy() -> None:
+    # the old chain averaged raw codes: one pixel coded 100 among 143 clear ones is a mean
+    # above 0.5; as a binary mask (bit 0 clear in 100) the cell is clear
+    codes = np.zeros((1, 12, 12), dtype=np.uint8)
+    codes[0, 0, 0] = 100
+    assert cloudy_fractions(codes, 20.0)[0, 0, 0] == 0.0
+    codes[0, 0, 0] = 101  # bit 0 set: one cloudy pixel of 144
+    assert cloudy_fractions(codes, 20.0)[0, 0, 0] == pytest.approx(1 / 144)
+
+
+def test_cloud_weight_is_bicubic_between_cell_centres_not_nearest() -> None:
+    # 20 m pixels, 12 per cell: the weight varies within a cell (BCO), and is smooth across
+    # the cell edge where nearest-neighbour repetition would jump
+    cloud = np.zeros((240, 240), dtype=bool)
+    cloud[108:132, 108:132] = True  # 2 x 2 cells cloudy in the middle
+    w = cloud_weight(cloud, 20.0)
+    row = w[60, :]
+    assert len(np.unique(np.round(row[:12], 6))) > 1  # not constant inside the first cell
+    steps = np.abs(np.diff(row[36:108]))
+    assert steps.max() < 0.05  # no jump at cell edges (pixels 47/48, 59/60, ...)
+
+
+def test_snow_and_water_dates_are_kept_only_without_a_clear_land_date() -> None:
+    # MG2: bit 0 water, bit 2 snow. Pixel 0: land then snow -> land mean; pixel 1: snow then
+    # snow -> the latest snow date; pixel 2: water, then cloudy -> water; pixel 3: cloudy only
+    width = 4
+    refl = np.array([[[[0.1, 0.5, 0.05, 0.3]]], [[[0.6, 0.7, 0.2, 0.4]]]])  # (date, 1, 1, x)
+    cloud = np.array([[[0, 0, 0, 1]], [[0, 0, 1, 1]]], dtype=np.uint8)
+    mg2 = np.array([[[0, 4, 1, 0]], [[4, 4, 0, 0]]], dtype=np.uint8)
+    days = [date(2018, 9, 10), date(2018, 9, 20)]
+    cells = cloudy_fractions(np.zeros((2, 1, width), np.uint8), 240.0)  # no cloudy cell
+    stack = Stack(refl, cloud, days, cells, ["sentinel-2"] * 2, surface=mg2)
+    out = synthesis(stack, D0, 240.0)
+    assert out.flg[0].tolist() == [FLAG_LAND, FLAG_SNOW, FLAG_WATER, FLAG_CLOUD]
+    assert out.frc[0, 0].tolist() == [1000, 7000, 500, 3000]
+    assert out.wgt[0, 1:].tolist() == [0, 0, 0]
+    assert out.dts[0].tolist()[1:] == [5.0, -5.0, -5.0]
+
+
+def test_chunks_interpolate_the_whole_scene_cloud_grid_exactly() -> None:
+    """Chunks that cut 240 m cells (32 px of 10 m) give the whole-scene synthesis bit for bit,
+    with CLM codes on the 20 m grid and an MG2 mask, as the chain passes them."""
+    import dask
+
+    series = ROOT / "tests" / "data" / "t31ufq"
+    centre = date(2017, 6, 15)  # the window holds 2017-06-12, half cloudy
+    folders = [
+        p
+        for p in sorted(series.iterdir())
+        if p.is_dir()
+        and abs((date(int(p.name[11:15]), int(p.name[15:17]), int(p.name[17:19])) - centre).days)
+        <= 23
+    ]
+    refl, clm, days = [], [], []
+    for folder in folders:
+        bands = []
+        for name in ("FRE_B2", "FRE_B3", "FRE_B4"):
+            with rasterio.open(next(folder.glob(f"*_{name}.tif"))) as ds:
+                bands.append(ds.read(1))
+        with rasterio.open(next(folder.glob("MASKS/*_CLM_R2.tif"))) as ds:
+            clm.append(ds.read(1))
+        refl.append(np.stack(bands))
+        stamp = folder.name.split("_")[1]
+        days.append(date(int(stamp[:4]), int(stamp[4:6]), int(stamp[6:8])))
+    masks = np.stack(clm)
+    mg2 = np.where(masks == 0, np.uint8(4) * (np.arange(40)[None, None, :] % 7 == 0), 0)
+    assert ((masks & 1) != 0).mean() > 0.05 and ((masks & 1) == 0).mean() > 0.05
+    cells = cloudy_fractions(masks, 20.0)
+    whole = synthesis(Stack(np.stack(refl), masks, days, cells, ["sentinel-2"] * len(days), 2,
+                            surface=mg2.astype(np.uint8)), centre, 10.0, scale=1e-4,
+                      nodata=-10000)  # fmt: skip
+    lazy = synthesis(
+        Stack(da.from_array(np.stack(refl), chunks=(-1, -1, 32, 32)),
+              da.from_array(masks, chunks=(-1, 16, 16)), days, cells,
+              ["sentinel-2"] * len(days), 2,
+              surface=da.from_array(mg2.astype(np.uint8), chunks=(-1, 16, 16))),
+        centre, 10.0, scale=1e-4, nodata=-10000,
+    )  # fmt: skip
+    with dask.config.set(scheduler="threads", num_workers=2):
+        frc, wgt, dts, flg = dask.compute(lazy.frc, lazy.wgt, lazy.dts, lazy.flg)
+    assert np.array_equal(frc, whole.frc) and np.array_equal(wgt, whole.wgt)
+    assert np.array_equal(flg, whole.flg) and np.array_equal(dts, whole.dts, equal_nan=True)
+    assert len(np.unique(wgt)) > 20  # cloud edges in the scene: the weights vary
