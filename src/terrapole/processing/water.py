@@ -2,12 +2,13 @@
 
 Per date (docs/algorithms.md, "Surface water"; THEIA Surfwater, Xu 2006): the MNDWI threshold
 is chosen per scene by Otsu's method on the histogram of the observed pixels, then kept inside
-[0.0, 0.3]. The lower bound is Xu's own MNDWI threshold (0): below it the clear land of a
-winter forest lies (measured on the real T31UFQ series, up to +0.06), so a scene with hardly any
-water (a unimodal histogram, whose Otsu cut falls inside the land) does not call its wettest
-land water. Cloud, shadow and snow pixels are not observations: snow has an MNDWI close to its
-NDSI (> 0.4) and would be water. Snow comes from the snow chain's product of the same date,
-else from the L2A MG2 snow bit, else from the Let-It-Snow pass-1 test computed here.
+[0.0, 0.3]. The lower bound is Xu's own MNDWI threshold (0): below it lies the clear land of a
+winter forest (real T31UFQ series: 99th percentile −0.03 on 2015-12-30, where the old bound
+−0.2 called 35 % of it water), so a scene with hardly any water (a unimodal histogram, whose
+Otsu cut falls inside the land) does not call its wettest land water. Cloud, shadow and snow
+pixels are not observations: snow has an MNDWI close to its NDSI (> 0.4) and would be water.
+Snow comes from the snow chain's product of the same date, else from the L2A MG2 snow bit,
+else from the Let-It-Snow pass-1 test computed here.
 
 Yearly (Pekel et al. 2016): per month, water observations / observations; occurrence = the mean
 of those monthly ratios over the months with an observation (%), so that a month with many
