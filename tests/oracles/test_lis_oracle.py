@@ -20,7 +20,6 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
-import pytest
 import rasterio
 from affine import Affine
 from rasterio.warp import Resampling, reproject
@@ -155,20 +154,21 @@ def test_kernel_codes_equal_the_oracle_on_every_date() -> None:
     )  # fmt: skip
 
 
-def _in_parts(
-    refl: dict[str, np.ndarray], clm: np.ndarray, dem: np.ndarray, size: int  # type: ignore[type-arg]
-) -> np.ndarray:  # type: ignore[type-arg]
+Grid = np.ndarray  # type: ignore[type-arg]
+
+
+def _in_parts(refl: dict[str, Grid], clm: Grid, dem: Grid, size: int) -> Grid:
     """The kernel part by part as the chain runs it: every part's share, the scene, then the
     codes part by part."""
     shape = clm.shape
     parts = [(slice(r, r + size), slice(c, c + size))
              for r in range(0, shape[0], size) for c in range(0, shape[1], size)]  # fmt: skip
-    inputs = (refl["green"], refl["red"], refl["swir"], clm, dem)
-    shares = [snow.scene_share(*(a[p] for a in inputs), origin=(p[0].start, p[1].start),
+    g, r, s = refl["green"], refl["red"], refl["swir"]
+    shares = [snow.scene_share(g[p], r[p], s[p], clm[p], dem[p], origin=(p[0].start, p[1].start),
                                shape=shape) for p in parts]  # fmt: skip
     scene = snow.scene_of(shares, shape)
     codes = np.empty(shape, dtype=np.uint8)
     for p in parts:
-        codes[p] = snow.snow_codes(*(a[p] for a in inputs), scene,
+        codes[p] = snow.snow_codes(g[p], r[p], s[p], clm[p], dem[p], scene,
                                    origin=(p[0].start, p[1].start), shape=shape)[0]  # fmt: skip
     return codes

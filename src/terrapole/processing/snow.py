@@ -62,9 +62,8 @@ class LisParameters:
         a, b, c, d = self.fsc_toc
         found["fsc_toc"] = {"equation": "a*tanh(b*NDSI + c) + d, clipped to 0-1",
                             "a": a, "b": b, "c": c, "d": d}  # fmt: skip
-        found["shadow_bits"], found["high_cloud_bits"] = list(self.shadow_bits), list(
-            self.high_cloud_bits
-        )
+        found["shadow_bits"] = list(self.shadow_bits)
+        found["high_cloud_bits"] = list(self.high_cloud_bits)
         return found
 
 
@@ -127,7 +126,7 @@ def _masks(params: LisParameters) -> tuple[Array, Array]:
 
 
 def scene_share(
-    green: Array, red: Array, swir16: Array, clm: Array, dem: Array,
+    green: Array, red: Array, swir16: Array, clm: Array, dem: Array, *,
     origin: tuple[int, int] = (0, 0), shape: tuple[int, int] | None = None,
     params: LisParameters = DEFAULT,
 ) -> SceneShare:  # fmt: skip
@@ -185,8 +184,9 @@ def _elevation_counts(
     metres = int(low_high[1]) - lowest + 1 if low_high[0] <= low_high[1] else 0
     counts = np.zeros((3, metres), dtype=np.int64)
     total = np.zeros(1, dtype=np.int64)
-    _count_pass_one(green, red, swir16, clm, dem, np.float64(params.ndsi_pass1),
-                    np.array([params.red_pass1], dtype=_red_type(red)), lowest, counts, total)  # fmt: skip
+    red_min = np.array([params.red_pass1], dtype=_red_type(red))
+    _count_pass_one(green, red, swir16, clm, dem, np.float64(params.ndsi_pass1), red_min,
+                    lowest, counts, total)  # fmt: skip
     return lowest, counts, int(total[0])
 
 
@@ -301,9 +301,8 @@ def _bright_cells(
         nodata[window] += s.red.centre_nodata
     with np.errstate(invalid="ignore", divide="ignore"):
         whole_dn = np.floor(sums / weights + 0.5)
-    bright: NDArray[np.bool_] = (
-        (nodata == 0) & (weights > 0) & (whole_dn > params.red_dark_cloud * params.reflectance_scale)
-    )
+    limit = params.red_dark_cloud * params.reflectance_scale
+    bright: NDArray[np.bool_] = (nodata == 0) & (weights > 0) & (whole_dn > limit)
     return bright
 
 
@@ -329,12 +328,12 @@ def snowline(counts: Array, lowest: int, params: LisParameters = DEFAULT) -> int
         clear_share = clear / total if total else 0.0
         if clear_share > clear_lim and snowy / clear > snow_lim:
             j = max(i + params.snowline_bin_offset, 0)
-            return math.floor((lower[j] + upper[j]) / 2.0 + int(-params.dz / 2))
+            return math.floor(float(lower[j] + upper[j]) / 2.0 + int(-params.dz / 2))
     return None
 
 
 def snow_codes(
-    green: Array, red: Array, swir16: Array, clm: Array, dem: Array, scene: Scene,
+    green: Array, red: Array, swir16: Array, clm: Array, dem: Array, scene: Scene, *,
     origin: tuple[int, int] = (0, 0), shape: tuple[int, int] | None = None,
     params: LisParameters = DEFAULT,
 ) -> tuple[NDArray[np.uint8], Array]:  # fmt: skip
@@ -402,8 +401,8 @@ def detect(
 ) -> SnowResult:  # fmt: skip
     """Snow codes of one date (inputs on one grid; reflectance 0-1 with NaN for no data, the raw
     CLM byte, the DEM in metres with NaN where unknown)."""
-    scene = scene_of([scene_share(green, red, swir16, clm, dem, params=params)], green.shape,
-                     params)  # fmt: skip
+    share = scene_share(green, red, swir16, clm, dem, params=params)
+    scene = scene_of([share], green.shape, params)
     codes, ndsi = snow_codes(green, red, swir16, clm, dem, scene, params=params)
     return SnowResult(codes, scene.snowline if scene.pass2 else None, ndsi)
 

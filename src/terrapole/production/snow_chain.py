@@ -1,24 +1,30 @@
 """Snow chains: Let-It-Snow per L2A product (snow codes, FSC) and the yearly snow synthesis.
 
 Per product, at 20 m (LIS resolution): green, red (10 m, averaged to 20 m) and SWIR 1.6 µm, the
-cloud mask, the DEM of the ``dem`` collection mosaicked on the same grid (bilinear) and, when a
-``tree-cover`` collection covers the scene, the tree cover density (0-100 %) for FSC_OG.
+raw MAJA cloud mask byte (CLM_R2: all clouds, shadows, high clouds), the DEM of the ``dem``
+collection mosaicked on the same grid (bilinear) and, when a ``tree-cover`` collection covers
+the scene, the tree cover density (0-100 %) for FSC_OG. See docs/algorithms.md (Let-It-Snow).
 
-Flagged outputs rather than refusals: where no DEM covers a pixel, pass 2 cannot lower the
-snow line there (only pass-1 snow); the item says how much of the scene the DEM covered
-(``terrapole:dem_coverage``) and the snow line used (``terrapole:snowline_m``, null when pass 2
-did not run). Without tree cover the product has no FSC_OG asset (said in
-``terrapole:missing``).
+Chunk by chunk on Dask: pass 1 and each chunk's share of the scene (DEM histogram per metre,
+pass-1 snow count, weighted red sums of the coarse grid); one small task makes the scene's
+decisions (snow line, pass-2 trigger, bright coarse cells) exactly as over the whole scene; then
+pass 2, the coding and the FSC chunk by chunk.
 
-Yearly: the snow year runs from 1 September to 31 August; SCD, SOD, SMOD, NOBS from every
-snow product of the year (``processing.snow.snow_year``).
+Flagged outputs rather than refusals: where no DEM covers a pixel it is left out of the snow line
+and of pass 2; the item says how much of the scene the DEM covered (``terrapole:dem_coverage``)
+and the snow line used (``terrapole:snowline_m``, null when pass 2 did not run). FSC_OG equals
+FSC_TOC where the tree cover is unknown; without any tree-cover item the product has no FSC_OG
+asset (said in ``terrapole:missing``).
+
+Yearly: the snow year runs from 1 September to 31 August, its inputs from 15 days before to 15
+days after (LIS's date margin); SCD, SOD, SMOD, NOBS as ``processing.snow.snow_year``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from typing import Any, ClassVar
 
 import dask.array as da
@@ -60,22 +66,13 @@ def fsc_percent(fraction: NDArray[Any], codes: NDArray[np.uint8]) -> NDArray[np.
 
 
 @dataclass(frozen=True)
-class _Scene:
-    """What pass 2 needs of the whole scene: the snow line, the DEM's coverage, dark blocks."""
-
-    line: float | None
-    covered: float
-    dark: NDArray[np.bool_]
-
-
-@dataclass(frozen=True)
 class _Chunk:
-    """A chunk after pass 1: its inputs (green, red, SWIR, cloud, DEM[, tree cover]), its first
-    pixel in the scene and its share of the scene (pass-1 summary, red block sums)."""
+    """A chunk after pass 1: its inputs (green, red, SWIR, CLM, DEM[, tree cover]), its first
+    pixel in the scene and its share of the scene."""
 
     inputs: tuple[NDArray[Any], ...]
     origin: tuple[int, int]
-    share: tuple[NDArray[Any], snow.BlockSums]
+    share: snow.SceneShare
 
 
 def _one(value: Any) -> NDArray[np.object_]:
@@ -84,14 +81,17 @@ def _one(value: Any) -> NDArray[np.object_]:
     return found
 
 
-def _first_pass(*inputs: NDArray[Any], block_info: dict[Any, Any] | None = None) -> NDArray[Any]:
+def _first_pass(
+    *inputs: NDArray[Any], shape: tuple[int, int], block_info: dict[Any, Any] | None = None
+) -> NDArray[Any]:
     """A chunk summarised: its :class:`_Chunk` as a (1, 1) object block. The conversions to
     reflectance fuse into this task, and pass 2 takes its inputs from it: nothing upstream of
     pass 1 runs twice."""
     assert block_info is not None
     (r0, _), (c0, _) = block_info[0]["array-location"]
-    green, red, swir, cloud, dem = inputs[:5]
-    share = (snow.scene_summary(green, red, swir, cloud, dem), snow.red_block_sums(red, (r0, c0)))
+    green, red, swir, clm, dem = inputs[:5]
+    share = snow.scene_share(green, red, swir, clm, dem, origin=(r0, c0), shape=shape,
+                             params=PARAMETERS)  # fmt: skip
     return _one(_Chunk(inputs, (r0, c0), share))
 
 
@@ -102,9 +102,7 @@ def _share(block: NDArray[Any]) -> NDArray[Any]:
 
 def _scene(shares: NDArray[Any], shape: tuple[int, int]) -> NDArray[Any]:
     """The scene from every chunk's share (one block holding them all), as a (1, 1) block."""
-    found = shares.ravel().tolist()
-    line, covered = snow.decide(sum(summary for summary, _ in found))
-    return _one(_Scene(line, covered, snow.dark_blocks([sums for _, sums in found], shape)))
+    return _one(snow.scene_of(shares.ravel().tolist(), shape, PARAMETERS))
 
 
 def _coverage(scene: NDArray[Any]) -> NDArray[Any]:
@@ -112,21 +110,27 @@ def _coverage(scene: NDArray[Any]) -> NDArray[Any]:
 
 
 def _snowline(scene: NDArray[Any]) -> NDArray[Any]:
-    return _one(scene[0, 0].line)
+    found: snow.Scene = scene[0, 0]
+    return _one(found.snowline if found.pass2 else None)
 
 
-def _second_pass(block: NDArray[Any], scene_block: NDArray[Any]) -> NDArray[np.uint8]:
+def _second_pass(
+    block: NDArray[Any], scene_block: NDArray[Any], shape: tuple[int, int]
+) -> NDArray[np.uint8]:
     """A chunk's outputs once the scene is known: (codes, FSC_TOC %[, FSC_OG %])."""
     chunk: _Chunk = block[0, 0]
-    scene: _Scene = scene_block[0, 0]
-    (green, red, swir, cloud, dem), tcd = chunk.inputs[:5], chunk.inputs[5:]
-    codes, ndsi = snow.snow_codes(green, red, swir, cloud, dem, scene.line, scene.dark,
-                                  chunk.origin)  # fmt: skip
-    toc = snow.fsc_toc(ndsi, codes)
+    scene: snow.Scene = scene_block[0, 0]
+    (green, red, swir, clm, dem), tcd = chunk.inputs[:5], chunk.inputs[5:]
+    codes, ndsi = snow.snow_codes(green, red, swir, clm, dem, scene, origin=chunk.origin,
+                                  shape=shape, params=PARAMETERS)  # fmt: skip
+    toc = snow.fsc_toc(ndsi, codes, PARAMETERS)
     layers = [codes, fsc_percent(toc, codes)]
     if tcd:
         layers.append(fsc_percent(snow.fsc_og(toc, tcd[0] / 100.0), codes))
     return np.stack(layers)
+
+
+PARAMETERS = snow.DEFAULT
 
 
 class SnowProduct(Chain):
@@ -148,14 +152,34 @@ class SnowProduct(Chain):
     auxiliaries: ClassVar[tuple[Auxiliary, ...]] = (
         Auxiliary("dem", "data"), Auxiliary("tree-cover", "data"),
     )  # fmt: skip
+    deviations: ClassVar[tuple[str, ...]] = (
+        "Green and red (10 m) are averaged 2 x 2 onto the 20 m grid over their pixels with data "
+        "and kept as floats; the reference warps them to 20 m with GDAL's cubic resampling "
+        "into 16-bit integers.",
+        "The DEM is the dem collection resampled bilinearly onto the 20 m grid (fractional "
+        "metres, truncated to whole metres for the snow-line histogram as the reference's "
+        "16-bit read); the reference takes the L2A product's DEM or warps one by cubic spline.",
+        "Pixels without a DEM are left out of the snow-line histogram and of pass 2; the "
+        "reference assumes a DEM everywhere (the item gives terrapole:dem_coverage).",
+        "FSC_TOC is computed from the unrounded NDSI; the reference first writes the NDSI in "
+        "whole percent.",
+        "Where the scene has fewer than 12 pixels on a side, the coarse red has one cell on "
+        "that side (GDAL would size a zero-sized side itself).",
+    )
 
     @override
     def parameters(self) -> dict[str, Any]:
-        return {"resolution": RESOLUTION,
-                "pass1": {"ndsi": snow.PASS1_NDSI, "red": snow.PASS1_RED},
-                "pass2": {"ndsi": snow.PASS2_NDSI, "red": snow.PASS2_RED},
-                "dark_cloud_red": snow.DARK_RED,
-                "dem_collection": "dem", "tree_cover_collection": "tree-cover"}  # fmt: skip
+        return {
+            "resolution": RESOLUTION,
+            "lis": PARAMETERS.as_dict(),
+            "cloud_mask": "MAJA CLM_R2: all clouds CLM != 0, shadows and high clouds by bits",
+            "green_red_to_20m": "average of the 2 x 2 10 m pixels with data",
+            "dem_collection": "dem", "dem_resampling": "bilinear",
+            "tree_cover_collection": "tree-cover",
+            "fsc_og": "min(FSC_TOC / (1 - TCD), 1); FSC_TOC where TCD unknown or outside 0-100 %",
+            "codes": {"no_snow": snow.NO_SNOW, "snow": snow.SNOW, "cloud": snow.CLOUD,
+                      "no_data": snow.NODATA},
+        }  # fmt: skip
 
     @override
     def produce(self, context: Context) -> Output:
@@ -165,23 +189,24 @@ class SnowProduct(Chain):
         averaged = {k: "average" for k in keys[:2]}  # 10 m green and red to 20 m
         stack = context.load((*keys, "CLM_R2"), RESOLUTION, averaged)
         green, red, swir = (surface_reflectance(stack, k, 0) for k in keys)
-        cloud = stack["CLM_R2"].isel(time=0).data != 0
+        clm = stack["CLM_R2"].isel(time=0).data.astype(np.uint8)
         like = stack[keys[0]]
         dem_layer = context.auxiliary("dem", "data", stack)  # float32, NaN where unknown
         dem = (da.full(green.shape, np.nan, dtype="float32", chunks=green.chunks)
                if dem_layer is None else dem_layer.data.rechunk(green.chunks))  # fmt: skip
         tcd_layer = context.auxiliary("tree-cover", "data", stack)
         tcd = [] if tcd_layer is None else [tcd_layer.data.rechunk(green.chunks)]
-        # pass 1 chunk by chunk; the scene's snow line and dark blocks from the chunks' shares
-        # (one small task); then pass 2 and the FSC chunk by chunk on the inputs pass 1 kept:
-        # nothing comes back here, nothing is read or converted twice
+        # pass 1 chunk by chunk; the scene's decisions from the chunks' shares (one small
+        # task); then pass 2 and the FSC chunk by chunk on the inputs pass 1 kept: nothing
+        # comes back here, nothing is read or converted twice
+        shape = (int(green.shape[0]), int(green.shape[1]))
         blocks = tuple((1,) * n for n in green.numblocks)
-        chunks = da.map_blocks(_first_pass, green, red, swir, cloud, dem, *tcd, dtype=object,
-                               chunks=blocks)  # fmt: skip
+        chunks = da.map_blocks(_first_pass, green, red, swir, clm, dem, *tcd, shape=shape,
+                               dtype=object, chunks=blocks)  # fmt: skip
         shares = chunks.map_blocks(_share, dtype=object)
-        scene = shares.rechunk(-1).map_blocks(_scene, green.shape, dtype=object,
+        scene = shares.rechunk(-1).map_blocks(_scene, shape, dtype=object,
                                               chunks=((1,), (1,)))  # fmt: skip
-        products = da.map_blocks(_second_pass, chunks, scene, new_axis=0, dtype="uint8",
+        products = da.map_blocks(_second_pass, chunks, scene, shape, new_axis=0, dtype="uint8",
                                  chunks=((2 + len(tcd),), *green.chunks))  # fmt: skip
         codes, toc = products[0], products[1]
         og = products[2] if tcd else None
@@ -196,12 +221,17 @@ class SnowProduct(Chain):
             "terrapole:snowline_m": scene.map_blocks(_snowline, dtype=object),
         }
         if og is not None:
-            title = "fractional snow cover on ground (%)"
+            title = "fractional snow cover on ground (%; FSC_TOC where tree cover is unknown)"
             layers.append(Layer("FSC_OG", on_grid(og, like), title, ("data", "snow-fraction"),
                                 nodata=FSC_NODATA, unit="%"))  # fmt: skip
         else:
-            properties["terrapole:missing"] = ["FSC_OG (no tree-cover item covers the scene)"]
+            properties["terrapole:missing"] = [
+                "FSC_OG (no tree-cover item covers the scene; it would equal FSC_TOC)"
+            ]
         return Output(layers, properties, valid_from="SNOW")
+
+
+DATE_MARGIN = 15  # days of products taken before and after the snow year (LIS date_margin)
 
 
 class SnowYearly(Chain):
@@ -220,14 +250,33 @@ class SnowYearly(Chain):
         "of the longest snow period, and the number of clear observations."
     )
     algorithm_modules: ClassVar[tuple[str, ...]] = ("terrapole.processing.snow",)
+    deviations: ClassVar[tuple[str, ...]] = (
+        "SOD and SMOD are no data (-1) where they are not computed; the reference writes 0, "
+        "which also means 1 September.",
+        "A day exactly midway between a snow and a no-snow observation is snow (the filled "
+        "value is exactly one half); the reference's double-precision interpolation may round "
+        "such a day either way.",
+        "The item's start and end datetimes span the inputs, the 15-day margins included.",
+    )
 
     @override
     def parameters(self) -> dict[str, Any]:
-        return {"first_month": 9, "gap_filling": "nearest clear observation, earlier on ties"}
+        return {
+            "first_month": 9,
+            "date_margin_days": DATE_MARGIN,
+            "same_day": "one code per day: the first clear look, else the last look",
+            "interpolation": "linear between clear days, constant before the first and after "
+                             "the last (OTB ImageTimeSeriesGapFilling); snow where >= 1/2",
+            "sod_smod": "first and last day of the longest snow run (the earliest of equal "
+                        f"ones) where SCD > {snow.MIN_SCD_FOR_DATES} days",
+            "nobs": "clear days among the inputs, margins included",
+        }  # fmt: skip
 
     @override
     def windows(self, start: date, end: date) -> Iterator[Window]:
-        return yearly_windows(start, end, first_month=9)
+        margin = timedelta(days=DATE_MARGIN)
+        for window in yearly_windows(start, end, first_month=9):
+            yield replace(window, start=window.start - margin, end=window.end + margin)
 
     @override
     def produce(self, context: Context) -> Output:
@@ -243,8 +292,8 @@ class SnowYearly(Chain):
             Layer("SCD", on_grid(year.scd, like), "snow cover duration (days)", unit="d"),
             Layer("SOD", on_grid(year.sod, like), "snow onset (days since 1 September)",
                   nodata=-1, unit="d"),
-            Layer("SMOD", on_grid(year.smod, like), "snow melt-out (days since 1 September)",
-                  nodata=-1, unit="d"),
-            Layer("NOBS", on_grid(year.nobs, like), "clear observations"),
+            Layer("SMOD", on_grid(year.smod, like),
+                  "snow melt-out, last snow day (days since 1 September)", nodata=-1, unit="d"),
+            Layer("NOBS", on_grid(year.nobs, like), "clear observation days"),
         ]  # fmt: skip
         return Output(layers, {"terrapole:observations": len(days)}, valid_from="NOBS")
