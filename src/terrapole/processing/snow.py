@@ -173,45 +173,36 @@ def _ndsi(g: Any, s: Any) -> float:
     return (gg - ss) / (gg + ss)
 
 
+SHORT_MIN, SHORT_MAX = -32768, 32767  # the reference reads the DEM as 16-bit integers
+
+
 def _elevation_counts(
     green: Array, red: Array, swir16: Array, clm: Array, dem: Array, params: LisParameters
 ) -> tuple[int, Array, int]:
-    """Pass 1 counted per whole metre of DEM (the lowest metre, the (3, metres) counts) and the
-    part's pass-1 snow pixels."""
-    low_high = np.array([np.iinfo(np.int64).max, np.iinfo(np.int64).min])
-    _dem_range(dem, low_high)
-    lowest = int(low_high[0]) if low_high[0] <= low_high[1] else 0
-    metres = int(low_high[1]) - lowest + 1 if low_high[0] <= low_high[1] else 0
-    counts = np.zeros((3, metres), dtype=np.int64)
+    """Pass 1 counted per whole metre of DEM (the lowest metre with a pixel, the (3, metres)
+    counts from it) and the part's pass-1 snow pixels."""
+    counts = np.zeros((3, SHORT_MAX - SHORT_MIN + 1), dtype=np.int64)
     total = np.zeros(1, dtype=np.int64)
     red_min = np.array([params.red_pass1], dtype=_red_type(red))
     _count_pass_one(green, red, swir16, clm, dem, np.float64(params.ndsi_pass1), red_min,
-                    lowest, counts, total)  # fmt: skip
-    return lowest, counts, int(total[0])
+                    counts, total)  # fmt: skip
+    used = np.flatnonzero(counts[0])
+    if used.size == 0:
+        return 0, counts[:, :0].copy(), int(total[0])
+    return SHORT_MIN + int(used[0]), counts[:, used[0] : used[-1] + 1].copy(), int(total[0])
 
 
 def _red_type(red: Array) -> np.dtype[Any]:
     return red.dtype if red.dtype.kind == "f" else np.dtype("float64")
 
 
-@njit(cache=True, nogil=True)
-def _dem_range(dem: Array, low_high: Array) -> None:
-    """Lowest and highest whole metre (truncated, as a 16-bit read) of the known DEM."""
-    for y in range(dem.shape[0]):
-        for x in range(dem.shape[1]):
-            z = dem[y, x]
-            if z == z:
-                metre = int(z)
-                low_high[0] = min(low_high[0], metre)
-                low_high[1] = max(low_high[1], metre)
-
-
 @njit(cache=True, nogil=True, error_model="numpy")
 def _count_pass_one(
     green: Array, red: Array, swir16: Array, clm: Array, dem: Array, ndsi_min: float,
-    red_min: Array, lowest: int, counts: Array, total: Array,
+    red_min: Array, counts: Array, total: Array,
 ) -> None:  # fmt: skip
-    """Pass 1 pixel by pixel (the compiled kernel of :func:`scene_share`)."""
+    """Pass 1 pixel by pixel, counted per whole metre of the DEM truncated as a 16-bit read
+    (the compiled kernel of :func:`scene_share`)."""
     for y in range(green.shape[0]):
         for x in range(green.shape[1]):
             cloudy = clm[y, x] != 0
@@ -220,7 +211,7 @@ def _count_pass_one(
             total[0] += snowy
             z = dem[y, x]
             if z == z:
-                metre = int(z) - lowest
+                metre = min(max(int(z), SHORT_MIN), SHORT_MAX) - SHORT_MIN
                 counts[0, metre] += 1
                 counts[1, metre] += not cloudy
                 counts[2, metre] += snowy
@@ -231,25 +222,29 @@ def _coarse_sums(
     red: Array, row_cell: Array, row_w0: Array, row_w1: Array, col_cell: Array, col_w0: Array,
     col_w1: Array, scale: float, sums: Array, weights: Array,
 ) -> None:  # fmt: skip
-    """Each red pixel with data added to the (up to) 2 x 2 cells whose triangle covers it."""
+    """Each red pixel with data added to the (up to) 2 x 2 cells whose triangle covers it,
+    row by row: first along the row, then the row into its (up to) 2 cell rows."""
     n_rows, n_cols = sums.shape
+    line, line_w = np.zeros(n_cols + 2), np.zeros(n_cols + 2)  # cells -1 .. n_cols
     for y in range(red.shape[0]):
+        line[:] = 0.0
+        line_w[:] = 0.0
         for x in range(red.shape[1]):
             v = red[y, x]
-            if v != v:
-                continue
-            for dy in range(2):
-                i = row_cell[y] + dy
-                a = row_w0[y] if dy == 0 else row_w1[y]
-                if i < 0 or i >= n_rows or a <= 0.0:
-                    continue
-                for dx in range(2):
-                    j = col_cell[x] + dx
-                    b = col_w0[x] if dx == 0 else col_w1[x]
-                    if j < 0 or j >= n_cols or b <= 0.0:
-                        continue
-                    sums[i, j] += a * b * (np.float64(v) * scale)
-                    weights[i, j] += a * b
+            if v == v:
+                j = col_cell[x] + 1
+                dn = np.float64(v) * scale
+                line[j] += col_w0[x] * dn
+                line_w[j] += col_w0[x]
+                line[j + 1] += col_w1[x] * dn
+                line_w[j + 1] += col_w1[x]
+        for dy in range(2):
+            i = row_cell[y] + dy
+            a = row_w0[y] if dy == 0 else row_w1[y]
+            if 0 <= i < n_rows and a > 0.0:
+                for j in range(n_cols):
+                    sums[i, j] += a * line[j + 1]
+                    weights[i, j] += a * line_w[j + 1]
 
 
 @dataclass(frozen=True)
@@ -337,14 +332,14 @@ def snow_codes(
     origin: tuple[int, int] = (0, 0), shape: tuple[int, int] | None = None,
     params: LisParameters = DEFAULT,
 ) -> tuple[NDArray[np.uint8], Array]:  # fmt: skip
-    """Codes and NDSI (float64) of the scene, or of a part of it from ``origin`` in a scene of
-    ``shape``, once the :class:`Scene` is known."""
+    """Codes and NDSI (float32; the tests compare it in float64) of the scene, or of a part
+    of it from ``origin`` in a scene of ``shape``, once the :class:`Scene` is known."""
     shape = shape or green.shape
     cells = scene.bright.shape
     rows = _pixel_under(np.arange(origin[0], origin[0] + green.shape[0]), cells[0] / shape[0])
     cols = _pixel_under(np.arange(origin[1], origin[1] + green.shape[1]), cells[1] / shape[1])
     codes = np.empty(green.shape, dtype=np.uint8)
-    ndsi = np.empty(green.shape, dtype=np.float64)
+    ndsi = np.empty(green.shape, dtype=np.float32)
     red_type = _red_type(red)
     thresholds = np.array([params.red_pass1, params.red_pass2, params.red_back_to_cloud],
                           dtype=red_type)  # fmt: skip
@@ -371,8 +366,8 @@ def _classify(
             value = _ndsi(green[y, x], s)
             ndsi[y, x] = value
             cloudy = c != 0
-            refined = ((cloudy and bright[cell_rows[y], cell_cols[x]]) or _bits(c, shadow)
-                       or _bits(c, high))  # fmt: skip
+            refined = cloudy and (bright[cell_rows[y], cell_cols[x]] or _bits(c, shadow)
+                                  or _bits(c, high))  # fmt: skip
             snowy = not cloudy and value > ndsi1 and r > red_min[0]
             if not snowy and pass2 and not refined:
                 snowy = dem[y, x] > line and value > ndsi2 and r > red_min[1]
