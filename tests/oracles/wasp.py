@@ -26,13 +26,14 @@ NO_DATA, CLOUD, SNOW, WATER, LAND = 0, 1, 2, 3, 4
 @dataclass
 class Date:
     """One L2A date: stored reflectances (band, y, x) ×10000 with -10000 for no data, the 20 m
-    CLM codes, optionally MG2 codes (20 m), its day and sensor."""
+    CLM codes, optionally MG2 codes (20 m), its day and sensor, and optionally the stored AOT."""
 
     bands: np.ndarray
     clm: np.ndarray
     day: date
     mg2: np.ndarray | None = None
     sensor: str = "sentinel-2"
+    aot: np.ndarray | None = None  # ATB band 2 as stored (DN), on the bands' grid
 
 
 @dataclass
@@ -130,6 +131,16 @@ def cloud_weight(cloud20: np.ndarray, pixel: float, shape: tuple[int, int]) -> n
     return np.where(full, 0.0, (1 - s) * (1 - large))
 
 
+def aot_weight(stored: np.ndarray | None) -> np.ndarray | float:
+    """WeightOnAOT: AOT = DN / 200 (MUSCATE quantification); 0 below 0; 0.33 + 0.67 (1 − AOT /
+    0.8) below 0.8; 0.33 above. 1 when the product has no AOT."""
+    if stored is None:
+        return 1.0
+    aot = stored.astype(float) / 200.0
+    weight = np.where(aot < 0.8, 0.33 + (1.0 - 0.33) * (1.0 - aot / 0.8), 0.33)
+    return np.where(aot < 0, 0.0, weight)
+
+
 def synthesis(dates: list[Date], d0: date, pixel: float, blue: int = 0) -> Product:
     """The L3A product of ``dates`` at ``pixel`` m (bands on that grid, masks at 20 m)."""
     nb, ny, nx = dates[0].bands.shape
@@ -144,7 +155,7 @@ def synthesis(dates: list[Date], d0: date, pixel: float, blue: int = 0) -> Produ
         gap = abs((obs.day - d0).days)
         w_date = 1 - 0.5 * gap / 23 if gap <= 23 else 0.0
         w_sensor = 1.0 if obs.sensor == "sentinel-2" else 0.33
-        w = cloud_weight(cloud20, pixel, (ny, nx)) * w_date * w_sensor  # W_AOT = 1: no ATB
+        w = cloud_weight(cloud20, pixel, (ny, nx)) * w_date * w_sensor * aot_weight(obs.aot)
         wet = snowy = np.zeros((ny, nx), bool)
         if obs.mg2 is not None:
             codes = np.repeat(np.repeat(obs.mg2.astype(int), rep, 0), rep, 1)[:ny, :nx]
@@ -180,7 +191,7 @@ def synthesis(dates: list[Date], d0: date, pixel: float, blue: int = 0) -> Produ
 
 def read_dates(folders: list[Any], resolution: str) -> list[Date]:
     """The dates of THEIA product folders: the 10 m (R1: B2 B3 B4) or 20 m (R2: B8A B11 B12)
-    bands and the 20 m CLM (and MG2 when there)."""
+    bands and the 20 m CLM (and MG2, and the group's ATB band 2, when there)."""
     import rasterio
 
     names = ("B2", "B3", "B4") if resolution == "R1" else ("B8A", "B11", "B12")
@@ -197,7 +208,12 @@ def read_dates(folders: list[Any], resolution: str) -> list[Date]:
         if mg2_file is not None:
             with rasterio.open(mg2_file) as ds:
                 mg2 = ds.read(1)
+        aot = None
+        atb_file = next(folder.glob(f"*_ATB_{resolution}.tif"), None)
+        if atb_file is not None:
+            with rasterio.open(atb_file) as ds:
+                aot = ds.read(2)
         stamp = folder.name.split("_")[1]
         day = date(int(stamp[:4]), int(stamp[4:6]), int(stamp[6:8]))
-        out.append(Date(np.stack(bands), clm, day, mg2))
+        out.append(Date(np.stack(bands), clm, day, mg2, aot=aot))
     return out

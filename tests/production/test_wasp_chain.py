@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -10,7 +12,9 @@ import rasterio
 from distributed import Client
 
 from terrapole.catalog.documents import prepare_item
+from terrapole.catalog.store import open_store
 from terrapole.config import Settings
+from terrapole.ingest.service import Ingestor
 from terrapole.production import runner
 from terrapole.production.chain import Area
 from terrapole.production.registry import chain
@@ -150,4 +154,62 @@ def test_the_chains_monthly_items_match_the_wasp_oracle(tmp_path: Path, client: 
             dts = layer(f"DTS_{group}")
             assert np.allclose(dts, np.nan_to_num(ref.dts, nan=-9999.0), atol=1e-3)
     assert partly_cloudy >= 4  # cloud edges inside the windows: the blur and BCO matter
+    store.close()
+
+
+def _with_atb(source: Path, target: Path, n: int) -> Path:
+    """A copy of a real THEIA product with an ATB file per resolution added: band 1 water
+    vapour, band 2 AOT as DN (AOT = DN / 200) rising from west to east and from date to date,
+    from clean air (DN 10, AOT 0.05) past the 0.8 bound (DN 160) where the weight is flat."""
+    product = target / source.name
+    shutil.copytree(source, product)
+    for res, like in (("R1", "B2"), ("R2", "B11")):
+        with rasterio.open(next(product.glob(f"*_FRE_{like}.tif"))) as ds:
+            profile = {**ds.profile, "count": 2, "dtype": "uint8", "nodata": None}
+            width, height = ds.width, ds.height
+        east = np.linspace(10 + 20 * n, 200, width).astype("uint8")
+        aot = np.broadcast_to(east, (height, width))
+        water = np.full((height, width), 40, dtype="uint8")
+        with rasterio.open(product / f"{source.name}_ATB_{res}.tif", "w", **profile) as ds:
+            ds.write(np.stack([water, aot]))
+    return product
+
+
+def test_the_aot_of_the_atb_band_weighs_the_dates_as_the_reference(
+    tmp_path: Path, client: Client
+) -> None:
+    """July 2018 from the real demo products given ATB files: the chain loads the AOT, and its
+    composite equals the oracle's with WeightOnAOT, not the one without."""
+    month = sorted(p for name in ("theia", "theia-2018") for p in (PRODUCTS / name).iterdir()
+                   if p.is_dir() and "_201807" in p.name)  # fmt: skip
+    assert len(month) >= 3
+    folders = [_with_atb(p, tmp_path / "products", n) for n, p in enumerate(month)]
+    settings = Settings(data_dir=tmp_path / "data")
+    store = open_store(settings)
+    storage = LocalStorage(settings.assets_dir)
+    assert not Ingestor(store, storage).run([str(f) for f in folders], workers=1).rejected
+    l2a = store.get_item("theia-sentinel-2-l2a", month[0].name)
+    assert l2a["assets"]["AOT_R2"]["raster:bands"][0]["scale"] == 0.005
+    report = runner.run(WASP, store, storage, client, area=AREA,
+                        start=date(2018, 7, 1), end=date(2018, 7, 31))  # fmt: skip
+    assert report.failed == [] and report.produced == ["WASP_T31UFQ_20180715"]
+    item = store.get_item("theia-l3a-wasp", "WASP_T31UFQ_20180715")
+    assert item["properties"]["wasp:aot"].startswith("ATB band 2")
+    d0 = date(2018, 7, 15)
+    for group, (bands, pixel) in {"R1": (("B2", "B3", "B4"), 10.0),
+                                  "R2": (("B8A", "B11", "B12"), 20.0)}.items():  # fmt: skip
+        dates = oracle.read_dates(folders, group)
+        assert all(d.aot is not None for d in dates)
+        ref = oracle.synthesis(dates, d0, pixel)
+        without = oracle.synthesis([replace(d, aot=None) for d in dates], d0, pixel)
+        with rasterio.open(
+            storage.local_path(f"theia-l3a-wasp/{item['id']}/WGT_{group}.tif")
+        ) as ds:
+            weight = ds.read(1) / 1000
+        assert np.abs(weight - ref.weight).max() <= 0.001
+        assert np.abs(weight - without.weight).max() > 0.1  # the AOT changed the weights
+        for n, band in enumerate(bands):
+            path = storage.local_path(f"theia-l3a-wasp/{item['id']}/FRC_{band}.tif")
+            with rasterio.open(path) as ds:
+                assert np.abs(ds.read(1).astype(int) - ref.frc[n]).max() <= 1
     store.close()

@@ -8,9 +8,10 @@ synthesis (``processing.wasp.synthesis``): one task per chunk. Outputs per ATBD:
 FRC per band (×10000), WGT/DTS/FLG per resolution group (R1 10 m, R2 20 m).
 
 Clouds are MAJA CLM bit 0 (the reference's binary mask), never the raw codes; snow and water come
-from MG2 bits 2 and 0 when every input has the MG2 mask. The THEIA ingest registers no ATB asset,
-so W_AOT = 1 and every item says so (``wasp:aot``); what else differs from CNES/WASP is listed in
-``WaspMonthly.deviations`` and written into each item (docs/algorithms.md, WASP).
+from MG2 bits 2 and 0 when every input has the MG2 mask; the AOT from the ATB band when every input
+has one (``AOT_R1``/``AOT_R2`` assets), else W_AOT = 1, and every item says which (``wasp:aot``).
+What else differs from CNES/WASP is listed in ``WaspMonthly.deviations`` and written into each
+item (docs/algorithms.md, WASP).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from datetime import date
 from typing import Any, ClassVar
 
 import dask.array as da
+import numpy as np
 import xarray as xr
 from dask.base import persist
 from typing_extensions import override
@@ -78,7 +80,9 @@ CLOUD_MASK_M = 20.0
 SENSORS = {"landsat-8": "landsat-8"}  # platform -> WASP sensor weight (others: Sentinel-2)
 GROUPS = {"R1": (("B2", "B3", "B4"), 10.0), "R2": (("B8A", "B11", "B12"), 20.0)}
 SURFACE_MASK = "MG2_R2"  # MAJA geophysical mask: water (bit 0) and snow (bit 2)
-AOT_ABSENT = "absent: W_AOT = 1 (the inputs have no ATB band)"
+AOT_SCALE = 0.005  # MUSCATE ATB band 2: AOT = DN × 0.005 (quantification value 200)
+AOT_USED = "ATB band 2 (AOT = DN × 0.005) of every input, on each group's grid"
+AOT_ABSENT = "absent: W_AOT = 1 (not every input has an ATB band)"
 FLAGS = classes((FLAG_NODATA, "no data", "000000"),
                 (FLAG_CLOUD, "cloud (darkest cloudy observation)", "c8c8c8"),
                 (FLAG_SNOW, "snow (latest snow observation)", "ffffff"),
@@ -113,8 +117,9 @@ class WaspMonthly(Chain):
         "No directional (BRDF) correction of the reflectances: the reference normalises them to "
         "a fixed geometry with its scattering coefficients, which needs the angle grids of the "
         "MUSCATE metadata; terrapole composites the FRE reflectances as delivered.",
-        "W_AOT = 1 for every date: the THEIA ingest registers no ATB (aerosol) asset, so the AOT "
-        "is never read (the item says so in wasp:aot).",
+        "The AOT is band 2 of the ATB file, as the MUSCATE format describes it; the reference "
+        "reads band 1 (its band index from the metadata is commented out), which holds the "
+        "water vapour. When not every input has an ATB band, W_AOT = 1 (said in wasp:aot).",
         "The 240 m cloudy fraction is the plain fraction of each cell's 20 m CLM pixels (a "
         "partial edge cell from its own pixels); the reference undersamples the binary mask of "
         "the 10 m CLM with a bicubic (BCO) kernel of radius 2 cells, a smoothly weighted fraction.",
@@ -145,7 +150,8 @@ class WaspMonthly(Chain):
             "interpolation": f"OTB BCO radius {BCO_RADIUS} alpha {BCO_ALPHA}, edge cells repeated",
             "full_blur_at": FULL_BLUR,
             "aot_weight": {"aot_max": AOT_MAX, "weight_min": AOT_WEIGHT_MIN,
-                           "weight_max": AOT_WEIGHT_MAX, "used": False},
+                           "weight_max": AOT_WEIGHT_MAX, "aot_scale": AOT_SCALE,
+                           "source": "ATB band 2 when every input has it, else W_AOT = 1"},
             "surface_mask": f"{SURFACE_MASK} water bit 0 ({WATER_BITS}), snow bit 2 ({SNOW_BITS}) "
                             "when every input has it",
             "fallback": "latest snow/water, else darkest blue (B2) cloudy observation",
@@ -168,6 +174,7 @@ class WaspMonthly(Chain):
         masks = context.load_bands(("CLM_R2",), CLOUD_MASK_M, whole_cells(CHUNK, CLOUD_MASK_M))
         cells = _cells(masks, CLOUD_MASK_M)
         with_surface = all(SURFACE_MASK in item["assets"] for item in context.inputs)
+        with_aot = all(f"AOT_{res}" in item["assets"] for item in context.inputs for res in GROUPS)
         for res, (bands, size) in GROUPS.items():
             keys = tuple(band_key(context.inputs[0], b) for b in bands)
             require_assets(context.inputs, keys)
@@ -183,8 +190,12 @@ class WaspMonthly(Chain):
                 surface = (context.load_bands((SURFACE_MASK,), size, like=refl.odc.geobox)
                            if with_surface else None)  # fmt: skip
                 group_cells = _cells(cloud, size)
+            aot = None
+            if with_aot:  # stored DN 0 (no value) is AOT 0, as the reference reads it
+                atb = context.load_bands((f"AOT_{res}",), size, like=refl.odc.geobox)
+                aot = atb.data[:, 0].astype("float32") * np.float32(AOT_SCALE)
             stack = Stack(refl.data, cloud.data[:, 0], days, group_cells, sensors, factor or 1,
-                          cloud_bits=CLOUD_BITS,
+                          aot=aot, cloud_bits=CLOUD_BITS,
                           surface=None if surface is None else surface.data[:, 0])  # fmt: skip
             result = synthesis(stack, context.window.centre, size, scale=THEIA_SCALE,
                                nodata=THEIA_NODATA)  # fmt: skip
@@ -208,7 +219,7 @@ class WaspMonthly(Chain):
             layers,
             properties={
                 "constellation": "sentinel-2",
-                "wasp:aot": AOT_ABSENT,
+                "wasp:aot": AOT_USED if with_aot else AOT_ABSENT,
                 "wasp:snow_water": snow_water,
             },
             rgb=("FRC_B4", "FRC_B3", "FRC_B2"),

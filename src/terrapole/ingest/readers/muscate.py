@@ -2,8 +2,10 @@
 
 A product is named ``<PLATFORM>_<YYYYMMDD-HHMMSS-mmm>_L2A_<TILE>_<C|D>_V<x-y>`` and holds
 ``*_FRE_<band>.tif`` (flat-terrain reflectance), ``*_SRE_<band>.tif`` (surface reflectance),
-``MASKS/*_{CLM,MG2,SAT,EDG}_R{1,2}.tif`` and ``*_MTD_ALL.xml``. Reflectances are int16
-× 10000 with nodata -10000 (not declared in the files). Trimmed products without the XML are
+``MASKS/*_{CLM,MG2,SAT,EDG}_R{1,2}.tif``, ``*_ATB_R{1,2}.tif`` (atmosphere: band 1 water
+vapour content, band 2 aerosol optical thickness, uint8; each becomes an asset of its own,
+``WVC_R*`` and ``AOT_R*``) and ``*_MTD_ALL.xml``. Reflectances are int16 × 10000 with nodata
+-10000 (not declared in the files). Trimmed products without the XML are
 read from the name alone, and what could not be filled is listed in ``Product.missing``.
 """
 
@@ -24,6 +26,12 @@ NAME = re.compile(
 )
 BAND_FILE = re.compile(r"_(?P<kind>FRE|SRE)_(?P<band>B\d+A?)\.tif$", re.IGNORECASE)
 MASK_FILE = re.compile(r"MASKS/.*_(?P<mask>CLM|MG2|SAT|EDG)_(?P<res>R\d)\.tif$", re.IGNORECASE)
+ATB_FILE = re.compile(r"_ATB_(?P<res>R\d)\.tif$", re.IGNORECASE)
+# the ATB bands: (asset prefix, band of the file, title, quantification: value = DN × scale)
+ATB_BANDS = (
+    ("WVC", 1, "water vapour content (g/cm²)", 0.05),
+    ("AOT", 2, "aerosol optical thickness", 0.005),
+)
 MASKS = {
     "CLM": ("cloud", "MAJA cloud mask: 0 clear, bit flags for cloud/shadow/cirrus types"),
     "MG2": (
@@ -140,6 +148,22 @@ def read(source: Source, collection: str | None = None) -> Product:
                     scale=1e-4,
                 )
             )
+        atb = ATB_FILE.search(name)
+        if atb and NAME.search(name.rsplit("/", 1)[-1]):
+            source.check_not_lfs_pointer(name)
+            res = atb["res"].upper()
+            for prefix, index, title, scale in ATB_BANDS:
+                rasters.append(
+                    Raster(
+                        key=f"{prefix}_{res}",
+                        path=source.gdal_path(name),
+                        title=f"{title} ({'10' if res == 'R1' else '20'} m)",
+                        roles=("data",),
+                        nodata=0,
+                        scale=scale,
+                        index=index,
+                    )
+                )
         mask = MASK_FILE.search(name)
         if mask:
             source.check_not_lfs_pointer(name)
