@@ -11,7 +11,7 @@ import rasterio
 
 from terrapole.catalog.model import SearchQuery
 from terrapole.maps.presets import available
-from terrapole.processing.water import otsu
+from terrapole.processing.water import THRESHOLD_RANGE, otsu
 from terrapole.production.runner import search_all
 from terrapole.stac_api.links import item_links
 
@@ -84,7 +84,9 @@ def test_water_mask_follows_the_scene_threshold(produced: Produced) -> None:
     threshold = item["properties"]["terrapole:water_threshold"]
     green, swir = refl(CLEAR, "B3"), refl(CLEAR, "B11")
     mndwi = (green - swir) / (green + swir)
-    assert threshold == pytest.approx(np.clip(otsu(mndwi.astype("float32")), -0.2, 0.3), abs=1e-3)
+    assert threshold == pytest.approx(
+        np.clip(otsu(mndwi.astype("float32")), *THRESHOLD_RANGE), abs=1e-3
+    )
     mask = output(produced, "theia-water", f"WATER_{CLEAR}", "WATER")
     decided = np.abs(mndwi - threshold) > 1e-4
     assert np.array_equal(mask[decided], (mndwi > threshold)[decided].astype(np.uint8))

@@ -26,8 +26,10 @@ QUICKLOOK_SIDE = 1024
 def stretch(
     values: NDArray[Any], valid: NDArray[np.bool_], low: float = 2, high: float = 98
 ) -> NDArray[np.uint8]:
-    """Map the ``low``-``high`` percentile range of valid pixels to 1-255 (0 stays for nodata)."""
+    """Map the ``low``-``high`` percentile range of valid pixels to 1-255 (0 stays for nodata);
+    a NaN (a metric a pixel has no value for) counts as nodata."""
     out = np.zeros(values.shape, dtype=np.uint8)
+    valid = valid & np.isfinite(values)
     if not valid.any():
         return out
     lo, hi = np.percentile(values[valid], [low, high])

@@ -136,7 +136,7 @@ class Chain(ABC):
     # changed kernel or parameter re-produces every window
     algorithm_modules: ClassVar[tuple[str, ...]] = ()
     auxiliaries: ClassVar[tuple[Auxiliary, ...]] = ()
-    # each way the chain knowingly departs from its reference (ALGORITHMS.md and the reference
+    # each way the chain knowingly departs from its reference (docs/algorithms.md, the reference
     # code); written into every output item and listed in docs/algorithms.md
     deviations: ClassVar[tuple[str, ...]] = ()
 
