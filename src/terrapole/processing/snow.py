@@ -332,7 +332,7 @@ def snow_codes(
     origin: tuple[int, int] = (0, 0), shape: tuple[int, int] | None = None,
     params: LisParameters = DEFAULT,
 ) -> tuple[NDArray[np.uint8], Array]:  # fmt: skip
-    """Codes and NDSI (float32; the tests compare it in float64) of the scene, or of a part
+    """Codes and NDSI (float32) of the scene, or of a part
     of it from ``origin`` in a scene of ``shape``, once the :class:`Scene` is known."""
     shape = shape or green.shape
     cells = scene.bright.shape
