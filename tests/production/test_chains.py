@@ -124,11 +124,13 @@ def test_snow_without_dem_is_flagged_and_pass_one_only(produced: Produced) -> No
 
 
 def test_snow_year_counts_clear_observations(produced: Produced) -> None:
+    # the snow year 1 Sept - 31 Aug with LIS's 15-day margins on both sides
     query = SearchQuery(collections=("theia-snow",))
     year = [
         i for i in search_all(produced.store, query)
-        if date(2017, 9, 1) <= date.fromisoformat(i["properties"]["datetime"][:10]) < date(2018, 9, 1)
+        if date(2017, 8, 17) <= date.fromisoformat(i["properties"]["datetime"][:10]) < date(2018, 9, 16)
     ]  # fmt: skip
+    assert any(i["properties"]["datetime"].startswith("2018-09-05") for i in year)
     codes = np.stack([output(produced, "theia-snow", i["id"], "SNOW") for i in year])
     nobs = output(produced, "theia-snow-annual", "SNOWYEAR_T31UFQ_2017-2018", "NOBS")
     assert np.array_equal(nobs, ((codes == 0) | (codes == 100)).sum(axis=0))
