@@ -26,19 +26,19 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from terrapole.processing import snow
+
 Array = NDArray[Any]
 THRESHOLD_RANGE = (0.0, 0.3)
 NOT_WATER, SEASONAL, PERMANENT, UNOBSERVED = 0, 1, 2, 255
 NO_OBSERVATION = 255
 
-# the snow chain's codes (Let-It-Snow): snow, cloud, no data
-SNOW_CODE, SNOW_CLOUD_CODE, SNOW_NODATA_CODE = 100, 205, 254
 # MUSCATE MG2 (geophysical mask) bits: 1 clouds, 2 snow, 3 cloud shadows, 4 topographic
 # shadows, 5 hidden by relief, 6 sun too low, 7 sun tangent (bit 0, water, is not used)
 MG2_SNOW = 1 << 2
 MG2_UNOBSERVED = (1 << 1) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7)
 # Let-It-Snow pass 1 (default MUSCATE S2 parameters): NDSI > 0.40 and red > 0.200
-PASS1_NDSI, PASS1_RED = 0.40, 0.20
+PASS1_NDSI, PASS1_RED = snow.DEFAULT.ndsi_pass1, snow.DEFAULT.red_pass1
 
 
 def otsu(values: Array, bins: int = 256) -> float:
@@ -62,9 +62,9 @@ def otsu(values: Array, bins: int = 256) -> float:
 def snow_from_product(codes: Array) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
     """(snow, not observed) from the snow chain's codes: NaN (no product there), cloud and no
     data are not observed."""
-    snow = codes == SNOW_CODE
-    unknown = ~np.isfinite(codes) | (codes == SNOW_CLOUD_CODE) | (codes == SNOW_NODATA_CODE)
-    return snow, unknown
+    snowy = codes == snow.SNOW
+    unknown = ~np.isfinite(codes) | (codes == snow.CLOUD) | (codes == snow.NODATA)
+    return snowy, unknown
 
 
 def snow_from_mg2(mg2: Array) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:

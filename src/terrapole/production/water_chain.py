@@ -80,6 +80,7 @@ class WaterProduct(Chain):
     )
     algorithm_modules: ClassVar[tuple[str, ...]] = (
         "terrapole.processing.water", "terrapole.processing.indices",
+        "terrapole.processing.snow",
     )  # fmt: skip
     auxiliaries: ClassVar[tuple[Auxiliary, ...]] = (
         Auxiliary(SNOW_COLLECTION, SNOW_ASSET, same_day=True),
