@@ -29,9 +29,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
-from affine import Affine
 from distributed import Client
-from rasterio.warp import Resampling, reproject
 
 from terrapole.config import Settings
 from terrapole.ingest.service import Ingestor
@@ -42,27 +40,11 @@ from terrapole.storage import LocalStorage
 
 from ..oracles import lis
 from ..oracles.test_lis_oracle import SERIES, series
-from .conftest import PRODUCTS, ingest_demo
+from .chamrousse import elevation, write
+from .conftest import ingest_demo
 
 NAME = "SENTINEL2A_20190215-103015-123_L2A_T31TGL_C_V2-2"
-ORIGIN = (728000.0, 5000000.0)  # UTM 31N, upper left: Chamrousse, south-east of Grenoble
 SIZE = 300  # 20 m pixels
-
-
-def _write(path: Path, data: np.ndarray, pixel: float) -> None:
-    transform = Affine(pixel, 0, ORIGIN[0], 0, -pixel, ORIGIN[1])
-    with rasterio.open(path, "w", driver="GTiff", width=data.shape[1], height=data.shape[0],
-                       count=1, dtype=data.dtype, crs="EPSG:32631", transform=transform) as ds:  # fmt: skip
-        ds.write(data, 1)
-
-
-def _elevation() -> np.ndarray:
-    dem = PRODUCTS / "dem" / "Copernicus_DSM_10_N45_00_E005_00_DEM.tif"
-    out = np.zeros((SIZE, SIZE), dtype="float32")
-    with rasterio.open(dem) as src:
-        reproject(rasterio.band(src, 1), out, dst_transform=Affine(20, 0, ORIGIN[0], 0, -20, ORIGIN[1]),
-                  dst_crs="EPSG:32631", resampling=Resampling.bilinear)  # fmt: skip
-    return out
 
 
 def _product(folder: Path, z: np.ndarray) -> Path:
@@ -76,10 +58,10 @@ def _product(folder: Path, z: np.ndarray) -> Path:
     for band, (snow, light, other) in values.items():
         data = np.where(bright, snow, np.where(thin, light, other)).astype("int16")
         if band in ("B2", "B3", "B4"):  # 10 m bands
-            _write(product / f"{NAME}_FRE_{band}.tif", np.repeat(np.repeat(data, 2, 0), 2, 1), 10)
+            write(product / f"{NAME}_FRE_{band}.tif", np.repeat(np.repeat(data, 2, 0), 2, 1), 10)
         else:
-            _write(product / f"{NAME}_FRE_{band}.tif", data, 20)
-    _write(product / "MASKS" / f"{NAME}_CLM_R2.tif", np.zeros((SIZE, SIZE), "uint8"), 20)
+            write(product / f"{NAME}_FRE_{band}.tif", data, 20)
+    write(product / "MASKS" / f"{NAME}_CLM_R2.tif", np.zeros((SIZE, SIZE), "uint8"), 20)
     return product
 
 
@@ -94,14 +76,14 @@ def test_snow_line_pass_two_and_fsc_og(
     settings = Settings(data_dir=tmp_path / "data")
     store = ingest_demo(settings, ())
     storage = LocalStorage(settings.assets_dir)
-    z = _elevation()
+    z = elevation(SIZE)
     assert z.min() < 1400 and z.max() > 2000  # the grid spans the three bands
     ingestor = Ingestor(store, storage)
     assert not ingestor.run([str(_product(tmp_path, z))], workers=1).rejected
     tcd = tmp_path / "tree_cover_20.tif"
     cover = np.full((SIZE, SIZE), 20, dtype="uint8")
     cover[:, :50] = 255  # no data in the Copernicus tree cover density
-    _write(tcd, cover, 20)
+    write(tcd, cover, 20)
     assert not ingestor.run([str(tcd)], collection="tree-cover", workers=1).rejected
 
     day = date(2019, 2, 15)

@@ -20,9 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
-from affine import Affine
 from distributed import Client
-from rasterio.warp import Resampling, reproject
 
 from terrapole.config import Settings
 from terrapole.ingest.service import Ingestor
@@ -33,12 +31,12 @@ from terrapole.production.registry import chain
 from terrapole.storage import LocalStorage
 
 from ..conftest import ROOT
-from .conftest import PRODUCTS, ingest_demo
+from .chamrousse import elevation, write
+from .conftest import ingest_demo
 
 T31UFQ = ROOT / "tests" / "data" / "t31ufq"
 LAND = "SENTINEL2B_20180222-104035-067_L2A_T31UFQ_C_V2-2"
 NAME = "SENTINEL2A_20190215-103015-123_L2A_T31TGL_C_V2-2"
-ORIGIN = (728000.0, 5000000.0)  # UTM 31N, upper left: Chamrousse, south-east of Grenoble
 TILES = 7  # the 40 x 40 px T31UFQ crop, 7 x 7 times: 280 px of 20 m
 SIZE = 40 * TILES
 SNOW_LINE = 1800.0
@@ -98,22 +96,6 @@ def test_the_winter_forest_has_no_water_on_any_date() -> None:
 # ---- the snowy scene ----------------------------------------------------------------------
 
 
-def _write(path: Path, data: np.ndarray, pixel: float) -> None:
-    transform = Affine(pixel, 0, ORIGIN[0], 0, -pixel, ORIGIN[1])
-    with rasterio.open(path, "w", driver="GTiff", width=data.shape[1], height=data.shape[0],
-                       count=1, dtype=data.dtype, crs="EPSG:32631", transform=transform) as ds:  # fmt: skip
-        ds.write(data, 1)
-
-
-def _elevation() -> np.ndarray:
-    dem = PRODUCTS / "dem" / "Copernicus_DSM_10_N45_00_E005_00_DEM.tif"
-    out = np.zeros((SIZE, SIZE), dtype="float32")
-    with rasterio.open(dem) as src:
-        reproject(rasterio.band(src, 1), out, dst_transform=Affine(20, 0, ORIGIN[0], 0, -20, ORIGIN[1]),
-                  dst_crs="EPSG:32631", resampling=Resampling.bilinear)  # fmt: skip
-    return out
-
-
 def _lake(z: np.ndarray) -> tuple[slice, slice]:
     """A 20 x 20 px square around the lowest 20 m pixel, inside the grid."""
     r, c = np.unravel_index(int(np.argmin(z)), z.shape)
@@ -134,12 +116,12 @@ def _product(folder: Path, z: np.ndarray, mg2: bool) -> Path:
         data = np.where(snow, SNOW[band], land).astype("int16")
         data[lake] = LAKE[band]
         if ten:
-            _write(product / f"{NAME}_FRE_{band}.tif", np.repeat(np.repeat(data, 2, 0), 2, 1), 10)
+            write(product / f"{NAME}_FRE_{band}.tif", np.repeat(np.repeat(data, 2, 0), 2, 1), 10)
         else:
-            _write(product / f"{NAME}_FRE_{band}.tif", data, 20)
-    _write(product / "MASKS" / f"{NAME}_CLM_R2.tif", np.zeros((SIZE, SIZE), "uint8"), 20)
+            write(product / f"{NAME}_FRE_{band}.tif", data, 20)
+    write(product / "MASKS" / f"{NAME}_CLM_R2.tif", np.zeros((SIZE, SIZE), "uint8"), 20)
     if mg2:  # MAJA's snow bit (2) where the scene is snowy
-        _write(product / "MASKS" / f"{NAME}_MG2_R2.tif", np.where(snow, 4, 0).astype("uint8"), 20)
+        write(product / "MASKS" / f"{NAME}_MG2_R2.tif", np.where(snow, 4, 0).astype("uint8"), 20)
     return product
 
 
@@ -162,7 +144,7 @@ def test_snow_is_not_water(tmp_path: Path, client: Client, source: str) -> None:
     settings = Settings(data_dir=tmp_path / "data")
     store = ingest_demo(settings, ())
     storage = LocalStorage(settings.assets_dir)
-    z = _elevation()
+    z = elevation(SIZE)
     snowy = z >= SNOW_LINE
     assert 0.1 < snowy.mean() < 0.9  # the scene has snow and land
     product = _product(tmp_path, z, mg2=source == "MG2")

@@ -31,6 +31,7 @@ def chain_modules(chain: Chain) -> tuple[str, ...]:
 
 @cache
 def source_digest(module: str) -> str:
+    """The SHA-256 of a module's source (cached: read once per process)."""
     return hashlib.sha256(inspect.getsource(importlib.import_module(module)).encode()).hexdigest()
 
 
