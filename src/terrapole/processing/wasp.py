@@ -254,12 +254,14 @@ def _block(
     rows, cols = refl.shape[2:]
     row_index, row_weight = bco_taps(origin[0], rows, params.cell, grids.shape[2])
     col_index, col_weight = bco_taps(origin[1], cols, params.cell, grids.shape[3])
+    top, bottom = int(row_index.min()), int(row_index.max())
     first, last = int(col_index.min()), int(col_index.max())
     air = np.ones((1, 1, 1), "float32") if aot is None else np.asarray(aot, "float32")
     ground = np.zeros((1, 1, 1), "uint8") if surface is None else np.asarray(surface)
     frc, wgt, dts, flg = _synthesise(
         refl, np.asarray(cloud), params.cloud_factor, params.cloud_bits,
-        np.ascontiguousarray(grids[:, :, :, first : last + 1]), row_index, row_weight,
+        np.ascontiguousarray(grids[:, :, top : bottom + 1, first : last + 1]),
+        row_index - top, row_weight,
         col_index - first, col_weight, air, aot is not None, ground, surface is not None,
         params.scalars, params.offsets, params.order, params.blue, params.invalid, params.scale,
     )  # fmt: skip
@@ -404,26 +406,42 @@ def composite(
 
 
 @njit(cache=True, nogil=True)
+def _across(grids: Array, col_index: Array, col_weight: Array) -> Array:
+    """S and L of every date interpolated (BCO) along the rows of cells at the block's pixel
+    columns: (date, 2, cell rows, cols). The interpolation is separable; done once per block,
+    it leaves each pixel row a contiguous pass down the few cell rows it needs."""
+    dates, grids_n, cell_rows = grids.shape[0], grids.shape[1], grids.shape[2]
+    cols, taps = col_index.shape
+    out = np.zeros((dates, grids_n, cell_rows, cols), np.float64)
+    for t in range(dates):
+        for g in range(grids_n):
+            for r in range(cell_rows):
+                for x in range(cols):
+                    value = 0.0
+                    for k in range(taps):
+                        value += col_weight[x, k] * grids[t, g, r, col_index[x, k]]
+                    out[t, g, r, x] = value
+    return out
+
+
+@njit(cache=True, nogil=True)
 def _cloud_row(
-    grids: Array, t: int, row_index: Array, row_weight: Array, y: int, col_index: Array,
-    col_weight: Array, line: Array, out: Array,
+    across: Array, t: int, row_index: Array, row_weight: Array, y: int, small: Array,
+    large: Array, out: Array,
 ) -> None:  # fmt: skip
-    """W_cloud of row ``y`` before the cloud mask: S and L interpolated (BCO) at its pixels."""
-    for g in range(2):
-        for c in range(line.shape[1]):
-            value = 0.0
-            for k in range(row_index.shape[1]):
-                value += row_weight[y, k] * grids[t, g, row_index[y, k], c]
-            line[g, c] = value
+    """W_cloud of row ``y`` before the cloud mask: S and L interpolated (BCO) down the cell
+    rows of :func:`_across` at its pixels."""
+    small[:] = 0.0
+    large[:] = 0.0
+    for k in range(row_index.shape[1]):
+        weight, r = row_weight[y, k], row_index[y, k]
+        for x in range(out.shape[0]):
+            small[x] += weight * across[t, 0, r, x]
+            large[x] += weight * across[t, 1, r, x]
     for x in range(out.shape[0]):
-        small = 0.0
-        large = 0.0
-        for k in range(col_index.shape[1]):
-            small += col_weight[x, k] * line[0, col_index[x, k]]
-            large += col_weight[x, k] * line[1, col_index[x, k]]
-        small, large = abs(small), abs(large)
-        full = small >= FULL_BLUR or large >= FULL_BLUR
-        out[x] = 0.0 if full else (1.0 - small) * (1.0 - large)
+        s, lg = abs(small[x]), abs(large[x])
+        full = s >= FULL_BLUR or lg >= FULL_BLUR
+        out[x] = 0.0 if full else (1.0 - s) * (1.0 - lg)
 
 
 @njit(cache=True, nogil=True)
@@ -505,7 +523,9 @@ def _synthesise(
     ground_flag = np.zeros(cols, np.uint8)
     weight = np.zeros(cols, np.float64)
     w_cloud = np.zeros(cols, np.float64)
-    line = np.zeros((2, grids.shape[3]), np.float64)
+    across = _across(grids, col_index, col_weight)
+    small = np.zeros(cols, np.float64)
+    large = np.zeros(cols, np.float64)
     valid = np.zeros(cols, np.bool_)
     clear = np.zeros(cols, np.bool_)
     cloud_cols = np.arange(cols) // cloud_factor  # integer divisions once per block
@@ -518,7 +538,7 @@ def _synthesise(
         dark_blue[:] = np.inf
         ground[:] = -1
         for t in order:
-            _cloud_row(grids, t, row_index, row_weight, y, col_index, col_weight, line, w_cloud)
+            _cloud_row(across, t, row_index, row_weight, y, small, large, w_cloud)
             _date_weights(
                 refl[t, :, y, :], cloud[t, cloud_y], cloud_cols, cloud_bits, w_cloud, aot,
                 with_aot, t, y, scalars[t], nodata, valid, clear, weight,
