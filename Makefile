@@ -11,6 +11,11 @@ $(BIN)/terrapole: pyproject.toml
 
 install: $(BIN)/terrapole
 
+# a wheel for deployment, stamped with the commit it was built from (processing:software)
+wheel: install
+	git rev-parse HEAD > src/terrapole/COMMIT
+	$(BIN)/pip wheel --quiet --no-deps --wheel-dir dist . ; status=$$?; rm -f src/terrapole/COMMIT; exit $$status
+
 demo: install
 	TERRAPOLE_DATA_DIR=$${TERRAPOLE_DATA_DIR:-demo-data} $(BIN)/terrapole demo
 

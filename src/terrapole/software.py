@@ -9,14 +9,14 @@ from pathlib import Path
 
 from terrapole import __version__
 
+HERE = Path(__file__).resolve().parent
 LIBRARIES = ("numpy", "numba", "scipy", "rasterio", "dask", "xarray", "odc-stac", "scikit-learn")
 
 
 def _git(*args: str) -> str | None:
-    folder = Path(__file__).resolve().parent
     try:
         done = subprocess.run(
-            ["git", *args], cwd=folder, capture_output=True, text=True, timeout=10, check=True
+            ["git", *args], cwd=HERE, capture_output=True, text=True, timeout=10, check=True
         )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -25,15 +25,17 @@ def _git(*args: str) -> str | None:
 
 @cache
 def package_version() -> str:
-    """terrapole's version with its commit (``0.1.0+g1a2b3c4d5e6f``, ``+dirty`` when the
-    checkout has changes), or the bare version when it does not run from a git checkout."""
+    """terrapole's version with its commit (``0.1.0+g1a2b3c4d5e6f``, ``.dirty`` when the
+    checkout's sources have changes). Installed from a wheel, the commit is the one ``make
+    wheel`` stamped into the package (``terrapole/COMMIT``); without it, the bare version."""
     top = _git("rev-parse", "--show-toplevel")
-    if not top or Path(top, "src", "terrapole") != Path(__file__).resolve().parent:
-        return __version__  # installed, not run from terrapole's own checkout
-    commit = _git("rev-parse", "--short=12", "HEAD")
-    if not commit:
-        return __version__
-    changed = _git("status", "--porcelain", "--untracked-files=no", "--", ":/src")
+    commit = _git("rev-parse", "--short=12", "HEAD") if top else None
+    if not top or not commit or Path(top, "src", "terrapole") != HERE:
+        # installed, not run from terrapole's own checkout: the commit stamped at the build
+        stamped = HERE / "COMMIT"
+        found = stamped.read_text().strip()[:12] if stamped.is_file() else ""
+        return f"{__version__}+g{found}" if found else __version__
+    changed = _git("status", "--porcelain", "--", ":/src")  # untracked modules count too
     return f"{__version__}+g{commit}" + (".dirty" if changed else "")
 
 

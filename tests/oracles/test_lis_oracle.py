@@ -72,9 +72,8 @@ def series() -> tuple[Date, ...]:
         swir = _read(folder, "B11").astype(np.float64)
         with rasterio.open(next((folder / "MASKS").glob("*_CLM_R2.tif"))) as ds:
             clm = ds.read(1)
-        day = date.fromisoformat(folder.name.split("_")[1][:8].replace("", "")[:8][:4] + "-"
-                                 + folder.name.split("_")[1][4:6] + "-"
-                                 + folder.name.split("_")[1][6:8])  # fmt: skip
+        stamp = folder.name.split("_")[1]
+        day = date(int(stamp[:4]), int(stamp[4:6]), int(stamp[6:8]))
         dates.append(Date(day, _ten_to_twenty(_read(folder, "B3")),
                           _ten_to_twenty(_read(folder, "B4")),
                           np.where(swir == -10000, np.nan, swir), clm))  # fmt: skip

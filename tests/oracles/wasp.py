@@ -6,7 +6,11 @@ sharing nothing with ``terrapole.processing.wasp``. It runs the reference's way:
 after the other in time order, each updating a running product (weighted mean, weight, mean
 date, flag), but in floating point (the reference writes int16 after every date). Where the
 reference divides 0 by 0 (clear observations of zero weight) it follows terrapole's documented
-choice: such observations are handled like cloudy ones.
+choice: such observations are handled like cloudy ones. Where the project chose to follow the
+ATBD or a simpler rule over the reference code, the oracle follows the project and cannot see
+that departure; each is a listed deviation (docs/algorithms.md): the continuous date weight
+(the code's integer division makes it a step), the plain 240 m cloudy fraction, validity over
+all bands, and 1e-6 for a fully cloudy blur.
 """
 
 from __future__ import annotations

@@ -26,6 +26,8 @@ from affine import Affine
 from distributed import Client
 from typing_extensions import override
 
+from terrapole import __version__
+from terrapole import software as software_module
 from terrapole.catalog.store import Store
 from terrapole.config import Settings
 from terrapole.ingest.service import Ingestor
@@ -182,3 +184,17 @@ def test_the_package_version_names_the_commit_it_runs_from() -> None:
     except (OSError, subprocess.CalledProcessError):
         pytest.fail("the tests run from terrapole's git checkout")
     assert package_version().split("+g")[1].startswith(head)
+
+
+def test_an_installed_package_names_the_commit_stamped_at_its_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(software_module, "HERE", tmp_path)  # not a git checkout
+    package_version.cache_clear()
+    try:
+        assert package_version() == __version__
+        (tmp_path / "COMMIT").write_text("0123456789abcdef0123456789abcdef01234567\n")
+        package_version.cache_clear()
+        assert package_version() == f"{__version__}+g0123456789ab"
+    finally:
+        package_version.cache_clear()

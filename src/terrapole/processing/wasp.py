@@ -86,11 +86,13 @@ def date_weight(day: date, centre: date) -> float:
 
 
 def aot_weight(aot: Array | None) -> Array | float:
-    """0.33 + 0.67 (1 − AOT/0.8) below 0.8, else 0.33; 1 when the AOT is not known."""
+    """0.33 + 0.67 (1 − AOT/0.8) below 0.8, else 0.33, and 0 for a negative AOT (as the
+    reference's WeightOnAOT); 1 when the AOT is not known."""
     if aot is None:
         return 1.0
     span = AOT_WEIGHT_MAX - AOT_WEIGHT_MIN
-    return np.where(aot < AOT_MAX, AOT_WEIGHT_MIN + span * (1.0 - aot / AOT_MAX), AOT_WEIGHT_MIN)
+    weight = np.where(aot < AOT_MAX, AOT_WEIGHT_MIN + span * (1.0 - aot / AOT_MAX), AOT_WEIGHT_MIN)
+    return np.where(aot < 0, 0.0, weight)
 
 
 def cloudy(mask: Any, bits: int = CLOUD_BITS) -> Any:
@@ -462,11 +464,12 @@ def _date_weights(
         w = w_cloud[x] * scalar if ok and clear[x] else 0.0
         if with_aot:
             a = aot[t, y, x]
-            w *= (
-                AOT_WEIGHT_MIN + (AOT_WEIGHT_MAX - AOT_WEIGHT_MIN) * (1.0 - a / AOT_MAX)
-                if a < AOT_MAX
-                else AOT_WEIGHT_MIN
-            )
+            if a < 0:  # the reference's WeightOnAOT: a negative AOT weighs nothing
+                w = 0.0
+            elif a < AOT_MAX:
+                w *= AOT_WEIGHT_MIN + (AOT_WEIGHT_MAX - AOT_WEIGHT_MIN) * (1.0 - a / AOT_MAX)
+            else:
+                w *= AOT_WEIGHT_MIN
         weight[x] = w
 
 

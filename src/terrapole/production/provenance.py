@@ -1,9 +1,12 @@
 """What an output item says of how it was made, and what decides whether it is up to date.
 
 - The chain's **version** is derived, never typed: a digest of the source of every module that
-  makes its outputs (the chain's own module, its ``algorithm_modules``) and of its parameters.
+  makes its outputs (the chain's own module, its ``algorithm_modules``, and the loading,
+  resampling, conversion and writing modules every chain goes through) and of its parameters.
   Changing a kernel or a parameter changes the version, hence every window's fingerprint, so
   the next run produces the outputs again; a docstring-only edit does too (cheap and safe).
+  Library versions are recorded in each item, not fingerprinted: upgrading numpy or GDAL does
+  not by itself produce everything again.
 - The **software** (:mod:`terrapole.software`): terrapole's version with its commit, and the
   versions of the libraries that compute.
 """
@@ -23,10 +26,20 @@ if TYPE_CHECKING:
     from terrapole.production.chain import Chain
 
 
+# what every chain's outputs go through: stored numbers to reflectance (layers), reading and
+# resampling the inputs and auxiliaries (loading, grid), writing the layers (writer)
+SHARED_MODULES = (
+    "terrapole.production.layers", "terrapole.production.loading",
+    "terrapole.production.writer", "terrapole.processing.grid",
+)  # fmt: skip
+
+
 def chain_modules(chain: Chain) -> tuple[str, ...]:
-    """The modules whose code makes the chain's outputs, the chain's own first."""
+    """The modules whose code makes the chain's outputs: the chain's own first, then its
+    ``algorithm_modules`` and the modules every chain's outputs go through."""
     own = type(chain).__module__
-    return (own, *sorted(m for m in set(chain.algorithm_modules) if m != own))
+    others = set(chain.algorithm_modules) | set(SHARED_MODULES)
+    return (own, *sorted(others - {own}))
 
 
 @cache

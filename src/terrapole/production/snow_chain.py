@@ -165,6 +165,11 @@ class SnowProduct(Chain):
         "whole percent.",
         "Where the scene has fewer than 12 pixels on a side, the coarse red has one cell on "
         "that side (GDAL would size a zero-sized side itself).",
+        "No data is coded 254 (LIS 1.5, the THEIA snow products of that version); later LIS "
+        "code writes 255.",
+        "FSC_TOC = 0.5 tanh(2.65 NDSI - 1.42) + 0.5 (Gascoin et al. 2020, LIS 1.7 and the "
+        "Copernicus FSC); the snow-detection reference read (LIS 1.5 code) has the older linear "
+        "1.45 NDSI - 0.01.",
     )
 
     @override

@@ -117,9 +117,12 @@ class WaspMonthly(Chain):
         "No directional (BRDF) correction of the reflectances: the reference normalises them to "
         "a fixed geometry with its scattering coefficients, which needs the angle grids of the "
         "MUSCATE metadata; terrapole composites the FRE reflectances as delivered.",
-        "The AOT is band 2 of the ATB file, as the MUSCATE format describes it; the reference "
-        "reads band 1 (its band index from the metadata is commented out), which holds the "
-        "water vapour. When not every input has an ATB band, W_AOT = 1 (said in wasp:aot).",
+        "W_date follows the ATBD's continuous 1 - 0.5 |D - D0| / 23; the reference code divides "
+        "two integers there, so its W_date is 1 for every date within 22 days and 0.5 at 23.",
+        "The AOT is each group's own ATB band (10 m for B2-B4, 20 m for B8A-B12) with the "
+        "MUSCATE quantification 0.005 fixed; the reference resamples the 10 m ATB for both "
+        "groups and reads the quantification from the product's metadata. When not every input "
+        "has an ATB band, W_AOT = 1 (said in wasp:aot).",
         "The 240 m cloudy fraction is the plain fraction of each cell's 20 m CLM pixels (a "
         "partial edge cell from its own pixels); the reference undersamples the binary mask of "
         "the 10 m CLM with a bicubic (BCO) kernel of radius 2 cells, a smoothly weighted fraction.",
