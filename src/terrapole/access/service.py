@@ -6,6 +6,7 @@ import hashlib
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,12 +40,15 @@ class AccessService:
     effect within that delay.
     """
 
-    def __init__(self, database_url: str, *, ttl: float = 2.0) -> None:
+    def __init__(
+        self, database_url: str, *, ttl: float = 2.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.engine = sa.create_engine(sqlalchemy_url(database_url))
         metadata.create_all(self.engine)
         self._lock = threading.Lock()
         self._restrictions: dict[str, frozenset[str]] | None = None
         self._ttl = ttl
+        self._clock = clock  # seconds; tests drive it
         self._read_at = 0.0
 
     def close(self) -> None:
@@ -130,7 +134,7 @@ class AccessService:
     def restrictions(self) -> Restrictions:
         """Map of restricted collection id -> groups allowed to read it."""
         with self._lock:
-            now = time.monotonic()
+            now = self._clock()
             if self._restrictions is None or now - self._read_at > self._ttl:
                 with self.engine.connect() as con:
                     rows = con.execute(sa.select(collection_access)).all()
