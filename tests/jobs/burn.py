@@ -1,4 +1,8 @@
-"""A test process that burns CPU (or sleeps) in stages: exercises the job machinery itself."""
+"""A test process that burns CPU (or sleeps) in stages: exercises the job machinery itself.
+
+Burning spins until the thread has used the CPU·s asked (not until a wall-clock time), so a
+job's CPU·s are known whatever else the machine runs: at least ``seconds / 10`` a stage.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +26,13 @@ class Burn(Process):
         Parameter("seconds", "Seconds", {"type": "number", "minimum": 0, "maximum": 600}),
         Parameter("sleep", "Sleep instead", {"type": "boolean"}, expert=True, default=False),
         Parameter("fail", "Fail at the end", {"type": "boolean"}, expert=True, default=False),
+        Parameter(
+            "hold",
+            "Wait before this stage until the test opens the job's gate",
+            {"type": "integer", "minimum": -1, "maximum": 9},
+            expert=True,
+            default=-1,
+        ),
     )
     outputs: ClassVar[dict[str, Json]] = {}
     stages: ClassVar[tuple[str, ...]] = ("BURN",)
@@ -32,12 +43,14 @@ class Burn(Process):
     def run(self, context: JobContext, inputs: Json) -> Result:
         step = float(inputs["seconds"]) / 10
         for n in range(10):
+            if n == inputs.get("hold", -1):
+                _hold(context.job_id)
             context.stage("BURN", n * 10)
-            end = time.perf_counter() + step
             if inputs["sleep"]:
                 time.sleep(step)
             else:
-                while time.perf_counter() < end:
+                end = time.thread_time() + step
+                while time.thread_time() < end:
                     pass
         context.log("burnt")
         if inputs["fail"]:
@@ -45,3 +58,10 @@ class Burn(Process):
         now = datetime.now(UTC)
         square = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]}
         return Result(geometry=square, start=now, end=now)
+
+
+def _hold(job_id: str) -> None:
+    # imported here, by name: this module travels to the workers by value, the gates may not
+    from tests.jobs import gate
+
+    gate.hold(job_id)

@@ -15,6 +15,7 @@ import requests
 from owslib.ogcapi.processes import Processes
 from rasterio.warp import transform_geom
 
+from . import gate
 from .conftest import PRODUCTS, THEIA_PRODUCT
 
 
@@ -198,8 +199,13 @@ def test_anonymous_may_look_but_not_run(jobs_url: str) -> None:
     assert response.status_code == 401
 
 
+def _settle(jobs_app: Any, job_id: str) -> None:
+    """Wait until the runner has concluded the job's task (final state and CPU·s recorded)."""
+    jobs_app.state.jobs.settled(job_id).result(timeout=gate.WAIT_S)
+
+
 def test_cpu_is_measured_not_wall_time_and_a_dismissed_job_stops(
-    jobs_url: str, tokens: dict[str, str]
+    jobs_app: Any, jobs_url: str, tokens: dict[str, str]
 ) -> None:
     headers = _auth(tokens["ana"])
     post = f"{jobs_url}/ogcapi/processes/burn/execution"
@@ -209,35 +215,43 @@ def test_cpu_is_measured_not_wall_time_and_a_dismissed_job_stops(
     busy_job = _wait(jobs_url, busy.json()["jobID"], tokens["ana"])
     idle_job = _wait(jobs_url, idle.json()["jobID"], tokens["ana"])
     assert busy_job["status"] == idle_job["status"] == "successful"
-    assert 0.8 <= busy_job["cpu_s"] <= 1.5  # spinning 1 s costs about 1 CPU·s
-    assert idle_job["cpu_s"] < 0.3  # sleeping 1 s costs next to nothing
-    long = requests.post(post, json={"inputs": {"seconds": 30, "sleep": True}}, headers=headers,
-                         timeout=10).json()  # fmt: skip
-    time.sleep(1.0)
+    assert busy_job["cpu_s"] >= 1.0  # it spun until its thread had used 1 CPU·s: all counted
+    # it slept 1 s, with ten stage reports of a few CPU·ms: neither wall time nor the CPU of
+    # the process (the busy job spun beside it) is counted
+    assert idle_job["cpu_s"] < 0.5
+    long = requests.post(post, json={"inputs": {"seconds": 10, "sleep": True, "hold": 2}},
+                         headers=headers, timeout=10).json()  # fmt: skip
+    gate.reached(long["jobID"])  # held before its third stage; its last report said 10 %
     dismissed = requests.delete(f"{jobs_url}/ogcapi/jobs/{long['jobID']}", headers=headers,
                                 timeout=10).json()  # fmt: skip
     assert dismissed["status"] == "dismissed"
-    time.sleep(4.0)  # the job notices at its next stage report (every 3 s)
+    gate.release(long["jobID"])
+    _settle(jobs_app, long["jobID"])
     final = requests.get(f"{jobs_url}/ogcapi/jobs/{long['jobID']}", headers=headers,
                          timeout=10).json()  # fmt: skip
-    assert final["status"] == "dismissed" and final["progress"] < 30
+    assert final["status"] == "dismissed" and final["progress"] == 10
+    logs = requests.get(f"{jobs_url}/ogcapi/jobs/{long['jobID']}/logs", headers=headers,
+                        timeout=10).json()["lines"]  # fmt: skip
+    assert "burnt" not in [line["message"] for line in logs]  # it stopped before its end
     credit = requests.get(f"{jobs_url}/ogcapi/credits", headers=headers, timeout=10).json()
-    assert credit["reserved_cpu_s"] == 0 and credit["used_cpu_s"] > 0.8
+    assert credit["reserved_cpu_s"] == 0 and credit["used_cpu_s"] >= busy_job["cpu_s"]
 
 
 def test_a_dismissed_job_is_charged_the_cpu_it_used_until_it_stopped(
-    jobs_url: str, tokens: dict[str, str]
+    jobs_app: Any, jobs_url: str, tokens: dict[str, str]
 ) -> None:
     headers = _auth(tokens["bob"])
     job = requests.post(f"{jobs_url}/ogcapi/processes/burn/execution",
-                        json={"inputs": {"seconds": 20}}, headers=headers, timeout=10).json()  # fmt: skip
+                        json={"inputs": {"seconds": 10, "hold": 2}}, headers=headers,
+                        timeout=10).json()  # fmt: skip
     status_url = f"{jobs_url}/ogcapi/jobs/{job['jobID']}"
-    deadline = time.monotonic() + 30
-    while requests.get(status_url, headers=headers, timeout=10).json()["status"] != "running":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    gate.reached(job["jobID"])  # 1 CPU·s a stage: two burnt, its last report was after one
+    reported = requests.get(status_url, headers=headers, timeout=10).json()
+    assert reported["status"] == "running" and 1.0 <= reported["cpu_s"] < 2.0
     requests.delete(status_url, headers=headers, timeout=10)
-    time.sleep(3.0)  # it spins until its next stage report, 2 s in, and stops there
+    gate.release(job["jobID"])  # it stops at the stage report that follows
+    _settle(jobs_app, job["jobID"])
     final = requests.get(status_url, headers=headers, timeout=10).json()
     assert final["status"] == "dismissed"
-    assert 1.5 <= final["cpu_s"] <= 3.0
+    # charged the two stages it burnt, more than its last report said, and not a third
+    assert 2.0 <= final["cpu_s"] < 3.0

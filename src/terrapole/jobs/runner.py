@@ -13,6 +13,7 @@ import logging
 import shutil
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future as Settled
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -50,6 +51,8 @@ class JobRunner:
         self._client: Client | None = None
         self._close: Callable[[], None] | None = None
         self._futures: dict[str, Future[Outcome]] = {}
+        self._settled: dict[str, Settled[None]] = {}  # resolved by _finalise
+        self._settled_lock = threading.Lock()
 
     # -- lifecycle --------------------------------------------------------------------
     def recover(self) -> list[str]:
@@ -130,6 +133,20 @@ class JobRunner:
             future.cancel()
         return job
 
+    def settled(self, job_id: str) -> Settled[None]:
+        """A future done once this runner has concluded the job's task: its final state and
+        the CPU·s it used are recorded (a dismissed job is concluded when it has stopped).
+
+        Done at once for a job this runner is not running. Wait on it (``result(timeout)``,
+        or ``asyncio.wrap_future`` under ``asyncio.shield``) rather than polling the store.
+        """
+        with self._settled_lock:
+            future = self._settled.get(job_id)
+        if future is None:
+            future = Settled()
+            future.set_result(None)
+        return future
+
     def purge(self, now: datetime | None = None) -> list[str]:
         """Delete the results of jobs past their purge date; returns their ids."""
         purged = []
@@ -148,6 +165,8 @@ class JobRunner:
             key=f"job-{job.id}", pure=False,
         )  # fmt: skip
         self._futures[job.id] = future
+        with self._settled_lock:
+            self._settled[job.id] = Settled()
         future.add_done_callback(lambda f: self._finalise(job.id, f, Path(folder)))
 
     def _finalise(self, job_id: str, future: Future[Outcome], folder: Path) -> None:
@@ -161,6 +180,10 @@ class JobRunner:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
             self._futures.pop(job_id, None)
+            with self._settled_lock:
+                settled = self._settled.pop(job_id, None)
+            if settled is not None and settled.set_running_or_notify_cancel():
+                settled.set_result(None)
 
     def _conclude(self, job_id: str, future: Future[Outcome], folder: Path) -> None:
         if future.status == "cancelled":
