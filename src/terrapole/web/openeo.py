@@ -10,9 +10,9 @@ Costs and usage are in CPU·s (``currency``: ``CPU·s``).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +20,7 @@ from typing import Any
 # the routes does that at start-up, not in the middle of the first request that needs it.
 import openeo_pg_parser_networkx.graph  # noqa: F401
 from fastapi import APIRouter, Body, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
 
 from terrapole import __version__
@@ -252,29 +253,38 @@ def _sync_routes(api: APIRouter, services: Services, runner: JobRunner) -> None:
         return {"errors": []}
 
     @api.post(PREFIX + "/result", summary="Run a small process graph and return its result")
-    def result(request: Request, body: Any = Body(...)) -> Response:  # noqa: B008
-        principal = services.principal(request)
+    async def result(request: Request, body: Any = Body(...)) -> Response:  # noqa: B008
+        principal = await run_in_threadpool(services.principal, request)
         inputs = {"process": _process_graph(body), "mode": "sync"}
-        job = runner.submit(ProcessGraph.id, principal, inputs)
-        deadline = time.monotonic() + SYNC_TIMEOUT_S
-        while not (job := runner.jobs.get(job.id)).done:
-            if time.monotonic() > deadline:
-                runner.dismiss(job.id, principal)
-                raise InvalidInput("process graph", f"took over {SYNC_TIMEOUT_S:.0f} s: "
-                                   "run it as a batch job")  # fmt: skip
-            time.sleep(0.1)
-        if job.state is State.CRASHED:  # the worker's own reason stays in the job's log
-            logger.error("openEO result %s crashed: %s", job.id, job.reason)
-            body_out = {"id": job.id, "code": "Internal", "links": [],
-                        "message": f"the worker running it failed (job {job.id})"}  # fmt: skip
-            return JSONResponse(body_out, status_code=500)
-        if job.state is not State.SUCCESSFUL:
-            body_out = {"id": job.id, "code": "ProcessGraphFailed", "links": [],
-                        "message": job.reason or job.state.value}  # fmt: skip
-            return JSONResponse(body_out, status_code=400)
-        path, media = _first_result(services, job)
-        headers = {"OpenEO-Costs": f"{job.cpu_s:.3f}", "OpenEO-Identifier": job.id}
-        return FileResponse(path, media_type=media, headers=headers)
+        job = await run_in_threadpool(runner.submit, ProcessGraph.id, principal, inputs)
+        # awaited, not polled: no thread is held while the job runs; shielded, so that the
+        # timeout cancels this wait and not the runner's future
+        settled = asyncio.wrap_future(runner.settled(job.id))
+        try:
+            await asyncio.wait_for(asyncio.shield(settled), SYNC_TIMEOUT_S)
+        except TimeoutError:
+            await run_in_threadpool(runner.dismiss, job.id, principal)
+            raise InvalidInput("process graph", f"took over {SYNC_TIMEOUT_S:.0f} s: "
+                               "run it as a batch job") from None  # fmt: skip
+        return await run_in_threadpool(_sync_answer, services, runner.jobs.get, job.id)
+
+
+def _sync_answer(services: Services, read: Callable[[str], Job], job_id: str) -> Response:
+    """The answer to a synchronous request once its job has ended: the first result file, or
+    why there is none."""
+    job = read(job_id)
+    if job.state is State.CRASHED:  # the worker's own reason stays in the job's log
+        logger.error("openEO result %s crashed: %s", job.id, job.reason)
+        body_out = {"id": job.id, "code": "Internal", "links": [],
+                    "message": f"the worker running it failed (job {job.id})"}  # fmt: skip
+        return JSONResponse(body_out, status_code=500)
+    if job.state is not State.SUCCESSFUL:
+        body_out = {"id": job.id, "code": "ProcessGraphFailed", "links": [],
+                    "message": job.reason or job.state.value}  # fmt: skip
+        return JSONResponse(body_out, status_code=400)
+    path, media = _first_result(services, job)
+    headers = {"OpenEO-Costs": f"{job.cpu_s:.3f}", "OpenEO-Identifier": job.id}
+    return FileResponse(path, media_type=media, headers=headers)
 
 
 def _first_result(services: Services, job: Job) -> tuple[str, str]:
