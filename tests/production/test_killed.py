@@ -1,13 +1,16 @@
-"""A chain run killed midway leaves a consistent catalogue; the next run finishes the work."""
+"""A chain run killed midway leaves a consistent catalogue; the next run finishes the work.
+
+The first run kills itself at a known point, whatever the machine's speed: when it asks the
+catalogue to write an output item while three are in already (that output's files are being
+swapped into storage by then).
+"""
 
 from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from terrapole.catalog.model import SearchQuery
@@ -22,33 +25,49 @@ OUTPUTS = ("theia-indices", "theia-snow", "theia-water")
 EXPECTED = {"theia-indices": 4, "theia-snow": 6, "theia-water": 4}  # 2 of 6 fully cloudy
 
 
-def _produce(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    command = [str(Path(sys.executable).parent / "terrapole"), "produce", "all", "--tile", "T31UFQ",
-               "--from", "2015-01", "--to", "2019-12"]  # fmt: skip
+PRODUCE = ["produce", "all", "--tile", "T31UFQ", "--from", "2015-01", "--to", "2019-12"]
+# `terrapole produce ...` whose catalogue SIGKILLs the process when it is asked to write an
+# output item while CATALOGUED of them are in (its files already swapped into storage)
+KILLED_AT = """
+import os, signal, sys, threading
+from terrapole.catalog.sqlite import SqliteStore
+from terrapole.cli import main
+
+CATALOGUED, OUTPUTS = int(sys.argv[1]), set(sys.argv[2].split(","))
+load_items, lock, done = SqliteStore.load_items, threading.Lock(), []
+
+def killing_load_items(self, items, **options):
+    items = list(items)
+    if not any(item.collection in OUTPUTS for item in items):
+        return load_items(self, items, **options)
+    with lock:
+        if len(done) >= CATALOGUED:
+            os.kill(os.getpid(), signal.SIGKILL)
+    report = load_items(self, items, **options)
+    with lock:
+        done.append(items)
+    return report
+
+SqliteStore.load_items = killing_load_items
+main(sys.argv[3:])
+"""
+
+
+def _produce(env: dict[str, str], killed_at: int | None = None) -> subprocess.Popen[bytes]:
+    if killed_at is None:
+        command = [str(Path(sys.executable).parent / "terrapole"), *PRODUCE]
+    else:
+        command = [sys.executable, "-c", KILLED_AT, str(killed_at), ",".join(OUTPUTS), *PRODUCE]
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-
-
-def _outputs(db: Path) -> int:
-    try:
-        with sqlite3.connect(db) as con:
-            marks = ",".join("?" * len(OUTPUTS))
-            sql = f"SELECT count(*) FROM items WHERE collection IN ({marks})"
-            return int(con.execute(sql, OUTPUTS).fetchone()[0])
-    except sqlite3.OperationalError:
-        return 0
 
 
 def test_kill_midway_then_rerun(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path)
     ingest_demo(settings, ("theia",)).close()
     env = {**os.environ, "TERRAPOLE_DATA_DIR": str(tmp_path), "TERRAPOLE_DASK_PROCESSES": "false"}
-    run = _produce(env)
-    deadline = time.monotonic() + 60
-    while _outputs(tmp_path / "terrapole.db") < 3 and run.poll() is None:
-        assert time.monotonic() < deadline, "no output appeared"
-        time.sleep(0.05)
-    run.send_signal(signal.SIGKILL)
-    run.wait()
+    run = _produce(env, killed_at=3)
+    output = run.communicate(timeout=300)[0].decode()
+    assert run.returncode == -signal.SIGKILL, output  # it was killed, not finished
     store = open_store(settings)
     storage = LocalStorage(settings.assets_dir)
     done_before = set()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import date
 from pathlib import Path
 
@@ -20,19 +19,29 @@ from .conftest import ingest_demo
 
 
 class CountedWater(WaterProduct):
-    """The water chain, counting how many windows build their outputs at the same time."""
+    """The water chain, counting how many windows build their outputs at the same time.
+
+    The first two windows wait for each other before building (a barrier, not a sleep): two
+    side by side whatever the machine's load, and a runner that ran one at a time would break
+    the barrier and fail them.
+    """
 
     lock = threading.Lock()
     running = 0
     most = 0
+    entered = 0
+    together = threading.Barrier(2, timeout=60)
 
     @override
     def produce(self, context: Context) -> Output:
         with self.lock:
             CountedWater.running += 1
             CountedWater.most = max(CountedWater.most, CountedWater.running)
-        time.sleep(0.3)  # long enough for the other thread to come in
+            first_two = CountedWater.entered < 2
+            CountedWater.entered += 1
         try:
+            if first_two:
+                self.together.wait()
             return super().produce(context)
         finally:
             with self.lock:
