@@ -10,6 +10,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -68,14 +69,13 @@ console = Console(stderr=True)
 out = Console()
 
 
-def _settings() -> Settings:
-    return load_settings()
+_settings = cli_jobs.command_settings  # the settings the callback below read for the command
 
 
 @app.callback()
-def _prepare_data_dir() -> None:
+def _prepare_data_dir(ctx: typer.Context) -> None:
     """Before any command: valid settings, and a data directory that exists (made if not)."""
-    settings = _settings()
+    settings = ctx.obj = load_settings()
     folder = settings.sqlite_path.parent if settings.backend == "sqlite" else settings.data_dir
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -140,12 +140,18 @@ def serve(
     workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
 ) -> None:
     """Serve the API and portal (STAC API at /stac)."""
+    _serve(_settings(), host, port, workers)
+
+
+def _serve(settings: Settings, host: str | None, port: int | None, workers: int) -> None:
+    """Serve the app of ``settings``; each of several workers reads the settings in its process."""
     import uvicorn
 
-    settings = _settings()
+    from terrapole.app import create_app
+
     os.environ[SERVE_PID] = str(os.getpid())
     uvicorn.run(
-        "terrapole.cli:worker_app" if workers > 1 else "terrapole.app:create_app",
+        "terrapole.cli:worker_app" if workers > 1 else partial(create_app, settings),
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
@@ -282,9 +288,9 @@ def ingest(
         for path, reason in report.rejected[:50]:
             console.print(f"  [red]rejected[/] {Path(path).name}: {reason}")
     if produce_after and report.ingested:
-        from terrapole.production.registry import CHAINS
+        from terrapole.production.registry import chains
 
-        _produce_due(settings.production_chains or list(CHAINS))
+        _produce_due(settings, settings.production_chains or list(chains(settings)))
     if report.rejected:
         raise typer.Exit(code=2)
 
@@ -302,21 +308,23 @@ def produce(
     list_chains: Annotated[bool, typer.Option("--list", help="list the chains")] = False,
 ) -> None:
     """Run production chains: backfill an area and period (unchanged windows are skipped)."""
-    from terrapole.production.registry import CHAINS
+    from terrapole.production.registry import chains
 
+    settings = _settings()
+    known = chains(settings)
     if list_chains or not (chain or due_only):
         table = Table("chain", "cadence", "input", "output", "what")
-        for c in CHAINS.values():
+        for c in known.values():
             why = c.unavailable()
             what = f"{c.title} [yellow](off: {why})[/]" if why else c.title
             table.add_row(c.name, c.cadence, c.input_collection, c.output_collection, what)
         out.print(table)
         return
-    _clean_staging(_settings())
+    _clean_staging(settings)
     if due_only:
-        _produce_due([chain] if chain and chain != "all" else list(CHAINS))
+        _produce_due(settings, [chain] if chain and chain != "all" else list(known))
         return
-    names = list(CHAINS) if chain == "all" else [chain]
+    names = list(known) if chain == "all" else [chain]
     if not (tile or bbox) or not (start and end):
         raise InvalidInput("produce", "--tile or --bbox, and --from and --to are required")
     _backfill(names, tile, bbox, _day(start, "--from", first=True), _day(end, "--to", first=False))
@@ -345,13 +353,13 @@ def _backfill(
     from terrapole.production.registry import chain as find_chain
     from terrapole.storage import LocalStorage
 
-    chains = [find_chain(name) for name in names]
+    settings = _settings()
+    chains = [find_chain(name, settings) for name in names]
     if len(chains) == 1 and (why := chains[0].unavailable()):
         raise InvalidInput(chains[0].name, why)
     if last < first:
         raise InvalidInput("--to", f"{last} is before --from {first}")
     area = Area(tile=tile, bbox=parse_bbox(bbox.split(","), crossing=False) if bbox else None)
-    settings = _settings()
     failed = 0
     with _store() as store, dask_client(settings) as client:
         storage = LocalStorage(settings.assets_dir)
@@ -383,11 +391,10 @@ def _print_production(name: str, report: Any) -> int:
     return len(report.failed)
 
 
-def _produce_due(names: list[str]) -> None:
+def _produce_due(settings: Settings, names: list[str]) -> None:
     from terrapole.production.cluster import dask_client
     from terrapole.production.scheduler import Scheduler
 
-    settings = _settings()
     scheduler = Scheduler(settings, names)
     with _store() as store, dask_client(settings) as client:
         reports = scheduler.tick(client, store)
@@ -418,20 +425,23 @@ def demo(
         except typer.Exit as exc:  # rejected products are listed; the demo goes on
             if exc.exit_code != 2:
                 raise
-    from terrapole.production.registry import CHAINS
+    from terrapole.production.registry import chains
 
-    training = DEMO_BUNDLE.parent / "training" / "bdforet_training.geojson"
-    os.environ.setdefault("TERRAPOLE_LANDCOVER_TRAINING", str(training))
-    console.print("production chains on the demo products (what a server tick does):")
-    _produce_due(list(CHAINS))
     settings = _settings()
+    given = settings.model_fields_set  # what the environment or terrapole.toml set: kept
+    if "landcover_training" not in given:
+        training = DEMO_BUNDLE.parent / "training" / "bdforet_training.geojson"
+        settings = settings.model_copy(update={"landcover_training": training})
+    console.print("production chains on the demo products (what a server tick does):")
+    _produce_due(settings, list(chains(settings)))
     console.print(
         f"catalogue ready: http://{settings.host}:{settings.port}/stac/ "
         f"(API docs at /stac/api.html)"
     )
     if serve_after:  # the served demo goes on producing what new ingests bring
-        os.environ.setdefault("TERRAPOLE_PRODUCTION_CHAINS", json.dumps(list(CHAINS)))
-        serve(None, None, 1)
+        if "production_chains" not in given:
+            settings = settings.model_copy(update={"production_chains": list(chains(settings))})
+        _serve(settings, None, None, 1)
 
 
 @collections_app.command("list")

@@ -6,13 +6,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
+import click
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from terrapole.access import AccessService
 from terrapole.catalog.store import open_store
-from terrapole.config import load_settings
+from terrapole.config import Settings, load_settings
 from terrapole.jobs.runner import JobRunner
 from terrapole.jobs.store import Job, JobStore
 from terrapole.storage import LocalStorage
@@ -23,8 +24,18 @@ console = Console(stderr=True)
 out = Console()
 
 
+def command_settings() -> Settings:
+    """The settings the ``terrapole`` callback read for the running command (read once, passed).
+
+    Called outside a command (no click context holds them), it reads them itself.
+    """
+    context = click.get_current_context(silent=True)
+    settings = context.find_object(Settings) if context is not None else None
+    return settings if settings is not None else load_settings()
+
+
 def _jobs() -> JobStore:
-    settings = load_settings()
+    settings = command_settings()
     return JobStore(settings.database_url, default_credit=settings.job_credit_cpu_s)
 
 
@@ -32,7 +43,7 @@ def _jobs() -> JobStore:
 def _runner() -> Iterator[JobRunner]:
     from terrapole.jobs.registry import default_processes
 
-    settings = load_settings()
+    settings = command_settings()
     store = open_store(settings)
     access = AccessService(settings.database_url)
     runner = JobRunner(settings, store, LocalStorage(settings.assets_dir), access,

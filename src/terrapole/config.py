@@ -17,6 +17,7 @@ from pydantic_settings import (
 from terrapole.errors import ConfigError
 
 MAX_ITEM_BYTES = 1_000_000  # default of the TERRAPOLE_MAX_ITEM_BYTES setting
+DEFAULT_LIMIT = 10  # default of the TERRAPOLE_DEFAULT_LIMIT setting
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -45,7 +46,9 @@ class Settings(BaseSettings):
         description="external base URL (scheme://host[:port][/prefix]) for links behind a proxy",
     )
     log_level: LogLevel = "INFO"
-    default_limit: int = Field(default=10, ge=1)
+    default_limit: int = Field(
+        default=DEFAULT_LIMIT, ge=1, description="page size of a STAC search that gives no limit"
+    )
     max_limit: int = Field(default=10_000, ge=1, description="largest page size a search may ask")
     max_bulk_items: int = Field(default=100_000, ge=1, description="largest bulk transaction")
     statement_timeout_s: float = Field(

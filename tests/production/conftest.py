@@ -13,7 +13,7 @@ from terrapole.catalog.store import Store, open_store
 from terrapole.config import Settings
 from terrapole.ingest.service import Ingestor
 from terrapole.production.cluster import dask_client
-from terrapole.production.registry import CHAINS
+from terrapole.production.registry import chains
 from terrapole.production.runner import ProductionReport
 from terrapole.production.scheduler import Scheduler
 from terrapole.storage import LocalStorage
@@ -55,7 +55,7 @@ def produced(tmp_path_factory: pytest.TempPathFactory, client: Client) -> Iterat
     """Every chain run once by a scheduler tick over the 31 demo products."""
     settings = Settings(data_dir=tmp_path_factory.mktemp("produced"))
     store = ingest_demo(settings)
-    reports = Scheduler(settings, list(CHAINS)).tick(client, store)
+    reports = Scheduler(settings, list(chains(settings))).tick(client, store)
     yield Produced(settings, store, LocalStorage(settings.assets_dir), reports)
     store.close()
 

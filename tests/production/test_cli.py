@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from terrapole.production.registry import CHAINS
+from terrapole.config import Settings
+from terrapole.production.registry import chains
 
 TERRAPOLE = str(Path(sys.executable).parent / "terrapole")
 
@@ -22,7 +23,7 @@ def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_list_names_every_chain_with_its_cadence(tmp_path: Path) -> None:
     result = _run(tmp_path, "--list")
     assert result.returncode == 0
-    for chain in CHAINS.values():
+    for chain in chains(Settings(data_dir=tmp_path)).values():
         assert chain.name in result.stdout and chain.output_collection in result.stdout
     assert "per-product" in result.stdout and "monthly" in result.stdout
 

@@ -17,7 +17,8 @@ from terrapole.catalog.store import Store
 from terrapole.config import Settings
 from terrapole.errors import NotFound
 from terrapole.production import runner
-from terrapole.production.chain import Area
+from terrapole.production.chain import Area, Chain
+from terrapole.production.landcover_chain import LandCoverYearly
 from terrapole.production.registry import chain
 from terrapole.production.runner import ProductionReport
 from terrapole.storage import LocalStorage
@@ -37,10 +38,16 @@ def catalogue(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Store
     return settings, ingest_demo(settings)
 
 
-def _run(catalogue: tuple[Settings, Store], client: Client) -> ProductionReport:
+def _landcover(settings: Settings, training: Path) -> Chain:
+    """The registry's land-cover chain for settings naming ``training``."""
+    return chain("landcover", settings.model_copy(update={"landcover_training": training}))
+
+
+def _run(catalogue: tuple[Settings, Store], client: Client, training: Path) -> ProductionReport:
     settings, store = catalogue
     storage = LocalStorage(settings.assets_dir)
-    return runner.run(chain("landcover"), store, storage, client, area=Area(tile="T31UFQ"), **YEAR)
+    landcover = _landcover(settings, training)
+    return runner.run(landcover, store, storage, client, area=Area(tile="T31UFQ"), **YEAR)
 
 
 def _training(tmp_path: Path, edit: object) -> Path:
@@ -52,10 +59,9 @@ def _training(tmp_path: Path, edit: object) -> Path:
 
 
 def test_land_cover_matches_the_forest_map_with_an_accuracy_report(
-    catalogue: tuple[Settings, Store], client: Client, monkeypatch: pytest.MonkeyPatch
+    catalogue: tuple[Settings, Store], client: Client
 ) -> None:
-    monkeypatch.setenv("TERRAPOLE_LANDCOVER_TRAINING", str(TRAINING))
-    report = _run(catalogue, client)
+    report = _run(catalogue, client, TRAINING)
     assert report.produced == [ITEM], report.failed
     settings, store = catalogue
     item = store.get_item("theia-landcover", ITEM)
@@ -83,14 +89,27 @@ def test_land_cover_matches_the_forest_map_with_an_accuracy_report(
     assert set(np.unique(classes)) == {0, 1}
     assert np.mean(classes == forest) >= 0.85
     assert confidence.min() >= 50 and confidence.max() == 100
-    assert _run(catalogue, client).unchanged == [ITEM]  # same inputs and training: no work
+    # same inputs and training: no work
+    assert _run(catalogue, client, TRAINING).unchanged == [ITEM]
     # 2015 and 2019 hold 1 and 2 products (no series to classify), 2016-2017 none: all empty
     settings, store = catalogue
     storage = LocalStorage(settings.assets_dir)
-    other = runner.run(chain("landcover"), store, storage, client, area=Area(tile="T31UFQ"),
+    other = runner.run(_landcover(settings, TRAINING), store, storage, client, area=Area(tile="T31UFQ"),
                        start=date(2015, 1, 1), end=date(2019, 12, 31))  # fmt: skip
     assert other.empty == [f"LANDCOVER_T31UFQ_{year}" for year in (2015, 2016, 2017, 2019)]
     assert other.failed == [] and other.unchanged == [ITEM]
+
+
+def test_the_chain_takes_its_training_from_the_settings_never_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TERRAPOLE_LANDCOVER_TRAINING", str(TRAINING))
+    assert "TERRAPOLE_LANDCOVER_TRAINING" in (LandCoverYearly().unavailable() or "")
+    unset = Settings(data_dir=tmp_path, landcover_training=None)
+    assert chain("landcover", unset).unavailable() is not None
+    configured = Settings(data_dir=tmp_path, landcover_training=TRAINING)
+    assert chain("landcover", configured).unavailable() is None
+    assert chain("landcover", configured).parameters()["training_file"] == TRAINING.name
 
 
 def _own_links(item: dict) -> int:  # type: ignore[type-arg]
@@ -98,12 +117,10 @@ def _own_links(item: dict) -> int:  # type: ignore[type-arg]
 
 
 def test_new_training_polygons_produce_the_year_again(
-    catalogue: tuple[Settings, Store], client: Client, monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-) -> None:  # fmt: skip
+    catalogue: tuple[Settings, Store], client: Client, tmp_path: Path
+) -> None:
     edited = _training(tmp_path, lambda d: d["features"].pop())
-    monkeypatch.setenv("TERRAPOLE_LANDCOVER_TRAINING", str(edited))
-    assert _run(catalogue, client).produced == [ITEM]
+    assert _run(catalogue, client, edited).produced == [ITEM]
     settings, store = catalogue
     parameters = store.get_item("theia-landcover", ITEM)["properties"]["terrapole:parameters"]
     assert parameters["training_sha256"] == hashlib.sha256(edited.read_bytes()).hexdigest()
@@ -138,12 +155,11 @@ def _bow_tie(document: dict) -> None:  # type: ignore[type-arg]
     ],
 )  # fmt: skip
 def test_bad_training_fails_with_a_reason_and_nothing_catalogued(
-    client: Client, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, edit: object, reason: str,
-) -> None:  # fmt: skip
+    client: Client, tmp_path: Path, edit: object, reason: str
+) -> None:
     settings = Settings(data_dir=tmp_path / "data")
     store = ingest_demo(settings, ("theia-2018",))
-    monkeypatch.setenv("TERRAPOLE_LANDCOVER_TRAINING", str(_training(tmp_path, edit)))
-    report = _run((settings, store), client)
+    report = _run((settings, store), client, _training(tmp_path, edit))
     assert [name for name, _ in report.failed] == [ITEM]
     assert reason in report.failed[0][1]
     with pytest.raises(NotFound):

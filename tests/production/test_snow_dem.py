@@ -89,7 +89,7 @@ def test_snow_line_pass_two_and_fsc_og(
     assert not ingestor.run([str(tcd)], collection="tree-cover", workers=1).rejected
 
     day = date(2019, 2, 15)
-    report = runner.run(chain("snow"), store, storage, client, area=Area(tile="T31TGL"),
+    report = runner.run(chain("snow", settings), store, storage, client, area=Area(tile="T31TGL"),
                         start=day, end=day)  # fmt: skip
     assert report.failed == [] and report.produced == [f"SNOW_{NAME}"]
     item = store.get_item("theia-snow", f"SNOW_{NAME}")
@@ -133,7 +133,7 @@ def test_real_dates_through_the_chain_equal_the_oracle(
     ]
     assert len(folders) == 4
     assert not Ingestor(store, storage).run([str(f) for f in folders], workers=1).rejected
-    report = runner.run(chain("snow"), store, storage, client, area=Area(tile="T31UFQ"),
+    report = runner.run(chain("snow", settings), store, storage, client, area=Area(tile="T31UFQ"),
                         start=date(2016, 4, 1), end=date(2018, 9, 30))  # fmt: skip
     assert report.failed == [] and len(report.produced) == 4
     no_dem = np.full((40, 40), np.nan)

@@ -19,6 +19,7 @@ from terrapole.production import runner
 from terrapole.production.chain import Area
 from terrapole.production.registry import chain
 from terrapole.production.scheduler import Scheduler, due
+from terrapole.production.wasp_chain import WaspMonthly
 from terrapole.storage import LocalStorage
 
 from ..oracles import wasp as oracle
@@ -26,7 +27,7 @@ from .conftest import PRODUCTS, ingest_demo
 
 AREA = Area(tile="T31UFQ")
 CLEAR = PRODUCTS / "theia" / "SENTINEL2A_20180826-104155-257_L2A_T31UFQ_D_V1-8"
-WASP = chain("wasp-monthly")
+WASP = WaspMonthly()  # needs no settings
 
 
 def test_monthly_chain_produces_and_is_idempotent(tmp_path: Path, client: Client) -> None:
@@ -106,7 +107,7 @@ def test_missing_band_fails_cleanly_and_writes_nothing(tmp_path: Path, client: C
     item = store.get_item("theia-sentinel-2-l2a", CLEAR.name)
     del item["assets"]["FRE_B11"]
     store.update_item(prepare_item(item))
-    report = runner.run(chain("water"), store, storage, client, area=AREA,
+    report = runner.run(chain("water", settings), store, storage, client, area=AREA,
                         start=date(2018, 8, 26), end=date(2018, 8, 26))  # fmt: skip
     reason = f"invalid inputs: {CLEAR.name} has no B11 band (neither FRE_ nor SRE_B11)"
     assert report.failed == [(f"WATER_{CLEAR.name}", reason)]

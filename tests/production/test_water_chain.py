@@ -151,9 +151,13 @@ def test_snow_is_not_water(tmp_path: Path, client: Client, source: str) -> None:
     assert not Ingestor(store, storage).run([str(product)], workers=1).rejected
     day, area = date(2019, 2, 15), Area(tile="T31TGL")
     if source == "snow product":
-        report = runner.run(chain("snow"), store, storage, client, area=area, start=day, end=day)
+        report = runner.run(
+            chain("snow", settings), store, storage, client, area=area, start=day, end=day
+        )
         assert report.produced == [f"SNOW_{NAME}"]
-    report = runner.run(chain("water"), store, storage, client, area=area, start=day, end=day)
+    report = runner.run(
+        chain("water", settings), store, storage, client, area=area, start=day, end=day
+    )
     assert report.failed == [] and report.produced == [f"WATER_{NAME}"]
     mask = _mask(storage)
     # away from the snow edge, where the 10 m -> 20 m averaging and the DEM resampling of the

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Json = dict[str, Any]
+from terrapole.jsontypes import Json as Json  # re-exported: the records are made of it
+
 Direction = Literal["asc", "desc"]
 
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import rasterio
 
-from terrapole.catalog.model import Json
 from terrapole.ingest.cog import COG_TYPE, WrittenFile
 from terrapole.ingest.footprint import Footprint
 from terrapole.ingest.model import S2_BANDS, Product, Raster
+from terrapole.jsontypes import Json, utc_iso
 from terrapole.software import package_version
 
 EXTENSIONS = {
@@ -29,10 +29,6 @@ ASSET_ROOT = "/assets"  # made absolute against the server's public URL when ser
 def asset_href(collection: str, item: str, name: str) -> str:
     """The server-relative URL of a stored asset file."""
     return f"{ASSET_ROOT}/{collection}/{item}/{name}"
-
-
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _raster_asset(
@@ -89,8 +85,8 @@ def build_item(
         epsg = ds.crs.to_epsg()
     props: Json = {**product.properties}
     if product.datetime is not None:
-        props["datetime"] = _iso(product.datetime)
-    now = _iso(datetime.now(UTC))
+        props["datetime"] = utc_iso(product.datetime, timespec="microseconds")
+    now = utc_iso(datetime.now(UTC), timespec="microseconds")
     props["created"] = props["updated"] = now
     props["proj:epsg"] = epsg
     props["proj:geometry"] = footprint.native

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import glob
 import hashlib
-import os
 import shutil
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
@@ -323,8 +322,3 @@ class Ingestor:
                 shutil.rmtree(folder, ignore_errors=True)
         report.ingested.append(staged.item_id)
         notify(path.name, "ingested")
-
-
-def default_workers() -> int:
-    """One worker per CPU core."""
-    return max(1, os.cpu_count() or 1)

@@ -18,9 +18,8 @@ import jsonschema
 
 from terrapole.catalog.store import ReadStore
 from terrapole.errors import InvalidInput
+from terrapole.jsontypes import Json
 from terrapole.storage import LocalStorage
-
-Json = dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from terrapole.access import AccessService
 from terrapole.catalog.store import Store
@@ -21,10 +19,9 @@ from terrapole.ingest.model import Product, Raster
 from terrapole.ingest.service import Ingestor, IngestReport, Staged, stage
 from terrapole.jobs.process import Process, Result
 from terrapole.jobs.store import Job
+from terrapole.jsontypes import Json, utc_iso
 from terrapole.software import software
 from terrapole.storage import LocalStorage
-
-Json = dict[str, Any]
 
 
 def personal_group(owner: str) -> str:
@@ -40,10 +37,6 @@ def results_collection(owner: str) -> str:
 def result_item_id(job: Job) -> str:
     """The id of a job's result item."""
     return f"{job.process}-{job.id[:12]}"
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 def _bbox(geometry: Json) -> list[float]:
@@ -70,7 +63,7 @@ def publish(
         **result.properties,
     }
     if result.start != result.end:
-        properties.update(start_datetime=_iso(result.start), end_datetime=_iso(result.end))
+        properties.update(start_datetime=utc_iso(result.start), end_datetime=utc_iso(result.end))
     folder = storage.new_staging("job-result-")
     try:
         if result.layers:
@@ -87,7 +80,7 @@ def publish(
                 "type": "Feature", "stac_version": "1.0.0", "id": item_id,
                 "collection": collection, "geometry": result.geometry,
                 "bbox": _bbox(result.geometry),
-                "properties": {"datetime": _iso(result.start), **properties},
+                "properties": {"datetime": utc_iso(result.start), **properties},
                 "links": [], "assets": {},
             }  # fmt: skip
         for file in result.files:

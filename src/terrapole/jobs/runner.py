@@ -25,11 +25,12 @@ from terrapole.access.view import VisibleCatalogue
 from terrapole.catalog.store import Store
 from terrapole.config import Settings
 from terrapole.errors import NotFound, TerrapoleError, Unauthorized
-from terrapole.jobs.process import Json, Process
+from terrapole.jobs.process import Process
 from terrapole.jobs.results import publish, unpublish
 from terrapole.jobs.states import State
 from terrapole.jobs.store import Job, JobStore
 from terrapole.jobs.worker import Outcome, execute
+from terrapole.jsontypes import Json
 from terrapole.production.cluster import open_client
 from terrapole.storage import LocalStorage
 

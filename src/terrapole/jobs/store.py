@@ -25,8 +25,7 @@ from terrapole.access.service import sqlalchemy_url
 from terrapole.errors import InvalidInput, NotFound, TerrapoleError
 from terrapole.jobs.states import TERMINAL, State, check_transition
 from terrapole.jobs.tables import credits, job_logs, jobs, metadata
-
-Json = dict[str, Any]
+from terrapole.jsontypes import Json
 
 
 class CreditExceeded(TerrapoleError):

@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import dask
 
@@ -26,9 +25,9 @@ from terrapole.errors import SourceUnavailable, StoreUnavailable, TerrapoleError
 from terrapole.jobs.process import Cancelled, Process, Result
 from terrapole.jobs.states import InvalidTransition, State
 from terrapole.jobs.store import JobStore
+from terrapole.jsontypes import Json
 from terrapole.storage import LocalStorage
 
-Json = dict[str, Any]
 logger = logging.getLogger(__name__)
 
 

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from terrapole.errors import InvalidInput
-
-Json = dict[str, Any]
+from terrapole.jsontypes import Json
 
 
 @dataclass(frozen=True)

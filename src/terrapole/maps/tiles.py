@@ -35,6 +35,7 @@ from titiler.core.factory import MultiBaseTilerFactory
 from terrapole.catalog.documents import shape_of
 from terrapole.catalog.geojson import check_structure
 from terrapole.errors import InvalidInput, OutsideBounds, SourceUnavailable, TerrapoleError
+from terrapole.jsontypes import Json
 from terrapole.maps.asgi import answer_error, principal
 from terrapole.maps.params import (
     MAX_PIXELS,
@@ -230,9 +231,6 @@ def tiler_item(services: Services, collection_id: str, item_id: str, request: Re
         while len(_ITEMS) > 512:
             _ITEMS.popitem(last=False)
     return item
-
-
-Json = dict[str, Any]
 
 
 def _params_object(

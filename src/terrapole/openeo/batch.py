@@ -15,8 +15,8 @@ from terrapole.errors import NotFound
 from terrapole.jobs.states import State
 from terrapole.jobs.store import Job, JobStore, as_utc
 from terrapole.jobs.tables import openeo_jobs
+from terrapole.jsontypes import Json
 
-Json = dict[str, Any]
 STATUS = {State.ACCEPTED: "queued", State.RUNNING: "running", State.SUCCESSFUL: "finished",
           State.FAILED: "error", State.CRASHED: "error", State.DISMISSED: "canceled"}  # fmt: skip
 

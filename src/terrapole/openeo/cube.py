@@ -11,7 +11,7 @@ read with the number of values asked and the limit.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,7 @@ from pyproj import Transformer
 from terrapole.catalog.model import Json, SearchQuery, TimeRange
 from terrapole.catalog.store import ReadStore
 from terrapole.errors import InvalidInput
+from terrapole.jsontypes import utc_iso
 from terrapole.production import loading
 from terrapole.production.runner import search_all
 from terrapole.storage import LocalStorage
@@ -40,12 +41,10 @@ class LoadRequest:
     bands: tuple[str, ...] | None
 
 
-def _iso(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _bound(value: Any) -> str | None:
+    """A temporal_extent bound as RFC 3339 UTC text (a bare date: its midnight)."""
+    if value is None or isinstance(value, datetime):
+        return utc_iso(value, timespec="seconds")
     text = str(value)
     return text if "T" in text else f"{text}T00:00:00Z"
 
@@ -70,7 +69,7 @@ def request_from(arguments: Json) -> LoadRequest:
     if temporal is not None:
         if not isinstance(temporal, list) or len(temporal) != 2:
             raise InvalidInput("load_collection temporal_extent", "give [start, end]")
-        start, end = (_iso(t) for t in temporal)
+        start, end = (_bound(t) for t in temporal)
     bands = arguments.get("bands")
     if bands is not None and (not isinstance(bands, list) or not all(isinstance(b, str)
                                                                    for b in bands)):  # fmt: skip

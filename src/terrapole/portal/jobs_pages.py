@@ -13,10 +13,9 @@ from fastapi.responses import HTMLResponse
 from terrapole.jobs.process import Process
 from terrapole.jobs.runner import JobRunner
 from terrapole.jobs.services.zones import ZONES_SCHEMA
+from terrapole.jsontypes import Json
 from terrapole.portal.routes import _page
 from terrapole.stac_api.client import Services
-
-Json = dict[str, Any]
 
 
 def field(parameter: Any) -> Json:

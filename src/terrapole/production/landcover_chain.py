@@ -27,7 +27,6 @@ from dask.delayed import delayed
 from numpy.typing import NDArray
 from typing_extensions import override
 
-from terrapole.config import load_settings
 from terrapole.errors import EmptyProduct, InvalidInput
 from terrapole.processing import landcover
 from terrapole.processing.indices import ndvi
@@ -51,11 +50,6 @@ STEP_DAYS = 30
 TREES = 100
 TEST_FRACTION = 0.3
 MIN_DATES = 4  # fewer products in a year make no time series to classify: the year is empty
-
-
-def configured_training() -> Path | None:
-    """The training file the settings name (TERRAPOLE_LANDCOVER_TRAINING), if any."""
-    return load_settings().landcover_training
 
 
 def _pick(block: NDArray[Any], labels: NDArray[Any], ids: NDArray[Any]) -> tuple[Any, Any, Any]:
@@ -106,14 +100,18 @@ class LandCoverYearly(Chain):
         "terrapole.production.training",
     )  # fmt: skip
 
+    def __init__(self, training: Path | None = None) -> None:
+        """``training``: the GeoJSON polygons (the ``landcover_training`` setting); None: off."""
+        self.training_file = training
+
     def training(self) -> TrainingSet | None:
         """The configured training set (read and checked), or None when none is configured."""
-        path = configured_training()
+        path = self.training_file
         return read_training(path) if path is not None else None
 
     @override
     def parameters(self) -> dict[str, Any]:
-        path = configured_training()
+        path = self.training_file
         digest = file_digest(path) if path is not None else None
         name = path.name if path is not None else None  # the file's name, never its folder
         return {"training_file": name, "training_sha256": digest, "bands": list(BANDS),
@@ -122,7 +120,7 @@ class LandCoverYearly(Chain):
 
     @override
     def unavailable(self) -> str | None:
-        if configured_training() is None:
+        if self.training_file is None:
             return "no training polygons: set TERRAPOLE_LANDCOVER_TRAINING to a GeoJSON file"
         return None
 

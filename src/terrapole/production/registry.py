@@ -1,7 +1,12 @@
-"""The chains terrapole knows, by name, in the order they should run (inputs first)."""
+"""The chains terrapole knows, by name, in the order they should run (inputs first).
+
+Chains are made from the caller's Settings (the land-cover chain takes its training polygons
+from them); nothing here reads the environment.
+"""
 
 from __future__ import annotations
 
+from terrapole.config import Settings
 from terrapole.errors import InvalidInput
 from terrapole.production.chain import Chain
 from terrapole.production.index_chain import IndexProduct
@@ -10,18 +15,20 @@ from terrapole.production.snow_chain import SnowProduct, SnowYearly
 from terrapole.production.wasp_chain import WaspMonthly
 from terrapole.production.water_chain import WaterProduct, WaterYearly
 
-CHAINS: dict[str, Chain] = {
-    chain.name: chain
-    for chain in (
+
+def chains(settings: Settings) -> dict[str, Chain]:
+    """Every chain by name, in run order, set up from ``settings``."""
+    made: tuple[Chain, ...] = (
         IndexProduct(), SnowProduct(), WaterProduct(), WaspMonthly(), SnowYearly(), WaterYearly(),
-        LandCoverYearly(),
-    )
-}  # fmt: skip
+        LandCoverYearly(settings.landcover_training),
+    )  # fmt: skip
+    return {chain.name: chain for chain in made}
 
 
-def chain(name: str) -> Chain:
-    """The chain called ``name`` (InvalidInput naming the known ones otherwise)."""
+def chain(name: str, settings: Settings) -> Chain:
+    """The chain called ``name`` set up from ``settings`` (InvalidInput naming the known ones)."""
+    known = chains(settings)
     try:
-        return CHAINS[name]
+        return known[name]
     except KeyError:
-        raise InvalidInput("chain", f"{name!r} is not one of {', '.join(CHAINS)}") from None
+        raise InvalidInput("chain", f"{name!r} is not one of {', '.join(known)}") from None

@@ -33,11 +33,12 @@ from dask.base import is_dask_collection
 from distributed import Client
 from odc.geo.geobox import GeoBox
 
-from terrapole.catalog.model import Json, SearchQuery, TimeRange
+from terrapole.catalog.model import SearchQuery, TimeRange
 from terrapole.catalog.store import ReadStore, Store
 from terrapole.errors import EmptyProduct, InvalidInput, NotFound, TerrapoleError
 from terrapole.ingest.model import Product, Raster
 from terrapole.ingest.service import FINGERPRINT, Ingestor, IngestReport, Staged, stage
+from terrapole.jsontypes import Json, utc_iso
 from terrapole.production import loading
 from terrapole.production.chain import (
     Area,
@@ -79,10 +80,6 @@ class ProductionReport:
         self.publish_s += other.publish_s
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def search_all(store: ReadStore, query: SearchQuery) -> list[Json]:
     """Every item a query matches (page after page)."""
     items: list[Json] = []
@@ -100,11 +97,13 @@ def inputs_of(
     ids: tuple[str, ...] | None = None,
 ) -> list[Json]:  # fmt: skip
     """The chain's input items in the area and period (oldest first)."""
+    last = end - timedelta(seconds=1)
+    period = TimeRange(utc_iso(start, timespec="seconds"), utc_iso(last, timespec="seconds"))
     query = SearchQuery(
         collections=(chain.input_collection,),
         bbox=area.bbox,
         filter=area.filter(),
-        datetime=None if ids else TimeRange(_iso(start), _iso(end - timedelta(seconds=1))),
+        datetime=None if ids else period,
         ids=ids,
     )
     items = search_all(store, query)
@@ -164,7 +163,10 @@ def auxiliaries_of(
         day = None
         if need.same_day:
             first = datetime.combine(window.centre, time(), UTC)
-            day = TimeRange(_iso(first), _iso(first + timedelta(days=1, seconds=-1)))
+            day = TimeRange(
+                utc_iso(first, timespec="seconds"),
+                utc_iso(first + timedelta(days=1, seconds=-1), timespec="seconds"),
+            )
         query = SearchQuery(collections=(need.collection,), bbox=_extent(inputs), datetime=day)
         items = [i for i in search_all(store, query) if need.asset in i.get("assets", {})]
         found[need] = [storage.localise(i) for i in sorted(items, key=lambda i: i["id"])]
@@ -406,8 +408,8 @@ def _product(
                 properties[key] = source[key]
     else:
         moment = datetime.combine(window.centre, time(12), UTC)
-        properties["start_datetime"] = _iso(window.start)
-        properties["end_datetime"] = _iso(window.end - timedelta(seconds=1))
+        properties["start_datetime"] = utc_iso(window.start, timespec="seconds")
+        properties["end_datetime"] = utc_iso(window.end - timedelta(seconds=1), timespec="seconds")
         if area.tile:
             properties["theia:tile"] = area.tile
     properties.update(output.properties)

@@ -24,9 +24,10 @@ from pathlib import Path
 
 from distributed import Client
 
-from terrapole.catalog.model import Json, SearchQuery
+from terrapole.catalog.model import SearchQuery
 from terrapole.catalog.store import Store, open_store
 from terrapole.config import Settings
+from terrapole.jsontypes import Json, utc_iso
 from terrapole.production.chain import Area, Chain, Window, item_day
 from terrapole.production.cluster import dask_client
 from terrapole.production.registry import chain as find_chain
@@ -56,16 +57,14 @@ def _moment(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _text(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def due(chain: Chain, store: Store, since: str, now: datetime) -> Due:
     """The windows that inputs updated after ``since`` affect, closed by ``now``."""
-    newer = {"op": ">", "args": [{"property": "updated"}, {"timestamp": _text(_moment(since))}]}
+    # watermarks are fixed-width UTC text (microseconds): their text order is their time order
+    after = utc_iso(_moment(since), timespec="microseconds")
+    newer = {"op": ">", "args": [{"property": "updated"}, {"timestamp": after}]}
     query = SearchQuery(collections=(chain.input_collection,), filter=newer)
     changed = [(_moment(i["properties"]["updated"]), i) for i in search_all(store, query)]
-    result = Due(watermark=_text(now))
+    result = Due(watermark=utc_iso(now, timespec="microseconds"))
     seen: set[tuple[Area, str]] = set()
     for updated, item in sorted(changed, key=lambda c: c[0]):
         area = _area(item)
@@ -78,7 +77,8 @@ def due(chain: Chain, store: Store, since: str, now: datetime) -> Due:
         for window in found:
             if not window.closed(now) and chain.cadence != "per-product":
                 result.waiting += 1  # look at this item again next tick
-                result.watermark = min(result.watermark, _text(updated - timedelta(microseconds=1)))
+                before = utc_iso(updated - timedelta(microseconds=1), timespec="microseconds")
+                result.watermark = min(result.watermark, before)
                 continue
             if (area, window.key) not in seen:
                 seen.add((area, window.key))
@@ -91,7 +91,7 @@ class Scheduler:
 
     def __init__(self, settings: Settings, chains: list[str]) -> None:
         self.settings = settings
-        self.chains = [find_chain(name) for name in chains]
+        self.chains = [find_chain(name, settings) for name in chains]
         self.state_path = Path(settings.data_dir) / "production-state.json"
         self.wake = threading.Event()
         self.stopping = threading.Event()

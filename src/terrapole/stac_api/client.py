@@ -123,8 +123,12 @@ class CoreClient(BaseCoreClient):
         }
 
     def _search(self, params: dict[str, Any], request: Request, body: Json | None) -> Response:
+        if body is None and "limit" not in request.query_params:  # stac-fastapi's 10 (GET)
+            params.pop("limit", None)
         hidden = self.services.hidden(request)
-        query = search_query(params, max_limit=self.services.settings.max_limit, hidden=hidden)
+        settings = self.services.settings
+        query = search_query(params, max_limit=settings.max_limit, hidden=hidden,
+                             default_limit=settings.default_limit)  # fmt: skip
         return geojson(self._page(self.services.store.search(query), request, body))
 
     def post_search(self, search_request: Any, **kwargs: Any) -> Response:
@@ -133,6 +137,9 @@ class CoreClient(BaseCoreClient):
             raise InvalidInput("fields", "must be an object with include/exclude arrays")
         body = search_request.model_dump(mode="json", by_alias=True, exclude_none=True)
         params = search_request.model_dump(exclude_none=True)
+        if "limit" not in search_request.model_fields_set:  # stac-fastapi's 10, not the client's
+            body.pop("limit", None)
+            params.pop("limit", None)
         params["fields"] = getattr(search_request, "fields", None)
         params["intersects"] = body.get("intersects")
         params["datetime"] = body.get("datetime")

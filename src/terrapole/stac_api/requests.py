@@ -10,6 +10,7 @@ from terrapole.catalog.cql2 import parse_filter
 from terrapole.catalog.documents import parse_bbox, parse_geometry
 from terrapole.catalog.model import Fields, SearchQuery, SortKey
 from terrapole.catalog.timeutil import parse_interval
+from terrapole.config import DEFAULT_LIMIT
 from terrapole.errors import InvalidInput
 
 
@@ -114,12 +115,22 @@ def _refuse_nul(query: SearchQuery) -> SearchQuery:
     return query
 
 
-def search_query(params: dict[str, Any], *, max_limit: int, hidden: frozenset[str]) -> SearchQuery:
-    """Build a SearchQuery from request parameters; raise InvalidInput naming the bad one."""
+def search_query(
+    params: dict[str, Any],
+    *,
+    max_limit: int,
+    hidden: frozenset[str],
+    default_limit: int = DEFAULT_LIMIT,
+) -> SearchQuery:
+    """Build a SearchQuery from request parameters; raise InvalidInput naming the bad one.
+
+    A request without ``limit`` gets ``default_limit`` items a page (the STAC API passes the
+    ``default_limit`` setting), never more than ``max_limit``.
+    """
     if params.get("bbox") is not None and params.get("intersects") is not None:
         raise InvalidInput("bbox", "bbox and intersects cannot be used together")
     limit = params.get("limit")
-    limit = 10 if limit is None else int(limit)
+    limit = default_limit if limit is None else int(limit)
     if limit < 1:
         raise InvalidInput("limit", "must be a positive integer")
     raw_filter = params.get("filter_expr", params.get("filter"))

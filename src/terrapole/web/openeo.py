@@ -31,13 +31,13 @@ from terrapole.jobs.runner import JobRunner
 from terrapole.jobs.services.openeo_graph import ProcessGraph
 from terrapole.jobs.states import State
 from terrapole.jobs.store import Job
+from terrapole.jsontypes import Json, utc_iso
 from terrapole.openeo import graph
 from terrapole.openeo.batch import BatchJob, BatchJobs
 from terrapole.openeo.cube import band_keys
 from terrapole.openeo.formats import FORMATS
 from terrapole.stac_api.client import Services
 
-Json = dict[str, Any]
 logger = logging.getLogger(__name__)
 PREFIX = "/openeo/1.2"
 API_VERSION = "1.2.0"
@@ -50,10 +50,6 @@ ENDPOINTS = [
     ("/jobs/{job_id}", ["GET", "PATCH", "DELETE"]), ("/jobs/{job_id}/estimate", ["GET"]),
     ("/jobs/{job_id}/logs", ["GET"]), ("/jobs/{job_id}/results", ["GET", "POST", "DELETE"]),
 ]  # fmt: skip
-
-
-def _iso(moment: Any) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
 def _process_graph(body: Any, wrapped: bool = True) -> Json:
@@ -102,8 +98,8 @@ def batch_status(batch: BatchJob, base: str) -> Json:
     job = batch.job
     return {
         "id": batch.id, "title": batch.title, "description": batch.description,
-        "process": batch.process, "status": batch.status, "created": _iso(batch.created),
-        "updated": _iso((job.finished or job.started or job.created) if job else batch.created),
+        "process": batch.process, "status": batch.status, "created": utc_iso(batch.created),
+        "updated": utc_iso((job.finished or job.started or job.created) if job else batch.created),
         "progress": round(job.progress, 1) if job else 0.0,
         "costs": round(job.cpu_s, 3) if job else 0.0, "usage": _usage(job),
         "links": [{"rel": "self", "href": f"{base}/jobs/{batch.id}"}],
@@ -379,7 +375,7 @@ def _batch_run_routes(
         levels = ("error", "warning", "info", "debug")  # openEO's; the store writes INFO, ERROR
         return {"logs": [{"id": str(n), "level": line.level.lower() if line.level.lower() in
                           levels else "info",
-                          "message": line.message, "time": _iso(line.at)}
+                          "message": line.message, "time": utc_iso(line.at)}
                          for n, line in enumerate(lines)],
                 "links": []}  # fmt: skip
 

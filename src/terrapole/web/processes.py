@@ -19,9 +19,9 @@ from terrapole.jobs.process import Process
 from terrapole.jobs.runner import JobRunner
 from terrapole.jobs.states import State
 from terrapole.jobs.store import Job
+from terrapole.jsontypes import Json, utc_iso
 from terrapole.stac_api.client import Services
 
-Json = dict[str, Any]
 PREFIX = "/ogcapi"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/core",
@@ -34,10 +34,6 @@ OGC_STATUS = {State.CRASHED: "failed"}
 
 
 MAX_OFFSET = 2**31 - 1  # beyond a database integer: a 500 on PostgreSQL
-
-
-def _iso(moment: Any) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
 def _base(request: Request) -> str:
@@ -91,13 +87,13 @@ def status(job: Job, base: str) -> Json:
     return {
         "type": "process", "jobID": job.id, "processID": job.process, "status": state,
         "message": job.reason or (f"{job.stage}" if job.stage else state),
-        "created": _iso(job.created), "started": _iso(job.started),
-        "finished": _iso(job.finished),
-        "updated": _iso(job.finished or job.started or job.created),
+        "created": utc_iso(job.created), "started": utc_iso(job.started),
+        "finished": utc_iso(job.finished),
+        "updated": utc_iso(job.finished or job.started or job.created),
         "progress": int(round(job.progress)), "stage": job.stage,
         "crashed": job.state is State.CRASHED,
         "cpu_s": round(job.cpu_s, 3), "estimate_cpu_s": round(job.estimate_cpu_s, 3),
-        "expires": _iso(job.expires), "purged": job.purged, "owner": job.owner,
+        "expires": utc_iso(job.expires), "purged": job.purged, "owner": job.owner,
         "links": links,
     }  # fmt: skip
 
@@ -211,7 +207,7 @@ def _job_routes(api: APIRouter, services: Services, runner: JobRunner) -> None:
         found = runner.get(job_id, services.principal(request))
         lines = runner.jobs.logs(found.id)
         return {"jobID": found.id, "lines": [
-            {"time": _iso(line.at), "level": line.level, "message": line.message}
+            {"time": utc_iso(line.at), "level": line.level, "message": line.message}
             for line in lines]}  # fmt: skip
 
     @api.get("/jobs/{job_id}/results", summary="A successful job's results (by reference)")

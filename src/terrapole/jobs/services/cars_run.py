@@ -32,7 +32,7 @@ from typing import Any
 
 import psutil
 
-Json = dict[str, Any]
+from terrapole.jsontypes import Json
 
 # (pattern, stage) in the order CARS logs them; the first that matches a line wins
 MARKS: tuple[tuple[re.Pattern[str], str], ...] = (

@@ -21,9 +21,9 @@ from terrapole.catalog.store import ReadStore
 from terrapole.errors import InvalidInput
 from terrapole.jobs.process import File, JobContext, Parameter, Process, Result
 from terrapole.jobs.services.gnss_files import Series, read_series
+from terrapole.jsontypes import Json
 from terrapole.processing import gnss
 
-Json = dict[str, Any]
 MJD0 = datetime(1858, 11, 17, tzinfo=UTC)
 MAX_TEXT = 20_000_000
 DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}

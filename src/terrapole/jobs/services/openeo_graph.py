@@ -13,10 +13,10 @@ from typing_extensions import override
 from terrapole.catalog.store import ReadStore
 from terrapole.errors import InvalidInput, NotFound
 from terrapole.jobs.process import File, JobContext, Layer, Parameter, Process, Result
+from terrapole.jsontypes import Json
 from terrapole.openeo import cube, formats, graph
 from terrapole.openeo.cube import LoadRequest
 
-Json = dict[str, Any]
 CPU_S_PER_MVALUE = 0.3  # reading, computing and writing a million values, with margin
 BASE_CPU_S = 1.0
 LIMITS = {"sync": 20_000_000, "batch": 400_000_000}  # values a request may load

@@ -16,7 +16,7 @@ import signal
 import subprocess
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 import rasterio
@@ -29,9 +29,9 @@ from terrapole.errors import InvalidInput, TerrapoleError
 from terrapole.jobs.process import JobContext, Layer, Parameter, Process, Result
 from terrapole.jobs.services import cars_run
 from terrapole.jobs.services.zones import ZONES_SCHEMA, zones
+from terrapole.jsontypes import Json
 from terrapole.software import software
 
-Json = dict[str, Any]
 ITEM = {"type": "string", "minLength": 1}
 # measured: the 500 x 500 px Ventoux pair takes 95 CPU·s at full resolution on one core
 CPU_S_FIXED = 30.0

@@ -25,11 +25,11 @@ from terrapole.catalog.store import ReadStore
 from terrapole.errors import InvalidInput
 from terrapole.jobs.process import File, JobContext, Layer, Parameter, Process, Result
 from terrapole.jobs.services.zones import ZONES_SCHEMA, geojson, union, zones
+from terrapole.jsontypes import Json
 from terrapole.openeo import cube
 from terrapole.openeo.formats import transform_of
 from terrapole.processing import indices, phenology
 
-Json = dict[str, Any]
 DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 BANDS = {"NDVI": ("B4", "B8A"), "EVI": ("B4", "B8A", "B2"), "SAVI": ("B4", "B8A")}  # 10 m first
 CPU_S_PER_PIXEL_DATE = 2e-5  # gap-filling and measuring a season, per pixel and date

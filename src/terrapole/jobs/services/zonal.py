@@ -26,9 +26,9 @@ from terrapole.catalog.store import ReadStore
 from terrapole.errors import InvalidInput
 from terrapole.jobs.process import File, JobContext, Parameter, Process, Result
 from terrapole.jobs.services.zones import ZONES_SCHEMA, area_km2, geojson, union, zones
+from terrapole.jsontypes import Json
 from terrapole.processing.zonal import histogram, statistics
 
-Json = dict[str, Any]
 CPU_S_PER_MPX = 0.5  # measured: reading and summarising a million pixels, with margin
 BASE_CPU_S = 1.0
 
