@@ -11,8 +11,9 @@ import pytest
 from affine import Affine
 from odc.geo.geobox import GeoBox
 
-from terrapole.catalog.model import Json, SearchQuery
+from terrapole.catalog.model import SearchQuery
 from terrapole.config import Settings
+from terrapole.jsontypes import Json
 from terrapole.production import loading
 from terrapole.production.runner import search_all
 from terrapole.storage import LocalStorage

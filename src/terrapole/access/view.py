@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from terrapole.catalog.model import Aggregation, CollectionQuery, Json, Page, SearchQuery
+from terrapole.catalog.model import Aggregation, CollectionQuery, Page, SearchQuery
 from terrapole.catalog.store import ReadStore
+from terrapole.jsontypes import Json
 
 
 class VisibleCatalogue:

@@ -25,7 +25,7 @@ from shapely.geometry import (
 )
 from shapely.geometry.base import BaseGeometry
 
-from terrapole.catalog.model import Json
+from terrapole.jsontypes import Json
 
 BBox = tuple[float, float, float, float]
 _SHEETS = (-360.0, 0.0, 360.0)  # unwrapped longitudes are cut in [-540,-180], [-180,180], [180,540]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from terrapole.catalog.antimeridian import BBox, intersect_bboxes
-from terrapole.catalog.model import CollectionQuery, Json
+from terrapole.catalog.model import CollectionQuery
 from terrapole.catalog.timeutil import normalise
 from terrapole.errors import InvalidInput
+from terrapole.jsontypes import Json
 
 
 def _bbox_overlaps(doc: Json, bbox: BBox) -> bool:

@@ -8,9 +8,9 @@ from typing import Any
 import cql2 as _cql2
 import orjson
 
-from terrapole.catalog.model import Json
 from terrapole.catalog.timeutil import normalise
 from terrapole.errors import InvalidFilter
+from terrapole.jsontypes import Json
 
 COMPARISON = {"=", "<>", "<", "<=", ">", ">="}
 SPATIAL = {

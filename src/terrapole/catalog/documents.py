@@ -22,10 +22,10 @@ from terrapole.catalog.antimeridian import (
 )
 from terrapole.catalog.antimeridian import geojson as as_geojson
 from terrapole.catalog.geojson import check_structure, clamp, clamped
-from terrapole.catalog.model import Json
 from terrapole.catalog.timeutil import normalise
 from terrapole.config import MAX_ITEM_BYTES
 from terrapole.errors import InvalidInput, InvalidItem
+from terrapole.jsontypes import Json
 
 _ID_FORBIDDEN = set("/?#\\")
 MAX_ID_LENGTH = 256

@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from terrapole.catalog.model import Fields, Json
+from terrapole.catalog.model import Fields
+from terrapole.jsontypes import Json
 
 # Kept whatever ``include`` says, so that a filtered item is still an identifiable Feature.
 ALWAYS = ("id", "type", "collection", "links")

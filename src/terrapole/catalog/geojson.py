@@ -11,8 +11,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from terrapole.catalog.model import Json
 from terrapole.errors import InvalidInput
+from terrapole.jsontypes import Json
 
 MAX_COLLECTION_DEPTH = 4  # GeometryCollections inside GeometryCollections (RFC: SHOULD avoid)
 

@@ -18,10 +18,11 @@ from typing import Any
 import orjson
 
 from terrapole.catalog.documents import PreparedItem, prepare_collection, prepare_item
-from terrapole.catalog.model import Json, LoadReport, Rejection
+from terrapole.catalog.model import LoadReport, Rejection
 from terrapole.catalog.store import OnConflict, Store
 from terrapole.config import MAX_ITEM_BYTES
 from terrapole.errors import AlreadyExists, InvalidInput, NotFound
+from terrapole.jsontypes import Json
 from terrapole.worker_pool import worker_pool
 
 BATCH = 2000

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from terrapole.jsontypes import Json as Json  # re-exported: the records are made of it
+from terrapole.jsontypes import Json
 
 Direction = Literal["asc", "desc"]
 

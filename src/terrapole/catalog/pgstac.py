@@ -19,7 +19,6 @@ from terrapole.catalog.model import (
     Aggregation,
     Bucket,
     CollectionQuery,
-    Json,
     LoadReport,
     Page,
     SearchQuery,
@@ -27,6 +26,7 @@ from terrapole.catalog.model import (
 from terrapole.catalog.store import AGGREGATIONS, DATETIME_INTERVALS, OnConflict
 from terrapole.catalog.timeutil import to_rfc3339
 from terrapole.errors import AlreadyExists, InvalidFilter, InvalidInput, NotFound, StoreUnavailable
+from terrapole.jsontypes import Json
 
 try:
     import psycopg

@@ -28,7 +28,6 @@ from terrapole.catalog.model import (
     Aggregation,
     Bucket,
     CollectionQuery,
-    Json,
     LoadReport,
     Page,
     SearchQuery,
@@ -37,6 +36,7 @@ from terrapole.catalog.model import (
 from terrapole.catalog.sqlite_filter import SqliteFilter, property_sql, rtree_candidates
 from terrapole.catalog.store import AGGREGATIONS, DATETIME_INTERVALS, OnConflict
 from terrapole.errors import AlreadyExists, InvalidInput, NotFound
+from terrapole.jsontypes import Json
 
 SCHEMA_VERSION = 1
 SCHEMA = """

@@ -15,9 +15,9 @@ from shapely.geometry.base import BaseGeometry
 from terrapole.catalog.antimeridian import BBox, bbox_geometry, side_boxes
 from terrapole.catalog.cql2 import COMPARISON, SPATIAL, TEMPORAL
 from terrapole.catalog.documents import parse_bbox, parse_geometry
-from terrapole.catalog.model import Json
 from terrapole.catalog.timeutil import normalise
 from terrapole.errors import InvalidFilter, InvalidInput
+from terrapole.jsontypes import Json
 
 COLUMNS = {
     "id": "i.id",

@@ -9,11 +9,11 @@ from terrapole.catalog.documents import PreparedItem
 from terrapole.catalog.model import (
     Aggregation,
     CollectionQuery,
-    Json,
     LoadReport,
     Page,
     SearchQuery,
 )
+from terrapole.jsontypes import Json
 
 if TYPE_CHECKING:
     from terrapole.config import Settings

@@ -22,7 +22,6 @@ import rasterio
 from rasterio.errors import RasterioError
 
 from terrapole.catalog.documents import prepare_item
-from terrapole.catalog.model import Json
 from terrapole.catalog.store import Store
 from terrapole.errors import (
     AlreadyExists,
@@ -38,6 +37,7 @@ from terrapole.ingest.model import Product, Raster
 from terrapole.ingest.quicklook import QUICKLOOK_SIDE, THUMBNAIL_SIDE, preview_png
 from terrapole.ingest.readers import read_product
 from terrapole.ingest.readers.muscate import BAND_FILE
+from terrapole.jsontypes import Json
 from terrapole.storage import LocalStorage
 from terrapole.worker_pool import worker_pool
 

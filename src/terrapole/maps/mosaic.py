@@ -19,9 +19,10 @@ from rio_tiler.models import ImageData
 from rio_tiler.mosaic import mosaic_reader
 from titiler.core.algorithm import algorithms
 
-from terrapole.catalog.model import Json, SearchQuery, SortKey
+from terrapole.catalog.model import SearchQuery, SortKey
 from terrapole.catalog.store import Store
 from terrapole.errors import InvalidInput, SourceUnavailable
+from terrapole.jsontypes import Json
 from terrapole.maps.presets import resolve
 from terrapole.storage import LocalStorage
 

@@ -18,9 +18,10 @@ from fastapi.responses import JSONResponse, Response
 from pyproj import Transformer
 from rasterio.crs import CRS
 
-from terrapole.catalog.model import CollectionQuery, Json, SearchQuery
+from terrapole.catalog.model import CollectionQuery, SearchQuery
 from terrapole.catalog.timeutil import parse_interval
 from terrapole.errors import InvalidInput, NotFound, OutsideBounds, SourceUnavailable
+from terrapole.jsontypes import Json
 from terrapole.maps.mosaic import Window, blank, compose, find_items, render
 from terrapole.maps.params import MAX_SIZE
 from terrapole.maps.presets import PRESETS, available, resolve

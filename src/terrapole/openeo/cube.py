@@ -19,10 +19,10 @@ import xarray as xr
 from odc.geo.geobox import GeoBox
 from pyproj import Transformer
 
-from terrapole.catalog.model import Json, SearchQuery, TimeRange
+from terrapole.catalog.model import SearchQuery, TimeRange
 from terrapole.catalog.store import ReadStore
 from terrapole.errors import InvalidInput
-from terrapole.jsontypes import utc_iso
+from terrapole.jsontypes import Json, utc_iso
 from terrapole.production import loading
 from terrapole.production.runner import search_all
 from terrapole.storage import LocalStorage

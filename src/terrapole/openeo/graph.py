@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
-from terrapole.catalog.model import Json
 from terrapole.errors import InvalidInput
+from terrapole.jsontypes import Json
 from terrapole.openeo.cube import LoadRequest, request_from
 
 OWN = ("load_collection", "save_result")

@@ -11,8 +11,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from terrapole.catalog.model import CollectionQuery, Json, SearchQuery
+from terrapole.catalog.model import CollectionQuery, SearchQuery
 from terrapole.errors import InvalidInput
+from terrapole.jsontypes import Json
 from terrapole.maps.presets import available
 from terrapole.portal.i18n import LANGUAGES, translator
 from terrapole.stac_api.client import Services

@@ -19,8 +19,8 @@ from typing import Any, ClassVar, Literal
 
 import xarray as xr
 
-from terrapole.catalog.model import Json
 from terrapole.errors import InvalidInput
+from terrapole.jsontypes import Json
 
 Cadence = Literal["per-product", "monthly", "yearly"]
 BBox = tuple[float, float, float, float]

@@ -9,8 +9,8 @@ import numpy as np
 import xarray as xr
 from odc.geo.geobox import GeoBox
 
-from terrapole.catalog.model import Json
 from terrapole.errors import InvalidInput
+from terrapole.jsontypes import Json
 from terrapole.processing.indices import reflectance
 
 THEIA_NODATA = -10000

@@ -38,8 +38,8 @@ from odc.geo.geom import BoundingBox
 from odc.geo.xr import xr_coords
 from rasterio.windows import Window
 
-from terrapole.catalog.model import Json
 from terrapole.errors import InvalidInput
+from terrapole.jsontypes import Json
 from terrapole.processing.grid import valid_block_mean
 
 CHUNK = 1024

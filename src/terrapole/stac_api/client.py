@@ -21,11 +21,12 @@ from starlette.responses import Response
 from terrapole.access import AccessService, Principal, require_admin
 from terrapole.catalog import cql2
 from terrapole.catalog.documents import PreparedItem, parse_bbox, prepare_item
-from terrapole.catalog.model import CollectionQuery, Json, Page, SearchQuery
+from terrapole.catalog.model import CollectionQuery, Page, SearchQuery
 from terrapole.catalog.store import AGGREGATIONS, Store
 from terrapole.catalog.timeutil import parse_interval
 from terrapole.config import Settings
 from terrapole.errors import InvalidInput
+from terrapole.jsontypes import Json
 from terrapole.stac_api.links import collection_links, item_links, page_link
 from terrapole.stac_api.requests import free_text, search_query
 from terrapole.storage import LocalStorage

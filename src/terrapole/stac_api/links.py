@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from terrapole.catalog.model import Json
+from terrapole.jsontypes import Json
 
 OWN_RELS = {"self", "parent", "collection", "root", "items", "queryables", "next", "prev"}
 GEOJSON = "application/geo+json"
