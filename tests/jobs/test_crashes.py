@@ -14,6 +14,7 @@ from terrapole.catalog.model import SearchQuery
 from terrapole.jobs.results import results_collection
 from terrapole.jobs.states import State
 
+from . import gate
 from .conftest import make_app
 
 
@@ -56,8 +57,8 @@ def test_a_restart_marks_running_jobs_crashed_and_runs_queued_ones(tmp_path: Pat
     access = first.state.services.access
     principal = access.authenticate("Bearer " + access.create_token("ana", groups=[]))
     try:
-        running = runner.submit("burn", principal, {"seconds": 10, "sleep": True})
-        _wait_for(lambda: runner.jobs.get(running.id).state is State.RUNNING)
+        running = runner.submit("burn", principal, {"seconds": 10, "sleep": True, "hold": 1})
+        gate.reached(running.id)  # held running, however long the second server takes to start
         queued = runner.jobs.submit("burn", "ana", {"seconds": 0.1, "sleep": False, "fail": False},
                                     1.0)  # recorded, not yet given to a cluster  # fmt: skip
         second = make_app(tmp_path, dask_workers=1, dask_processes=False)
@@ -69,6 +70,7 @@ def test_a_restart_marks_running_jobs_crashed_and_runs_queued_ones(tmp_path: Pat
             assert job.reason == "the server stopped while the job was running"
             _wait_for(lambda: after.get(queued.id).state is State.SUCCESSFUL)
     finally:
+        gate.release_all()
         runner.close()
 
 

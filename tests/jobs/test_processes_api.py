@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -197,6 +198,13 @@ def test_anonymous_may_look_but_not_run(jobs_url: str) -> None:
     response = requests.post(f"{jobs_url}/ogcapi/processes/burn/execution",
                              json={"inputs": {"seconds": 0}}, timeout=10)  # fmt: skip
     assert response.status_code == 401
+
+
+@pytest.fixture(autouse=True)
+def _open_gates() -> Iterator[None]:
+    """No job stays held at a gate after its test, passed or failed."""
+    yield
+    gate.release_all()
 
 
 def _settle(jobs_app: Any, job_id: str) -> None:
