@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -41,3 +43,14 @@ def test_microseconds_keep_a_fixed_width_so_text_order_is_time_order() -> None:
 
 def test_an_unset_timestamp_stays_unset() -> None:
     assert utc_iso(None) is None
+
+
+def test_the_alias_and_the_formatter_are_defined_once() -> None:
+    """Issue 19 found Json defined 18 times and _iso 6: one definition each, imported."""
+    src = Path(__file__).resolve().parents[1] / "src" / "terrapole"
+    aliases = re.compile(r"^Json\s*(:\s*TypeAlias\s*)?=", re.M)
+    formatters = re.compile(r"^\s*def _iso\(|\.strftime\(\"%Y-%m-%dT", re.M)
+    defining = [p.name for p in src.rglob("*.py") if aliases.search(p.read_text())]
+    formatting = [p.name for p in src.rglob("*.py") if formatters.search(p.read_text())]
+    assert defining == ["jsontypes.py"]
+    assert set(formatting) <= {"timeutil.py", "pgstac.py"}  # the stores' fixed-width parse/compare
