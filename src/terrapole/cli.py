@@ -62,6 +62,8 @@ collections_app = typer.Typer(help="List, show and delete collections.", no_args
 tokens_app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_help=True)
 app.add_typer(collections_app, name="collections")
 app.add_typer(tokens_app, name="tokens")
+db_app = typer.Typer(help="The database of jobs, tokens and restrictions.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
 app.add_typer(cli_jobs.jobs_app, name="jobs")
 app.add_typer(cli_jobs.credits_app, name="credits")
 app.command("purge")(cli_jobs.purge)
@@ -518,6 +520,20 @@ def tokens_revoke(name: str) -> None:
     """Revoke a token by name."""
     AccessService(_settings().database_url).revoke_token(name)
     console.print(f"token {name!r} revoked")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the newest schema (a server start does it too; safe to repeat)."""
+    from terrapole import db
+
+    done = db.upgrade(_settings().database_url)
+    if done.adopted:
+        console.print("the database was made before migrations: recorded at revision 0001")
+    if done.changed:
+        console.print(f"database upgraded from revision {done.before or '(none)'} to {done.after}")
+    else:
+        console.print(f"database already at the newest revision, {done.after}")
 
 
 def _exit_code(exc: TerrapoleError) -> int:

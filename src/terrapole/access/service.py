@@ -12,8 +12,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from terrapole import db
 from terrapole.access.policy import ANONYMOUS, Principal, Restrictions, hidden_collections
-from terrapole.access.tables import api_tokens, collection_access, metadata
+from terrapole.access.tables import api_tokens, collection_access
 from terrapole.errors import AlreadyExists, InvalidInput, NotFound, Unauthorized
 
 TOKEN_PREFIX = "tp_"
@@ -22,13 +23,6 @@ TOKEN_PREFIX = "tp_"
 def hash_token(token: str) -> str:
     """Tokens are 256-bit random strings, so a plain SHA-256 is a safe stored form."""
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def sqlalchemy_url(database_url: str) -> str:
-    """Map terrapole's database URL onto the SQLAlchemy dialect that serves it."""
-    if database_url.startswith(("postgresql://", "postgres://")):
-        return "postgresql+psycopg://" + database_url.split("://", 1)[1]
-    return database_url
 
 
 class AccessService:
@@ -43,8 +37,7 @@ class AccessService:
     def __init__(
         self, database_url: str, *, ttl: float = 2.0, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self.engine = sa.create_engine(sqlalchemy_url(database_url))
-        metadata.create_all(self.engine)
+        self.engine = db.open_engine(database_url)
         self._lock = threading.Lock()
         self._restrictions: dict[str, frozenset[str]] | None = None
         self._ttl = ttl

@@ -1,10 +1,14 @@
-"""Tables of the access pillar (SQLAlchemy Core; the same on SQLite and PostgreSQL)."""
+"""Tables of the access pillar (SQLAlchemy Core; the same on SQLite and PostgreSQL).
+
+They belong to the database layer's one MetaData; a change here needs a new revision in
+``terrapole/migrations/versions`` (tests/test_db.py fails until the two agree).
+"""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-metadata = sa.MetaData()
+from terrapole.db import metadata
 
 api_tokens = sa.Table(
     "tp_api_tokens",

@@ -21,10 +21,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from terrapole.access.service import sqlalchemy_url
+from terrapole import db
 from terrapole.errors import InvalidInput, NotFound, TerrapoleError
 from terrapole.jobs.states import TERMINAL, State, check_transition
-from terrapole.jobs.tables import credits, job_logs, jobs, metadata
+from terrapole.jobs.tables import credits, job_logs, jobs
 from terrapole.jsontypes import Json
 
 
@@ -111,23 +111,8 @@ class JobStore:
     """Every read and write of jobs, logs and credits."""
 
     def __init__(self, database_url: str, *, default_credit: float = 30_000.0) -> None:
-        url = sqlalchemy_url(database_url)
-        self.sqlite = url.startswith("sqlite")
-        if self.sqlite:
-            self.engine = sa.create_engine(url, connect_args={"timeout": 60})
-
-            @sa.event.listens_for(self.engine, "connect")
-            def _connect(dbapi: Any, record: Any) -> None:
-                dbapi.isolation_level = None  # we issue BEGIN ourselves
-                dbapi.execute("PRAGMA journal_mode=WAL")
-
-            @sa.event.listens_for(self.engine, "begin")
-            def _begin(connection: Any) -> None:
-                connection.exec_driver_sql("BEGIN IMMEDIATE")  # one writer at a time
-
-        else:
-            self.engine = sa.create_engine(url, pool_pre_ping=True)
-        metadata.create_all(self.engine)
+        self.engine = db.open_engine(database_url)
+        self.sqlite = self.engine.dialect.name == "sqlite"
         self.default_credit = default_credit
 
     def close(self) -> None:

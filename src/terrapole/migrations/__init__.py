@@ -1,0 +1,1 @@
+"""Alembic migrations of the pillars' tables, run by :func:`terrapole.db.upgrade`."""
