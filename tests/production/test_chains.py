@@ -10,9 +10,9 @@ import pytest
 import rasterio
 
 from terrapole.catalog.model import SearchQuery
+from terrapole.catalog.search import search_all
 from terrapole.maps.presets import available
 from terrapole.processing.water import THRESHOLD_RANGE, otsu
-from terrapole.production.runner import search_all
 from terrapole.stac_api.links import item_links
 
 from ..schemas import stac_errors

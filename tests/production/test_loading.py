@@ -12,10 +12,10 @@ from affine import Affine
 from odc.geo.geobox import GeoBox
 
 from terrapole.catalog.model import SearchQuery
+from terrapole.catalog.search import search_all
 from terrapole.config import Settings
 from terrapole.jsontypes import Json
 from terrapole.production import loading
-from terrapole.production.runner import search_all
 from terrapole.storage import LocalStorage
 
 from .conftest import ingest_demo

@@ -20,11 +20,11 @@ from odc.geo.geobox import GeoBox
 from pyproj import Transformer
 
 from terrapole.catalog.model import SearchQuery, TimeRange
+from terrapole.catalog.search import search_all
 from terrapole.catalog.store import ReadStore
 from terrapole.errors import InvalidInput
 from terrapole.jsontypes import Json, utc_iso
 from terrapole.production import loading
-from terrapole.production.runner import search_all
 from terrapole.storage import LocalStorage
 
 BBox = tuple[float, float, float, float]

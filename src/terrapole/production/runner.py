@@ -34,6 +34,7 @@ from distributed import Client
 from odc.geo.geobox import GeoBox
 
 from terrapole.catalog.model import SearchQuery, TimeRange
+from terrapole.catalog.search import search_all
 from terrapole.catalog.store import ReadStore, Store
 from terrapole.errors import EmptyProduct, InvalidInput, NotFound, TerrapoleError
 from terrapole.ingest.model import Product, Raster
@@ -53,7 +54,6 @@ from terrapole.production.provenance import chain_version, describe
 from terrapole.production.writer import write_layers
 from terrapole.storage import LocalStorage
 
-PAGE = 1000
 PRODUCTS_IN_FLIGHT = 2  # per-product windows run side by side (a window's memory is one scene)
 _PUBLISHING = threading.Lock()  # the collection's extent is read, merged and written back
 Outcome = Callable[[str, str], None]
@@ -78,18 +78,6 @@ class ProductionReport:
         self.failed += other.failed
         self.compute_s += other.compute_s
         self.publish_s += other.publish_s
-
-
-def search_all(store: ReadStore, query: SearchQuery) -> list[Json]:
-    """Every item a query matches (page after page)."""
-    items: list[Json] = []
-    token: str | None = None
-    while True:
-        page = store.search(SearchQuery(**{**query.__dict__, "limit": PAGE, "token": token}))
-        items.extend(page.items)
-        token = page.next_token
-        if not token:
-            return items
 
 
 def inputs_of(
