@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator
@@ -303,6 +304,38 @@ def test_cli_db_upgrade_exits_0_and_can_be_run_again(
         err = capsys.readouterr().err
         assert code == 0 and expected in err, err
     assert _dump(database_url)["tp_jobs"][2] and _schema_diff(database_url, db.metadata) == []
+
+
+def test_tokens_are_checked_while_a_catalogue_load_holds_the_sqlite_write_lock(
+    tmp_path: Path,
+) -> None:
+    """Opening the database at its newest revision and reading tokens take no write lock."""
+    path = tmp_path / "terrapole.db"
+    url = f"sqlite:///{path}"
+    access = AccessService(url)
+    secret = access.create_token("ana", groups=["partners"])
+    access.restrict("ndvi", ["partners"])
+    writer = sqlite3.connect(path, isolation_level=None)  # `terrapole load` in another process
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("CREATE TABLE items (id TEXT)")
+    found: dict[str, Any] = {}
+
+    def serve_a_request() -> None:
+        server = AccessService(url)
+        found["principal"] = server.authenticate(f"Bearer {secret}").name
+        found["hidden"] = server.hidden_for(ANONYMOUS)
+        server.close()
+
+    request = threading.Thread(target=serve_a_request)
+    request.start()
+    request.join(timeout=10)
+    waited = request.is_alive()
+    writer.execute("ROLLBACK")
+    writer.close()
+    request.join()
+    assert not waited, "the request waited for the writer"
+    assert found == {"principal": "ana", "hidden": frozenset({"ndvi"})}
+    access.close()
 
 
 # -- the migrations' newest schema is the tables' schema ----------------------------------------

@@ -16,6 +16,7 @@ import logging
 import sqlite3
 import time
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -33,6 +34,7 @@ metadata = sa.MetaData()
 VERSION_TABLE = "tp_alembic_version"
 """Where Alembic records the database's revision (prefixed like the tables it versions)."""
 
+_READING = "terrapole_reading"
 _PG_LOCK = 0x7465_7272_6170  # pg_advisory_xact_lock key: one upgrader at a time
 _SQLITE_BUSY_S = 60.0
 
@@ -52,9 +54,10 @@ def create_engine(database_url: str) -> sa.Engine:
     """An engine for ``database_url`` (no schema change: see :func:`open_engine`).
 
     SQLite, on every connection: write-ahead log (readers never wait for the writer), a 60 s
-    busy timeout, and each transaction begun ``BEGIN IMMEDIATE`` so that writers queue at its
-    start instead of failing when a read turns into a write. PostgreSQL: connections checked
-    before use (``pool_pre_ping``), so a restarted server costs no failed request.
+    busy timeout, and each transaction (but those of :func:`reading`) begun ``BEGIN
+    IMMEDIATE``, so that writers queue at its start instead of failing when a read turns into
+    a write. PostgreSQL: connections checked before use (``pool_pre_ping``), so a restarted
+    server costs no failed request.
     """
     url = sqlalchemy_url(database_url)
     if not url.startswith("sqlite"):
@@ -68,7 +71,8 @@ def create_engine(database_url: str) -> sa.Engine:
 
     @sa.event.listens_for(engine, "begin")
     def _begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")  # one writer at a time
+        reading = connection.get_execution_options().get(_READING, False)
+        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")  # one writer
 
     return engine
 
@@ -85,6 +89,17 @@ def _write_ahead_log(dbapi: sqlite3.Connection) -> None:
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.02)
+
+
+def reading(engine: sa.Engine) -> sa.Connection:
+    """A connection that only reads: on SQLite its transactions begin deferred, so it reads the
+    last committed state while a writer holds the lock (a long catalogue load in the same file)
+    instead of queueing behind it; on PostgreSQL it is any connection.
+
+    >>> with reading(engine) as con:  # doctest: +SKIP
+    ...     con.execute(sa.select(table)).all()
+    """
+    return engine.connect().execution_options(**{_READING: True})
 
 
 @dataclass(frozen=True)
@@ -115,6 +130,7 @@ def _config(connection: sa.Connection | None = None) -> Config:
     return config
 
 
+@cache
 def head() -> str:
     """The newest revision of the migrations."""
     revision = ScriptDirectory.from_config(_config()).get_current_head()
@@ -131,10 +147,15 @@ def revision(connection: sa.Connection) -> str | None:
 def migrate(engine: sa.Engine) -> Upgrade:
     """Run the migrations on ``engine`` up to the newest revision, in one transaction.
 
-    Concurrent upgraders (several server workers starting together) run one after the other:
-    SQLite's ``BEGIN IMMEDIATE`` and a PostgreSQL advisory lock serialise them, and the later
-    ones find the database at the newest revision.
+    A database at the newest revision is only read (no lock taken: a start does not wait for
+    a catalogue load writing the same SQLite file). Concurrent upgraders (several server
+    workers starting together) run one after the other: SQLite's ``BEGIN IMMEDIATE`` and a
+    PostgreSQL advisory lock serialise them, and the later ones find the work done.
     """
+    with reading(engine) as con:
+        current = revision(con)
+    if current == head():
+        return Upgrade(current, current)
     with engine.begin() as con:
         if con.dialect.name == "postgresql":
             con.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK})
@@ -164,8 +185,8 @@ def upgrade(database_url: str) -> Upgrade:
 def open_engine(database_url: str) -> sa.Engine:
     """An engine on the database at ``database_url``, migrated to the newest revision first.
 
-    The stores open the database with it: at the newest revision already, that costs one
-    short locked transaction (about 4 ms on SQLite).
+    The stores open the database with it: at the newest revision already, that costs one read
+    of the revision.
     """
     engine = create_engine(database_url)
     migrate(engine)

@@ -70,7 +70,7 @@ class AccessService:
     def list_tokens(self) -> list[dict[str, Any]]:
         """Names, groups and roles of all tokens (never the secrets)."""
         cols = [api_tokens.c.name, api_tokens.c.groups, api_tokens.c.admin, api_tokens.c.created]
-        with self.engine.connect() as con:
+        with db.reading(self.engine) as con:
             rows = con.execute(sa.select(*cols).order_by(api_tokens.c.name)).mappings().all()
         return [dict(r) for r in rows]
 
@@ -89,7 +89,7 @@ class AccessService:
             raise Unauthorized("Authorization must be 'Bearer <token>'")
         secret = secret.strip().removeprefix("basic//")  # openEO clients: "Bearer basic//<token>"
         query = sa.select(api_tokens).where(api_tokens.c.token_hash == hash_token(secret))
-        with self.engine.connect() as con:
+        with db.reading(self.engine) as con:
             row = con.execute(query).mappings().first()
         if row is None:
             raise Unauthorized("unknown or revoked API token")
@@ -102,7 +102,7 @@ class AccessService:
         if not name:
             return ANONYMOUS
         query = sa.select(api_tokens.c.groups, api_tokens.c.admin).where(api_tokens.c.name == name)
-        with self.engine.connect() as con:
+        with db.reading(self.engine) as con:
             row = con.execute(query).first()
         if row is None:
             return Principal(name=name)
@@ -129,7 +129,7 @@ class AccessService:
         with self._lock:
             now = self._clock()
             if self._restrictions is None or now - self._read_at > self._ttl:
-                with self.engine.connect() as con:
+                with db.reading(self.engine) as con:
                     rows = con.execute(sa.select(collection_access)).all()
                 self._restrictions = {r.collection_id: frozenset(r.groups) for r in rows}
                 self._read_at = now
