@@ -349,9 +349,9 @@ def _day(text: str, option: str, first: bool) -> date:
 def _backfill(
     names: list[str], tile: str | None, bbox: str | None, first: date, last: date
 ) -> None:
+    from terrapole.cube.cluster import dask_client
     from terrapole.production import runner
     from terrapole.production.chain import Area
-    from terrapole.production.cluster import dask_client
     from terrapole.production.registry import chain as find_chain
     from terrapole.storage import LocalStorage
 
@@ -394,7 +394,7 @@ def _print_production(name: str, report: Any) -> int:
 
 
 def _produce_due(settings: Settings, names: list[str]) -> None:
-    from terrapole.production.cluster import dask_client
+    from terrapole.cube.cluster import dask_client
     from terrapole.production.scheduler import Scheduler
 
     scheduler = Scheduler(settings, names)

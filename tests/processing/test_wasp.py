@@ -221,7 +221,7 @@ def test_a_new_worker_process_runs_the_kernel_from_numbas_disk_cache() -> None:
     """The chunk task travels by reference: a closure would carry a copy of the kernel that
     every new worker process compiles again (about 4 s each)."""
     from terrapole.config import Settings
-    from terrapole.production.cluster import dask_client
+    from terrapole.cube.cluster import dask_client
 
     observations = [
         _read(THEIA / "SENTINEL2A_20180826-104155-257_L2A_T31UFQ_D_V1-8"),

@@ -11,8 +11,8 @@ from distributed import Client
 
 from terrapole.catalog.store import Store, open_store
 from terrapole.config import Settings
+from terrapole.cube.cluster import dask_client
 from terrapole.ingest.service import Ingestor
-from terrapole.production.cluster import dask_client
 from terrapole.production.registry import chains
 from terrapole.production.runner import ProductionReport
 from terrapole.production.scheduler import Scheduler

@@ -1,12 +1,12 @@
 """The LocalCluster's worker processes get the allocator setting that spares array work the
-page faults of Dask's default (see terrapole.production.cluster), and GDAL's cache if set."""
+page faults of Dask's default (see terrapole.cube.cluster), and GDAL's cache if set."""
 
 from __future__ import annotations
 
 import os
 
 from terrapole.config import Settings
-from terrapole.production.cluster import WORKER_ENVIRONMENT, dask_client
+from terrapole.cube.cluster import WORKER_ENVIRONMENT, dask_client
 
 
 def _environment() -> tuple[str | None, str | None]:

@@ -14,8 +14,8 @@ from odc.geo.geobox import GeoBox
 from terrapole.catalog.model import SearchQuery
 from terrapole.catalog.search import search_all
 from terrapole.config import Settings
+from terrapole.cube import loading
 from terrapole.jsontypes import Json
-from terrapole.production import loading
 from terrapole.storage import LocalStorage
 
 from .conftest import ingest_demo

@@ -13,8 +13,8 @@ from odc.geo.geobox import GeoBox
 from odc.geo.xr import wrap_xr
 
 from terrapole.config import Settings
+from terrapole.cube.cluster import dask_client
 from terrapole.production.chain import Layer
-from terrapole.production.cluster import dask_client
 from terrapole.production.writer import RawTarget, write_layers
 
 FINE = GeoBox((700, 900), Affine(10, 0, 600000, 0, -10, 5500000), "EPSG:2154")

@@ -1,7 +1,7 @@
 """The thin I/O shell around the job state machine: submit to Dask, watch, publish, purge.
 
 Jobs are Dask tasks (one per job; see :mod:`terrapole.jobs.worker`) on the cluster of
-:func:`terrapole.production.cluster.dask_client` — a LocalCluster started on the first job, or
+:func:`terrapole.cube.cluster.dask_client` — a LocalCluster started on the first job, or
 the configured external scheduler. A task that raises means its worker died (process errors
 come back as values), so the job is ``crashed`` with the reason; with a LocalCluster the
 scheduler is told not to retry such tasks elsewhere (``allowed-failures`` 0).
@@ -24,6 +24,7 @@ from terrapole.access import AccessService, Principal
 from terrapole.access.view import VisibleCatalogue
 from terrapole.catalog.store import Store
 from terrapole.config import Settings
+from terrapole.cube.cluster import open_client
 from terrapole.errors import NotFound, TerrapoleError, Unauthorized
 from terrapole.jobs.process import Process
 from terrapole.jobs.results import publish, unpublish
@@ -31,7 +32,6 @@ from terrapole.jobs.states import State
 from terrapole.jobs.store import Job, JobStore
 from terrapole.jobs.worker import Outcome, execute
 from terrapole.jsontypes import Json
-from terrapole.production.cluster import open_client
 from terrapole.storage import LocalStorage
 
 logger = logging.getLogger(__name__)

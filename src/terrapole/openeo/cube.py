@@ -22,9 +22,9 @@ from pyproj import Transformer
 from terrapole.catalog.model import SearchQuery, TimeRange
 from terrapole.catalog.search import search_all
 from terrapole.catalog.store import ReadStore
+from terrapole.cube import loading
 from terrapole.errors import InvalidInput
 from terrapole.jsontypes import Json, utc_iso
-from terrapole.production import loading
 from terrapole.storage import LocalStorage
 
 BBox = tuple[float, float, float, float]

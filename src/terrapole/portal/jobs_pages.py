@@ -10,9 +10,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from terrapole.cube.zones import ZONES_SCHEMA
 from terrapole.jobs.process import Process
 from terrapole.jobs.runner import JobRunner
-from terrapole.jobs.services.zones import ZONES_SCHEMA
 from terrapole.jsontypes import Json
 from terrapole.portal.routes import _page
 from terrapole.stac_api.client import Services

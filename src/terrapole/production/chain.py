@@ -4,7 +4,7 @@ A chain turns the catalogue's items of an input collection into output items: pe
 product (``per-product``), per month (``monthly``: synthesis date D0 on the 15th) or per year
 (``yearly``: calendar year, or the snow year from 1 September). The runner
 (:mod:`terrapole.production.runner`) finds each window's inputs, skips windows whose inputs and
-parameters did not change, loads the inputs lazily (:mod:`terrapole.production.loading`), asks
+parameters did not change, loads the inputs lazily (:mod:`terrapole.cube.loading`), asks
 the chain for its output layers (dask arrays built from :mod:`terrapole.processing`), writes
 them chunk by chunk on the Dask cluster and publishes the item.
 """

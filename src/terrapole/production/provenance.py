@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 # what every chain's outputs go through: stored numbers to reflectance (layers), reading and
 # resampling the inputs and auxiliaries (loading, grid), writing the layers (writer)
 SHARED_MODULES = (
-    "terrapole.production.layers", "terrapole.production.loading",
+    "terrapole.production.layers", "terrapole.cube.loading",
     "terrapole.production.writer", "terrapole.processing.grid",
 )  # fmt: skip
 

@@ -36,11 +36,11 @@ from odc.geo.geobox import GeoBox
 from terrapole.catalog.model import SearchQuery, TimeRange
 from terrapole.catalog.search import search_all
 from terrapole.catalog.store import ReadStore, Store
+from terrapole.cube import loading
 from terrapole.errors import EmptyProduct, InvalidInput, NotFound, TerrapoleError
 from terrapole.ingest.model import Product, Raster
 from terrapole.ingest.service import FINGERPRINT, Ingestor, IngestReport, Staged, stage
 from terrapole.jsontypes import Json, utc_iso
-from terrapole.production import loading
 from terrapole.production.chain import (
     Area,
     Auxiliary,

@@ -28,9 +28,9 @@ from terrapole.catalog.model import SearchQuery
 from terrapole.catalog.search import search_all
 from terrapole.catalog.store import Store, open_store
 from terrapole.config import Settings
+from terrapole.cube.cluster import dask_client
 from terrapole.jsontypes import Json, utc_iso
 from terrapole.production.chain import Area, Chain, Window, item_day
-from terrapole.production.cluster import dask_client
 from terrapole.production.registry import chain as find_chain
 from terrapole.production.runner import ProductionReport, product_window, run_windows
 from terrapole.storage import LocalStorage

@@ -21,8 +21,8 @@ from odc.geo.geom import Geometry
 from rasterio.features import rasterize
 from shapely.geometry.base import BaseGeometry
 
+from terrapole.cube.zones import polygon
 from terrapole.errors import InvalidInput
-from terrapole.jobs.services.zones import polygon
 from terrapole.processing.landcover import NODATA_CLASS, UNLABELLED
 
 FIELD = "landcover training"

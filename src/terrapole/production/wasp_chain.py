@@ -26,6 +26,7 @@ import xarray as xr
 from dask.base import persist
 from typing_extensions import override
 
+from terrapole.cube.loading import CHUNK
 from terrapole.processing.wasp import (
     AOT_MAX,
     AOT_WEIGHT_MAX,
@@ -74,7 +75,6 @@ from terrapole.production.layers import (
     nesting,
     on_grid,
 )
-from terrapole.production.loading import CHUNK
 
 CLOUD_MASK_M = 20.0
 SENSORS = {"landsat-8": "landsat-8"}  # platform -> WASP sensor weight (others: Sentinel-2)

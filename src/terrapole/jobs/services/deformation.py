@@ -19,12 +19,12 @@ from shapely.geometry import box, mapping
 from typing_extensions import override
 
 from terrapole.catalog.store import ReadStore
+from terrapole.cube import loading
+from terrapole.cube.zones import ZONES_SCHEMA, union, zones
 from terrapole.errors import InvalidInput
 from terrapole.jobs.process import File, JobContext, Layer, Parameter, Process, Result
-from terrapole.jobs.services.zones import ZONES_SCHEMA, union, zones
 from terrapole.jsontypes import Json
 from terrapole.processing import correlation
-from terrapole.production import loading
 
 CPU_S_PER_WINDOW = 0.004  # three 32 x 32 correlations and their refinement, with margin
 MAX_PIXELS = 25_000_000

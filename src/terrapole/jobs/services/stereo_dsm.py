@@ -25,10 +25,10 @@ from shapely.geometry import box, mapping
 from typing_extensions import override
 
 from terrapole.catalog.store import ReadStore
+from terrapole.cube.zones import ZONES_SCHEMA, zones
 from terrapole.errors import InvalidInput, TerrapoleError
 from terrapole.jobs.process import JobContext, Layer, Parameter, Process, Result
 from terrapole.jobs.services import cars_run
-from terrapole.jobs.services.zones import ZONES_SCHEMA, zones
 from terrapole.jsontypes import Json
 from terrapole.software import software
 

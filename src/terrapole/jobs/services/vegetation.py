@@ -22,9 +22,9 @@ from rasterio.warp import transform_geom
 from typing_extensions import override
 
 from terrapole.catalog.store import ReadStore
+from terrapole.cube.zones import ZONES_SCHEMA, geojson, union, zones
 from terrapole.errors import InvalidInput
 from terrapole.jobs.process import File, JobContext, Layer, Parameter, Process, Result
-from terrapole.jobs.services.zones import ZONES_SCHEMA, geojson, union, zones
 from terrapole.jsontypes import Json
 from terrapole.openeo import cube
 from terrapole.openeo.formats import transform_of

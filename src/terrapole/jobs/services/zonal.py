@@ -23,9 +23,9 @@ from shapely.geometry import shape
 from typing_extensions import override
 
 from terrapole.catalog.store import ReadStore
+from terrapole.cube.zones import ZONES_SCHEMA, area_km2, geojson, union, zones
 from terrapole.errors import InvalidInput
 from terrapole.jobs.process import File, JobContext, Parameter, Process, Result
-from terrapole.jobs.services.zones import ZONES_SCHEMA, area_km2, geojson, union, zones
 from terrapole.jsontypes import Json
 from terrapole.processing.zonal import histogram, statistics
 
