@@ -1,1 +1,4 @@
-"""openEO API 1.2 over terrapole: process graphs on the catalogue's products, run as jobs."""
+"""openEO process graphs evaluated over the cube layer: the graph model and validation
+(``graph``), loading collections into data cubes (``cube``) and output formats (``formats``).
+The openEO jobs (batch jobs, synchronous results) are jobs: ``terrapole.jobs.openeo_batch``.
+"""

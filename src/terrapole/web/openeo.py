@@ -27,13 +27,13 @@ from terrapole import __version__
 from terrapole.access.policy import Principal
 from terrapole.catalog.model import CollectionQuery, SearchQuery
 from terrapole.errors import InvalidInput, NotFound, Unauthorized
+from terrapole.jobs.openeo_batch import BatchJob, BatchJobs
 from terrapole.jobs.runner import JobRunner
 from terrapole.jobs.services.openeo_graph import ProcessGraph
 from terrapole.jobs.states import State
 from terrapole.jobs.store import Job
 from terrapole.jsontypes import Json, utc_iso
 from terrapole.openeo import graph
-from terrapole.openeo.batch import BatchJob, BatchJobs
 from terrapole.openeo.cube import band_keys
 from terrapole.openeo.formats import FORMATS
 from terrapole.stac_api.client import Services
