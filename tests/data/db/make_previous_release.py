@@ -17,12 +17,11 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from terrapole.openeo.batch import BatchJobs
-
 from terrapole.access import AccessService
 from terrapole.catalog.sqlite import SqliteStore
 from terrapole.jobs.states import State
 from terrapole.jobs.store import JobStore
+from terrapole.openeo.batch import BatchJobs
 
 COLLECTION = {
     "type": "Collection", "stac_version": "1.0.0", "id": "ndvi-demo", "description": "demo",
