@@ -1,0 +1,33 @@
+"""The import contracts of docs/architecture.md hold (import-linter, configured in pyproject.toml).
+
+Run as a test so that CI, which runs the test suite, enforces the layering: a pillar importing a
+sibling pillar, or a core importing an adapter, fails here with import-linter's explanation.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_import_contracts_are_kept() -> None:
+    linter = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
+    assert linter, "import-linter is a dev requirement (pip install -e '.[dev]')"
+    done = subprocess.run([linter, "--no-cache"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert "0 broken" in done.stdout
+
+
+def test_every_package_is_a_regular_package() -> None:
+    """A folder without __init__.py is a namespace package: import-linter does not see it and
+    setuptools' find leaves it out of the wheel."""
+    source = ROOT / "src" / "terrapole"
+    missing = [p.name for p in source.iterdir()
+               if p.is_dir() and p.name != "__pycache__" and any(p.glob("*.py"))
+               and not (p / "__init__.py").exists()]  # fmt: skip
+    assert missing == []
