@@ -87,3 +87,14 @@ def test_pages_stay_small(page: Page, maps_url: str) -> None:
     page.goto(f"{maps_url}/collections/theia-sentinel-2-l2a/items/{CLEAR}")
     page.wait_for_load_state("networkidle")
     assert 0 < sum(sizes.values()) < 1024 * 1024
+
+
+def test_item_metadata_shows_lists_and_maps_as_such(page: Page, maps_url: str) -> None:
+    """Nested values (provenance, instruments) read as lists and key/value pairs, not as
+    Python reprs."""
+    page.goto(f"{maps_url}/collections/theia-sentinel-2-l2a/items/{CLEAR}")
+    row = page.locator("table.props tr", has=page.locator("th", has_text="processing:software"))
+    assert row.locator("dl.nested dt").all_inner_texts() == ["MAJA", "terrapole"]
+    instruments = page.locator("table.props tr", has=page.locator("th", has_text="instruments"))
+    assert instruments.locator("td").inner_text() == "msi"
+    assert "{'" not in page.locator("table.props").inner_text()
