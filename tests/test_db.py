@@ -28,7 +28,7 @@ from terrapole.access import AccessService
 from terrapole.access.policy import ANONYMOUS
 from terrapole.cli import main
 from terrapole.jobs.states import State
-from terrapole.jobs.store import JobStore
+from terrapole.jobs.store import JobOutputs, JobStore
 
 DATA = Path(__file__).parent / "data" / "db"
 PREVIOUS_RELEASE = DATA / "previous_release.sqlite"  # made by 45c97f3's own code (see its script)
@@ -198,9 +198,10 @@ def test_the_previous_release_sqlite_file_is_adopted_with_its_rows(tmp_path: Pat
     (finished,) = [j for j in jobs.find("ana") if j.process == "burn"]
     assert (finished.state, finished.outputs, finished.cpu_s) == (
         State.SUCCESSFUL,
-        {"result": "done"},
+        JobOutputs(extra={"result": "done"}),  # a key of its own: kept as written
         250.0,
     )
+    assert finished.outputs.to_json() == {"result": "done"} and not finished.outputs.published
     assert finished.expires is not None and finished.expires.tzinfo is not None
     assert [line.message for line in jobs.logs(finished.id)][-1] == "successful"
     assert jobs.credit("ana").credit == 5000.0
@@ -227,7 +228,7 @@ def test_a_previous_release_database_is_adopted_with_its_rows(database_url: str)
     assert _schema_diff(database_url, db.metadata) == []
     jobs = JobStore(database_url)
     old = jobs.get("a" * 32)
-    assert (old.state, old.outputs, old.created) == (
+    assert (old.state, old.outputs.to_json(), old.created) == (
         State.SUCCESSFUL,
         {"result": "done"},
         datetime(2025, 5, 1, 12, tzinfo=UTC),

@@ -83,8 +83,9 @@ def jobs_show(job_id: str) -> None:
     table = Table("field", "value", show_header=False)
     for field in ("id", "process", "owner", "state", "stage", "progress", "cpu_s",
                   "estimate_cpu_s", "reason", "created", "started", "finished", "expires",
-                  "purged", "inputs", "outputs"):  # fmt: skip
+                  "purged", "inputs"):  # fmt: skip
         table.add_row(field, str(getattr(job, field)))
+    table.add_row("outputs", str(job.outputs.to_json()))  # as stored, as before
     out.print(table)
 
 

@@ -114,6 +114,18 @@ class EmptyProduct(InvalidProduct):
     """A product (or a chain's output) without a single valid pixel."""
 
 
+class NotPublished(InvalidInput):
+    """A staged item the catalogue or the storage refused: none of its files or item was kept.
+
+    ``reason`` is the refusing error's message; that error is the exception's ``__cause__``.
+    """
+
+    def __init__(self, collection: str, item_id: str, reason: str) -> None:
+        super().__init__(f"item {collection}/{item_id}", reason)
+        self.collection = collection
+        self.item_id = item_id
+
+
 class OutsideBounds(NotFound):
     """A point asked of a raster lies outside its bounds: there is no value there to read."""
 

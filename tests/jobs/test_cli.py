@@ -43,7 +43,7 @@ def test_list_show_logs_cancel_credits_and_purge(tmp_path: Path) -> None:
                       store, storage, access)  # fmt: skip
     jobs.finish(done.id, State.SUCCESSFUL, outputs=outputs, cpu_s=4.0,
                 retention=timedelta(seconds=-1))  # already past its purge date  # fmt: skip
-    assert storage.exists(outputs["assets"]["table"].removeprefix("/assets/"))
+    assert storage.exists(outputs.assets["table"].removeprefix("/assets/"))
 
     listed = _run(tmp_path, "jobs", "list")
     assert listed.returncode == 0, listed.stderr
@@ -71,7 +71,7 @@ def test_list_show_logs_cancel_credits_and_purge(tmp_path: Path) -> None:
 
     purged = _run(tmp_path, "purge")
     assert purged.returncode == 0 and done.id in purged.stdout
-    assert not storage.exists(outputs["assets"]["table"].removeprefix("/assets/"))
+    assert not storage.exists(outputs.assets["table"].removeprefix("/assets/"))
     assert jobs.get(done.id).purged
     assert _run(tmp_path, "purge").stdout.strip() == ""  # nothing left to purge
     store.close()

@@ -103,4 +103,4 @@ def test_a_sync_result_past_the_timeout_dismisses_its_job_and_says_so(
     gate.release(gated)  # held at the gate or dropped from the queue: either way it stops
     runner.settled(job_id).result(timeout=gate.WAIT_S)
     job = runner.jobs.get(job_id)
-    assert job.state is State.DISMISSED and job.progress == 0 and not job.outputs
+    assert job.state is State.DISMISSED and job.progress == 0 and not job.outputs.published

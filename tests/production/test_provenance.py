@@ -28,6 +28,7 @@ from typing_extensions import override
 
 from terrapole import __version__
 from terrapole import software as software_module
+from terrapole.catalog.links import derived_from
 from terrapole.catalog.store import Store
 from terrapole.config import Settings
 from terrapole.ingest.service import Ingestor
@@ -131,8 +132,11 @@ def test_outputs_are_made_again_exactly_when_their_code_parameters_or_dem_change
     lineage = props["processing:lineage"]  # the runner's, not overwritten at ingest
     assert lineage.startswith("terrapole relief-test chain (version ")
     assert "dem DEM_N49_E005" in lineage
-    derived = {link["title"] for link in item["links"] if link["rel"] == "derived_from"}
-    assert derived == {name.removeprefix("RELIEF_"), "DEM_N49_E005"}
+    derived = [link for link in item["links"] if link["rel"] == "derived_from"]
+    assert derived == [  # the input, then the auxiliary; the links jobs' results get too
+        derived_from("theia-sentinel-2-l2a", name.removeprefix("RELIEF_")),
+        derived_from("dem", "DEM_N49_E005"),
+    ]
 
     # nothing changed: nothing produced, the items untouched
     again = _run(Relief(), store, settings, client)

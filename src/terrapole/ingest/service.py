@@ -21,19 +21,19 @@ from pathlib import Path
 import rasterio
 from rasterio.errors import RasterioError
 
-from terrapole.catalog.documents import prepare_item
 from terrapole.catalog.store import Store
 from terrapole.errors import (
-    AlreadyExists,
     EmptyProduct,
     InvalidProduct,
     NotFound,
+    NotPublished,
     TerrapoleError,
 )
 from terrapole.ingest.cog import WrittenFile, describe, link_cog, write_cog
 from terrapole.ingest.footprint import band_statistics, cloud_cover, data_footprint
-from terrapole.ingest.items import build_item, merged_collection
+from terrapole.ingest.items import build_item
 from terrapole.ingest.model import Product, Raster
+from terrapole.ingest.publish import Staged, publish
 from terrapole.ingest.quicklook import QUICKLOOK_SIDE, THUMBNAIL_SIDE, preview_png
 from terrapole.ingest.readers import read_product
 from terrapole.ingest.readers.muscate import BAND_FILE
@@ -52,17 +52,6 @@ class IngestReport:
     ingested: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Staged:
-    """A product's files written to ``folder`` and its item document, not yet published."""
-
-    collection: str
-    item_id: str
-    folder: str
-    item: Json
-    defaults: Json = field(default_factory=dict)
 
 
 def _is_product_dir(path: Path) -> bool:
@@ -281,44 +270,17 @@ class Ingestor:
         report: IngestReport,
         notify: Callable[[str, str], None],
     ) -> None:
-        """Swap the staged files in and write the item (one transaction); report the outcome."""
+        """Publish one staged product (:func:`terrapole.ingest.publish.publish`); report the
+        outcome: ingested, or rejected with the reason (a failed staging's, or the refusal's)."""
         if isinstance(staged, str):
             report.rejected.append((str(path), staged))
             notify(path.name, "rejected")
             return
-        folder = Path(staged.folder)
-        created = False
         try:
-            prepared = prepare_item(staged.item)
-            try:
-                existing: Json | None = self.store.get_collection(staged.collection)
-            except NotFound:
-                existing = None
-            if existing is None:
-                try:
-                    self.store.create_collection(
-                        merged_collection(
-                            staged.defaults or None, staged.collection, [staged.item], new=True
-                        )
-                    )
-                    created = True
-                except AlreadyExists:  # made meanwhile by another publisher: use it
-                    pass
-            with self.storage.publish(folder, f"{staged.collection}/{staged.item_id}"):
-                self.store.load_items([prepared], on_conflict="upsert")
-            self.store.upsert_collection(
-                merged_collection(
-                    self.store.get_collection(staged.collection), staged.collection, [staged.item]
-                )
-            )
-        except TerrapoleError as exc:
-            if created:
-                self.store.delete_collection(staged.collection)
-            report.rejected.append((str(path), str(exc)))
+            publish(self.store, self.storage, staged)
+        except NotPublished as exc:
+            report.rejected.append((str(path), exc.reason))
             notify(path.name, "rejected")
             return
-        finally:
-            if folder.exists():
-                shutil.rmtree(folder, ignore_errors=True)
         report.ingested.append(staged.item_id)
         notify(path.name, "ingested")

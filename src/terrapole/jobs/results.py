@@ -2,7 +2,8 @@
 
 Each user's results go to ``results-<owner>``, restricted (access policy) to that user's own
 group ``user:<owner>`` — admins see every collection. The item carries the same provenance as
-production outputs: processing:* fields, the job's parameters, ``derived_from`` links.
+production outputs: processing:* fields, the job's parameters, ``derived_from`` links; it is
+published by the one publish path (:mod:`terrapole.ingest.publish`).
 """
 
 from __future__ import annotations
@@ -13,15 +14,16 @@ from pathlib import Path
 
 from terrapole.access import AccessService
 from terrapole.catalog.store import Store
-from terrapole.errors import InvalidInput, NotFound
+from terrapole.errors import NotFound
 from terrapole.ingest.items import asset_href
 from terrapole.ingest.model import Product, Raster
-from terrapole.ingest.service import Ingestor, IngestReport, Staged, stage
+from terrapole.ingest.publish import Staged, provenance
+from terrapole.ingest.publish import publish as publish_staged
+from terrapole.ingest.service import stage
 from terrapole.jobs.process import Process, Result
-from terrapole.jobs.store import Job
+from terrapole.jobs.store import Job, JobOutputs
 from terrapole.jsontypes import Json, utc_iso
-from terrapole.software import software
-from terrapole.storage import LocalStorage
+from terrapole.storage import Storage
 
 
 def personal_group(owner: str) -> str:
@@ -47,16 +49,16 @@ def _bbox(geometry: Json) -> list[float]:
 
 def publish(
     job: Job, process: Process, result: Result, work: Path, store: Store,
-    storage: LocalStorage, access: AccessService,
-) -> Json:  # fmt: skip
-    """Stage and publish the result item; returns the job's outputs (item and asset links)."""
+    storage: Storage, access: AccessService,
+) -> JobOutputs:  # fmt: skip
+    """Stage and publish the result item (:func:`terrapole.ingest.publish.publish`); the job's
+    outputs name it and its assets. Raises NotPublished when refused (nothing is kept)."""
     collection = results_collection(job.owner)
     access.restrict(collection, [personal_group(job.owner)])  # private before anything lands
     item_id = result_item_id(job)
     properties: Json = {
         "title": f"{process.title} (job {job.id[:12]})",
-        "processing:software": software(),
-        "processing:lineage": f"{process.id} {process.version} on demand, job {job.id}",
+        **provenance(f"{process.id} {process.version} on demand, job {job.id}"),
         "terrapole:job": job.id,
         "terrapole:process": process.id,
         "terrapole:parameters": job.inputs,
@@ -89,37 +91,25 @@ def publish(
                 "href": asset_href(collection, item_id, file.path.name), "type": file.media_type,
                 "title": file.title, "roles": list(file.roles),
             }  # fmt: skip
-        item["links"] = [
-            {"rel": "derived_from", "href": f"/stac/collections/{c}/items/{i}",
-             "type": "application/geo+json", "title": i}
-            for c, i in result.derived_from
-        ]  # fmt: skip
-        report = IngestReport()
         defaults = {
             "title": f"Results of {job.owner}",
             "license": "other",
             "description": f"On-demand processing results of {job.owner} (private).",
         }
         staged = Staged(collection, item_id, str(folder), item, defaults)
-        Ingestor(store, storage).publish(work, staged, report, lambda name, outcome: None)
-        if report.rejected:
-            raise InvalidInput("result", report.rejected[0][1])
+        published = publish_staged(store, storage, staged, sources=result.derived_from)
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    return {
-        "collection": collection,
-        "item": item_id,
-        "assets": {key: asset["href"] for key, asset in item["assets"].items()},
-    }
+        shutil.rmtree(folder, ignore_errors=True)  # gone already once published
+    return JobOutputs(published.collection, published.item_id, published.assets)
 
 
-def unpublish(job: Job, store: Store, storage: LocalStorage) -> None:
+def unpublish(job: Job, store: Store, storage: Storage) -> None:
     """Delete a job's result item and files (purge)."""
     outputs = job.outputs
-    if not outputs.get("item"):
+    if outputs.collection is None or outputs.item is None:
         return
     try:
-        store.delete_item(outputs["collection"], outputs["item"])
+        store.delete_item(outputs.collection, outputs.item)
     except NotFound:
         pass
-    storage.delete_prefix(f"{outputs['collection']}/{outputs['item']}")
+    storage.delete_prefix(f"{outputs.collection}/{outputs.item}")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -40,6 +40,49 @@ class CreditExceeded(TerrapoleError):
 
 
 @dataclass(frozen=True)
+class JobOutputs:
+    """What a job published: its result item and the hrefs of the item's assets.
+
+    Stored as the jobs table's JSON ``outputs`` (``{}`` before anything is published,
+    ``{"collection", "item", "assets"}`` after); keys this class does not know, written by
+    another release, are kept in ``extra`` and written back as they were.
+    """
+
+    collection: str | None = None
+    item: str | None = None
+    assets: dict[str, str] = field(default_factory=dict)  # asset key -> server-relative href
+    extra: Json = field(default_factory=dict)
+
+    @property
+    def published(self) -> bool:
+        """Whether the job has a result item."""
+        return self.collection is not None and self.item is not None
+
+    def to_json(self) -> Json:
+        """The ``outputs`` column's document."""
+        doc: Json = dict(self.extra)
+        if self.collection is not None:
+            doc["collection"] = self.collection
+        if self.item is not None:
+            doc["item"] = self.item
+        if self.assets:
+            doc["assets"] = dict(self.assets)
+        return doc
+
+    @classmethod
+    def from_json(cls, doc: Json | None) -> JobOutputs:
+        """Read the ``outputs`` column's document (any release's)."""
+        known = {"collection", "item", "assets"}
+        doc = doc or {}
+        return cls(
+            collection=doc.get("collection"),
+            item=doc.get("item"),
+            assets={str(k): str(v) for k, v in (doc.get("assets") or {}).items()},
+            extra={k: v for k, v in doc.items() if k not in known},
+        )
+
+
+@dataclass(frozen=True)
 class Job:
     """One job as stored."""
 
@@ -50,7 +93,7 @@ class Job:
     stage: str
     progress: float
     inputs: Json
-    outputs: Json
+    outputs: JobOutputs
     estimate_cpu_s: float
     cpu_s: float
     reason: str | None
@@ -100,7 +143,7 @@ def as_utc(moment: datetime | None) -> datetime | None:
 def _job(row: Any) -> Job:
     return Job(
         id=row.id, process=row.process, owner=row.owner, state=State(row.state), stage=row.stage,
-        progress=row.progress, inputs=row.inputs, outputs=row.outputs,
+        progress=row.progress, inputs=row.inputs, outputs=JobOutputs.from_json(row.outputs),
         estimate_cpu_s=row.estimate_cpu_s, cpu_s=row.cpu_s, reason=row.reason,
         created=as_utc(row.created) or datetime.now(UTC), started=as_utc(row.started),
         finished=as_utc(row.finished), expires=as_utc(row.expires), purged=row.purged,
@@ -247,14 +290,15 @@ class JobStore:
             )
 
     def finish(
-        self, job_id: str, state: State, *, outputs: Json | None = None, reason: str | None = None,
-        cpu_s: float | None = None, retention: timedelta | None = None,
+        self, job_id: str, state: State, *, outputs: JobOutputs | None = None,
+        reason: str | None = None, cpu_s: float | None = None,
+        retention: timedelta | None = None,
     ) -> Job:  # fmt: skip
         """Move to a terminal state; results expire after ``retention`` (if any)."""
         now = datetime.now(UTC)
         values: Json = {"finished": now, "reason": reason}
         if outputs is not None:
-            values["outputs"] = outputs
+            values["outputs"] = outputs.to_json()
         if cpu_s is not None:
             values["cpu_s"] = cpu_s
         if state is State.SUCCESSFUL:

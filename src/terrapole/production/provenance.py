@@ -7,8 +7,9 @@
   the next run produces the outputs again; a docstring-only edit does too (cheap and safe).
   Library versions are recorded in each item, not fingerprinted: upgrading numpy or GDAL does
   not by itself produce everything again.
-- The **software** (:mod:`terrapole.software`): terrapole's version with its commit, and the
-  versions of the libraries that compute.
+- The **software** (``processing:software``: terrapole's version with its commit, and the
+  versions of the libraries that compute) and the lineage are what every produced item carries,
+  chain or job: :func:`terrapole.ingest.publish.provenance` adds them.
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ import inspect
 import json
 from functools import cache
 from typing import TYPE_CHECKING, Any
-
-from terrapole.software import software
 
 if TYPE_CHECKING:
     from terrapole.production.chain import Chain
@@ -60,7 +59,6 @@ def chain_version(chain: Chain) -> str:
 def describe(chain: Chain) -> dict[str, Any]:
     """The provenance properties every output item of the chain carries."""
     return {
-        "processing:software": software(),
         "terrapole:chain": chain.name,
         "terrapole:chain_version": chain_version(chain),
         "terrapole:parameters": chain.parameters(),

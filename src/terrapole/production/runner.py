@@ -6,11 +6,11 @@ fingerprint (chain, version — a digest of its code and parameters, see ``prove
 parameters, area, window, every input's and auxiliary item's id and ``updated``) equals the
 stored output's -> ``unchanged``; otherwise the chain's layers are computed on the Dask cluster and
 written by its workers (``writer``), turned into COGs (tasks on the workers too) and an item by
-the ingest pipeline (``derived_from`` links to every input and auxiliary item, provenance as in
-``provenance.describe``) and
-published in one step (files swapped in, item upserted; a failure leaves the previous output,
-or none, in place). Item properties a chain gives as one-element Dask arrays (the snow line)
-are computed with the layers.
+the ingest pipeline (provenance as in ``provenance.describe``, software and lineage as every
+produced item's) and published by the one publish path, ``ingest.publish`` (``derived_from``
+links to every input and auxiliary item; files swapped in, item upserted in one step; a failure
+leaves the previous output, or none, in place). Item properties a chain gives as one-element
+Dask arrays (the snow line) are computed with the layers.
 """
 
 from __future__ import annotations
@@ -37,9 +37,10 @@ from terrapole.catalog.model import SearchQuery, TimeRange
 from terrapole.catalog.search import search_all
 from terrapole.catalog.store import ReadStore, Store
 from terrapole.cube import loading
-from terrapole.errors import EmptyProduct, InvalidInput, NotFound, TerrapoleError
+from terrapole.errors import EmptyProduct, NotFound, TerrapoleError
 from terrapole.ingest.model import Product, Raster
-from terrapole.ingest.service import FINGERPRINT, Ingestor, IngestReport, Staged, stage
+from terrapole.ingest.publish import Staged, provenance, publish
+from terrapole.ingest.service import FINGERPRINT, stage
 from terrapole.jsontypes import Json, utc_iso
 from terrapole.production.chain import (
     Area,
@@ -249,15 +250,12 @@ def run_window(
         item = stage(product, folder, executor=client.get_executor(pure=False))
         item["properties"][FINGERPRINT] = print_
         used = [i for items in auxiliary.values() for i in items]
-        item["links"] = [_derived_from(i) for i in (*inputs, *used)]
-        ingest_report = IngestReport()
+        sources = [(i["collection"], i["id"]) for i in (*inputs, *used)]
         staged = Staged(
             chain.output_collection, name, str(folder), item, product.collection_defaults
         )
         with _PUBLISHING:  # windows side by side: one at a time updates the output collection
-            Ingestor(store, storage).publish(work, staged, ingest_report, lambda n, o: None)
-        if ingest_report.rejected:
-            raise InvalidInput("output", ingest_report.rejected[0][1])
+            publish(store, storage, staged, sources=sources)
         report.publish_s += perf_counter() - started
         report.produced.append(name)
         on_window(name, "produced")
@@ -296,15 +294,6 @@ def _lineage(chain: Chain, inputs: list[Json], auxiliaries: Auxiliaries) -> str:
     if missing:
         text += "; no " + ", no ".join(missing) + " item covered the inputs"
     return text
-
-
-def _derived_from(item: Json) -> Json:
-    return {
-        "rel": "derived_from",
-        "href": f"/stac/collections/{item['collection']}/items/{item['id']}",
-        "type": "application/geo+json",
-        "title": item["id"],
-    }
 
 
 def _context(
@@ -383,8 +372,8 @@ def _product(
     properties: dict[str, Any] = {
         "title": f"{chain.title} {name}",
         "processing:level": chain.level,
-        "processing:lineage": _lineage(chain, inputs, auxiliaries),
         **describe(chain),
+        **provenance(_lineage(chain, inputs, auxiliaries)),
     }
     if reprojected:
         properties["terrapole:reprojected"] = reprojected

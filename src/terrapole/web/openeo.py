@@ -283,8 +283,16 @@ def _sync_answer(services: Services, read: Callable[[str], Job], job_id: str) ->
     return FileResponse(path, media_type=media, headers=headers)
 
 
+def _result_item(services: Services, job: Job) -> Json:
+    """The STAC item a job published (NotFound if it published none)."""
+    outputs = job.outputs
+    if outputs.collection is None or outputs.item is None:
+        raise NotFound("result", job.id)
+    return services.store.get_item(outputs.collection, outputs.item)
+
+
 def _first_result(services: Services, job: Job) -> tuple[str, str]:
-    item = services.store.get_item(job.outputs["collection"], job.outputs["item"])
+    item = _result_item(services, job)
     local = services.storage.localise(dict(item))
     for key, asset in sorted(local["assets"].items()):
         if key.startswith("result"):
@@ -392,7 +400,7 @@ def _result_routes(
         if job is None or job.state is not State.SUCCESSFUL or job.purged:
             status = batch.status if not (job and job.purged) else "purged"
             raise InvalidInput("job", f"{job_id} has no results: it is {status}")
-        item = services.store.get_item(job.outputs["collection"], job.outputs["item"])
+        item = _result_item(services, job)
         # assets served under the API root: openEO clients send their token only there
         own = f"{_base(request)}/jobs/{batch.id}/results/assets"
         # keyed by file name: clients save each asset under its key
@@ -408,7 +416,7 @@ def _result_routes(
         job = owned(job_id, request).job
         if job is None or job.state is not State.SUCCESSFUL or job.purged:
             raise NotFound("result", f"{job_id}/{name}")
-        item = services.store.get_item(job.outputs["collection"], job.outputs["item"])
+        item = _result_item(services, job)
         for found in services.storage.localise(dict(item))["assets"].values():
             if found["href"].rsplit("/", 1)[-1] == name:
                 return FileResponse(found["href"], media_type=found.get("type"))

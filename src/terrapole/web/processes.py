@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Request, Response
 from fastapi.responses import JSONResponse
 
+from terrapole.catalog.links import GEOJSON, item_href
 from terrapole.errors import InvalidInput, NotFound
 from terrapole.jobs.process import Process
 from terrapole.jobs.runner import JobRunner
@@ -179,6 +180,16 @@ def _process_routes(api: APIRouter, services: Services, runner: JobRunner) -> No
         return status(job, base)
 
 
+def _results(job: Job, root: str) -> Json:
+    """A successful job's results by reference: each asset, then the item (under ``root``)."""
+    outputs = job.outputs
+    if outputs.collection is None or outputs.item is None:
+        raise NotFound("result", job.id)
+    doc: Json = {key: {"href": root + href} for key, href in outputs.assets.items()}
+    doc["item"] = {"href": root + item_href(outputs.collection, outputs.item), "type": GEOJSON}
+    return doc
+
+
 def _job_routes(api: APIRouter, services: Services, runner: JobRunner) -> None:
     @api.get("/jobs", summary="Your jobs (all jobs for admins)")
     def jobs(request: Request, limit: int = 100, offset: int = 0) -> Json:
@@ -220,12 +231,7 @@ def _job_routes(api: APIRouter, services: Services, runner: JobRunner) -> None:
             body = {"type": f"http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/{kind}",
                     "title": why, "status": 404}  # fmt: skip
             return JSONResponse(body, status_code=404)
-        root = str(request.base_url).rstrip("/")
-        outputs = found.outputs
-        doc: Json = {key: {"href": root + href} for key, href in outputs["assets"].items()}
-        doc["item"] = {"href": f"{root}/stac/collections/{outputs['collection']}/items/"
-                       f"{outputs['item']}", "type": "application/geo+json"}  # fmt: skip
-        return JSONResponse(doc)
+        return JSONResponse(_results(found, str(request.base_url).rstrip("/")))
 
     @api.get("/statistics", summary="Per process: jobs, users, success rate, CPU·s (admins)")
     def statistics(request: Request) -> Json:
