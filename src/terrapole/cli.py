@@ -42,7 +42,7 @@ from terrapole.errors import (
     StoreUnavailable,
     TerrapoleError,
 )
-from terrapole.storage import clean_stale_staging
+from terrapole.storage import open_storage
 from terrapole.worker_pool import exit_with_parent
 
 EXIT_CODES: dict[type[TerrapoleError], int] = {
@@ -87,7 +87,7 @@ def _prepare_data_dir(ctx: typer.Context) -> None:
 
 def _clean_staging(settings: Settings) -> None:
     """Remove the staging folders that processes killed mid-work left (none of a live one)."""
-    clean_stale_staging(settings.assets_dir)
+    open_storage(settings).clean_stale_staging()
 
 
 @contextmanager

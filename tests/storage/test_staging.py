@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from terrapole.app import create_app
 from terrapole.config import Settings
-from terrapole.storage import LocalStorage, clean_stale_staging
-from terrapole.storage.staging import LOCKS, UNOWNED_AGE_S, owner_of
+from terrapole.storage import LocalStorage
+from terrapole.storage.staging import LOCKS, UNOWNED_AGE_S, clean_stale_staging, owner_of
 
 from .processes import staging_owner
 

@@ -19,7 +19,7 @@ import jsonschema
 from terrapole.catalog.store import ReadStore
 from terrapole.errors import InvalidInput
 from terrapole.jsontypes import Json
-from terrapole.storage import LocalStorage
+from terrapole.storage import Storage
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ class JobContext(Protocol):
     job_id: str
     folder: Path
     store: ReadStore
-    storage: LocalStorage
+    storage: Storage
 
     def stage(self, name: str, progress: float) -> None:
         """Enter a stage / report progress (0-100); raises Cancelled once the job is dismissed."""

@@ -26,7 +26,7 @@ from terrapole.jobs.process import Cancelled, Process, Result
 from terrapole.jobs.states import InvalidTransition, State
 from terrapole.jobs.store import JobStore
 from terrapole.jsontypes import Json
-from terrapole.storage import LocalStorage
+from terrapole.storage import Storage, open_storage
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class WorkerContext:
     """The :class:`~terrapole.jobs.process.JobContext` of a job running in this worker."""
 
     def __init__(
-        self, job_id: str, folder: Path, store: ReadStore, storage: LocalStorage, jobs: JobStore
+        self, job_id: str, folder: Path, store: ReadStore, storage: Storage, jobs: JobStore
     ) -> None:
         self.job_id, self.folder, self.store, self.storage = job_id, folder, store, storage
         self.jobs = jobs
@@ -111,7 +111,7 @@ def execute(
         return Outcome(cpu_s=0.0, cancelled=True)
     context = WorkerContext(
         job_id, Path(folder), visible_to_owner(job_id, jobs, settings_json),
-        LocalStorage(settings.assets_dir), jobs,
+        open_storage(settings), jobs,
     )  # fmt: skip
     try:
         with dask.config.set(scheduler="sync"):

@@ -25,7 +25,7 @@ from terrapole.catalog.store import ReadStore
 from terrapole.cube import loading
 from terrapole.errors import InvalidInput
 from terrapole.jsontypes import Json, utc_iso
-from terrapole.storage import LocalStorage
+from terrapole.storage import Storage
 
 BBox = tuple[float, float, float, float]
 
@@ -183,9 +183,7 @@ def values_asked(store: ReadStore, request: LoadRequest) -> tuple[int, list[Json
     return planned.values, planned.items
 
 
-def load(
-    store: ReadStore, storage: LocalStorage, request: LoadRequest, max_values: int
-) -> xr.DataArray:
+def load(store: ReadStore, storage: Storage, request: LoadRequest, max_values: int) -> xr.DataArray:
     """The cube (float32, physical values, NaN for nodata); InvalidInput when over the limit."""
     planned = plan(store, request)
     if planned.values > max_values:

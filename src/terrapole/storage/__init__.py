@@ -1,17 +1,28 @@
-"""Where asset bytes live: one small interface, a local directory by default."""
+"""Where asset bytes live: the :class:`Storage` protocol, a local directory by default.
 
+Callers name ``Storage`` and get one from :func:`open_storage`; the implementations
+(``LocalStorage`` today, an S3-compatible one later) are chosen here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from terrapole.config import Settings
+from terrapole.errors import ConfigError
 from terrapole.storage.base import Storage
 from terrapole.storage.local import LocalStorage
-from terrapole.storage.staging import clean_stale_staging
 
 
-def open_storage(root: str) -> Storage:
-    """The storage for ``root`` (a local folder; S3-compatible URLs come with scale-out)."""
+def open_storage(where: Settings | str | Path) -> Storage:
+    """The storage of ``settings`` (its assets folder), or of a root folder or ``file://`` URL.
+
+    The one constructor callers use: ``open_storage(settings)``; the folder is made if missing.
+    """
+    root = str(where.assets_dir) if isinstance(where, Settings) else str(where)
     if "://" in root and not root.startswith("file://"):
-        from terrapole.errors import ConfigError
-
         raise ConfigError("storage", f"{root!r}: only local folders are supported for now")
     return LocalStorage(root.removeprefix("file://"))
 
 
-__all__ = ["LocalStorage", "Storage", "clean_stale_staging", "open_storage"]
+__all__ = ["LocalStorage", "Storage", "open_storage"]

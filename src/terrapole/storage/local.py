@@ -6,18 +6,22 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
-from terrapole.errors import InvalidInput, NotFound
+from terrapole.errors import NotFound
+from terrapole.storage.base import key_parts
 from terrapole.storage.staging import PARKED_FILES, StagingArea
 
 
 class LocalStorage:
-    """Files under one root folder; a ``.staging`` folder on the same disk makes moves atomic.
+    """The :class:`~terrapole.storage.base.Storage` of files under one root folder.
 
-    Staging folders belong to the process that made them (see :mod:`terrapole.storage.staging`):
-    :meth:`clean_stale_staging` removes those of dead processes.
+    A ``.staging`` folder on the same disk makes publishing a rename. ``root`` and
+    ``staging_root`` are this implementation's own (its tests look at them); callers name
+    ``Storage`` and do not use them. Staging folders belong to the process that made them
+    (see :mod:`terrapole.storage.staging`): :meth:`clean_stale_staging` removes those of dead
+    processes.
     """
 
     def __init__(self, root: str | Path) -> None:
@@ -28,10 +32,7 @@ class LocalStorage:
         self.staging_root.mkdir(exist_ok=True)
 
     def _path(self, key: str) -> Path:
-        parts = PurePosixPath(key).parts
-        if not parts or any(p in ("..", ".", "") or p.startswith(".") for p in parts):
-            raise InvalidInput("key", f"{key!r} is not a storage key")
-        return self.root.joinpath(*parts)
+        return self.root.joinpath(*key_parts(key))
 
     def new_staging(self, what: str = "") -> Path:
         """A scratch folder on the storage's disk, owned by this process; the caller removes it.
@@ -43,15 +44,6 @@ class LocalStorage:
     def clean_stale_staging(self) -> list[str]:
         """Remove the staging folders of processes that died (``kill -9``, power loss)."""
         return self.staging_area.clean_stale()
-
-    @contextmanager
-    def staging(self) -> Iterator[Path]:
-        """A scratch folder on the storage's disk; whatever is left in it is removed on exit."""
-        path = self.new_staging()
-        try:
-            yield path
-        finally:
-            shutil.rmtree(path, ignore_errors=True)
 
     @contextmanager
     def publish(self, staged: Path, prefix: str) -> Iterator[None]:

@@ -26,7 +26,10 @@ import shutil
 import tempfile
 import threading
 import time
-from pathlib import Path, PurePosixPath
+from pathlib import Path
+
+from terrapole.errors import InvalidInput
+from terrapole.storage.base import key_parts
 
 logger = logging.getLogger(__name__)
 
@@ -170,10 +173,10 @@ class StagingArea:
 
     def _restore(self, key: str, parked: Path) -> None:
         """Put a parked item folder back if nothing took its place (the publish died between)."""
-        parts = PurePosixPath(key).parts
-        if not parts or any(p in ("", ".", "..") or p.startswith(".") for p in parts):
+        try:
+            target = self.root.joinpath(*key_parts(key))
+        except InvalidInput:
             return
-        target = self.root.joinpath(*parts)
         if target.exists():
             return  # the new files made it in: the parked ones are the old version
         target.parent.mkdir(parents=True, exist_ok=True)
