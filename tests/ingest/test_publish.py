@@ -94,7 +94,24 @@ def test_a_refused_item_leaves_no_file_no_item_and_no_collection(
     assert "eo:cloud_cover must be a number 0-100" in error.reason
     assert storage.list("out") == [] and not Path(staged.folder).exists()
     with pytest.raises(NotFound):
-        store.get_collection("out")  # made for it, then removed
+        store.get_collection("out")
+
+
+def test_a_store_failure_on_a_new_collection_leaves_no_file_and_no_collection(
+    store: Store, storage: LocalStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def down(*args: Any, **kwargs: Any) -> None:
+        raise StoreUnavailable("the catalogue went away")
+
+    monkeypatch.setattr(store, "load_items", down)  # after the collection and the files
+    staged = _staged(storage, "a", "v1")
+    with pytest.raises(NotPublished, match="the catalogue went away"):
+        publish(store, storage, staged)
+
+    monkeypatch.undo()
+    assert storage.list("out") == [] and not Path(staged.folder).exists()
+    with pytest.raises(NotFound):
+        store.get_collection("out")  # made for the item, removed with it
 
 
 def test_a_refused_republish_keeps_the_previous_files_and_item(

@@ -38,7 +38,7 @@ from terrapole.ingest.quicklook import QUICKLOOK_SIDE, THUMBNAIL_SIDE, preview_p
 from terrapole.ingest.readers import read_product
 from terrapole.ingest.readers.muscate import BAND_FILE
 from terrapole.jsontypes import Json
-from terrapole.storage import LocalStorage
+from terrapole.storage import Storage
 from terrapole.worker_pool import worker_pool
 
 PRODUCT_SUFFIXES = (".zip", ".tif", ".tiff")
@@ -197,9 +197,7 @@ def stage(
 class Ingestor:
     """Ingest products into a store and a storage, with ``workers`` processes."""
 
-    def __init__(
-        self, store: Store, storage: LocalStorage, *, roots: list[Path] | None = None
-    ) -> None:
+    def __init__(self, store: Store, storage: Storage, *, roots: list[Path] | None = None) -> None:
         self.store = store
         self.storage = storage
         self.roots = roots or []

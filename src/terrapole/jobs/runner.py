@@ -32,7 +32,7 @@ from terrapole.jobs.states import State
 from terrapole.jobs.store import Job, JobStore
 from terrapole.jobs.worker import Outcome, execute
 from terrapole.jsontypes import Json
-from terrapole.storage import LocalStorage
+from terrapole.storage import Storage
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class JobRunner:
     """Submit, follow, dismiss and purge jobs of the registered processes."""
 
     def __init__(
-        self, settings: Settings, store: Store, storage: LocalStorage, access: AccessService,
+        self, settings: Settings, store: Store, storage: Storage, access: AccessService,
         processes: dict[str, Process],
     ) -> None:  # fmt: skip
         self.settings = settings

@@ -53,7 +53,7 @@ from terrapole.production.chain import (
 )
 from terrapole.production.provenance import chain_version, describe
 from terrapole.production.writer import write_layers
-from terrapole.storage import LocalStorage
+from terrapole.storage import Storage
 
 PRODUCTS_IN_FLIGHT = 2  # per-product windows run side by side (a window's memory is one scene)
 _PUBLISHING = threading.Lock()  # the collection's extent is read, merged and written back
@@ -143,7 +143,7 @@ def _extent(inputs: list[Json]) -> tuple[float, float, float, float]:
 
 
 def auxiliaries_of(
-    store: ReadStore, storage: LocalStorage, chain: Chain, window: Window, inputs: list[Json]
+    store: ReadStore, storage: Storage, chain: Chain, window: Window, inputs: list[Json]
 ) -> Auxiliaries:
     """Each declared auxiliary's items over the inputs' extent that hold its asset (the
     ``same_day`` ones acquired on the window's day only), localised."""
@@ -165,7 +165,7 @@ def auxiliaries_of(
 def run(
     chain: Chain,
     store: Store,
-    storage: LocalStorage,
+    storage: Storage,
     client: Client,
     *,
     area: Area,
@@ -185,7 +185,7 @@ def run(
 def run_windows(
     chain: Chain,
     store: Store,
-    storage: LocalStorage,
+    storage: Storage,
     client: Client,
     area: Area,
     todo: list[Window],
@@ -214,7 +214,7 @@ def run_windows(
 def run_window(
     chain: Chain,
     store: Store,
-    storage: LocalStorage,
+    storage: Storage,
     client: Client,
     area: Area,
     window: Window,
@@ -270,9 +270,7 @@ def run_window(
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def lazy_output(
-    chain: Chain, store: Store, storage: LocalStorage, area: Area, window: Window
-) -> Output:
+def lazy_output(chain: Chain, store: Store, storage: Storage, area: Area, window: Window) -> Output:
     """What the chain makes of a window, not yet computed (its layers are dask arrays)."""
     ids = (window.item,) if window.item else None
     inputs = [storage.localise(i) for i in inputs_of(store, chain, area, window.start,
@@ -339,7 +337,7 @@ def _context(
 
 def _product(
     chain: Chain,
-    storage: LocalStorage,
+    storage: Storage,
     client: Client,
     area: Area,
     window: Window,
