@@ -209,5 +209,7 @@ def test_job_outputs_are_stored_as_before_and_keep_unknown_keys() -> None:
     assert outputs.to_json() == doc and JobOutputs.from_json(doc) == outputs
     assert outputs.published and not JobOutputs().published
     assert JobOutputs().to_json() == {} and JobOutputs.from_json({}) == JobOutputs()
+    bare = {"collection": "results-ana", "item": "x-2", "assets": {}}  # a result with no file
+    assert JobOutputs("results-ana", "x-2").to_json() == bare
     old = {"result": "done", "item": "y"}  # another release's keys come back as written
     assert JobOutputs.from_json(old).to_json() == old

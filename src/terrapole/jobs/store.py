@@ -65,7 +65,7 @@ class JobOutputs:
             doc["collection"] = self.collection
         if self.item is not None:
             doc["item"] = self.item
-        if self.assets:
+        if self.assets or self.published:  # a published job's, even empty, as ever written
             doc["assets"] = dict(self.assets)
         return doc
 
