@@ -260,14 +260,13 @@ def ingest(
 ) -> None:
     """Ingest products: per-band COGs, previews and a rich STAC item each (idempotent)."""
     from terrapole.ingest.service import Ingestor, expand
-    from terrapole.storage import LocalStorage
 
     settings = _settings()
     _clean_staging(settings)
     total = sum(1 for _ in expand(paths))
     with _store() as store, _progress("ingesting") as progress:
         task = progress.add_task("ingest", total=total)
-        ingestor = Ingestor(store, LocalStorage(settings.assets_dir), roots=settings.ingest_roots)
+        ingestor = Ingestor(store, open_storage(settings), roots=settings.ingest_roots)
         report = ingestor.run(
             paths,
             collection=collection,
@@ -353,7 +352,6 @@ def _backfill(
     from terrapole.production import runner
     from terrapole.production.chain import Area
     from terrapole.production.registry import chain as find_chain
-    from terrapole.storage import LocalStorage
 
     settings = _settings()
     chains = [find_chain(name, settings) for name in names]
@@ -364,7 +362,7 @@ def _backfill(
     area = Area(tile=tile, bbox=parse_bbox(bbox.split(","), crossing=False) if bbox else None)
     failed = 0
     with _store() as store, dask_client(settings) as client:
-        storage = LocalStorage(settings.assets_dir)
+        storage = open_storage(settings)
         for chain in chains:
             planned = list(runner.windows(store, chain, area, first, last))
             with _progress(chain.name) as progress:

@@ -33,7 +33,7 @@ from terrapole.jsontypes import Json, utc_iso
 from terrapole.production.chain import Area, Chain, Window, item_day
 from terrapole.production.registry import chain as find_chain
 from terrapole.production.runner import ProductionReport, product_window, run_windows
-from terrapole.storage import LocalStorage
+from terrapole.storage import open_storage
 
 logger = logging.getLogger(__name__)
 EPOCH = "1970-01-01T00:00:00Z"
@@ -111,7 +111,7 @@ class Scheduler:
 
     def tick(self, client: Client, store: Store) -> dict[str, ProductionReport]:
         """One pass over every chain; returns what each did."""
-        storage = LocalStorage(self.settings.assets_dir)
+        storage = open_storage(self.settings)
         reports: dict[str, ProductionReport] = {}
         now = datetime.now(UTC)
         for chain in self.chains:
