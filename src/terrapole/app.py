@@ -39,18 +39,18 @@ from terrapole.errors import (
 from terrapole.jobs import CreditExceeded, JobRunner
 from terrapole.jobs.registry import default_processes
 from terrapole.jobs.states import InvalidTransition
-from terrapole.maps import search_tiles, tiles, wms
-from terrapole.maps.cache import TileCache, TileCacheMiddleware
+from terrapole.maps.cache import TileCache
 from terrapole.portal import jobs_pages as job_pages
 from terrapole.portal import routes as portal
 from terrapole.stac_api import create_stac_api
-from terrapole.stac_api.client import Services
 from terrapole.storage import LocalStorage
-from terrapole.web import assets
+from terrapole.web import assets, search_tiles, tiles, wms
 from terrapole.web import ingest as ingest_api
 from terrapole.web import openeo as openeo_api
 from terrapole.web import processes as processes_api
 from terrapole.web.guard import GuardMiddleware, error_response, internal_error, request_id
+from terrapole.web.services import WebServices
+from terrapole.web.tile_cache import TileCacheMiddleware
 
 logger = logging.getLogger(__name__)
 
@@ -164,7 +164,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     store = open_store(settings)
     access = AccessService(settings.database_url)
     storage = LocalStorage(settings.assets_dir)
-    services = Services(store=store, access=access, settings=settings, storage=storage)
+    services = WebServices(store=store, access=access, settings=settings, storage=storage)
 
     scheduler = None
     if settings.production_chains:

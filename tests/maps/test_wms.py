@@ -101,3 +101,15 @@ def test_bad_requests_are_service_exception_reports(
     root = ET.fromstring(response.content)
     exception = root.find("{http://www.opengis.net/ogc}ServiceException")
     assert exception is not None and exception.get("code") == code
+
+
+def test_a_bad_token_is_refused_once_the_request_is_well_formed(maps_url: str) -> None:
+    bad = {"Authorization": "Bearer not-a-token"}
+    malformed = {"SERVICE": "WMS", "REQUEST": "GetMap", "LAYERS": LAYER}
+    refused = requests.get(f"{maps_url}/wms", params=malformed, headers=bad, timeout=30)
+    capabilities = {"SERVICE": "WMS", "REQUEST": "GetCapabilities"}
+    denied = requests.get(f"{maps_url}/wms", params=capabilities, headers=bad, timeout=30)
+    assert refused.status_code == 400  # the parameters are checked first, as before the token
+    exception = ET.fromstring(refused.content).find("{http://www.opengis.net/ogc}ServiceException")
+    assert exception is not None and exception.get("code") == "MissingParameterValue"
+    assert denied.status_code == 401

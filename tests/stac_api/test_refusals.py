@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from terrapole.catalog.model import SearchQuery
+from terrapole.catalog.query import search_query
 from terrapole.catalog.store import Store
 from terrapole.errors import InvalidFilter, InvalidInput, NotFound
-from terrapole.stac_api.requests import search_query
 
 from ..conftest import s2_items
 

@@ -1,25 +1,20 @@
-"""Tiles, TileJSON, previews, point values and info of catalogued items: titiler.core's factory.
+"""Reading catalogued items for maps: rio-tiler readers over an item document, with limits.
 
-Mounted at ``/maps/collections/{collection_id}/items/{item_id}``. The factory's path dependency
-resolves the item through the access policy (a hidden collection is a 404, like everywhere)
-and points its asset hrefs at the stored files. ``?preset=NAME`` is translated into the
-factory's own query parameters (assets, expression, rescale, colormap, algorithm) by
-``PresetMiddleware`` before the factory sees the request.
+``ItemReader`` reads an item already fetched through the access policy (``tiler_item``: a
+hidden collection is a NotFound, like everywhere), its asset hrefs pointed at the stored files;
+``AssetReader`` opens one COG, naming it when it cannot. The tile, preview, point and info
+routes over them are titiler.core's factory, in ``terrapole.web.tiles``.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import re
 import threading
 from collections import OrderedDict
-from typing import Annotated, Any
-from urllib.parse import parse_qsl, urlencode
+from typing import Any
 
 import attr
 import pystac
-from fastapi import Depends, Query, Request
 from rasterio.errors import RasterioError, RasterioIOError
 from rasterio.warp import transform_bounds
 from rio_tiler.constants import WGS84_CRS
@@ -27,29 +22,14 @@ from rio_tiler.errors import PointOutsideBounds
 from rio_tiler.io import Reader, STACReader
 from rio_tiler.models import ImageData, PointData
 from rio_tiler.types import AssetInfo, AssetType
-from starlette.types import ASGIApp, Receive, Scope, Send
-from titiler.core.algorithm import algorithms
-from titiler.core.algorithm.base import BaseAlgorithm
-from titiler.core.factory import MultiBaseTilerFactory
 
 from terrapole.catalog.documents import shape_of
 from terrapole.catalog.geojson import check_structure
-from terrapole.errors import InvalidInput, OutsideBounds, SourceUnavailable, TerrapoleError
+from terrapole.catalog.store import Store
+from terrapole.errors import InvalidInput, OutsideBounds, SourceUnavailable
 from terrapole.jsontypes import Json
-from terrapole.maps.asgi import answer_error, principal
-from terrapole.maps.params import (
-    MAX_PIXELS,
-    BoundedStatistics,
-    HistogramOptions,
-    check_nodata,
-    check_size,
-    check_zoom,
-)
-from terrapole.maps.presets import resolve
-from terrapole.stac_api.client import Services
-
-PREFIX = "/maps/collections/{collection_id}/items/{item_id}"
-ITEM_PATH = re.compile(r"^/maps/collections/(?P<c>[^/]+)/items/(?P<i>[^/]+)/")
+from terrapole.maps.params import MAX_PIXELS, check_nodata, check_size
+from terrapole.storage import LocalStorage
 
 
 @attr.s
@@ -202,23 +182,26 @@ def _check_sizes(options: dict[str, Any]) -> None:
         check_size(name, options.get(name))
 
 
-def local_item(services: Services, collection_id: str, item_id: str, request: Request) -> Json:
+def local_item(
+    store: Store, storage: LocalStorage, collection_id: str, item_id: str, hidden: frozenset[str]
+) -> Json:
     """The item as the tiler reads it: visible to the caller, asset hrefs on local files."""
-    hidden = services.hidden(request)
-    return services.storage.localise(services.store.get_item(collection_id, item_id, hidden=hidden))
+    return storage.localise(store.get_item(collection_id, item_id, hidden=hidden))
 
 
 _ITEMS: OrderedDict[tuple[str, str, str], pystac.Item] = OrderedDict()
 _ITEMS_LOCK = threading.Lock()
 
 
-def tiler_item(services: Services, collection_id: str, item_id: str, request: Request) -> Any:
+def tiler_item(
+    store: Store, storage: LocalStorage, collection_id: str, item_id: str, hidden: frozenset[str]
+) -> Any:
     """``local_item`` as a pystac Item, reused while the item is unchanged (a tile asks often).
 
     The access check and the store read happen on every call; only the pystac conversion
     (about 2 ms) is cached, keyed by the item's ``updated`` time.
     """
-    doc = local_item(services, collection_id, item_id, request)
+    doc = local_item(store, storage, collection_id, item_id, hidden)
     key = (collection_id, item_id, str(doc["properties"].get("updated")))
     with _ITEMS_LOCK:
         cached = _ITEMS.get(key)
@@ -231,85 +214,3 @@ def tiler_item(services: Services, collection_id: str, item_id: str, request: Re
         while len(_ITEMS) > 512:
             _ITEMS.popitem(last=False)
     return item
-
-
-def _params_object(
-    algorithm_params: Annotated[str | None, Query(include_in_schema=False)] = None,
-) -> None:
-    """``algorithm_params`` must be a JSON object (titiler passes it as keyword arguments)."""
-    try:
-        params = json.loads(algorithm_params) if algorithm_params else {}
-    except json.JSONDecodeError:
-        return  # titiler's own validator says what is wrong with it
-    if not isinstance(params, dict):
-        raise InvalidInput(
-            "algorithm_params", f"{str(algorithm_params)[:40]!r} is not a JSON object"
-        )
-
-
-def post_process(
-    _: Annotated[None, Depends(_params_object)],
-    algorithm: Annotated[BaseAlgorithm | None, Depends(algorithms.dependency)],
-) -> BaseAlgorithm | None:
-    """titiler's algorithm dependency, once its parameters are known to be an object."""
-    return algorithm
-
-
-def tiler(services: Services) -> MultiBaseTilerFactory:
-    """The titiler factory for items, with terrapole's path dependency."""
-
-    def item_dependency(collection_id: str, item_id: str, request: Request) -> Any:
-        return tiler_item(services, collection_id, item_id, request)
-
-    return MultiBaseTilerFactory(
-        reader=ItemReader,
-        path_dependency=item_dependency,
-        router_prefix=PREFIX,
-        add_viewer=False,
-        add_part=False,
-        process_dependency=post_process,
-        stats_dependency=BoundedStatistics,
-        histogram_dependency=HistogramOptions,
-    )
-
-
-class PresetMiddleware:
-    """Rewrite ``?preset=NAME`` on item map URLs into the tiler's explicit parameters.
-
-    Parameters the caller gives next to the preset (e.g. ``colormap_name``) override it.
-    """
-
-    def __init__(self, app: ASGIApp, services: Services) -> None:
-        self.app = app
-        self.services = services
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Resolve the preset for the item in the path; errors are answered as the app maps them."""
-        if scope["type"] == "http":
-            match = ITEM_PATH.match(scope["path"])
-            query = parse_qsl(scope.get("query_string", b"").decode(), keep_blank_values=True)
-            try:
-                for key, value in query:
-                    if key in ("minzoom", "maxzoom"):
-                        check_zoom(key, value)
-            except InvalidInput as exc:
-                await answer_error(exc, scope, receive, send)
-                return
-            preset = next((v for k, v in query if k == "preset"), None)
-            if match and preset:
-                try:
-                    hidden = self.services.access.hidden_for(principal(self.services, scope))
-                    item = self.services.store.get_item(match["c"], match["i"], hidden=hidden)
-                    params = resolve(preset, item)
-                except TerrapoleError as exc:
-                    await answer_error(exc, scope, receive, send)
-                    return
-                given = {k for k, _ in query}  # what the caller sets explicitly wins
-                kept = [(k, v) for k, v in query if k != "preset"]
-                for key, value in params.items():
-                    if key not in given:
-                        values = value if isinstance(value, list) else [value]
-                        kept += [(key, str(v)) for v in values]
-                scope = dict(scope)
-                scope["query_string"] = urlencode(kept).encode()
-        await self.app(scope, receive, send)

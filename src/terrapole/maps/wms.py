@@ -4,32 +4,48 @@ GetCapabilities lists, for every collection the caller may see, one layer per pr
 support, the dates available and CRS EPSG:3857, EPSG:4326, EPSG:2154 and CRS:84. GetMap draws
 the least-cloudy mosaic of the items matching the layer, BBOX and TIME; GetFeatureInfo answers
 the pixel values under a point. Errors are ServiceExceptionReport XML documents (status 400).
+
+Plain functions of the request's parameters, the store, the storage and the caller's hidden
+collections; the ``/wms`` route that calls ``answer`` is in ``terrapole.web.wms``.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 from xml.sax.saxutils import escape
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
 from pyproj import Transformer
 from rasterio.crs import CRS
 
 from terrapole.catalog.model import CollectionQuery, SearchQuery
+from terrapole.catalog.store import Store
 from terrapole.catalog.timeutil import parse_interval
 from terrapole.errors import InvalidInput, NotFound, OutsideBounds, SourceUnavailable
 from terrapole.jsontypes import Json
 from terrapole.maps.mosaic import Window, blank, compose, find_items, render
 from terrapole.maps.params import MAX_SIZE
 from terrapole.maps.presets import PRESETS, available, resolve
-from terrapole.stac_api.client import Services
+from terrapole.storage import LocalStorage
 
 CRS_LIST = ("EPSG:3857", "EPSG:4326", "EPSG:2154", "CRS:84")
 FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG"}
 XML = "application/vnd.ogc.se_xml"
+
+Hidden = Callable[[], frozenset[str]]
+"""The collections the caller may not see, asked only once the parameters before it are valid
+(a malformed request is a ServiceException whoever asks, as WMS clients expect)."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a WMS request answers: a document (JSON for GetFeatureInfo's default), its type."""
+
+    content: str | bytes | Json
+    media_type: str
+    status: int = 200
 
 
 class WmsError(Exception):
@@ -40,15 +56,14 @@ class WmsError(Exception):
         self.code = code
 
 
-def exception_report(code: str, message: str) -> Response:
+def exception_document(code: str, message: str) -> str:
     """The WMS 1.3.0 ServiceExceptionReport document."""
-    body = (
+    return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<ServiceExceptionReport version="1.3.0" xmlns="http://www.opengis.net/ogc">'
         f'<ServiceException code="{code}">{escape(message)}</ServiceException>'
         "</ServiceExceptionReport>"
     )
-    return Response(body, status_code=400, media_type="text/xml")
 
 
 def _param(params: dict[str, str], name: str, default: str | None = None) -> str:
@@ -79,14 +94,14 @@ def _bbox(value: str, crs_name: str) -> tuple[float, float, float, float]:
 
 
 def _layer_query(
-    services: Services, request: Request, layer: str, time: str | None
+    store: Store, hidden_for: Hidden, layer: str, time: str | None
 ) -> tuple[SearchQuery, str]:
     if ":" not in layer:
         raise WmsError("LayerNotDefined", f"layer {layer!r} is not COLLECTION:PRESET")
     collection, preset = layer.rsplit(":", 1)
-    hidden = services.hidden(request)
+    hidden = hidden_for()
     try:
-        services.store.get_collection(collection, hidden=hidden)
+        store.get_collection(collection, hidden=hidden)
     except NotFound as exc:  # other failures (a store unavailable) are the app's to answer
         raise WmsError("LayerNotDefined", f"layer {layer!r}: no such collection") from exc
     if preset not in PRESETS:
@@ -123,15 +138,12 @@ def _layer_xml(doc: Json, name: str, title: str, dates: list[str]) -> str:
     )
 
 
-def _capabilities(services: Services, request: Request) -> str:
-    hidden = services.hidden(request)
-    docs, _ = services.store.list_collections(
-        CollectionQuery(limit=1000, hidden_collections=hidden)
-    )
-    url = str(request.url).split("?")[0]
+def capabilities(store: Store, hidden: frozenset[str], url: str) -> str:
+    """The GetCapabilities document of the layers visible to the caller, served at ``url``."""
+    docs, _ = store.list_collections(CollectionQuery(limit=1000, hidden_collections=hidden))
     layers = []
     for doc in docs:
-        items = services.store.search(
+        items = store.search(
             SearchQuery(collections=(doc["id"],), limit=1000, hidden_collections=hidden)
         ).items
         if not items or not any(a.get("href", "").startswith("/assets/")
@@ -179,7 +191,10 @@ def _window(params: dict[str, str]) -> tuple[Window, str]:
     return Window(bounds, crs, width, height), crs_name
 
 
-def _get_map(services: Services, request: Request, params: dict[str, str]) -> Response:
+def get_map(
+    store: Store, storage: LocalStorage, params: dict[str, str], hidden_for: Hidden
+) -> Answer:
+    """GetMap: the layer's mosaic over BBOX at TIME (``params``: lower-case names)."""
     window, _ = _window(params)
     fmt_name = _param(params, "FORMAT", "image/png").lower()
     if fmt_name not in FORMATS:
@@ -189,16 +204,15 @@ def _get_map(services: Services, request: Request, params: dict[str, str]) -> Re
     layers = [name for name in _param(params, "LAYERS").split(",") if name]
     if len(layers) != 1:
         raise WmsError("LayerNotDefined", "ask for exactly one layer per GetMap")
-    query, preset = _layer_query(services, request, layers[0], params.get("time"))
+    query, preset = _layer_query(store, hidden_for, layers[0], params.get("time"))
     style = params.get("styles", "")
     if style not in ("", "default", preset):  # the layer name holds the rendering
         raise WmsError("StyleNotDefined", f"STYLES {style!r}: layer {layers[0]!r} has one style")
-    items = find_items(services.store, _in_window(query, window))
-    image = compose(items, preset, window, services.storage)
+    items = find_items(store, _in_window(query, window))
+    image = compose(items, preset, window, storage)
     if image is None:
-        return Response(blank(window, fmt, transparent), media_type=fmt_name)
-    body = render(image, resolve(preset, items[0]), fmt, transparent)
-    return Response(body, media_type=fmt_name)
+        return Answer(blank(window, fmt, transparent), fmt_name)
+    return Answer(render(image, resolve(preset, items[0]), fmt, transparent), fmt_name)
 
 
 def _in_window(query: SearchQuery, window: Window) -> SearchQuery:
@@ -208,7 +222,10 @@ def _in_window(query: SearchQuery, window: Window) -> SearchQuery:
     return replace(query, bbox=bbox)
 
 
-def _feature_info(services: Services, request: Request, params: dict[str, str]) -> Response:
+def feature_info(
+    store: Store, storage: LocalStorage, params: dict[str, str], hidden_for: Hidden
+) -> Answer:
+    """GetFeatureInfo: the values of the layer's items under pixel I, J (JSON or text)."""
     window, _ = _window(params)
     try:
         i, j = int(_param(params, "I")), int(_param(params, "J"))
@@ -217,7 +234,7 @@ def _feature_info(services: Services, request: Request, params: dict[str, str]) 
     if not (0 <= i < window.width and 0 <= j < window.height):
         raise WmsError("InvalidPoint", "I/J lie outside WIDTH/HEIGHT")
     layer = _param(params, "QUERY_LAYERS", params.get("layers"))
-    query, preset = _layer_query(services, request, layer.split(",")[0], params.get("time"))
+    query, preset = _layer_query(store, hidden_for, layer.split(",")[0], params.get("time"))
     minx, miny, maxx, maxy = window.bounds
     x = minx + (i + 0.5) * (maxx - minx) / window.width
     y = maxy - (j + 0.5) * (maxy - miny) / window.height
@@ -227,9 +244,9 @@ def _feature_info(services: Services, request: Request, params: dict[str, str]) 
     from terrapole.maps.tiles import ItemReader
 
     # the search already excluded hidden collections: no second read per item
-    for item in find_items(services.store, point)[:5]:
+    for item in find_items(store, point)[:5]:
         options = resolve(preset, item)
-        with ItemReader(services.storage.localise(item)) as src:  # type: ignore[arg-type]
+        with ItemReader(storage.localise(item)) as src:  # type: ignore[arg-type]
             try:
                 values = src.point(lon, lat, assets=options["assets"])
             except (OutsideBounds, SourceUnavailable):  # no raster there, or none readable
@@ -246,31 +263,26 @@ def _feature_info(services: Services, request: Request, params: dict[str, str]) 
     body: dict[str, Any] = {"type": "FeatureInfo", "lon": lon, "lat": lat, "features": features}
     if params.get("info_format", "application/json") == "text/plain":
         lines = [f"{f['item']} {f['datetime']}: {f['values']}" for f in features]
-        return Response("\n".join(lines) or "no data", media_type="text/plain")
-    return JSONResponse(body)
+        return Answer("\n".join(lines) or "no data", "text/plain")
+    return Answer(body, "application/json")
 
 
-def router(services: Services) -> APIRouter:
-    """The /wms endpoint (KVP GET, parameter names case-insensitive)."""
-    api = APIRouter(tags=["wms"])
-
-    @api.get("/wms", summary="OGC WMS 1.3.0 (GetCapabilities, GetMap, GetFeatureInfo)")
-    def wms(request: Request) -> Response:
-        params = {k.lower(): v for k, v in request.query_params.items()}
-        try:
-            if params.get("service", "WMS").upper() != "WMS":
-                raise WmsError("InvalidParameterValue", "SERVICE must be WMS")
-            kind = _param(params, "REQUEST").lower()
-            if kind == "getcapabilities":
-                return Response(_capabilities(services, request), media_type="text/xml")
-            if kind == "getmap":
-                return _get_map(services, request, params)
-            if kind == "getfeatureinfo":
-                return _feature_info(services, request, params)
-            raise WmsError("OperationNotSupported", f"REQUEST {params['request']} is not supported")
-        except WmsError as exc:
-            return exception_report(exc.code, str(exc))
-        except InvalidInput as exc:
-            return exception_report("InvalidParameterValue", str(exc))
-
-    return api
+def answer(
+    store: Store, storage: LocalStorage, params: dict[str, str], *, url: str, hidden: Hidden
+) -> Answer:
+    """Answer a WMS KVP request (``params``: names lower-cased); errors as exception reports."""
+    try:
+        if params.get("service", "WMS").upper() != "WMS":
+            raise WmsError("InvalidParameterValue", "SERVICE must be WMS")
+        kind = _param(params, "REQUEST").lower()
+        if kind == "getcapabilities":
+            return Answer(capabilities(store, hidden(), url), "text/xml")
+        if kind == "getmap":
+            return get_map(store, storage, params, hidden)
+        if kind == "getfeatureinfo":
+            return feature_info(store, storage, params, hidden)
+        raise WmsError("OperationNotSupported", f"REQUEST {params['request']} is not supported")
+    except WmsError as exc:
+        return Answer(exception_document(exc.code, str(exc)), "text/xml", 400)
+    except InvalidInput as exc:
+        return Answer(exception_document("InvalidParameterValue", str(exc)), "text/xml", 400)

@@ -15,7 +15,7 @@ from terrapole.jobs.process import Process
 from terrapole.jobs.runner import JobRunner
 from terrapole.jsontypes import Json
 from terrapole.portal.routes import _page
-from terrapole.stac_api.client import Services
+from terrapole.services import Services
 
 
 def field(parameter: Any) -> Json:

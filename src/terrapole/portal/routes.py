@@ -12,12 +12,12 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from terrapole.catalog.model import CollectionQuery, SearchQuery
+from terrapole.catalog.query import search_query
 from terrapole.errors import InvalidInput
 from terrapole.jsontypes import Json
 from terrapole.maps.presets import available
 from terrapole.portal.i18n import LANGUAGES, translator
-from terrapole.stac_api.client import Services
-from terrapole.stac_api.requests import search_query
+from terrapole.web.services import WebServices as Services
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = Jinja2Templates(directory=HERE / "templates")

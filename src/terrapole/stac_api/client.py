@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,59 +16,21 @@ from stac_fastapi.types.core import BaseCoreClient
 from stac_fastapi.types.requests import get_base_url
 from starlette.responses import Response
 
-from terrapole.access import AccessService, Principal, require_admin
 from terrapole.catalog import cql2
-from terrapole.catalog.documents import PreparedItem, parse_bbox, prepare_item
+from terrapole.catalog.documents import parse_bbox
 from terrapole.catalog.model import CollectionQuery, Page, SearchQuery
-from terrapole.catalog.store import AGGREGATIONS, Store
+from terrapole.catalog.query import free_text, search_query
+from terrapole.catalog.store import AGGREGATIONS
 from terrapole.catalog.timeutil import parse_interval
-from terrapole.config import Settings
 from terrapole.errors import InvalidInput
 from terrapole.jsontypes import Json
 from terrapole.stac_api.links import collection_links, item_links, page_link
-from terrapole.stac_api.requests import free_text, search_query
-from terrapole.storage import LocalStorage
+from terrapole.web.services import WebServices
 
 
 def geojson(doc: Json) -> Response:
     """Serialise a read response with orjson, skipping FastAPI's generic (slow) encoder."""
     return Response(orjson.dumps(doc), media_type="application/geo+json")
-
-
-@dataclass
-class Services:
-    """What the clients share: the store, the access service and the settings."""
-
-    store: Store
-    access: AccessService
-    settings: Settings
-    storage: LocalStorage
-    after_ingest: Callable[[], None] = lambda: None  # wakes the production scheduler
-
-    def principal(self, request: Request) -> Principal:
-        """Who is asking (raises Unauthorized on a bad token).
-
-        Resolved once per request and kept in the request's state, which every ``Request``
-        made from the same ASGI scope shares: middlewares, dependencies and the endpoint all
-        get the same principal for one token lookup.
-        """
-        cached: Principal | None = getattr(request.state, "principal", None)
-        if cached is None:
-            cached = self.access.authenticate(request.headers.get("authorization"))
-            request.state.principal = cached
-        return cached
-
-    def hidden(self, request: Request) -> frozenset[str]:
-        """Collections the caller may not read."""
-        return self.access.hidden_for(self.principal(request))
-
-    def admin(self, request: Request) -> None:
-        """Raise unless the caller holds an admin token."""
-        require_admin(self.principal(request))
-
-    def prepare(self, doc: object, collection_id: str) -> PreparedItem:
-        """An item sent to ``collection_id`` checked (at most ``max_item_bytes`` of JSON)."""
-        return prepare_item(doc, collection=collection_id, max_bytes=self.settings.max_item_bytes)
 
 
 def _dump(model: Any) -> Json:
@@ -103,7 +63,7 @@ def merge_patch(target: Any, patch: Any) -> Any:
 class CoreClient(BaseCoreClient):
     """Core STAC API, item search, features and collection search over a Store."""
 
-    services: Services = attr.ib(default=None)
+    services: WebServices = attr.ib(default=None)
 
     def _page(self, page: Page, request: Request, body: Json | None) -> Json:
         base = get_base_url(request)
@@ -214,7 +174,7 @@ class CoreClient(BaseCoreClient):
 class FiltersClient(BaseFiltersClient):
     """Queryables for the filter extension."""
 
-    services: Services = attr.ib(default=None)
+    services: WebServices = attr.ib(default=None)
 
     def get_queryables(self, collection_id: str | None = None, **kwargs: Any) -> Json:
         """GET /queryables and /collections/{id}/queryables."""
@@ -228,7 +188,7 @@ class FiltersClient(BaseFiltersClient):
 class AggregationClient(BaseAggregationClient):
     """Counts and histograms for search facets (aggregation extension)."""
 
-    services: Services = attr.ib(default=None)
+    services: WebServices = attr.ib(default=None)
 
     def _links(self, request: Request) -> list[Json]:
         base = get_base_url(request)
@@ -289,7 +249,7 @@ class AggregationClient(BaseAggregationClient):
 class TransactionsClient(BaseTransactionsClient):
     """Create/update/delete items and collections; every call needs an admin token."""
 
-    services: Services = attr.ib(default=None)
+    services: WebServices = attr.ib(default=None)
 
     def create_item(self, collection_id: str, item: Any, **kwargs: Any) -> Json | None:
         """POST /collections/{id}/items (a Feature or a FeatureCollection)."""
@@ -378,7 +338,7 @@ class TransactionsClient(BaseTransactionsClient):
 class BulkTransactionsClient(BaseBulkTransactionsClient):
     """POST /collections/{id}/bulk_items: all items in one transaction, or none."""
 
-    services: Services = attr.ib(default=None)
+    services: WebServices = attr.ib(default=None)
 
     def bulk_item_insert(self, items: Any, chunk_size: int | None = None, **kwargs: Any) -> Json:
         """Insert (or upsert, with method=upsert) every item, atomically; the extension's

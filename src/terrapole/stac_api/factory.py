@@ -50,9 +50,9 @@ from terrapole.stac_api.client import (
     BulkTransactionsClient,
     CoreClient,
     FiltersClient,
-    Services,
     TransactionsClient,
 )
+from terrapole.web.services import WebServices
 
 FEATURES_CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -74,7 +74,7 @@ FILTER_CONFORMANCE = [
 ]
 
 
-def _extensions(services: Services) -> dict[str, list[ApiExtension]]:
+def _extensions(services: WebServices) -> dict[str, list[ApiExtension]]:
     filters = FiltersClient(services=services)
     search: list[ApiExtension] = [
         SearchFilterExtension(client=filters, conformance_classes=FILTER_CONFORMANCE),
@@ -126,7 +126,7 @@ class AggregatePostRequest(AggregationExtensionPostRequest):
 
 
 def create_stac_api(
-    services: Services,
+    services: WebServices,
     status_codes: dict[type[Exception], int],
     *,
     prefix: str = "/stac",

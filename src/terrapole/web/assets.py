@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 
 from terrapole.access import can_read
 from terrapole.errors import NotFound
-from terrapole.stac_api.client import Services
+from terrapole.web.services import WebServices
 
 CHUNK = 1 << 20
 TYPES = {".tif": "image/tiff; application=geotiff; profile=cloud-optimized", ".png": "image/png"}
@@ -63,7 +63,7 @@ def zip_stream(files: list[tuple[str, Path]]) -> Iterator[bytes]:
     yield sink.take()
 
 
-def router(services: Services) -> APIRouter:
+def router(services: WebServices) -> APIRouter:
     """Routes under /assets (files) and /stac/collections/{c}/items/{i}/download (zip)."""
     api = APIRouter(tags=["downloads"])
 

@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from terrapole.catalog.documents import json_has_nul
 from terrapole.errors import InvalidInput
-from terrapole.maps.wms import exception_report
+from terrapole.web.wms import exception_report
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from terrapole.errors import InvalidInput
 from terrapole.ingest.service import Ingestor
-from terrapole.stac_api.client import Services
+from terrapole.web.services import WebServices
 
 
 class IngestRequest(BaseModel):
@@ -27,7 +27,7 @@ class IngestResult(BaseModel):
     rejected: list[dict[str, str]]
 
 
-def router(services: Services) -> APIRouter:
+def router(services: WebServices) -> APIRouter:
     """The /ingest route (admin token; paths must lie under TERRAPOLE_INGEST_ROOTS)."""
     api = APIRouter(tags=["ingest"])
 

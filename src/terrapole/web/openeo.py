@@ -36,7 +36,7 @@ from terrapole.jsontypes import Json, utc_iso
 from terrapole.openeo import graph
 from terrapole.openeo.cube import band_keys
 from terrapole.openeo.formats import FORMATS
-from terrapole.stac_api.client import Services
+from terrapole.web.services import WebServices as Services
 
 logger = logging.getLogger(__name__)
 PREFIX = "/openeo/1.2"

@@ -21,7 +21,7 @@ from terrapole.jobs.runner import JobRunner
 from terrapole.jobs.states import State
 from terrapole.jobs.store import Job
 from terrapole.jsontypes import Json, utc_iso
-from terrapole.stac_api.client import Services
+from terrapole.web.services import WebServices as Services
 
 PREFIX = "/ogcapi"
 CONFORMANCE = [

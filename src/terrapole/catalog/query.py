@@ -1,4 +1,9 @@
-"""Turn stac-fastapi request parameters (GET or POST) into the Store's SearchQuery."""
+"""Turn search request parameters (a STAC API GET query or POST body) into a SearchQuery.
+
+Used by every adapter that searches the catalogue: the STAC API, the mosaic tiles of a search
+and the portal. Parameters arrive as plain values (strings, lists, dicts or the request
+models' objects); nothing here knows HTTP.
+"""
 
 from __future__ import annotations
 

@@ -14,10 +14,10 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from terrapole.access import Principal
-from terrapole.stac_api.client import Services
+from terrapole.web.services import WebServices
 
 
-def principal(services: Services, scope: Scope) -> Principal:
+def principal(services: WebServices, scope: Scope) -> Principal:
     """The caller, resolved once per request (kept in the scope's state for the route)."""
     return services.principal(Request(scope))
 
