@@ -43,7 +43,7 @@ from terrapole.maps.cache import TileCache
 from terrapole.portal import jobs_pages as job_pages
 from terrapole.portal import routes as portal
 from terrapole.stac_api import create_stac_api
-from terrapole.storage import LocalStorage
+from terrapole.storage import open_storage
 from terrapole.web import assets, search_tiles, tiles, wms
 from terrapole.web import ingest as ingest_api
 from terrapole.web import openeo as openeo_api
@@ -163,7 +163,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     store = open_store(settings)
     access = AccessService(settings.database_url)
-    storage = LocalStorage(settings.assets_dir)
+    storage = open_storage(settings)
     services = WebServices(store=store, access=access, settings=settings, storage=storage)
 
     scheduler = None

@@ -16,7 +16,7 @@ from terrapole.catalog.store import open_store
 from terrapole.config import Settings, load_settings
 from terrapole.jobs.runner import JobRunner
 from terrapole.jobs.store import Job, JobStore
-from terrapole.storage import LocalStorage
+from terrapole.storage import open_storage
 
 jobs_app = typer.Typer(help="Follow and cancel on-demand jobs.", no_args_is_help=True)
 credits_app = typer.Typer(help="Show and set users' CPU credits.", no_args_is_help=True)
@@ -46,7 +46,7 @@ def _runner() -> Iterator[JobRunner]:
     settings = command_settings()
     store = open_store(settings)
     access = AccessService(settings.database_url)
-    runner = JobRunner(settings, store, LocalStorage(settings.assets_dir), access,
+    runner = JobRunner(settings, store, open_storage(settings), access,
                        default_processes(settings.cars_command))  # fmt: skip
     try:
         yield runner

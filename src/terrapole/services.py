@@ -15,7 +15,7 @@ from terrapole.access import AccessService
 from terrapole.catalog.documents import PreparedItem, prepare_item
 from terrapole.catalog.store import Store
 from terrapole.config import Settings
-from terrapole.storage import LocalStorage
+from terrapole.storage import Storage
 
 
 @dataclass
@@ -25,7 +25,7 @@ class Services:
     store: Store
     access: AccessService
     settings: Settings
-    storage: LocalStorage
+    storage: Storage
     after_ingest: Callable[[], None] = lambda: None  # wakes the production scheduler
 
     def prepare(self, doc: object, collection_id: str) -> PreparedItem:

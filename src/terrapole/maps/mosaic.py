@@ -24,7 +24,7 @@ from terrapole.catalog.store import Store
 from terrapole.errors import InvalidInput, SourceUnavailable
 from terrapole.jsontypes import Json
 from terrapole.maps.presets import resolve
-from terrapole.storage import LocalStorage
+from terrapole.storage import Storage
 
 MAX_ITEMS = 50  # items composed per image at most (the least cloudy ones)
 MAX_UNREADABLE = 3  # items whose files cannot be read, before a mosaic with nothing drawn stops
@@ -55,9 +55,7 @@ def find_items(store: Store, query: SearchQuery) -> list[Json]:
     return list(store.search(ordered).items)
 
 
-def compose(
-    items: list[Json], preset: str, window: Window, storage: LocalStorage
-) -> ImageData | None:
+def compose(items: list[Json], preset: str, window: Window, storage: Storage) -> ImageData | None:
     """The mosaic of ``items`` rendered with ``preset`` (None when nothing covers the window)."""
     from terrapole.maps.tiles import ItemReader
 

@@ -18,7 +18,7 @@ from terrapole.catalog.store import Store
 from terrapole.errors import InvalidInput
 from terrapole.maps.mosaic import Window, blank, compose, find_items, render
 from terrapole.maps.presets import resolve
-from terrapole.storage import LocalStorage
+from terrapole.storage import Storage
 
 WEB_MERCATOR = morecantile.tms.get("WebMercatorQuad")
 
@@ -30,7 +30,7 @@ def check_tile(z: int, x: int, y: int) -> None:
 
 
 def mosaic_tile(
-    store: Store, storage: LocalStorage, query: SearchQuery, z: int, x: int, y: int, preset: str
+    store: Store, storage: Storage, query: SearchQuery, z: int, x: int, y: int, preset: str
 ) -> bytes:
     """The PNG tile ``z/x/y`` of the items ``query`` matches, drawn with ``preset``.
 

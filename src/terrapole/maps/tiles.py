@@ -29,7 +29,7 @@ from terrapole.catalog.store import Store
 from terrapole.errors import InvalidInput, OutsideBounds, SourceUnavailable
 from terrapole.jsontypes import Json
 from terrapole.maps.params import MAX_PIXELS, check_nodata, check_size
-from terrapole.storage import LocalStorage
+from terrapole.storage import Storage
 
 
 @attr.s
@@ -183,7 +183,7 @@ def _check_sizes(options: dict[str, Any]) -> None:
 
 
 def local_item(
-    store: Store, storage: LocalStorage, collection_id: str, item_id: str, hidden: frozenset[str]
+    store: Store, storage: Storage, collection_id: str, item_id: str, hidden: frozenset[str]
 ) -> Json:
     """The item as the tiler reads it: visible to the caller, asset hrefs on local files."""
     return storage.localise(store.get_item(collection_id, item_id, hidden=hidden))
@@ -194,7 +194,7 @@ _ITEMS_LOCK = threading.Lock()
 
 
 def tiler_item(
-    store: Store, storage: LocalStorage, collection_id: str, item_id: str, hidden: frozenset[str]
+    store: Store, storage: Storage, collection_id: str, item_id: str, hidden: frozenset[str]
 ) -> Any:
     """``local_item`` as a pystac Item, reused while the item is unchanged (a tile asks often).
 

@@ -28,7 +28,7 @@ from terrapole.jsontypes import Json
 from terrapole.maps.mosaic import Window, blank, compose, find_items, render
 from terrapole.maps.params import MAX_SIZE
 from terrapole.maps.presets import PRESETS, available, resolve
-from terrapole.storage import LocalStorage
+from terrapole.storage import Storage
 
 CRS_LIST = ("EPSG:3857", "EPSG:4326", "EPSG:2154", "CRS:84")
 FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG"}
@@ -191,9 +191,7 @@ def _window(params: dict[str, str]) -> tuple[Window, str]:
     return Window(bounds, crs, width, height), crs_name
 
 
-def get_map(
-    store: Store, storage: LocalStorage, params: dict[str, str], hidden_for: Hidden
-) -> Answer:
+def get_map(store: Store, storage: Storage, params: dict[str, str], hidden_for: Hidden) -> Answer:
     """GetMap: the layer's mosaic over BBOX at TIME (``params``: lower-case names)."""
     window, _ = _window(params)
     fmt_name = _param(params, "FORMAT", "image/png").lower()
@@ -223,7 +221,7 @@ def _in_window(query: SearchQuery, window: Window) -> SearchQuery:
 
 
 def feature_info(
-    store: Store, storage: LocalStorage, params: dict[str, str], hidden_for: Hidden
+    store: Store, storage: Storage, params: dict[str, str], hidden_for: Hidden
 ) -> Answer:
     """GetFeatureInfo: the values of the layer's items under pixel I, J (JSON or text)."""
     window, _ = _window(params)
@@ -268,7 +266,7 @@ def feature_info(
 
 
 def answer(
-    store: Store, storage: LocalStorage, params: dict[str, str], *, url: str, hidden: Hidden
+    store: Store, storage: Storage, params: dict[str, str], *, url: str, hidden: Hidden
 ) -> Answer:
     """Answer a WMS KVP request (``params``: names lower-cased); errors as exception reports."""
     try:
