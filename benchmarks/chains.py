@@ -54,9 +54,10 @@ sys.path.insert(0, str(ROOT / "src"))
 from terrapole.catalog.model import SearchQuery  # noqa: E402
 from terrapole.catalog.store import open_store  # noqa: E402
 from terrapole.config import Settings  # noqa: E402
-from terrapole.cube import loading, runner  # noqa: E402
+from terrapole.cube import loading  # noqa: E402
 from terrapole.cube.cluster import dask_client  # noqa: E402
 from terrapole.ingest.service import Ingestor  # noqa: E402
+from terrapole.production import runner  # noqa: E402
 from terrapole.production.chain import Area  # noqa: E402
 from terrapole.production.registry import chain  # noqa: E402
 from terrapole.storage import LocalStorage  # noqa: E402

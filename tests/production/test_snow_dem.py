@@ -34,8 +34,9 @@ from distributed import Client
 from terrapole.catalog.model import SearchQuery
 from terrapole.catalog.search import search_all
 from terrapole.config import Settings
-from terrapole.cube import loading, runner
+from terrapole.cube import loading
 from terrapole.ingest.service import Ingestor
+from terrapole.production import runner
 from terrapole.production.chain import Area
 from terrapole.production.registry import chain
 from terrapole.storage import LocalStorage
