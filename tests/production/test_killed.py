@@ -14,9 +14,9 @@ import sys
 from pathlib import Path
 
 from terrapole.catalog.model import SearchQuery
+from terrapole.catalog.search import search_all
 from terrapole.catalog.store import open_store
 from terrapole.config import Settings
-from terrapole.production.runner import search_all
 from terrapole.storage import LocalStorage
 
 from .conftest import ingest_demo
