@@ -6,9 +6,11 @@ sibling pillar, or a core importing an adapter, fails here with import-linter's 
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,3 +33,17 @@ def test_every_package_is_a_regular_package() -> None:
                if p.is_dir() and p.name != "__pycache__" and any(p.glob("*.py"))
                and not (p / "__init__.py").exists()]  # fmt: skip
     assert missing == []
+
+
+def test_every_module_is_placed_in_the_contracts() -> None:
+    """A module the layers do not list is unconstrained: a new package (insitu, fair…) must be
+    given its layer, and every module below the adapters is barred from FastAPI/Starlette."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    layers, forbidden = config["contracts"]
+    placed = {name.strip() for row in layers["layers"] for name in re.split(r"[|:]", row)}
+    source = ROOT / "src" / "terrapole"
+    modules = {f"terrapole.{p.stem}" for p in source.iterdir()
+               if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").exists()}  # fmt: skip
+    assert modules - placed == set()
+    adapters = {name.strip() for name in re.split(r"[|:]", layers["layers"][0])}
+    assert modules - adapters - set(forbidden["source_modules"]) == set()
