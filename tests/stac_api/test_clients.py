@@ -60,6 +60,21 @@ def test_pystac_client_searches_return_what_the_store_holds(live_url: str) -> No
     assert client.get_collection("sentinel-2-l2a").id == "sentinel-2-l2a"
 
 
+def test_pystac_client_posts_a_cql2_text_filter(live_url: str) -> None:
+    """POST with the filter as CQL2 text, as pystac-client sends a string filter: the same
+    items as the JSON encoding of the same filter."""
+    client = Client.open(f"{live_url}/stac/")
+    text = client.search(collections=["sentinel-2-l2a"], method="POST", filter_lang="cql2-text",
+                         filter="eo:cloud_cover < 30", max_items=500, limit=50)  # fmt: skip
+    assert text.method == "POST" and text.get_parameters()["filter-lang"] == "cql2-text"
+    json_filter = {"op": "<", "args": [{"property": "eo:cloud_cover"}, 30]}
+    tree = client.search(collections=["sentinel-2-l2a"], method="POST", filter=json_filter,
+                         max_items=500, limit=50)  # fmt: skip
+    got = sorted(i.id for i in text.items())
+    want = sorted(i["id"] for i in S2 if i["properties"]["eo:cloud_cover"] < 30)
+    assert got == want == sorted(i.id for i in tree.items()) and len(want) > 10
+
+
 # Every class the server declares that stac-api-validator 0.6 can check, except "transaction":
 # its script expects DELETE of a missing item to answer 204 and PUTs eo:cloud_cover as the
 # string "3.14", both of which terrapole refuses on purpose (404, 400); transactions are

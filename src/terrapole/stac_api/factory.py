@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 import warnings
-from typing import Any
+from typing import Any, Literal
 
 from brotli_asgi import BrotliMiddleware
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from stac_fastapi.api.app import StacApi
 from stac_fastapi.api.middleware import ProxyHeaderMiddleware
 from stac_fastapi.api.models import (
@@ -36,6 +36,7 @@ from stac_fastapi.extensions.aggregation.request import (
     AggregationExtensionPostRequest,
 )
 from stac_fastapi.extensions.fields import FieldsConformanceClasses
+from stac_fastapi.extensions.filter.request import FilterExtensionPostRequest
 from stac_fastapi.extensions.free_text import FreeTextConformanceClasses
 from stac_fastapi.extensions.sort import ItemCollectionSortExtension, SearchSortExtension
 from stac_fastapi.types.config import ApiSettings
@@ -74,10 +75,29 @@ FILTER_CONFORMANCE = [
 ]
 
 
+class TextOrJsonFilterPost(FilterExtensionPostRequest):
+    """The filter of a POST /search body in either encoding: CQL2 JSON (an object) or CQL2
+    text (a string, ``"filter-lang": "cql2-text"``, what pystac-client sends by default). Without
+    ``filter-lang`` an object is read as JSON and a string as text."""
+
+    filter_expr: dict[str, Any] | str | None = Field(None, alias="filter")  # type: ignore[assignment]
+    filter_lang: Literal["cql2-json", "cql2-text"] | None = Field(  # type: ignore[assignment]
+        None, alias="filter-lang"
+    )
+
+
+def _search_filter(client: FiltersClient) -> SearchFilterExtension:
+    """The search filter extension, its POST body read by :class:`TextOrJsonFilterPost`
+    (stac-fastapi recognises the extension by its class name, so it is not subclassed)."""
+    extension = SearchFilterExtension(client=client, conformance_classes=FILTER_CONFORMANCE)
+    extension.POST = TextOrJsonFilterPost
+    return extension
+
+
 def _extensions(services: WebServices) -> dict[str, list[ApiExtension]]:
     filters = FiltersClient(services=services)
     search: list[ApiExtension] = [
-        SearchFilterExtension(client=filters, conformance_classes=FILTER_CONFORMANCE),
+        _search_filter(filters),
         SearchSortExtension(conformance_classes=SORT_CONFORMANCE),
         FieldsExtension(),
         FreeTextExtension(),
