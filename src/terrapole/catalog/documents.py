@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -193,6 +194,13 @@ def parse_bbox(values: Any, *, field: str = "bbox", crossing: bool = True) -> BB
             field, "minx > maxx (a box across the antimeridian) is not supported here"
         )
     return (minx, miny, maxx, maxy)
+
+
+def enclosing_bbox(boxes: Iterable[Sequence[float]]) -> BBox:
+    """The 2D box around stored bboxes (2D or 3D: a 3D one is read as its 2D part)."""
+    flat = [(b[0], b[1], b[3], b[4]) if len(b) == 6 else (b[0], b[1], b[2], b[3]) for b in boxes]
+    return (min(b[0] for b in flat), min(b[1] for b in flat),
+            max(b[2] for b in flat), max(b[3] for b in flat))  # fmt: skip
 
 
 def _item_bbox(raw: object) -> tuple[list[Any], BBox]:

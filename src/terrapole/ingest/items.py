@@ -7,6 +7,7 @@ from typing import Any
 
 import rasterio
 
+from terrapole.catalog.documents import enclosing_bbox
 from terrapole.ingest.cog import COG_TYPE, WrittenFile
 from terrapole.ingest.footprint import Footprint
 from terrapole.ingest.model import S2_BANDS, Product, Raster
@@ -169,12 +170,7 @@ def merged_collection(
     old_box = (doc.get("extent", {}).get("spatial", {}).get("bbox") or [[]])[0]
     if len(old_box) == 4:
         boxes.append(old_box)
-    bbox = [
-        min(b[0] for b in boxes),
-        min(b[1] for b in boxes),
-        max(b[2] for b in boxes),
-        max(b[3] for b in boxes),
-    ]
+    bbox = list(enclosing_bbox(boxes))
     times = [i["properties"]["datetime"] for i in items if i["properties"].get("datetime")]
     start, end = (doc.get("extent", {}).get("temporal", {}).get("interval") or [[None, None]])[0]
     times += [t for t in (start, end) if t]

@@ -33,6 +33,7 @@ from dask.base import is_dask_collection
 from distributed import Client
 from odc.geo.geobox import GeoBox
 
+from terrapole.catalog.documents import enclosing_bbox
 from terrapole.catalog.model import SearchQuery, TimeRange
 from terrapole.catalog.search import search_all
 from terrapole.catalog.store import ReadStore, Store
@@ -135,13 +136,6 @@ def fingerprint(
     return digest.hexdigest()
 
 
-def _extent(inputs: list[Json]) -> tuple[float, float, float, float]:
-    boxes = [i["bbox"] for i in inputs]
-    return (min(b[0] for b in boxes), min(b[1] for b in boxes),
-            max(b[-3 if len(b) == 6 else 2] for b in boxes),
-            max(b[-1] for b in boxes))  # fmt: skip
-
-
 def auxiliaries_of(
     store: ReadStore, storage: Storage, chain: Chain, window: Window, inputs: list[Json]
 ) -> Auxiliaries:
@@ -156,7 +150,8 @@ def auxiliaries_of(
                 utc_iso(first, timespec="seconds"),
                 utc_iso(first + timedelta(days=1, seconds=-1), timespec="seconds"),
             )
-        query = SearchQuery(collections=(need.collection,), bbox=_extent(inputs), datetime=day)
+        extent = enclosing_bbox(i["bbox"] for i in inputs)
+        query = SearchQuery(collections=(need.collection,), bbox=extent, datetime=day)
         items = [i for i in search_all(store, query) if need.asset in i.get("assets", {})]
         found[need] = [storage.localise(i) for i in sorted(items, key=lambda i: i["id"])]
     return found
