@@ -161,3 +161,18 @@ def test_land_cover_classes_come_from_the_palette_and_draw_in_its_colours(
     opaque = pixels[pixels[..., 3] > 0][:, :3]
     colours = {tuple(int(v) for v in p) for p in opaque}
     assert colours <= {(0, 0, 0), (255, 255, 255)} and len(colours) == 2
+
+
+@pytest.mark.parametrize("preset", ["hillshade", "elevation"])
+@pytest.mark.parametrize("size", [256, 512])
+def test_dem_preset_tiles_have_the_tile_size(client: TestClient, preset: str, size: int) -> None:
+    """The hillshade reads one pixel around the tile and crops that same pixel (titiler's
+    algorithm crops 3 by default: a 256 tile read with a 1-pixel buffer came back 252 wide)."""
+    base = "/maps/collections/dem/items/Copernicus_DSM_10_N45_00_E005_00_DEM"
+    tile = morecantile.tms.get("WebMercatorQuad").tile(5.4, 45.4, 10)
+    url = f"{base}/tiles/WebMercatorQuad/{tile.z}/{tile.x}/{tile.y}.png"
+    response = client.get(url, params={"preset": preset, "tilesize": size})
+    assert response.status_code == 200, response.text
+    image = _image(response.content)
+    assert image.shape[:2] == (size, size)
+    assert image[..., 0].std() > 5

@@ -32,7 +32,7 @@ def test_capabilities_list_collection_presets_with_dates_and_crs(wms: WebMapServ
     assert layer.timepositions == [
         "2015-12-30", "2018-07-07", "2018-08-26", "2018-09-05", "2019-06-17", "2019-09-15",
     ]  # fmt: skip
-    assert layer.defaulttimeposition == "2019-09-15"
+    assert layer.defaulttimeposition == "2015-12-30/2019-09-15"  # no TIME: every date
     assert "GetMap" in [op.name for op in wms.operations]
     assert "naip:truecolor" not in wms.contents  # metadata-only collections have no layers
 
@@ -80,7 +80,7 @@ def test_getfeatureinfo_gives_pixel_values(maps_url: str) -> None:
     [
         ({"REQUEST": "GetMap", "LAYERS": "nope:truecolor"}, "LayerNotDefined"),
         ({"REQUEST": "GetMap", "LAYERS": f"{COLLECTION}:sepia"}, "StyleNotDefined"),
-        ({"REQUEST": "GetMap", "CRS": "EPSG:32631"}, "InvalidCRS"),
+        ({"REQUEST": "GetMap", "CRS": "EPSG:27700"}, "InvalidCRS"),  # UTM zones are served
         ({"REQUEST": "GetMap", "WIDTH": "100000"}, "InvalidParameterValue"),
         ({"REQUEST": "GetMap", "FORMAT": "image/gif"}, "InvalidFormat"),
         ({"REQUEST": "GetMap", "TIME": "yesterday"}, "InvalidDimensionValue"),

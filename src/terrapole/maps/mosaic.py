@@ -8,12 +8,13 @@ increasing cloud cover, then the preset's rescale, colormap or algorithm is appl
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 from rasterio.crs import CRS
-from rio_tiler.colormap import cmap
+from rio_tiler.colormap import cmap, parse_color
 from rio_tiler.errors import EmptyMosaicError, TileOutsideBounds
 from rio_tiler.models import ImageData
 from rio_tiler.mosaic import mosaic_reader
@@ -62,6 +63,7 @@ def compose(items: list[Json], preset: str, window: Window, storage: Storage) ->
     if not items:
         return None
     params = resolve(preset, items[0])
+    buffer = float(params.get("buffer", 0))  # the algorithm's edge pixels, cropped by it
     unreadable: list[SourceUnavailable] = []
     drawn: list[str] = []
 
@@ -78,6 +80,7 @@ def compose(items: list[Json], preset: str, window: Window, storage: Storage) ->
                     assets=options["assets"],
                     expression=options.get("expression"),
                     asset_as_band=bool(options.get("asset_as_band")),
+                    buffer=buffer or None,
                 )
             except SourceUnavailable as exc:
                 unreadable.append(exc)
@@ -101,11 +104,18 @@ def compose(items: list[Json], preset: str, window: Window, storage: Storage) ->
 
 
 def finish(image: ImageData, params: dict[str, Any]) -> ImageData:
-    """Apply the preset's algorithm or rescale (colormaps are applied when rendering)."""
+    """Apply the preset's algorithm or rescale (colormaps are applied when rendering).
+
+    Class rasters keep their values: the palette maps each one to its colour.
+    """
     if "algorithm" in params:
-        algorithm = algorithms.get(params["algorithm"])()
-        result: ImageData = algorithm(image)
+        options = json.loads(params.get("algorithm_params", "{}"))
+        algorithm = algorithms.get(params["algorithm"])(**options)
+        with np.errstate(invalid="ignore"):  # flat or nodata neighbourhoods (NaN slopes)
+            result: ImageData = algorithm(image)
         return result
+    if "colormap" in params:
+        return image
     ranges: list[tuple[float, float]] = []
     for text in params.get("rescale", []):
         low, high = (float(v) for v in text.split(","))
@@ -118,13 +128,23 @@ def finish(image: ImageData, params: dict[str, Any]) -> ImageData:
     return image
 
 
+def palette(params: dict[str, Any]) -> dict[int, tuple[int, int, int, int]] | None:
+    """The preset's colour map: a named ramp, or a class palette (``{"value": "#rrggbb"}``)."""
+    if "colormap_name" in params:
+        ramp: dict[int, tuple[int, int, int, int]] = cmap.get(params["colormap_name"])
+        return ramp
+    if "colormap" in params:
+        classes = json.loads(params["colormap"])
+        return {int(value): parse_color(colour) for value, colour in classes.items()}
+    return None
+
+
 def render(image: ImageData, params: dict[str, Any], fmt: str, transparent: bool) -> bytes:
-    """Encode as PNG (transparent outside data if asked) or JPEG."""
-    colormap = cmap.get(params["colormap_name"]) if "colormap_name" in params else None
+    """Encode as PNG (transparent outside data if asked) or JPEG, through the preset's colours."""
     if fmt not in ("PNG", "JPEG"):
         raise InvalidInput("format", f"{fmt} is not image/png or image/jpeg")
     body: bytes = image.render(
-        img_format=fmt, colormap=colormap, add_mask=transparent and fmt == "PNG"
+        img_format=fmt, colormap=palette(params), add_mask=transparent and fmt == "PNG"
     )
     return body
 

@@ -32,6 +32,7 @@ class Preset:
 
 
 NIR = ("nir", "nir08")
+EDGE = 1  # pixels read around an image for a neighbourhood algorithm (the hillshade's gradient)
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in (
@@ -140,5 +141,8 @@ def resolve(name: str, item: Json) -> dict[str, Any]:
         params["colormap"] = json.dumps({str(c["value"]): f"#{c['color_hint']}" for c in classes})
     if preset.algorithm:
         params["algorithm"] = preset.algorithm
-        params["buffer"] = "1"
+        # read one pixel more on each side and have the algorithm crop that same pixel, so the
+        # image has the size asked for (titiler's hillshade crops 3 unless told otherwise)
+        params["buffer"] = str(EDGE)
+        params["algorithm_params"] = json.dumps({"buffer": EDGE})
     return params

@@ -1,9 +1,12 @@
 """WMS 1.3.0 at /wms, as QGIS uses it: layers are collection x preset, with a TIME dimension.
 
 GetCapabilities lists, for every collection the caller may see, one layer per preset its items
-support, the dates available and CRS EPSG:3857, EPSG:4326, EPSG:2154 and CRS:84. GetMap draws
-the least-cloudy mosaic of the items matching the layer, BBOX and TIME; GetFeatureInfo answers
-the pixel values under a point. Errors are ServiceExceptionReport XML documents (status 400).
+support, the days available as a TIME dimension on each layer (QGIS reads it there, not from a
+parent), and CRS EPSG:3857, EPSG:4326, EPSG:2154, CRS:84 and the WGS 84 UTM zones. GetMap draws
+the least-cloudy mosaic of the items matching the layer, BBOX and TIME (see
+``terrapole.maps.wmstime``), exactly WIDTH x HEIGHT pixels, class rasters in their palette;
+GetFeatureInfo answers the pixel values under a point. Errors are ServiceExceptionReport XML
+documents (status 400).
 
 Plain functions of the request's parameters, the store, the storage and the caller's hidden
 collections; the ``/wms`` route that calls ``answer`` is in ``terrapole.web.wms``.
@@ -20,17 +23,20 @@ from xml.sax.saxutils import escape
 from pyproj import Transformer
 from rasterio.crs import CRS
 
-from terrapole.catalog.model import CollectionQuery, SearchQuery
+from terrapole.catalog.model import CollectionQuery, SearchQuery, SortKey
 from terrapole.catalog.store import Store
-from terrapole.catalog.timeutil import parse_interval
 from terrapole.errors import InvalidInput, NotFound, OutsideBounds, SourceUnavailable
 from terrapole.jsontypes import Json
 from terrapole.maps.mosaic import Window, blank, compose, find_items, render
 from terrapole.maps.params import MAX_SIZE
 from terrapole.maps.presets import PRESETS, available, resolve
+from terrapole.maps.wmstime import InvalidTime, TimeSelection, advertised, parse_time
 from terrapole.storage import Storage
 
 CRS_LIST = ("EPSG:3857", "EPSG:4326", "EPSG:2154", "CRS:84")
+UTM_LIST = tuple(f"EPSG:{326 + south}{zone:02d}" for south in (0, 1) for zone in range(1, 61))
+"""WGS 84 / UTM zones north (EPSG:32601-32660) and south (EPSG:32701-32760), listed once on the
+root layer (WMS 1.3.0 layers inherit their parent's CRS)."""
 FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG"}
 XML = "application/vnd.ogc.se_xml"
 
@@ -74,8 +80,10 @@ def _param(params: dict[str, str], name: str, default: str | None = None) -> str
 
 
 def _crs(name: str) -> CRS:
-    if name.upper() not in CRS_LIST:
-        raise WmsError("InvalidCRS", f"CRS {name} is not one of {', '.join(CRS_LIST)}")
+    if name.upper() not in CRS_LIST + UTM_LIST:
+        raise WmsError(
+            "InvalidCRS", f"CRS {name} is not one of {', '.join(CRS_LIST)} or a WGS 84 UTM zone"
+        )
     return CRS.from_user_input("OGC:CRS84" if name.upper() == "CRS:84" else name)
 
 
@@ -95,7 +103,7 @@ def _bbox(value: str, crs_name: str) -> tuple[float, float, float, float]:
 
 def _layer_query(
     store: Store, hidden_for: Hidden, layer: str, time: str | None
-) -> tuple[SearchQuery, str]:
+) -> tuple[SearchQuery, str, TimeSelection | None]:
     if ":" not in layer:
         raise WmsError("LayerNotDefined", f"layer {layer!r} is not COLLECTION:PRESET")
     collection, preset = layer.rsplit(":", 1)
@@ -106,22 +114,33 @@ def _layer_query(
         raise WmsError("LayerNotDefined", f"layer {layer!r}: no such collection") from exc
     if preset not in PRESETS:
         raise WmsError("StyleNotDefined", f"layer {layer!r}: unknown preset {preset!r}")
+    query = SearchQuery(collections=(collection,), hidden_collections=hidden)
+    if not time:
+        return query, preset, None  # the default: every date, least cloudy on top
     try:
-        interval = parse_interval(time.replace(",", "/")) if time else None
-    except InvalidInput as exc:
-        raise WmsError("InvalidDimensionValue", f"TIME {time!r}: {exc.reason}") from exc
-    query = SearchQuery(collections=(collection,), datetime=interval, hidden_collections=hidden)
-    return query, preset
+        selection = parse_time(time, _latest(store, query))
+    except InvalidTime as exc:
+        raise WmsError("InvalidDimensionValue", str(exc)) from exc
+    return replace(query, datetime=selection.enclosing()), preset, selection
+
+
+def _latest(store: Store, query: SearchQuery) -> str | None:
+    """The datetime of the layer's latest item (what TIME=current stands for)."""
+    newest = replace(query, sortby=(SortKey("datetime", "desc"),), limit=1)
+    items = store.search(newest).items
+    when = items[0]["properties"].get("datetime") if items else None
+    return str(when) if when else None
 
 
 def _layer_xml(doc: Json, name: str, title: str, dates: list[str]) -> str:
     minx, miny, maxx, maxy = doc["extent"]["spatial"]["bbox"][0][:4]
-    time = (
-        f'<Dimension name="time" units="ISO8601" default="{dates[-1]}" nearestValue="0">'
-        f"{','.join(dates)}</Dimension>"
-        if dates
-        else ""
-    )
+    time = ""
+    if dates:  # on every named layer: QGIS does not inherit a Dimension from the parent layer
+        extent, default = advertised(dates)
+        time = (
+            f'<Dimension name="time" units="ISO8601" default="{default}" multipleValues="1" '
+            f'nearestValue="0" current="1">{extent}</Dimension>'
+        )
     return (
         f'<Layer queryable="1"><Name>{escape(name)}</Name>'
         f"<Title>{escape(str(doc.get('title') or doc['id']))} - {escape(title)}</Title>"
@@ -172,7 +191,7 @@ def capabilities(store: Store, hidden: frozenset[str], url: str) -> str:
         f"<GetFeatureInfo><Format>application/json</Format><Format>text/plain</Format>{op}"
         "</GetFeatureInfo></Request><Exception><Format>XML</Format></Exception>"
         "<Layer><Title>terrapole</Title>"
-        + "".join(f"<CRS>{c}</CRS>" for c in CRS_LIST)
+        + "".join(f"<CRS>{c}</CRS>" for c in CRS_LIST + UTM_LIST)
         + "".join(layers)
         + "</Layer></Capability></WMS_Capabilities>"
     )
@@ -202,11 +221,13 @@ def get_map(store: Store, storage: Storage, params: dict[str, str], hidden_for: 
     layers = [name for name in _param(params, "LAYERS").split(",") if name]
     if len(layers) != 1:
         raise WmsError("LayerNotDefined", "ask for exactly one layer per GetMap")
-    query, preset = _layer_query(store, hidden_for, layers[0], params.get("time"))
+    query, preset, when = _layer_query(store, hidden_for, layers[0], params.get("time"))
     style = params.get("styles", "")
     if style not in ("", "default", preset):  # the layer name holds the rendering
         raise WmsError("StyleNotDefined", f"STYLES {style!r}: layer {layers[0]!r} has one style")
     items = find_items(store, _in_window(query, window))
+    if when is not None:  # a list of days searched as one interval: keep the days asked
+        items = [item for item in items if when.holds(item)]
     image = compose(items, preset, window, storage)
     if image is None:
         return Answer(blank(window, fmt, transparent), fmt_name)
@@ -232,7 +253,7 @@ def feature_info(
     if not (0 <= i < window.width and 0 <= j < window.height):
         raise WmsError("InvalidPoint", "I/J lie outside WIDTH/HEIGHT")
     layer = _param(params, "QUERY_LAYERS", params.get("layers"))
-    query, preset = _layer_query(store, hidden_for, layer.split(",")[0], params.get("time"))
+    query, preset, when = _layer_query(store, hidden_for, layer.split(",")[0], params.get("time"))
     minx, miny, maxx, maxy = window.bounds
     x = minx + (i + 0.5) * (maxx - minx) / window.width
     y = maxy - (j + 0.5) * (maxy - miny) / window.height
@@ -242,7 +263,8 @@ def feature_info(
     from terrapole.maps.tiles import ItemReader
 
     # the search already excluded hidden collections: no second read per item
-    for item in find_items(store, point)[:5]:
+    found = find_items(store, point)
+    for item in [i for i in found if when is None or when.holds(i)][:5]:
         options = resolve(preset, item)
         with ItemReader(storage.localise(item)) as src:  # type: ignore[arg-type]
             try:
