@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     )
     max_limit: int = Field(default=10_000, ge=1, description="largest page size a search may ask")
     max_bulk_items: int = Field(default=100_000, ge=1, description="largest bulk transaction")
+    count_exact_limit: int = Field(
+        default=10_000,
+        ge=0,
+        description="searches count their matches exactly up to this many and estimate beyond",
+    )
     statement_timeout_s: float = Field(
         default=60.0,
         gt=0,
