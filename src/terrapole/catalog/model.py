@@ -47,7 +47,8 @@ class SearchQuery:
     """An item search, already validated and normalised at the edge.
 
     ``hidden_collections`` comes from the access policy: items of those collections are
-    excluded inside the store query, never after it.
+    excluded inside the store query, never after it. ``count_limit``: count the matches
+    exactly up to this many, estimate beyond (None: do not count, as internal readers need not).
     """
 
     collections: tuple[str, ...] | None = None
@@ -62,6 +63,7 @@ class SearchQuery:
     limit: int = 10
     token: str | None = None
     hidden_collections: frozenset[str] = frozenset()
+    count_limit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -79,12 +81,17 @@ class CollectionQuery:
 
 @dataclass
 class Page:
-    """One page of search results and the opaque tokens to move from it."""
+    """One page of search results and the opaque tokens to move from it.
+
+    ``matched`` counts every match of the query (all pages), when it was asked for;
+    ``matched_exact`` is False when that number is an estimate (beyond the count limit).
+    """
 
     items: list[Json]
     next_token: str | None = None
     prev_token: str | None = None
     matched: int | None = None
+    matched_exact: bool = True
 
 
 @dataclass

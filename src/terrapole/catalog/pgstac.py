@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 from terrapole.catalog.antimeridian import geojson, geometry_literals, region
 from terrapole.catalog.collections import filter_collections
 from terrapole.catalog.documents import PreparedItem, prepare_collection
+from terrapole.catalog.facets import CASE_FREE_AGGREGATIONS
 from terrapole.catalog.fields import apply_fields
 from terrapole.catalog.model import (
     Aggregation,
@@ -371,20 +372,40 @@ class PgstacStore:
         """Return one page of items via pgstac's ``search`` function."""
         result = self._run("search", self._body(query))
         links = result.get("links") or []
-        return Page(
+        page = Page(
             items=[apply_fields(f, query.fields) for f in result.get("features") or []],
             next_token=_token_of(links, "next"),
             prev_token=_token_of(links, "prev"),
         )
+        if query.count_limit is not None:
+            page.matched, page.matched_exact = self._count(query, query.count_limit)
+        return page
+
+    def _where(self, query: SearchQuery) -> str:
+        """pgstac's WHERE clause for ``query`` over its items table (paging token aside)."""
+        body = self._body(query)
+        body.pop("token", None)
+        return str(self._run("stac_search_to_where", body) or "TRUE")
+
+    def _count(self, query: SearchQuery, limit: int) -> tuple[int, bool]:
+        """Matches of ``query``: exact up to ``limit``, beyond it the planner's estimate."""
+        where = self._where(query)
+        try:
+            exact = self._scalar(f"SELECT count(*) FROM (SELECT 1 FROM items WHERE {where} "
+                                 f"LIMIT {int(limit) + 1}) s")  # fmt: skip
+            if exact <= limit:
+                return int(exact), True
+            plan = self._scalar(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM items WHERE {where}")
+        except _Refused as exc:
+            raise InvalidFilter(exc.reason) from exc
+        return max(int(plan[0]["Plan"]["Plan Rows"]), int(exact)), False
 
     # -- aggregation ------------------------------------------------------------------
     def aggregate(
         self, query: SearchQuery, names: list[str], *, interval: str = "month"
     ) -> list[Aggregation]:
         """Aggregations in SQL over the items pgstac's WHERE clause selects."""
-        body = self._body(query)
-        body.pop("token", None)
-        where = self._run("stac_search_to_where", body) or "TRUE"
+        where = self._where(query)
         try:  # the filter's values are cast here, as its queryables say
             return self._aggregations(names, where, interval)
         except _Refused as exc:
@@ -424,6 +445,8 @@ class PgstacStore:
             key = "j"
         else:
             key = _FREQUENCY_SQL[name]
+        if name in CASE_FREE_AGGREGATIONS:
+            key = f"lower({key})"
         sql = (
             f"SELECT {key} AS k, count(*) FROM {source} WHERE {where} AND {key} IS NOT NULL "
             "GROUP BY k ORDER BY k"

@@ -13,10 +13,13 @@ import orjson
 
 from terrapole.catalog.cql2 import parse_filter
 from terrapole.catalog.documents import parse_bbox, parse_geometry
+from terrapole.catalog.facets import casefold_facets
 from terrapole.catalog.model import Fields, SearchQuery, SortKey
+from terrapole.catalog.stac_query import query_filter
 from terrapole.catalog.timeutil import parse_interval
 from terrapole.config import DEFAULT_LIMIT
-from terrapole.errors import InvalidInput
+from terrapole.errors import InvalidFilter, InvalidInput
+from terrapole.jsontypes import Json
 
 
 def _sortby(raw: Any) -> tuple[SortKey, ...]:
@@ -120,17 +123,40 @@ def _refuse_nul(query: SearchQuery) -> SearchQuery:
     return query
 
 
+def _filter(params: dict[str, Any]) -> Json | None:
+    """The CQL2 ``filter`` and the ``query`` extension's terms, ANDed into one tree, with
+    platform and constellation compared without case (see :mod:`terrapole.catalog.facets`)."""
+    raw_filter = params.get("filter_expr", params.get("filter"))
+    trees: list[Json] = []
+    if raw_filter not in (None, "", {}):
+        lang = params.get("filter_lang") or params.get("filter-lang")
+        trees.append(parse_filter(raw_filter, lang))
+    extra = query_filter(params.get("query"))
+    if extra is not None:
+        try:
+            trees.append(parse_filter(extra))
+        except InvalidFilter as exc:
+            raise InvalidInput("query", exc.reason) from exc
+    if not trees:
+        return None
+    tree = trees[0] if len(trees) == 1 else {"op": "and", "args": trees}
+    folded: Json = casefold_facets(tree)
+    return folded
+
+
 def search_query(
     params: dict[str, Any],
     *,
     max_limit: int,
     hidden: frozenset[str],
     default_limit: int = DEFAULT_LIMIT,
+    count_limit: int | None = None,
 ) -> SearchQuery:
     """Build a SearchQuery from request parameters; raise InvalidInput naming the bad one.
 
     A request without ``limit`` gets ``default_limit`` items a page (the STAC API passes the
-    ``default_limit`` setting), never more than ``max_limit``.
+    ``default_limit`` setting), never more than ``max_limit``. ``count_limit`` asks the store
+    to count the matches (exactly up to that many).
     """
     if params.get("bbox") is not None and params.get("intersects") is not None:
         raise InvalidInput("bbox", "bbox and intersects cannot be used together")
@@ -138,7 +164,6 @@ def search_query(
     limit = default_limit if limit is None else int(limit)
     if limit < 1:
         raise InvalidInput("limit", "must be a positive integer")
-    raw_filter = params.get("filter_expr", params.get("filter"))
     datetime = params.get("datetime")
     if datetime is not None and not isinstance(datetime, str):
         datetime = (
@@ -152,16 +177,13 @@ def search_query(
         bbox=parse_bbox(params["bbox"]) if params.get("bbox") is not None else None,
         intersects=_intersects(params.get("intersects")),
         datetime=parse_interval(datetime),
-        filter=(
-            parse_filter(raw_filter, params.get("filter_lang") or params.get("filter-lang"))
-            if raw_filter not in (None, "", {})
-            else None
-        ),
+        filter=_filter(params),
         q=free_text(params.get("q")),
         sortby=_sortby(params.get("sortby")),
         fields=_fields(params.get("fields")),
         limit=min(limit, max_limit),
         token=params.get("token") or None,
         hidden_collections=hidden,
+        count_limit=count_limit,
     )
     return _refuse_nul(query)

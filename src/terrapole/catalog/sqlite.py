@@ -23,6 +23,7 @@ from terrapole.catalog import paging
 from terrapole.catalog.antimeridian import region, side_boxes
 from terrapole.catalog.collections import filter_collections
 from terrapole.catalog.documents import PreparedItem, prepare_collection
+from terrapole.catalog.facets import CASE_FREE_AGGREGATIONS
 from terrapole.catalog.fields import apply_fields
 from terrapole.catalog.model import (
     Aggregation,
@@ -361,8 +362,41 @@ class SqliteStore:
         return int(self._con.execute(sql, (collection_id,)).fetchone()[0])
 
     # -- search -----------------------------------------------------------------------
-    def _where(self, query: SearchQuery, *, scan_in_order: bool = False) -> tuple[str, list[Any]]:
+    @staticmethod
+    def _spatial_clause(
+        query: SearchQuery, *, scan_in_order: bool, coarse: bool
+    ) -> tuple[str, list[Any]] | None:
+        """The bbox/intersects term: R*Tree candidates, then (unless coarse) the exact test."""
+        area = region(query.bbox, query.intersects)
+        if area is None:
+            return None
+        boxes = side_boxes(area)
+        exact = "tp_spatial('intersects', i.geometry, ?)"
+        exact_params: list[Any] = [area.wkb]
+        if query.intersects is None:
+            # A bbox query: an item whose box lies inside it intersects it for sure; only
+            # items across its edge need the exact (Python) geometry test.
+            inside = " OR ".join(
+                ["(c.minx >= ? AND c.maxx <= ? AND c.miny >= ? AND c.maxy <= ?)"] * len(boxes)
+            )
+            exact = (
+                f"(EXISTS (SELECT 1 FROM items_rtree c WHERE c.rid = i.rid AND ({inside}))"
+                f" OR {exact})"
+            )
+            exact_params = [*(v for b in boxes for v in (b[0], b[2], b[1], b[3])), area.wkb]
+        candidates, candidate_params = rtree_candidates(boxes)
+        if coarse:
+            exact, exact_params = "1", []
+        clause = f"{'+' if scan_in_order else ''}i.rid IN ({candidates}) AND {exact}"
+        return clause, [*candidate_params, *exact_params]
+
+    def _where(
+        self, query: SearchQuery, *, scan_in_order: bool = False, coarse: bool = False
+    ) -> tuple[str, list[Any]]:
         """SQL condition and parameters for ``query``.
+
+        ``coarse``: only the indexed terms (collections, ids, boxes, dates), a superset of the
+        matches that is cheap to count, for estimates.
 
         ``scan_in_order``: keep the spatial term from driving the plan (unary ``+``), so SQLite
         walks the sort index and stops at the page size: faster when the region holds many
@@ -383,32 +417,16 @@ class SqliteStore:
             add(f"i.collection NOT IN ({marks})", *sorted(query.hidden_collections))
         if query.ids is not None:
             add(f"i.id IN ({','.join('?' * len(query.ids))})", *query.ids)
-        area = region(query.bbox, query.intersects)
-        if area is not None:
-            boxes = side_boxes(area)
-            exact = "tp_spatial('intersects', i.geometry, ?)"
-            exact_params: list[Any] = [area.wkb]
-            if query.intersects is None:
-                # A bbox query: an item whose box lies inside it intersects it for sure; only
-                # items across its edge need the exact (Python) geometry test.
-                inside = " OR ".join(
-                    ["(c.minx >= ? AND c.maxx <= ? AND c.miny >= ? AND c.maxy <= ?)"] * len(boxes)
-                )
-                exact = (
-                    f"(EXISTS (SELECT 1 FROM items_rtree c WHERE c.rid = i.rid AND ({inside}))"
-                    f" OR {exact})"
-                )
-                exact_params = [*(v for b in boxes for v in (b[0], b[2], b[1], b[3])), area.wkb]
-            candidates, candidate_params = rtree_candidates(boxes)
-            add(
-                f"{'+' if scan_in_order else ''}i.rid IN ({candidates}) AND {exact}",
-                *candidate_params, *exact_params,
-            )  # fmt: skip
+        spatial = self._spatial_clause(query, scan_in_order=scan_in_order, coarse=coarse)
+        if spatial is not None:
+            add(spatial[0], *spatial[1])
         if query.datetime is not None:
             if query.datetime.start is not None:
                 add("i.end >= ?", query.datetime.start)
             if query.datetime.end is not None:
                 add("i.start <= ?", query.datetime.end)
+        if coarse:
+            return (" AND ".join(clauses) or "1"), params
         if query.q:
             add(
                 "i.rid IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)", fts_query(query.q)
@@ -458,6 +476,7 @@ class SqliteStore:
     def search(self, query: SearchQuery) -> Page:
         """Return one page of items matching ``query`` with keyset paging tokens."""
         where, params = self._where(query, scan_in_order=self._region_is_large(query))
+        matched = self._count(query, where, params)
         keys = self._order(query.sortby)
         direction = "next"
         if query.token:
@@ -481,12 +500,28 @@ class SqliteStore:
         marks = ",".join("?" * len(rids))
         docs = dict(con.execute(f"SELECT rid, content FROM items WHERE rid IN ({marks})", rids))
         page = Page(items=[apply_fields(orjson.loads(docs[rid]), query.fields) for rid in rids])
+        if matched is not None:
+            page.matched, page.matched_exact = matched
         if rows:
             has_next = more if direction == "next" else True
             has_prev = (query.token is not None) if direction == "next" else more
             page.next_token = paging.encode("next", list(rows[-1][1:])) if has_next else None
             page.prev_token = paging.encode("prev", list(rows[0][1:])) if has_prev else None
         return page
+
+    def _count(self, query: SearchQuery, where: str, params: list[Any]) -> tuple[int, bool] | None:
+        """Matches of ``query``: exact up to its count limit, beyond it the count of the coarse
+        (indexed) terms, an upper bound that reads no document."""
+        if query.count_limit is None:
+            return None
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM items i WHERE {where} LIMIT ?)"
+        (exact,) = self._con.execute(sql, (*params, query.count_limit + 1)).fetchone()
+        if exact <= query.count_limit:
+            return int(exact), True
+        coarse, coarse_params = self._where(query, coarse=True)
+        sql = f"SELECT count(*) FROM items i WHERE {coarse}"
+        (upper,) = self._con.execute(sql, coarse_params).fetchone()
+        return max(int(upper), int(exact)), False
 
     # -- aggregation ------------------------------------------------------------------
     def aggregate(
@@ -521,6 +556,8 @@ class SqliteStore:
             key = "j.value"
         else:
             key = property_sql(name.removesuffix("_frequency"))
+        if name in CASE_FREE_AGGREGATIONS:
+            key = f"lower({key})"
         sql = (
             f"SELECT {key} AS k, count(*) FROM {source} WHERE {where} AND {key} IS NOT NULL "
             "GROUP BY k ORDER BY k"

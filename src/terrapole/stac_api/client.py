@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,6 +27,22 @@ from terrapole.errors import InvalidInput
 from terrapole.jsontypes import Json
 from terrapole.stac_api.links import collection_links, item_links, page_link
 from terrapole.web.services import WebServices
+
+# Parameters each search route reads; any other is refused by name, never ignored.
+SEARCH_GET = frozenset(
+    {"collections", "ids", "bbox", "intersects", "datetime", "limit", "query", "filter",
+     "filter-lang", "sortby", "fields", "q", "token"}
+)  # fmt: skip
+ITEMS_GET = SEARCH_GET - {"collections", "ids", "intersects"}
+
+
+def refuse_unknown(names: Iterable[str], known: frozenset[str]) -> None:
+    """Raise InvalidInput naming the first parameter the route does not know."""
+    for name in names:
+        if name not in known:
+            raise InvalidInput(
+                name, f"is not a search parameter here; known: {', '.join(sorted(known))}"
+            )
 
 
 def geojson(doc: Json) -> Response:
@@ -59,6 +76,9 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return out
 
 
+COLLECTIONS_PAGE = 1000  # GET /collections without a limit: every collection, for most servers
+
+
 @attr.s
 class CoreClient(BaseCoreClient):
     """Core STAC API, item search, features and collection search over a Store."""
@@ -76,12 +96,16 @@ class CoreClient(BaseCoreClient):
         for rel, token in (("next", page.next_token), ("prev", page.prev_token)):
             if token:
                 links.append(page_link(rel, token, url=url, query=query, body=body))
-        return {
+        doc: Json = {
             "type": "FeatureCollection",
             "features": [item_links(item, base) if "id" in item else item for item in page.items],
             "links": links,
             "numberReturned": len(page.items),
         }
+        if page.matched is not None:
+            doc["numberMatched"] = page.matched
+            doc["numberMatchedExact"] = page.matched_exact
+        return doc
 
     def _search(self, params: dict[str, Any], request: Request, body: Json | None) -> Response:
         if body is None and "limit" not in request.query_params:  # stac-fastapi's 10 (GET)
@@ -89,13 +113,17 @@ class CoreClient(BaseCoreClient):
         hidden = self.services.hidden(request)
         settings = self.services.settings
         query = search_query(params, max_limit=settings.max_limit, hidden=hidden,
-                             default_limit=settings.default_limit)  # fmt: skip
+                             default_limit=settings.default_limit,
+                             count_limit=settings.count_exact_limit)  # fmt: skip
         return geojson(self._page(self.services.store.search(query), request, body))
 
     def post_search(self, search_request: Any, **kwargs: Any) -> Response:
         """POST /search."""
         if "fields" in search_request.model_fields_set and search_request.fields is None:
             raise InvalidInput("fields", "must be an object with include/exclude arrays")
+        fields = type(search_request).model_fields
+        known = frozenset(f.alias or name for name, f in fields.items())
+        refuse_unknown(search_request.model_extra or {}, known)
         body = search_request.model_dump(mode="json", by_alias=True, exclude_none=True)
         params = search_request.model_dump(exclude_none=True)
         if "limit" not in search_request.model_fields_set:  # stac-fastapi's 10, not the client's
@@ -110,11 +138,13 @@ class CoreClient(BaseCoreClient):
     def get_search(self, **kwargs: Any) -> Response:
         """GET /search."""
         request = kwargs.pop("request")
+        refuse_unknown(request.query_params.keys(), SEARCH_GET)
         return self._search(kwargs, request, None)
 
     def item_collection(self, collection_id: str, **kwargs: Any) -> Response:
         """GET /collections/{id}/items (OGC API Features)."""
         request = kwargs.pop("request")
+        refuse_unknown(request.query_params.keys(), ITEMS_GET)
         hidden = self.services.hidden(request)
         self.services.store.get_collection(collection_id, hidden=hidden)
         kwargs["collections"] = [collection_id]
@@ -139,7 +169,8 @@ class CoreClient(BaseCoreClient):
     def all_collections(self, **kwargs: Any) -> Json:
         """GET /collections, with the collection-search parameters."""
         request = kwargs["request"]
-        limit = int(kwargs.get("limit") or 100)
+        given = "limit" in request.query_params  # not the model's 10: clients read page one
+        limit = int(kwargs.get("limit") or 0) if given else COLLECTIONS_PAGE
         offset = int(kwargs.get("offset") or 0)
         if limit < 1 or offset < 0:
             raise InvalidInput("limit", "limit must be positive and offset not negative")

@@ -10,7 +10,7 @@ from brotli_asgi import BrotliMiddleware
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 from stac_fastapi.api.app import StacApi
 from stac_fastapi.api.middleware import ProxyHeaderMiddleware
 from stac_fastapi.api.models import (
@@ -27,9 +27,9 @@ from stac_fastapi.extensions import (
     FreeTextExtension,
     ItemCollectionFilterExtension,
     OffsetPaginationExtension,
+    QueryExtension,
     SearchFilterExtension,
     TokenPaginationExtension,
-    TransactionExtension,
 )
 from stac_fastapi.extensions.aggregation.request import (
     AggregationExtensionGetRequest,
@@ -45,7 +45,7 @@ from stac_fastapi.types.search import APIRequest, BaseSearchPostRequest
 from starlette.middleware import Middleware
 
 from terrapole import __version__
-from terrapole.catalog import cql2
+from terrapole.catalog import cql2, stac_query
 from terrapole.stac_api.client import (
     AggregationClient,
     BulkTransactionsClient,
@@ -53,6 +53,7 @@ from terrapole.stac_api.client import (
     FiltersClient,
     TransactionsClient,
 )
+from terrapole.stac_api.transactions import LinkFreeTransactionExtension
 from terrapole.web.services import WebServices
 
 FEATURES_CONFORMANCE = [
@@ -102,6 +103,7 @@ def _extensions(services: WebServices) -> dict[str, list[ApiExtension]]:
         FieldsExtension(),
         FreeTextExtension(),
         TokenPaginationExtension(),
+        QueryExtension(conformance_classes=[stac_query.CONFORMANCE[0]]),
     ]
     items: list[ApiExtension] = [
         ItemCollectionFilterExtension(client=filters, conformance_classes=FILTER_CONFORMANCE),
@@ -113,6 +115,7 @@ def _extensions(services: WebServices) -> dict[str, list[ApiExtension]]:
         FieldsExtension(conformance_classes=[FieldsConformanceClasses.ITEMS]),
         FreeTextExtension(conformance_classes=[FreeTextConformanceClasses.ITEMS]),
         TokenPaginationExtension(),
+        QueryExtension(conformance_classes=[stac_query.CONFORMANCE[1]]),
     ]
     return {"search": search, "items": items}
 
@@ -128,8 +131,11 @@ class SearchPostRequest(BaseSearchPostRequest):
     """POST /search body; a lone string for ``collections``/``ids`` is read as a list of one.
 
     stac-api-validator and some scripts send ``"collections": "name"``; accepting it costs
-    nothing and matches what GET does with a single value.
+    nothing and matches what GET does with a single value. Unknown members are kept
+    (``extra="allow"``) so that the search refuses them by name instead of ignoring them.
     """
+
+    model_config = ConfigDict(extra="allow")
 
     _object = model_validator(mode="before")(_a_json_object)
 
@@ -193,7 +199,7 @@ def create_stac_api(
         *ext["items"],
         collection_search,
         aggregation,
-        TransactionExtension(
+        LinkFreeTransactionExtension(
             client=TransactionsClient(services=services),
             settings=settings,
             response_class=JSONResponse,

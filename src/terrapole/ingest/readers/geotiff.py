@@ -1,9 +1,10 @@
 """Generic GeoTIFF / COG rasters (DEMs, land-cover maps, any single- or multi-band raster).
 
 The collection comes from the user. The item id is the file stem, its datetime the TIFF's
-``TIFFTAG_DATETIME`` when present, otherwise the file's modification time (stated in
-``Product.missing``). Each band becomes its own COG asset (``band1``, ``band2``…; a
-single-band file gives ``data``).
+``TIFFTAG_DATETIME`` when present, otherwise the documented period of a recognised product
+(Copernicus DEM, SRTM, BD Forêt: ``start_datetime``/``end_datetime``, datetime its start;
+see ``periods.py``), otherwise the file's modification time (stated in ``Product.missing``).
+Each band becomes its own COG asset (``band1``, ``band2``…; a single-band file gives ``data``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from rasterio.errors import RasterioIOError
 from terrapole.errors import InvalidProduct
 from terrapole.ingest.footprint import reduced_shape
 from terrapole.ingest.model import Product, Raster
+from terrapole.ingest.readers.periods import known_period
 from terrapole.ingest.readers.source import Source
+from terrapole.jsontypes import utc_iso
 
 FORMAT = "geotiff"
 SUFFIXES = (".tif", ".tiff", ".gtiff")
@@ -65,12 +68,21 @@ def read(source: Source, collection: str | None = None) -> Product:
     except RasterioIOError as exc:
         raise InvalidProduct(where, f"not a readable GeoTIFF ({exc})") from exc
     missing: list[str] = []
+    properties: dict[str, Any] = {"title": source.path.stem.replace("_", " ")}
     stamp = tags.get("TIFFTAG_DATETIME")
+    period = known_period(source.path.stem, tags)
     try:
         when = datetime.strptime(stamp or "", "%Y:%m:%d %H:%M:%S").replace(tzinfo=UTC)
     except ValueError:
-        when = datetime.fromtimestamp(source.path.stat().st_mtime, tz=UTC).replace(microsecond=0)
-        missing.append("acquisition time (no TIFFTAG_DATETIME): file time used")
+        if period is not None:
+            when = period.start
+            properties["start_datetime"] = utc_iso(period.start, timespec="seconds")
+            properties["end_datetime"] = utc_iso(period.end, timespec="seconds")
+            properties["terrapole:period_source"] = period.source
+        else:
+            when = datetime.fromtimestamp(source.path.stat().st_mtime, tz=UTC)
+            when = when.replace(microsecond=0)
+            missing.append("acquisition time (no TIFFTAG_DATETIME): file time used")
     rasters = [
         Raster(
             key="data" if count == 1 else f"band{i}",
@@ -95,5 +107,5 @@ def read(source: Source, collection: str | None = None) -> Product:
         rasters=rasters,
         valid_from=rasters[0].key,
         missing=missing,
-        properties={"title": source.path.stem.replace("_", " ")},
+        properties=properties,
     )
