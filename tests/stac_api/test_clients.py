@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from pystac_client import Client
@@ -117,3 +118,36 @@ def test_stac_api_validator_passes(live_url: str, monkeypatch: pytest.MonkeyPatc
     )
     assert not missing, f"JSON Schemas not kept in tests/data/schemas: {missing}"
     assert list(errors) == [], "\n".join(str(e) for e in errors)
+
+
+def test_pystac_client_query_extension_and_matched(live_url: str) -> None:
+    """pystac-client's ``query=`` (GET and POST) filters; ``matched()`` is the exact count."""
+    client = Client.open(f"{live_url}/stac/")
+    assert client.conforms_to("QUERY")
+    want = sorted(i["id"] for i in S2 if i["properties"]["eo:cloud_cover"] <= 10)
+    for method in ("GET", "POST"):
+        search = client.search(collections=["sentinel-2-l2a"], query=["eo:cloud_cover<=10"],
+                               method=method, limit=7, max_items=500)  # fmt: skip
+        assert sorted(i.id for i in search.items()) == want and len(want) > 7
+        assert search.matched() == len(want)
+
+
+def test_eodag_cloud_cover_returns_only_clear_scenes(
+    live_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """eodag, given the server as a STAC provider (offline: its own config in tmp_path), sends
+    ``eo:cloud_cover`` as the query extension and gets only scenes at most 10 % cloudy."""
+    monkeypatch.setenv("EODAG_CFG_DIR", str(tmp_path))
+    monkeypatch.setenv("EODAG_CFG_FILE", str(tmp_path / "eodag.yml"))
+    monkeypatch.setenv("EODAG_EXT_COLLECTIONS_CFG_URI", "")
+    (tmp_path / "eodag.yml").write_text("")
+    from eodag import EODataAccessGateway
+
+    dag = EODataAccessGateway()
+    dag.add_provider("terrapole", f"{live_url}/stac/search")
+    found = dag.search(collection="sentinel-2-l2a", provider="terrapole", raise_errors=True,
+                       items_per_page=50, **{"eo:cloud_cover": 10})  # fmt: skip
+    clouds = [p.properties["eo:cloud_cover"] for p in found]
+    want = [i for i in S2 if i["properties"]["eo:cloud_cover"] <= 10]
+    assert len(clouds) == len(want) > 10 and max(clouds) <= 10
+    assert {c.id for c in dag.list_collections(provider="terrapole")} >= {"sentinel-2-l2a"}
