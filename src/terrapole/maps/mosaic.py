@@ -18,6 +18,7 @@ from rio_tiler.colormap import cmap, parse_color
 from rio_tiler.errors import EmptyMosaicError, TileOutsideBounds
 from rio_tiler.models import ImageData
 from rio_tiler.mosaic import mosaic_reader
+from rio_tiler.types import ColorMapType
 from titiler.core.algorithm import algorithms
 
 from terrapole.catalog.model import SearchQuery, SortKey
@@ -128,10 +129,10 @@ def finish(image: ImageData, params: dict[str, Any]) -> ImageData:
     return image
 
 
-def palette(params: dict[str, Any]) -> dict[int, tuple[int, int, int, int]] | None:
+def palette(params: dict[str, Any]) -> ColorMapType | None:
     """The preset's colour map: a named ramp, or a class palette (``{"value": "#rrggbb"}``)."""
     if "colormap_name" in params:
-        ramp: dict[int, tuple[int, int, int, int]] = cmap.get(params["colormap_name"])
+        ramp: ColorMapType = cmap.get(params["colormap_name"])
         return ramp
     if "colormap" in params:
         classes = json.loads(params["colormap"])
