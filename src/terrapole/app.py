@@ -44,7 +44,7 @@ from terrapole.portal import jobs_pages as job_pages
 from terrapole.portal import routes as portal
 from terrapole.stac_api import create_stac_api
 from terrapole.storage import open_storage
-from terrapole.web import assets, search_tiles, tiles, wms
+from terrapole.web import assets, pixel_series, search_tiles, tiles, wms
 from terrapole.web import ingest as ingest_api
 from terrapole.web import openeo as openeo_api
 from terrapole.web import processes as processes_api
@@ -202,6 +202,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tiles.tiler(services).router, prefix=tiles.PREFIX, tags=["maps"])
     app.include_router(wms.router(services))
     app.include_router(search_tiles.router(services))
+    app.include_router(pixel_series.router(services))
     app.include_router(processes_api.router(services, runner))
     app.include_router(openeo_api.router(services, runner))
     app.include_router(portal.router(services))

@@ -46,6 +46,14 @@ class Settings(BaseSettings):
         description="external base URL (scheme://host[:port][/prefix]) for links behind a proxy",
     )
     log_level: LogLevel = "INFO"
+    basemap_url: str | None = Field(
+        default=None,
+        description="XYZ or WMTS (REST) tile URL template of the portal's basemap, with "
+        "{z}/{x}/{y} or {TileMatrix}/{TileCol}/{TileRow}; bundled Natural Earth countries if unset",
+    )
+    basemap_attribution: str = Field(
+        default="", description="attribution shown under the configured basemap (its licence)"
+    )
     default_limit: int = Field(
         default=DEFAULT_LIMIT, ge=1, description="page size of a STAC search that gives no limit"
     )

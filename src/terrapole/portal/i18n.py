@@ -85,6 +85,40 @@ STRINGS: dict[str, dict[str, str]] = {
     "swipe": {"en": "Swipe", "fr": "Rideau"},
     "language": {"en": "Français", "fr": "English"},
     "none": {"en": "not given", "fr": "non renseigné"},
+    "timeline": {"en": "Acquisitions (date × cloud cover)", "fr": "Acquisitions (date × nuages)"},
+    "timeline_help": {
+        "en": "Each dot is a product: its date, and its cloud cover (%) upwards. Click one to "
+        "open it.",
+        "fr": "Chaque point est un produit : sa date, et sa couverture nuageuse (%) en hauteur. "
+        "Cliquez-en un pour l'ouvrir.",
+    },
+    "timeline_pick_help": {
+        "en": "Each dot is a product of the collection over the left one: its date, and its cloud "
+        "cover (%) upwards. Click one to show it on the chosen side.",
+        "fr": "Chaque point est un produit de la collection sur celui de gauche : sa date, et sa "
+        "couverture nuageuse (%) en hauteur. Cliquez-en un pour l'afficher du côté choisi.",
+    },
+    "pick_for": {
+        "en": "A date clicked on the timeline goes to",
+        "fr": "Une date cliquée sur la frise va à",
+    },
+    "pixel_series": {"en": "Time series of a pixel", "fr": "Série temporelle d'un pixel"},
+    "series_of": {"en": "Values of", "fr": "Valeurs de"},
+    "series_help": {
+        "en": "Click the map: the values at that point over every date of the collection.",
+        "fr": "Cliquez sur la carte : les valeurs en ce point à toutes les dates de la collection.",
+    },
+    "clear_sky": {"en": "clear", "fr": "dégagé"},
+    "cloudy": {"en": "cloudy", "fr": "nuageux"},
+    "find_items": {"en": "Find on the map", "fr": "Chercher sur la carte"},
+    "find_help": {
+        "en": "Products of the collection in the map's view, between these dates, with at most "
+        "this cloud cover:",
+        "fr": "Produits de la collection dans la vue de la carte, entre ces dates, avec au plus "
+        "cette couverture nuageuse :",
+    },
+    "no_items": {"en": "No product there.", "fr": "Aucun produit ici."},
+    "choose": {"en": "Choose", "fr": "Choisir"},
 }
 
 

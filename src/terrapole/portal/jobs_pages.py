@@ -17,12 +17,34 @@ from terrapole.jsontypes import Json
 from terrapole.portal.routes import _page
 from terrapole.services import Services
 
+ITEM_INPUTS = ("item", "before", "after", "left", "right")  # item ids of the "collection" input
+ASSET_INPUTS = ("asset", "image_asset")  # asset keys of those items
 
-def field(parameter: Any) -> Json:
-    """How the form shows one input: its widget and what it needs."""
+
+def _catalogue_widget(name: str) -> str | None:
+    """The catalogue picker of a string input of a process that takes a ``collection``."""
+    if name == "collection":
+        return "collection"
+    if name in ITEM_INPUTS:
+        return "item"
+    if name in ASSET_INPUTS:
+        return "asset"
+    return None
+
+
+def field(parameter: Any, catalogue: bool = False) -> Json:
+    """How the form shows one input: its widget and what it needs.
+
+    With ``catalogue`` (the process takes a ``collection``), its collection, item and asset
+    inputs are offered from the catalogue: a collection list, an item search on the map, the
+    item's raster assets.
+    """
     schema = parameter.schema
+    picker = _catalogue_widget(parameter.name) if catalogue else None
     if schema == ZONES_SCHEMA:
         widget = "zone"
+    elif picker and schema.get("type") == "string":
+        widget = picker
     elif "enum" in schema:
         widget = "enum"
     elif schema.get("type") in ("number", "integer"):
@@ -60,7 +82,8 @@ def router(services: Services, runner: JobRunner) -> APIRouter:
     @api.get("/services/{process_id}", response_class=HTMLResponse)
     def service(process_id: str, request: Request) -> HTMLResponse:
         process = runner.process(process_id)
-        fields = [field(p) for p in process.parameters]
+        catalogue = any(p.name == "collection" for p in process.parameters)
+        fields = [field(p, catalogue) for p in process.parameters]
         return _page(request, "service.html", service=card(process), fields=fields)
 
     @api.get("/jobs", response_class=HTMLResponse)

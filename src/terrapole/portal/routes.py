@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -15,7 +16,10 @@ from terrapole.catalog.model import CollectionQuery, SearchQuery
 from terrapole.catalog.query import search_query
 from terrapole.errors import InvalidInput
 from terrapole.jsontypes import Json
-from terrapole.maps.presets import available
+from terrapole.maps.legends import legend
+from terrapole.maps.presets import Preset, available
+from terrapole.portal import timeline
+from terrapole.portal.basemap import basemap
 from terrapole.portal.i18n import LANGUAGES, translator
 from terrapole.web.services import WebServices as Services
 
@@ -37,13 +41,15 @@ def _root(request: Request) -> str:
 def _page(request: Request, name: str, **context: Any) -> HTMLResponse:
     lang = _lang(request)
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    static = f"{_root(request)}static"
     base = {
         "lang": lang,
         "t": translator(lang),
         "root": _root(request),
         "base": _root(request),
-        "static": f"{_root(request)}static",
+        "static": static,
         "here": here,
+        "basemap": basemap(request.app.state.services.settings, static),
     }
     return TEMPLATES.TemplateResponse(request, name, {**base, **context})
 
@@ -72,6 +78,12 @@ def _card(item: Json, request: Request) -> dict[str, Any]:
         "cloud": item["properties"].get("eo:cloud_cover"),
         "thumbnail": _absolute(thumb, request) if thumb else None,
     }
+
+
+def _legends(presets: list[Preset], item: Json) -> dict[str, Json]:
+    """Legend of each preset that has one, by preset name."""
+    found = {p.name: legend(p, item) for p in presets}
+    return {name: asdict(found) for name, found in found.items() if found is not None}
 
 
 def _filter(platforms: list[str], cloud: float | None) -> Json | None:
@@ -135,6 +147,7 @@ def _search(services: Services, request: Request, form: dict[str, Any], token: s
             if i.get("geometry")
         ],
     }
+    wide = search_query({**params, "filter": flt}, max_limit=timeline.TIMELINE_MAX, hidden=hidden)
     next_url = None
     if page.next_token:
         kept = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
@@ -145,6 +158,7 @@ def _search(services: Services, request: Request, form: dict[str, Any], token: s
         "matched": total,
         "footprints": footprints,
         "next_url": next_url,
+        "acquisitions": timeline.acquisitions(services.store, wide),
     }
 
 
@@ -213,7 +227,8 @@ def router(services: Services) -> APIRouter:
 
     @api.get("/collections/{collection_id}/items/{item_id}", response_class=HTMLResponse)
     def item_page(collection_id: str, item_id: str, request: Request) -> HTMLResponse:
-        item = services.store.get_item(collection_id, item_id, hidden=services.hidden(request))
+        hidden = services.hidden(request)
+        item = services.store.get_item(collection_id, item_id, hidden=hidden)
         presets = available(item)
         tiles = (
             f"{_root(request)}maps/collections/{collection_id}/items/{item_id}"
@@ -226,11 +241,16 @@ def router(services: Services) -> APIRouter:
         ]  # fmt: skip
         quicklook = item.get("assets", {}).get("quicklook", {}).get("href")
         props = sorted((k, v) for k, v in item["properties"].items() if k != "proj:geometry")
+        series = [p for p in presets if p.expression or len(p.bands) == 1]
         return _page(
             request,
             "item.html",
             item=item,
             presets=presets,
+            legends=_legends(presets, item),
+            series_presets=series,
+            series_url=f"{_root(request)}maps/collections/{collection_id}/series",
+            acquisitions=timeline.acquisitions(services.store, timeline.near(item, hidden)),
             tiles=tiles,
             xyz=tiles.replace("PRESET", presets[0].name if presets else "truecolor"),
             assets=assets,
@@ -242,42 +262,71 @@ def router(services: Services) -> APIRouter:
     def compare(
         request: Request, a: str = "", b: str = "", preset: str = "truecolor"
     ) -> HTMLResponse:
-        hidden = services.hidden(request)
-        docs, _ = services.store.list_collections(
-            CollectionQuery(limit=1000, hidden_collections=hidden)
-        )
-        drawable: list[Json] = []
-        for doc in docs:  # products with pixels: ingested collections
-            query = SearchQuery(collections=(doc["id"],), limit=100, hidden_collections=hidden)
-            page = services.store.search(query).items
-            if page and available(page[0]):
-                drawable += [i for i in page if available(i)]
-        options = [f"{i['collection']}/{i['id']}" for i in drawable]
-        a = a or (options[0] if options else "")
-        b = b or (options[1] if len(options) > 1 else a)
-
-        def tiles(ref: str) -> str:
-            collection_id, _, item_id = ref.partition("/")
-            return (
-                f"{_root(request)}maps/collections/{collection_id}/items/{item_id}"
-                f"/tiles/WebMercatorQuad/{{z}}/{{x}}/{{y}}.png?preset={preset}&tilesize=256"
-            )
-
-        left = next((i for i in drawable if f"{i['collection']}/{i['id']}" == a), None)
-        right = next((i for i in drawable if f"{i['collection']}/{i['id']}" == b), None)
-        presets = available(left) if left else []
-        return _page(
-            request,
-            "compare.html",
-            options=options,
-            a=a,
-            b=b,
-            preset=preset,
-            presets=presets,
-            left_tiles=tiles(a) if a else "",
-            right_tiles=tiles(b) if b else "",
-            bounds=left["bbox"] if left else [-10, 35, 30, 60],
-            right_bounds=right["bbox"] if right else [-180, -85, 180, 85],
-        )
+        return _page(request, "compare.html", **_compare(services, request, a, b, preset))
 
     return api
+
+
+def _item(services: Services, ref: str, hidden: frozenset[str]) -> Json:
+    """The item named ``collection/item`` (InvalidInput when not so written; NotFound if absent)."""
+    collection_id, _, item_id = ref.partition("/")
+    if not collection_id or not item_id:
+        raise InvalidInput("a/b", f"{ref!r} is not collection/item")
+    return services.store.get_item(collection_id, item_id, hidden=hidden)
+
+
+def _pair(
+    services: Services, hidden: frozenset[str], a: str, b: str
+) -> tuple[Json | None, Json | None]:
+    """The compared items: those asked for, the clearest partner of a lone one, or the default
+    pair (two overlapping dates of one collection)."""
+    if not a and not b:
+        pair = timeline.default_pair(services.store, hidden)
+        return pair if pair else (None, None)
+    left = _item(services, a or b, hidden)
+    if a and b:
+        return left, _item(services, b, hidden)
+    pool = timeline.drawable(services.store, left["collection"], hidden)
+    return left, timeline.partner(left, pool) or left
+
+
+def _compare(services: Services, request: Request, a: str, b: str, preset: str) -> Json:
+    """The compare page's context: the pair, its shared presets, the timeline, the tiles."""
+    hidden = services.hidden(request)
+    left, right = _pair(services, hidden, a, b)
+    chosen, presets = timeline.shared_preset(preset, left, right) if left else (preset, [])
+    options = (
+        [f"{i['collection']}/{i['id']}"
+         for i in timeline.drawable(services.store, left["collection"], hidden)]
+        if left else []
+    )  # fmt: skip
+
+    def ref(item: Json | None) -> str:
+        return f"{item['collection']}/{item['id']}" if item else ""
+
+    def tiles(item: Json | None) -> str:
+        if item is None:
+            return ""
+        return (
+            f"{_root(request)}maps/collections/{item['collection']}/items/{item['id']}"
+            f"/tiles/WebMercatorQuad/{{z}}/{{x}}/{{y}}.png?preset={chosen}&tilesize=256"
+        )
+
+    for item in (left, right):
+        if item and ref(item) not in options:
+            options.insert(0, ref(item))
+    return dict(
+        options=options,
+        a=ref(left),
+        b=ref(right),
+        preset=chosen,
+        presets=presets,
+        legend=_legends(presets, left).get(chosen) if left else None,
+        acquisitions=(
+            timeline.acquisitions(services.store, timeline.near(left, hidden)) if left else []
+        ),
+        left_tiles=tiles(left),
+        right_tiles=tiles(right),
+        bounds=left["bbox"] if left else [-10, 35, 30, 60],
+        right_bounds=right["bbox"] if right else [-180, -85, 180, 85],
+    )

@@ -1,11 +1,22 @@
 // terrapole portal: maps on the search, item and compare pages (MapLibre GL JS, vendored).
 "use strict";
 
-const BLANK_STYLE = {
-  version: 8,
-  sources: {},
-  layers: [{ id: "background", type: "background", paint: { "background-color": "#eef1f4" } }],
-};
+// The basemap under every map (jobs.js's maps too): the bundled Natural Earth countries, or
+// the tile service the server is configured with (TERRAPOLE_BASEMAP_URL).
+function basemapStyle() {
+  const conf = JSON.parse(document.body.dataset.basemap || "{}");
+  const style = { version: 8, sources: {}, layers: [{ id: "background", type: "background", paint: { "background-color": "#dbe7ef" } }] };
+  if (conf.tiles) {
+    style.sources.basemap = { type: "raster", tiles: [conf.tiles], tileSize: 256, attribution: conf.attribution || "" };
+    style.layers.push({ id: "basemap", type: "raster", source: "basemap" });
+  } else if (conf.geojson) {
+    style.sources.basemap = { type: "geojson", data: conf.geojson, attribution: conf.attribution || "" };
+    style.layers.push({ id: "land", type: "fill", source: "basemap", paint: { "fill-color": "#f4f1ea" } });
+    style.layers.push({ id: "borders", type: "line", source: "basemap", paint: { "line-color": "#9aa5b1", "line-width": 0.8 } });
+  }
+  return style;
+}
+const BLANK_STYLE = document.body ? basemapStyle() : { version: 8, sources: {}, layers: [] };
 
 function boundsOf(bbox) {
   return [[bbox[0], bbox[1]], [bbox[2], bbox[3]]];
@@ -71,8 +82,105 @@ function itemPage() {
     map.addSource("footprint", { type: "geojson", data: JSON.parse(el.dataset.footprint) });
     draw();
     map.addLayer({ id: "outline", type: "line", source: "footprint", paint: { "line-color": "#e53e3e", "line-width": 2 } });
+    map.fitBounds(boundsOf(footprintBox(JSON.parse(el.dataset.footprint), JSON.parse(el.dataset.bounds))), { padding: 20, duration: 0 });
+    map.addSource("clicked", { type: "geojson", data: { type: "FeatureCollection", features: [] } });
+    map.addLayer({ id: "clicked", type: "circle", source: "clicked", paint: { "circle-radius": 6, "circle-color": "#ffd600", "circle-stroke-color": "#1a202c", "circle-stroke-width": 2 } });
   });
-  select.addEventListener("change", draw);
+  select.addEventListener("change", () => { draw(); showLegend(select.value); });
+  showLegend(select.value);
+  const box = document.getElementById("series-box");
+  if (box) {
+    const preset = document.getElementById("series-preset");
+    let last = null;
+    const plot = () => { if (last) pixelSeries(box, map, last, preset.value); };
+    map.on("click", (e) => { last = e.lngLat; plot(); });
+    preset.addEventListener("change", plot);
+  }
+}
+
+// The bbox of a GeoJSON geometry (the item's footprint), or `fallback`.
+function footprintBox(geometry, fallback) {
+  const flat = [];
+  const walk = (c) => { if (typeof c[0] === "number") flat.push(c); else c.forEach(walk); };
+  if (geometry && geometry.coordinates) walk(geometry.coordinates);
+  if (!flat.length) return fallback;
+  const xs = flat.map((c) => c[0]);
+  const ys = flat.map((c) => c[1]);
+  return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+}
+
+function showLegend(name) {
+  document.querySelectorAll("#legends .legend").forEach((fig) => { fig.hidden = fig.dataset.preset !== name; });
+}
+
+function apiToken() { return window.localStorage.getItem("terrapole-token") || ""; }
+
+function authHeaders() { return apiToken() ? { Authorization: `Bearer ${apiToken()}` } : {}; }
+
+// The values of a preset at a clicked point over the collection's items (uPlot; cloudy dates
+// drawn apart, as red crosses).
+async function pixelSeries(box, map, lngLat, preset) {
+  const el = document.getElementById("series");
+  const help = document.getElementById("series-help");
+  map.getSource("clicked").setData({ type: "Point", coordinates: [lngLat.lng, lngLat.lat] });
+  const url = `${box.dataset.url}?lon=${lngLat.lng.toFixed(6)}&lat=${lngLat.lat.toFixed(6)}&preset=${encodeURIComponent(preset)}`;
+  const response = await fetch(url, { headers: authHeaders() });
+  const body = await response.json();
+  if (!response.ok) { help.textContent = body.description || body.detail || response.statusText; return; }
+  const points = body.points;
+  window.terrapoleSeries = body;
+  help.textContent = `${lngLat.lng.toFixed(5)}, ${lngLat.lat.toFixed(5)} · ${points.length} dates · ${points.filter((p) => p.cloudy).length} ${el.dataset.cloudy}`;
+  const xs = points.map((p) => Date.parse(p.datetime) / 1000);
+  const value = (p) => (p.value === null ? (Object.values(p.bands).length === 1 ? Object.values(p.bands)[0] : null) : p.value);
+  const data = [xs, points.map((p) => (p.cloudy ? null : value(p))), points.map((p) => (p.cloudy ? value(p) : null))];
+  el.innerHTML = "";
+  window.terrapoleSeriesPlot = new uPlot({
+    width: el.clientWidth || 560, height: 220,
+    scales: { x: { time: true } },
+    series: [{},
+      { label: `${document.getElementById("series-preset").selectedOptions[0].textContent} (${el.dataset.clear})`, stroke: "#2b6cb0", width: 2, spanGaps: true, points: { show: true, size: 7, fill: "#2b6cb0" } },
+      { label: el.dataset.cloudy, stroke: "#e53e3e", paths: () => null, points: { show: true, size: 9, fill: "#fff", stroke: "#e53e3e" } }],
+  }, data, el);
+}
+
+// An acquisition timeline: one dot per product, its date across, its cloud cover upwards;
+// the selected products in red. `onPick(point)` on a click (default: open the item).
+function acquisitionTimeline(onPick) {
+  const el = document.getElementById("timeline");
+  if (!el) return;
+  const points = JSON.parse(el.dataset.points);
+  const selected = new Set(JSON.parse(el.dataset.selected));
+  window.terrapoleTimeline = { points };
+  if (!points.length) return;
+  const cloud = (p) => (p.cloud === null ? 0 : p.cloud);
+  const data = [points.map((p) => p.t),
+    points.map((p) => (selected.has(p.id) ? null : cloud(p))),
+    points.map((p) => (selected.has(p.id) ? cloud(p) : null))];
+  const pick = onPick || ((p) => { window.location = `${el.dataset.root}collections/${p.collection}/items/${p.id}`; });
+  const plot = new uPlot({
+    width: el.clientWidth || 600, height: 150,
+    scales: { x: { time: true }, y: { range: [-5, 105] } },
+    axes: [{}, { label: "%", size: 40 }],
+    legend: { show: false },
+    series: [{},
+      { stroke: "#2b6cb0", paths: () => null, points: { show: true, size: 8, fill: "#2b6cb0" } },
+      { stroke: "#e53e3e", paths: () => null, points: { show: true, size: 11, fill: "#e53e3e" } }],
+  }, data, el);
+  plot.over.addEventListener("click", () => { const i = plot.cursor.idx; if (i !== null && i !== undefined) pick(points[i]); });
+  window.terrapoleTimeline.plot = plot;
+}
+
+// On the compare page a timeline click replaces the left or right product.
+function comparePicker() {
+  const pick = document.getElementById("pick");
+  if (!pick) { acquisitionTimeline(); return; }
+  acquisitionTimeline((p) => {
+    const side = pick.querySelector("input[name=side]:checked").value;
+    const ref = `${p.collection}/${p.id}`;
+    const a = side === "a" ? ref : pick.dataset.a;
+    const b = side === "b" ? ref : pick.dataset.b;
+    window.location = `${pick.dataset.root}compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}&preset=${encodeURIComponent(pick.dataset.preset)}`;
+  });
 }
 
 function comparePage() {
@@ -108,4 +216,4 @@ function comparePage() {
   });
 }
 
-window.addEventListener("DOMContentLoaded", () => { searchPage(); itemPage(); comparePage(); });
+window.addEventListener("DOMContentLoaded", () => { searchPage(); itemPage(); comparePage(); comparePicker(); });

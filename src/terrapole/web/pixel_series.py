@@ -1,0 +1,37 @@
+"""``GET /maps/collections/{collection_id}/series``: a pixel's time series (maps.pixel_series)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from terrapole.jsontypes import Json
+from terrapole.maps.pixel_series import pixel_series
+from terrapole.web.services import WebServices
+
+
+def router(services: WebServices) -> APIRouter:
+    """The pixel time-series endpoint, over the items the caller may see."""
+    api = APIRouter(tags=["maps"])
+
+    @api.get(
+        "/maps/collections/{collection_id}/series",
+        summary="Values of a preset (index or bands) at a point over a collection's items",
+    )
+    def series(
+        collection_id: str,
+        request: Request,
+        lon: Annotated[float, Query(description="longitude (WGS84)")],
+        lat: Annotated[float, Query(description="latitude (WGS84)")],
+        preset: Annotated[str, Query(description="rendering whose bands are read")] = "ndvi",
+    ) -> Json:
+        """Oldest first: date, value, bands (physical units), cloudy mark, cloud cover."""
+        hidden = services.hidden(request)
+        found = pixel_series(
+            services.store, services.storage, collection_id, lon, lat, preset=preset, hidden=hidden
+        )
+        return asdict(found)
+
+    return api
