@@ -44,8 +44,13 @@ DATA = Path(__file__).parent / "data" / "db"
 PREVIOUS_RELEASE = DATA / "previous_release.sqlite"  # made by 45c97f3's own code (see its script)
 TABLES = {
     "tp_api_tokens", "tp_collection_access", "tp_credits", "tp_jobs", "tp_job_logs",
-    "tp_openeo_jobs",
+    "tp_openeo_jobs", "tp_openeo_process_graphs",
 }  # fmt: skip
+
+
+def _without_newer(dump: dict[str, Any]) -> dict[str, Any]:
+    """A dump without the tables revisions after the baseline added (new, hence empty)."""
+    return {name: value for name, value in dump.items() if name != "tp_openeo_process_graphs"}
 
 
 def _frozen_tables() -> ModuleType:
@@ -201,7 +206,7 @@ def test_the_previous_release_sqlite_file_is_adopted_with_its_rows(tmp_path: Pat
 
     done = db.upgrade(url)
     assert (done.before, done.after, done.adopted) == (None, db.head(), True)
-    assert _dump(url) == before  # no table, index or row changed, the catalogue's included
+    assert _without_newer(_dump(url)) == before  # no table, index or row changed
     assert _schema_diff(url, db.metadata) == []
 
     jobs = JobStore(url)
@@ -234,7 +239,7 @@ def test_a_previous_release_database_is_adopted_with_its_rows(database_url: str)
     before = _dump(database_url)
     done = db.upgrade(database_url)
     assert (done.before, done.after, done.adopted) == (None, db.head(), True)
-    assert _dump(database_url) == before
+    assert _without_newer(_dump(database_url)) == before
     assert _schema_diff(database_url, db.metadata) == []
     jobs = JobStore(database_url)
     old = jobs.get("a" * 32)

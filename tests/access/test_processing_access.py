@@ -165,6 +165,8 @@ def test_openeo_graphs_cannot_load_a_restricted_collection(
     restricted, unknown = _both(target, _graph, S2, _auth(tokens["outsider"]))
     if endpoint == "validation":  # answers 200 with the errors it found
         assert restricted.json()["errors"] and _body(restricted) == _body(unknown, S2)
+    elif endpoint == "jobs":  # both created; both fail with CollectionNotFound when they run
+        assert restricted.status_code == unknown.status_code == 201
     else:
         _same_answer(restricted, unknown, S2)
     member = requests.post(target, json=_graph(S2), headers=_auth(tokens["member"]), timeout=120)
@@ -226,12 +228,17 @@ def test_an_openeo_batch_job_whose_owner_lost_access_cannot_be_estimated_changed
     access = app.state.services.access
     access.restrict(S2, ["another-group"])  # the member's group no longer reads it
     try:
-        estimate = requests.get(f"{job}/estimate", headers=member, timeout=60)
-        patch = requests.patch(job, json=_graph(S2), headers=member, timeout=60)
-        start = requests.post(f"{job}/results", headers=member, timeout=60)
-        for refused in (estimate, patch, start):
-            assert refused.status_code == 400, refused.text
-            assert "unknown collection" in refused.text or "not found" in refused.text
-        assert requests.get(job, headers=member, timeout=30).json()["status"] == "created"
+        # as for an unknown collection: accepted, and the job fails when it runs, reading nothing
+        assert requests.post(f"{job}/results", headers=member, timeout=60).status_code == 202
+        deadline = time.monotonic() + 60
+        done = ("error", "finished")
+        while (
+            status := requests.get(job, headers=member, timeout=30).json()["status"]
+        ) not in done:
+            assert time.monotonic() < deadline, status
+            time.sleep(0.2)
+        assert status == "error"
+        logs = requests.get(f"{job}/logs", headers=member, timeout=30).json()["logs"]
+        assert logs[-1]["code"] == "CollectionNotFound"
     finally:
         access.restrict(S2, ["partners"])

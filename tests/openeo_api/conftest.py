@@ -1,4 +1,5 @@
-"""A live server over the six demo THEIA products, with two users, for the openEO tests."""
+"""A live server over the six demo THEIA products and the demo DEMs, with two users, for the
+openEO tests."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from ..conftest import ROOT
 from ..stac_api.live import serve
 
 THEIA = ROOT / "demo" / "products" / "theia"
+DEM = ROOT / "demo" / "products" / "dem"  # Copernicus DEM, EPSG:4326: load_collection("dem")
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +25,10 @@ def openeo_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
                         dask_processes=False, job_credit_cpu_s=1000.0)  # fmt: skip
     app = create_app(settings)
     services = app.state.services
-    assert not Ingestor(services.store, services.storage).run([str(THEIA)]).rejected
+    ingestor = Ingestor(services.store, services.storage)
+    assert not ingestor.run([str(THEIA)]).rejected
+    assert not ingestor.run([str(DEM / "Copernicus_DSM_10_N45_00_E005_00_DEM.tif")],
+                            collection="dem").rejected  # fmt: skip
     return app
 
 

@@ -28,6 +28,7 @@ from terrapole.jsontypes import Json, utc_iso
 from terrapole.storage import Storage
 
 BBox = tuple[float, float, float, float]
+GEOGRAPHIC = {"latitude": "y", "longitude": "x"}
 
 
 @dataclass(frozen=True)
@@ -96,15 +97,20 @@ def _to_wgs84(box: BBox, crs: Any) -> BBox:
 
 def _band_names(asset: Json) -> set[str]:
     names: set[str] = set()
-    for band in asset.get("eo:bands") or []:
+    for band in asset.get("eo:bands") or asset.get("bands") or []:
         names.update(str(band[k]) for k in ("name", "common_name") if band.get(k))
     return names
 
 
+def band_info(asset: Json) -> Json:
+    """An asset's (first) band description: ``eo:bands`` (STAC 1.0) or ``bands`` (STAC 1.1)."""
+    bands = asset.get("eo:bands") or asset.get("bands") or [{}]
+    return dict(bands[0])
+
+
 def _common_name(asset: Json) -> str:
-    return next(
-        (str(b["common_name"]) for b in asset.get("eo:bands") or [] if b.get("common_name")), ""
-    )
+    info = band_info(asset)
+    return str(info.get("common_name") or info.get("eo:common_name") or "")
 
 
 def band_keys(item: Json, bands: tuple[str, ...] | None) -> tuple[str, ...]:
@@ -203,7 +209,10 @@ def load(store: ReadStore, storage: Storage, request: LoadRequest, max_values: i
         layers.append(
             values * np.float32(info.get("scale", 1.0)) + np.float32(info.get("offset", 0.0))
         )
-    cube = xr.concat(layers, dim="bands").transpose("time", "bands", "y", "x").rename(time="t")
+    cube = xr.concat(layers, dim="bands")
+    # a geographic grid's dimensions are latitude/longitude: openEO's raster cube has y/x
+    cube = cube.rename({k: v for k, v in GEOGRAPHIC.items() if k in cube.dims})
+    cube = cube.transpose("time", "bands", "y", "x").rename(time="t")
     common = [_common_name(items[0]["assets"][k]) for k in keys]
     cube = cube.assign_coords(bands=names, common_name=("bands", common))
     cube.attrs = {"crs": str(grid.crs), "items": [(i["collection"], i["id"]) for i in items]}

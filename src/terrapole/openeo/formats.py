@@ -3,15 +3,18 @@
 GeoTIFF: a (y, x) result is one file ``result.tif``; a cube with more dimensions is one file per
 slice, named by its labels (``result_2018-07-07_B4.tif``), float32 with NaN as nodata, on the
 grid of the loaded data. netCDF: the whole cube in one file (CF coordinates, NETCDF3). JSON: the
-values of a result that is not a raster (a number, a list).
+values of a result that is not a raster (a number, a list), as plain JSON (:func:`plain`).
+A graph without save_result is saved in :func:`default_format`.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import math
 import re
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,7 @@ import xarray as xr
 from affine import Affine
 
 from terrapole.errors import InvalidInput
+from terrapole.jsontypes import Json
 
 FORMATS: dict[str, dict[str, Any]] = {
     "GTiff": {"title": "GeoTIFF (one file per 2-D slice)", "gis_data_types": ["raster"],
@@ -71,19 +75,57 @@ def transform_of(data: xr.DataArray) -> Affine:
     return Affine(dx, 0.0, float(x[0]) - dx / 2, 0.0, dy, float(y[0]) - dy / 2)
 
 
+def plain(value: Any) -> Any:
+    """A result as plain JSON values: arrays as lists, numpy numbers as numbers, dates as ISO
+    text, NaN and infinities as null (JSON has no such numbers)."""
+    if isinstance(value, xr.DataArray):
+        value = value.values
+    if isinstance(value, np.ndarray):
+        value = value.tolist() if value.dtype.kind != "M" else list(value)
+    if isinstance(value, np.datetime64):
+        return str(np.datetime_as_string(value, unit="s")) + "Z"
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
+
+
+def default_format(data: Any) -> str:
+    """The format of a result no save_result wrote: GeoTIFF for a raster cube, JSON otherwise."""
+    if isinstance(data, xr.DataArray) and {"x", "y"} <= set(data.dims):
+        return "GTiff"
+    return "JSON"
+
+
+def _time_encoding(dataset: xr.Dataset) -> dict[str, Json]:
+    """Dates as float64 milliseconds since 1970 (exact to the millisecond): netCDF3 has no int64,
+    and xarray's own choice (int64 nanoseconds for most periods) cannot be cast to int32."""
+    return {str(name): {"units": "milliseconds since 1970-01-01T00:00:00", "dtype": "float64"}
+            for name, coord in dataset.coords.items() if coord.dtype.kind == "M"}  # fmt: skip
+
+
 def save(data: Any, format: str, folder: Path, crs: str | None) -> list[Written]:
     """Write ``data`` in ``format`` into ``folder``; returns the files."""
     name = format_name(format)
     if name == "JSON" or not isinstance(data, xr.DataArray):
         if name != "JSON":
             raise InvalidInput("save_result", "the result is not a raster cube: save it as JSON")
-        values = data.values.tolist() if isinstance(data, xr.DataArray) else data
         path = folder / "result.json"
-        path.write_text(json.dumps(values, default=str))
+        path.write_text(json.dumps(plain(data), allow_nan=False))
         return [Written("result", path, "application/json", False)]
     if name == "netCDF":
         path = folder / "result.nc"
-        data.drop_attrs().to_dataset(name="result").to_netcdf(path, engine="scipy")
+        dataset = data.drop_attrs().to_dataset(name="result")
+        dataset.to_netcdf(path, engine="scipy", encoding=_time_encoding(dataset))
         return [Written("result", path, "application/x-netcdf", False)]
     if not {"x", "y"} <= set(data.dims):
         raise InvalidInput("save_result", f"a GeoTIFF needs x and y dimensions; the result has "

@@ -1,25 +1,33 @@
 """openEO process graphs: checked before anything runs, then evaluated with openeo-processes-dask.
 
 :func:`check` refuses, with the node named, what cannot run: not a graph, no or several result
-nodes, a ``from_node`` to a missing node, a cycle, an unknown process (in callbacks too), a
-load_collection of a collection that does not exist or is hidden from the caller.
+nodes, a ``from_node`` to a missing node, a cycle, an unknown process (in callbacks too).
+Whether the collections a graph loads exist is the caller's question (:func:`unknown_collections`):
+a batch job naming an unknown one is created and fails when it runs.
 :func:`evaluate` runs a checked graph: our ``load_collection`` reads the catalogue
 (:mod:`terrapole.openeo.cube`), openeo-processes-dask implements the other processes, and our
-``save_result`` writes the files (:mod:`terrapole.openeo.formats`).
+``save_result`` writes the files (:mod:`terrapole.openeo.formats`). A graph may load nothing
+(``add(1, 2)``): its result node's value is the result.
+
+The processes offered are those with both an implementation and a vendored openeo-processes
+definition (``specs/``, served verbatim by :func:`specs`).
 """
 
 from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import warnings
 from collections.abc import Callable, Iterator
 from functools import cache
+from importlib import resources
 from typing import Any
 
 from terrapole.errors import InvalidInput
 from terrapole.jsontypes import Json
 from terrapole.openeo.cube import LoadRequest, request_from
+from terrapole.openeo.errors import CollectionNotFound
 
 OWN = ("load_collection", "save_result")
 # implemented by openeo-processes-dask but not offered here: they read or write elsewhere
@@ -29,9 +37,27 @@ LEFT_OUT = frozenset({
 })  # fmt: skip
 
 
+# errors the processes raise on values they do not accept (our own are TerrapoleErrors)
+PROCESS_ERRORS = (TypeError, ValueError, KeyError, IndexError, ArithmeticError)
+
+
+@cache
+def vendored() -> dict[str, Json]:
+    """The official openeo-processes definitions in ``specs/`` (proposals included), by id."""
+    folder = resources.files("terrapole.openeo") / "specs"
+    found: dict[str, Json] = {}
+    for where in (folder, folder / "proposals"):
+        for entry in where.iterdir():
+            if entry.name.endswith(".json"):
+                spec = json.loads(entry.read_text(encoding="utf-8"))
+                found[str(spec["id"])] = spec
+    return found
+
+
 @cache
 def library() -> dict[str, tuple[Json, Callable[..., Any]]]:
-    """openeo-processes-dask's processes that have both a spec and an implementation."""
+    """openeo-processes-dask's processes that have a spec, an implementation and an official
+    definition vendored here (the spec is the library's own: the one its parser expects)."""
     with warnings.catch_warnings():  # its dependencies still use pydantic v1 idioms
         warnings.simplefilter("ignore", DeprecationWarning)
         module = importlib.import_module("openeo_processes_dask.process_implementations")
@@ -45,7 +71,7 @@ def library() -> dict[str, tuple[Json, Callable[..., Any]]]:
         if not isinstance(spec, dict):
             continue
         process_id = str(spec.get("id", name))
-        if process_id not in LEFT_OUT and process_id not in OWN:
+        if process_id not in LEFT_OUT and process_id not in OWN and process_id in vendored():
             found[process_id] = (spec, function)
     return found
 
@@ -76,7 +102,7 @@ def _references(value: Any) -> Iterator[tuple[str, Any]]:
             yield from _references(inner)
 
 
-def check(graph: Any, known: Callable[[str], bool], where: str = "process graph") -> list[Json]:
+def check(graph: Any, where: str = "process graph") -> list[Json]:
     """Check a graph; returns the arguments of its load_collection nodes (callbacks included)."""
     nodes = _nodes(graph, where)
     results = [n for n, node in nodes.items() if node.get("result")]
@@ -91,7 +117,7 @@ def check(graph: Any, known: Callable[[str], bool], where: str = "process graph"
         edges[node_id] = []
         for kind, target in _references(node.get("arguments", {})):
             if kind == "callback":
-                loads += check(target, known, f"{where} node {node_id!r} callback")
+                loads += check(target, f"{where} node {node_id!r} callback")
             elif target not in nodes:
                 raise InvalidInput(
                     f"{where} node {node_id!r}", f"from_node {target!r} is not a node"
@@ -99,11 +125,7 @@ def check(graph: Any, known: Callable[[str], bool], where: str = "process graph"
             else:
                 edges[node_id].append(target)
         if process_id == "load_collection":
-            arguments = node.get("arguments", {})
-            if not known(str(arguments.get("id"))):
-                raise InvalidInput(f"{where} node {node_id!r}",
-                                   f"unknown collection {arguments.get('id')!r}")  # fmt: skip
-            loads.append(arguments)
+            loads.append(node.get("arguments", {}))
     _acyclic(edges, where)
     return loads
 
@@ -130,8 +152,10 @@ def evaluate(
     graph: Json,
     load: Callable[[LoadRequest], Any],
     save: Callable[[Any, str, Json], Any],
+    known: Callable[[str], bool] = lambda _: True,
 ) -> Any:
-    """Run a checked graph; ``load`` and ``save`` implement load_collection and save_result."""
+    """Run a checked graph; ``load`` and ``save`` implement load_collection and save_result;
+    a load_collection of a collection ``known`` does not know raises CollectionNotFound."""
     implemented = library()  # first, so the library is imported with its warnings silenced
     from openeo_pg_parser_networkx import OpenEOProcessGraph, ProcessRegistry
     from openeo_pg_parser_networkx.process_registry import Process
@@ -143,6 +167,8 @@ def evaluate(
 
     def load_collection(id: str, spatial_extent: Any = None, temporal_extent: Any = None,
                         bands: Any = None, properties: Any = None, **_: Any) -> Any:  # fmt: skip
+        if not known(str(id)):
+            raise CollectionNotFound(str(id))
         extent = None
         if spatial_extent is not None:
             extent = {"west": spatial_extent.west, "south": spatial_extent.south,
@@ -158,6 +184,8 @@ def evaluate(
     def save_result(data: Any, format: str, options: Any = None, **_: Any) -> Any:
         return save(data, format, dict(options or {}))
 
+    ndvi_spec, ndvi_function = implemented["ndvi"]
+    registry["ndvi"] = Process(spec=ndvi_spec, implementation=_nir08_fallback(ndvi_function))
     registry["load_collection"] = Process(spec={"id": "load_collection"},
                                           implementation=load_collection)  # fmt: skip
     registry["save_result"] = Process(spec={"id": "save_result"}, implementation=save_result)
@@ -166,8 +194,26 @@ def evaluate(
     parsed = OpenEOProcessGraph(pg_data={"process_graph": graph})
     try:
         return parsed.to_callable(process_registry=registry)()
-    except OpenEOException as exc:  # the processes' own errors say what is wrong with the graph
+    except (OpenEOException, *PROCESS_ERRORS) as exc:
+        # the processes' own errors (theirs, or Python's on values they do not handle, as
+        # None in sort): what is wrong with the graph, said to its author, not a crash
         raise InvalidInput("process graph", f"{type(exc).__name__}: {exc}") from exc
+
+
+def _nir08_fallback(ndvi: Callable[..., Any]) -> Callable[..., Any]:
+    """ndvi whose default NIR band is the ``nir08`` one (Sentinel-2 B8A) where the cube has no
+    band of common name ``nir`` (B8): products with only the 20 m NIR band still get NDVI."""
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        data = kwargs.get("data", args[0] if args else None)
+        names = getattr(data, "coords", {}).get("common_name")
+        if "nir" not in kwargs and names is not None:
+            common = [str(n) for n in names.values]
+            if "nir" not in common and "nir08" in common:
+                kwargs["nir"] = "nir08"
+        return ndvi(*args, **kwargs)
+
+    return wrapped
 
 
 def _moment(value: Any) -> str | None:
@@ -178,10 +224,12 @@ def _moment(value: Any) -> str | None:
     )
 
 
+def unknown_collections(loads: list[Json], known: Callable[[str], bool]) -> list[str]:
+    """The collection ids ``loads`` (from :func:`check`) name that ``known`` does not know."""
+    return [str(a.get("id")) for a in loads if not known(str(a.get("id")))]
+
+
 def specs() -> dict[str, Json]:
-    """Every offered process's openEO description, by id (the standard specs)."""
-    standard = importlib.import_module("openeo_processes_dask.specs")
-    found = {name: spec for name, (spec, _) in library().items()}
-    for name in OWN:
-        found[name] = getattr(standard, name)  # load_collection and save_result: not builtins
-    return dict(sorted(found.items()))
+    """Every offered process's official openEO definition, by id, as vendored."""
+    official = vendored()
+    return {name: official[name] for name in sorted([*library(), *OWN])}

@@ -4,8 +4,10 @@ Collections are the catalogue's (with ``cube:dimensions`` from a sample item); p
 openeo-processes-dask's plus our load_collection and save_result; a synchronous ``/result`` and
 every batch job run as jobs of the ``openeo-process-graph`` service, so credits, CPU·s, logs and
 results behave as for any service. Authentication: HTTP Basic with the user name and an API
-token as password gives that token back; clients then send ``Bearer basic//<token>``.
-Costs and usage are in CPU·s (``currency``: ``CPU·s``).
+token as password gives that token back; clients then send ``Bearer basic//<token>``. OpenID
+Connect is off: ``/credentials/oidc`` lists no provider. Users store process graphs as
+user-defined processes (``/process_graphs``). Costs and usage are in CPU·s (``currency``:
+``CPU·s``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from fastapi.responses import FileResponse, JSONResponse
 
 from terrapole import __version__
 from terrapole.access.policy import Principal
-from terrapole.catalog.model import CollectionQuery, SearchQuery
+from terrapole.catalog.model import CollectionQuery
 from terrapole.errors import InvalidInput, NotFound, Unauthorized
 from terrapole.jobs.openeo_batch import BatchJob, BatchJobs
 from terrapole.jobs.runner import JobRunner
@@ -34,8 +36,10 @@ from terrapole.jobs.states import State
 from terrapole.jobs.store import Job
 from terrapole.jsontypes import Json, utc_iso
 from terrapole.openeo import graph
-from terrapole.openeo.cube import band_keys
+from terrapole.openeo.errors import CollectionNotFound, code_of
 from terrapole.openeo.formats import FORMATS
+from terrapole.openeo.metadata import collection_metadata
+from terrapole.openeo.user_processes import UserProcesses
 from terrapole.web.services import WebServices as Services
 
 logger = logging.getLogger(__name__)
@@ -45,7 +49,9 @@ SYNC_TIMEOUT_S = 300.0
 ENDPOINTS = [
     ("/", ["GET"]), ("/conformance", ["GET"]), ("/file_formats", ["GET"]),
     ("/collections", ["GET"]), ("/collections/{collection_id}", ["GET"]),
-    ("/processes", ["GET"]), ("/credentials/basic", ["GET"]), ("/me", ["GET"]),
+    ("/processes", ["GET"]), ("/credentials/basic", ["GET"]), ("/credentials/oidc", ["GET"]),
+    ("/me", ["GET"]), ("/service_types", ["GET"]), ("/udf_runtimes", ["GET"]),
+    ("/process_graphs", ["GET"]), ("/process_graphs/{process_graph_id}", ["GET", "PUT", "DELETE"]),
     ("/validation", ["POST"]), ("/result", ["POST"]), ("/jobs", ["GET", "POST"]),
     ("/jobs/{job_id}", ["GET", "PATCH", "DELETE"]), ("/jobs/{job_id}/estimate", ["GET"]),
     ("/jobs/{job_id}/logs", ["GET"]), ("/jobs/{job_id}/results", ["GET", "POST", "DELETE"]),
@@ -69,36 +75,13 @@ def _usage(job: Job | None) -> Json:
     return {"cpu": {"value": cpu, "unit": "cpu-seconds"}}
 
 
-def collection_metadata(services: Services, doc: Json) -> Json:
-    """A STAC collection with the cube:dimensions openEO clients need (bands: a sample item's)."""
-    page = services.store.search(SearchQuery(collections=(doc["id"],), limit=1))
-    bands: list[str] = []
-    crs = None
-    if page.items:
-        sample = page.items[0]
-        bands = list(band_keys(sample, None))
-        crs = sample["properties"].get("proj:epsg")
-    spatial = doc["extent"]["spatial"]["bbox"][0]
-    temporal = doc["extent"]["temporal"]["interval"][0]
-    dimensions: Json = {
-        "x": {"type": "spatial", "axis": "x", "extent": [spatial[0], spatial[2]],
-              "reference_system": crs or 4326},
-        "y": {"type": "spatial", "axis": "y", "extent": [spatial[1], spatial[3]],
-              "reference_system": crs or 4326},
-        "t": {"type": "temporal", "extent": temporal},
-        "bands": {"type": "bands", "values": bands},
-    }  # fmt: skip
-    return {**doc, "stac_extensions": [*doc.get("stac_extensions", []),
-            "https://stac-extensions.github.io/datacube/v2.2.0/schema.json"],
-            "cube:dimensions": dimensions}  # fmt: skip
-
-
 def batch_status(batch: BatchJob, base: str) -> Json:
     """An openEO batch job document."""
     job = batch.job
+    texts = {k: v for k, v in (("title", batch.title), ("description", batch.description)) if v}
     return {
-        "id": batch.id, "title": batch.title, "description": batch.description,
-        "process": batch.process, "status": batch.status, "created": utc_iso(batch.created),
+        "id": batch.id, **texts, "process": batch.process, "status": batch.status,
+        "created": utc_iso(batch.created),
         "updated": utc_iso((job.finished or job.started or job.created) if job else batch.created),
         "progress": round(job.progress, 1) if job else 0.0,
         "costs": round(job.cpu_s, 3) if job else 0.0, "usage": _usage(job),
@@ -116,6 +99,7 @@ def router(services: Services, runner: JobRunner) -> APIRouter:
     _batch_routes(api, services, runner, batches)
     _batch_run_routes(api, services, runner, batches)
     _result_routes(api, services, runner, batches)
+    _user_process_routes(api, services, UserProcesses(runner.jobs.engine))
     return api
 
 
@@ -159,7 +143,8 @@ def _discovery_routes(api: APIRouter, services: Services, runner: JobRunner) -> 
             "api_version": API_VERSION, "backend_version": __version__, "stac_version": "1.0.0",
             "type": "Catalog", "id": "terrapole", "title": "terrapole openEO",
             "description": "openEO on the terrapole catalogue: process graphs run as jobs with "
-                           "CPU credits (costs in CPU·s).",
+                           "CPU credits (costs in CPU·s). Log in with HTTP Basic (your user "
+                           "name and an API token); OpenID Connect is off.",
             "production": True,
             "endpoints": [{"path": p, "methods": m} for p, m in ENDPOINTS],
             "billing": {"currency": "CPU·s", "default_plan": "credit",
@@ -198,13 +183,13 @@ def _catalogue_routes(api: APIRouter, services: Services, runner: JobRunner) -> 
         query = CollectionQuery(limit=10_000, hidden_collections=services.hidden(request))
         docs, _ = services.store.list_collections(query)
         base = _base(request)
-        return {"collections": [collection_metadata(services, d) for d in docs],
+        return {"collections": [collection_metadata(services.store, d) for d in docs],
                 "links": [{"rel": "self", "href": base + "/collections"}]}  # fmt: skip
 
     @api.get(PREFIX + "/collections/{collection_id}", summary="A collection with its cube")
     def collection(collection_id: str, request: Request) -> Json:
         doc = services.store.get_collection(collection_id, hidden=services.hidden(request))
-        return collection_metadata(services, doc)
+        return collection_metadata(services.store, doc)
 
     @api.get(PREFIX + "/processes", summary="The processes a graph may use")
     def processes(request: Request) -> Json:
@@ -226,7 +211,7 @@ def _catalogue_routes(api: APIRouter, services: Services, runner: JobRunner) -> 
             raise Unauthorized(f"this API token is not {user!r}'s")
         return {"access_token": token}
 
-    @api.get(PREFIX + "/credentials/oidc", summary="OpenID Connect providers (none)")
+    @api.get(PREFIX + "/credentials/oidc", summary="OpenID Connect providers (none: OIDC is off)")
     def oidc() -> Json:
         return {"providers": []}
 
@@ -242,8 +227,25 @@ def _sync_routes(api: APIRouter, services: Services, runner: JobRunner) -> None:
     @api.post(PREFIX + "/validation", summary="Check a process graph (nothing runs)")
     def validation(request: Request, body: Any = Body(...)) -> Json:  # noqa: B008
         try:
-            runner.quote(ProcessGraph.id, {"process": _process_graph(body, wrapped=False)},
-                         services.principal(request))  # fmt: skip
+            process = _process_graph(body, wrapped=False)
+        except InvalidInput as exc:  # a JSON body that is no process: 200 with that error
+            return {"errors": [{"code": "ProcessGraphMissing", "message": str(exc)}]}
+        hidden = services.hidden(request)
+
+        def known(collection_id: str) -> bool:
+            try:
+                services.store.get_collection(collection_id, hidden=hidden)
+            except NotFound:
+                return False
+            return True
+
+        try:
+            loads = graph.check(process["process_graph"])
+            missing = graph.unknown_collections(loads, known)
+            if missing:
+                error = CollectionNotFound(missing[0])
+                return {"errors": [{"code": error.code, "message": str(error)}]}
+            runner.quote(ProcessGraph.id, {"process": process}, services.principal(request))
         except (InvalidInput, NotFound) as exc:  # what is wrong with the graph; not 5xx causes
             return {"errors": [{"code": "ProcessGraphInvalid", "message": str(exc)}]}
         return {"errors": []}
@@ -275,8 +277,9 @@ def _sync_answer(services: Services, read: Callable[[str], Job], job_id: str) ->
                     "message": f"the worker running it failed (job {job.id})"}  # fmt: skip
         return JSONResponse(body_out, status_code=500)
     if job.state is not State.SUCCESSFUL:
-        body_out = {"id": job.id, "code": "ProcessGraphFailed", "links": [],
-                    "message": job.reason or job.state.value}  # fmt: skip
+        reason = job.reason or job.state.value
+        body_out = {"id": job.id, "code": code_of(reason) or "ProcessGraphFailed", "links": [],
+                    "message": reason}  # fmt: skip
         return JSONResponse(body_out, status_code=400)
     path, media = _first_result(services, job)
     headers = {"OpenEO-Costs": f"{job.cpu_s:.3f}", "OpenEO-Identifier": job.id}
@@ -338,7 +341,8 @@ def _batch_routes(
             values["process"] = _process_graph(body)
             runner.quote(ProcessGraph.id, {"process": values["process"]},
                          services.principal(request))  # fmt: skip
-        batches.update(job_id, **values)
+        if values:
+            batches.update(job_id, **values)
         return Response(status_code=204)
 
     @api.delete(PREFIX + "/jobs/{job_id}", status_code=204, summary="Delete a job")
@@ -381,11 +385,15 @@ def _batch_run_routes(
         batch = owned(job_id, request)
         lines = runner.jobs.logs(batch.job.id) if batch.job else []
         levels = ("error", "warning", "info", "debug")  # openEO's; the store writes INFO, ERROR
-        return {"logs": [{"id": str(n), "level": line.level.lower() if line.level.lower() in
-                          levels else "info",
-                          "message": line.message, "time": utc_iso(line.at)}
-                         for n, line in enumerate(lines)],
-                "links": []}  # fmt: skip
+        entries: list[Json] = []
+        for n, line in enumerate(lines):
+            level = line.level.lower()
+            entry = {"id": str(n), "level": level if level in levels else "info",
+                     "message": line.message, "time": utc_iso(line.at)}  # fmt: skip
+            if level == "error" and (code := code_of(line.message)):
+                entry["code"] = code
+            entries.append(entry)
+        return {"logs": entries, "links": []}
 
 
 def _result_routes(
@@ -421,3 +429,30 @@ def _result_routes(
             if found["href"].rsplit("/", 1)[-1] == name:
                 return FileResponse(found["href"], media_type=found.get("type"))
         raise NotFound("result", f"{job_id}/{name}")
+
+
+def _user_process_routes(api: APIRouter, services: Services, stored: UserProcesses) -> None:
+    @api.get(PREFIX + "/process_graphs", summary="Your user-defined processes")
+    def user_processes(request: Request) -> Json:
+        principal = _user(services, request)
+        return {"processes": stored.list(principal.name),
+                "links": [{"rel": "self", "href": _base(request) + "/process_graphs"}]}  # fmt: skip
+
+    @api.get(PREFIX + "/process_graphs/{process_graph_id}", summary="A user-defined process")
+    def user_process(process_graph_id: str, request: Request) -> Json:
+        return stored.get(_user(services, request).name, process_graph_id)
+
+    @api.put(PREFIX + "/process_graphs/{process_graph_id}", summary="Store a user-defined process")
+    def store_user_process(
+        process_graph_id: str,
+        request: Request,
+        body: Any = Body(...),  # noqa: B008
+    ) -> Response:
+        stored.put(_user(services, request).name, process_graph_id, body)
+        return Response(status_code=200)
+
+    @api.delete(PREFIX + "/process_graphs/{process_graph_id}", status_code=204,
+                summary="Delete a user-defined process")  # fmt: skip
+    def delete_user_process(process_graph_id: str, request: Request) -> Response:
+        stored.delete(_user(services, request).name, process_graph_id)
+        return Response(status_code=204)

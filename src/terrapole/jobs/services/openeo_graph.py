@@ -1,5 +1,11 @@
 """openEO process graphs as a terrapole service: every openEO batch job and synchronous request
-is a job of this process, so credits, CPU·s, logs, results and purge work as for any service."""
+is a job of this process, so credits, CPU·s, logs, results and purge work as for any service.
+
+A graph may load no collection (``add(1, 2)``): it costs the base CPU·s and its result, with or
+without save_result, is a file (JSON for a value). A collection that does not exist (or is
+hidden from the owner) is not refused when the job is quoted or created: the job fails when it
+runs, with the openEO error ``CollectionNotFound``.
+"""
 
 from __future__ import annotations
 
@@ -20,9 +26,13 @@ from terrapole.openeo.cube import LoadRequest
 CPU_S_PER_MVALUE = 0.3  # reading, computing and writing a million values, with margin
 BASE_CPU_S = 1.0
 LIMITS = {"sync": 20_000_000, "batch": 400_000_000}  # values a request may load
+# where a result that loads nothing lies: a pure computation is about no place in particular
+WORLD: Json = mapping(box(-180.0, -90.0, 180.0, 90.0))
 
 
-def _collection_exists(store: ReadStore) -> Any:
+def collection_exists(store: ReadStore) -> Any:
+    """A test of whether a collection id exists in ``store`` (the caller's visible view)."""
+
     def known(collection_id: str) -> bool:
         try:
             store.get_collection(collection_id)
@@ -64,12 +74,13 @@ class ProcessGraph(Process):
 
     @override
     def estimate(self, inputs: Json, store: ReadStore) -> float:
-        loads = graph.check(inputs["process"]["process_graph"], _collection_exists(store))
-        if not loads:
-            raise InvalidInput("process graph", "loads no collection: nothing to compute")
+        loads = graph.check(inputs["process"]["process_graph"])
+        missing = set(graph.unknown_collections(loads, collection_exists(store)))
         limit = LIMITS[inputs["mode"]]
         values = 0
         for arguments in loads:
+            if str(arguments.get("id")) in missing:  # fails when it runs: CollectionNotFound
+                continue
             asked, _ = cube.values_asked(store, cube.request_from(arguments))
             values += asked
         if values > limit:
@@ -104,16 +115,17 @@ class ProcessGraph(Process):
             written.extend(formats.save(data, name, context.folder, crs[0] if crs else None))
             return True
 
-        graph.evaluate(process_graph, load, save)
-        if not written:
-            raise InvalidInput("process graph", "ends without save_result: no file to keep")
+        value = graph.evaluate(process_graph, load, save, collection_exists(context.store))
+        if not written:  # no save_result: the result node's value is the result
+            written.extend(formats.save(value, formats.default_format(value), context.folder,
+                                        crs[0] if crs else None))  # fmt: skip
         context.stage("PROCESSING", 100)
         now = datetime.now(UTC)
-        footprint = unary_union([box(*r.bbox) for r in requests])
+        footprint = mapping(unary_union([box(*r.bbox) for r in requests])) if requests else WORLD
         return Result(
-            geometry=mapping(footprint),
-            start=min(_moment(r.start, now) for r in requests),
-            end=max(_moment(r.end, now) for r in requests),
+            geometry=footprint,
+            start=min((_moment(r.start, now) for r in requests), default=now),
+            end=max((_moment(r.end, now) for r in requests), default=now),
             layers=[Layer(w.key, w.path, f"save_result {w.key}") for w in written if w.raster],
             files=[File(w.key, w.path, w.media_type, f"save_result {w.key}")
                    for w in written if not w.raster],
