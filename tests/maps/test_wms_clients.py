@@ -235,3 +235,16 @@ def test_time_dimension_is_on_each_layer_as_qgis_reads_it(maps_url: str) -> None
         assert days == sorted(days) and all(len(d) == 10 for d in days)
         default = dimension.get("default") or ""
         assert default in days or default == f"{days[0]}/{days[-1]}"
+
+
+def test_a_time_selects_the_items_whose_range_holds_it() -> None:
+    from terrapole.maps.wmstime import parse_time
+
+    ranged = {"properties": {"datetime": None, "start_datetime": "2007-01-01T00:00:00Z",
+                             "end_datetime": "2018-12-31T23:59:59Z"}}  # fmt: skip
+    dated = {"properties": {"datetime": "2018-08-26T10:41:55Z"}}
+    assert parse_time("2012-05-01", None).holds(ranged)
+    assert not parse_time("2019-01-01", None).holds(ranged)
+    assert parse_time("2018-08-26T00:00:00Z", None).holds(dated)
+    assert not parse_time("2018-08-25,2018-08-27", None).holds(dated)
+    assert parse_time("current", "2018-08-26T10:41:55Z").holds(dated)

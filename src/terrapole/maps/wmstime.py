@@ -42,14 +42,15 @@ class TimeSelection:
         )
 
     def holds(self, item: Json) -> bool:
-        """Whether the item's datetime (or start, for a range item) is a selected time."""
+        """Whether the item's time is selected: its datetime, or its start/end range overlaps."""
         props = item.get("properties", {})
-        when = props.get("datetime") or props.get("start_datetime")
-        if not when:
+        start = props.get("start_datetime") or props.get("datetime")
+        end = props.get("end_datetime") or props.get("datetime")
+        if not start or not end:
             return False
-        instant = normalise(str(when))
+        first, last = normalise(str(start)), normalise(str(end))
         return any(
-            (r.start is None or r.start <= instant) and (r.end is None or instant <= r.end)
+            (r.start is None or r.start <= last) and (r.end is None or first <= r.end)
             for r in self.ranges
         )
 
