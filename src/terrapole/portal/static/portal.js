@@ -159,7 +159,8 @@ function acquisitionTimeline(onPick) {
   const pick = onPick || ((p) => { window.location = `${el.dataset.root}collections/${p.collection}/items/${p.id}`; });
   const plot = new uPlot({
     width: el.clientWidth || 600, height: 150,
-    scales: { x: { time: true }, y: { range: [-5, 105] } },
+    // a margin each side: the first and last dots stay clickable, a lone one is centred
+    scales: { x: { time: true, range: (u, min, max) => { const pad = Math.max((max - min) * 0.03, 15 * 86400); return [min - pad, max + pad]; } }, y: { range: [-5, 105] } },
     axes: [{}, { label: "%", size: 40 }],
     legend: { show: false },
     series: [{},
