@@ -7,7 +7,7 @@ filters on these properties compare without case, so a facet's value finds every
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 
 from terrapole.jsontypes import Json
 
@@ -21,7 +21,7 @@ def _casei(node: Any) -> Json:
     return {"op": "casei", "args": [node]}
 
 
-def _facet_property(args: Any) -> bool:
+def _facet_property(args: Any) -> TypeGuard[list[Any]]:
     return (
         isinstance(args, list)
         and len(args) == 2

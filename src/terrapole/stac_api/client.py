@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode
@@ -21,6 +22,7 @@ from terrapole.catalog import cql2
 from terrapole.catalog.documents import parse_bbox
 from terrapole.catalog.model import CollectionQuery, Page, SearchQuery
 from terrapole.catalog.query import free_text, search_query
+from terrapole.catalog.stac_query import NUMBERS
 from terrapole.catalog.store import AGGREGATIONS
 from terrapole.catalog.timeutil import parse_interval
 from terrapole.errors import InvalidInput
@@ -45,9 +47,9 @@ def refuse_unknown(names: Iterable[str], known: frozenset[str]) -> None:
             )
 
 
-def geojson(doc: Json) -> Response:
-    """Serialise a read response with orjson, skipping FastAPI's generic (slow) encoder."""
-    return Response(orjson.dumps(doc), media_type="application/geo+json")
+def geojson(doc: Json, status_code: int = 200) -> Response:
+    """Serialise a response with orjson, skipping FastAPI's generic (slow) encoder."""
+    return Response(orjson.dumps(doc), status_code=status_code, media_type="application/geo+json")
 
 
 def _dump(model: Any) -> Json:
@@ -55,6 +57,26 @@ def _dump(model: Any) -> Json:
         return model
     data: Json = model.model_dump(mode="json", by_alias=True, exclude_unset=True)
     return data
+
+
+def _numbers_read(doc: Json) -> Json:
+    """An item whose numeric properties came as numeric strings (``"eo:cloud_cover": "3.14"``,
+    as stac-api-validator sends) with those read as numbers; other values are left to the
+    item checks, which refuse what is not a number."""
+    props = doc.get("properties")
+    if not isinstance(props, dict):
+        return doc
+    fixed = dict(props)
+    for name in NUMBERS & props.keys():
+        value = props[name]
+        if isinstance(value, str):
+            try:
+                number = float(value)
+            except ValueError:
+                continue
+            if math.isfinite(number):
+                fixed[name] = int(number) if number.is_integer() and "." not in value else number
+    return {**doc, "properties": fixed}
 
 
 def _patch_body(patch: Any) -> Json:
@@ -282,41 +304,42 @@ class TransactionsClient(BaseTransactionsClient):
 
     services: WebServices = attr.ib(default=None)
 
-    def create_item(self, collection_id: str, item: Any, **kwargs: Any) -> Json | None:
+    def create_item(self, collection_id: str, item: Any, **kwargs: Any) -> Response | None:
         """POST /collections/{id}/items (a Feature or a FeatureCollection)."""
         request = kwargs["request"]
         self.services.admin(request)
         doc = _dump(item)
         if doc.get("type") == "FeatureCollection":
-            prepared = [self.services.prepare(f, collection_id) for f in doc["features"]]
+            features = [_numbers_read(f) for f in doc["features"]]
+            prepared = [self.services.prepare(f, collection_id) for f in features]
             self.services.store.load_items(prepared, on_conflict="error")
             return None
-        prepared_one = self.services.prepare(doc, collection_id)
+        prepared_one = self.services.prepare(_numbers_read(doc), collection_id)
         self.services.store.create_item(prepared_one)
-        return item_links(dict(prepared_one.doc), get_base_url(request))
+        return geojson(item_links(dict(prepared_one.doc), get_base_url(request)), 201)
 
-    def update_item(self, collection_id: str, item_id: str, item: Any, **kwargs: Any) -> Json:
+    def update_item(self, collection_id: str, item_id: str, item: Any, **kwargs: Any) -> Response:
         """PUT /collections/{cid}/items/{iid}."""
         request = kwargs["request"]
         self.services.admin(request)
         doc = _dump(item)
         if doc.get("id") != item_id:
             raise InvalidInput("item id", f"body id {doc.get('id')!r} differs from URL {item_id!r}")
-        prepared = self.services.prepare(doc, collection_id)
+        prepared = self.services.prepare(_numbers_read(doc), collection_id)
         self.services.store.update_item(prepared)
-        return item_links(dict(prepared.doc), get_base_url(request))
+        return geojson(item_links(dict(prepared.doc), get_base_url(request)))
 
-    def patch_item(self, collection_id: str, item_id: str, patch: Any, **kwargs: Any) -> Json:
+    def patch_item(self, collection_id: str, item_id: str, patch: Any, **kwargs: Any) -> Response:
         """PATCH /collections/{cid}/items/{iid} with a JSON merge patch (RFC 7396)."""
         request = kwargs["request"]
         self.services.admin(request)
         current = self.services.store.get_item(collection_id, item_id)
         merged = merge_patch(current, _patch_body(patch))
-        prepared = self.services.prepare(merged, collection_id)
+        prepared = self.services.prepare(_numbers_read(merged), collection_id)
         if prepared.id != item_id:
             raise InvalidInput("item id", "a patch may not change the id")
         self.services.store.update_item(prepared)
-        return item_links(dict(prepared.doc), get_base_url(request))
+        return geojson(item_links(dict(prepared.doc), get_base_url(request)))
 
     def delete_item(self, item_id: str, collection_id: str, **kwargs: Any) -> Response:
         """DELETE /collections/{cid}/items/{iid}."""

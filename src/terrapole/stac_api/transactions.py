@@ -32,7 +32,7 @@ class ItemIn(Item):
 class ItemCollectionIn(ItemCollection):
     """A FeatureCollection of items to create, each without links if it likes."""
 
-    features: list[ItemIn]  # type: ignore[assignment]
+    features: list[ItemIn]
 
 
 class CollectionIn(Collection):
