@@ -109,6 +109,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "fr": "Cliquez sur la carte : les valeurs en ce point à toutes les dates de la collection.",
     },
     "clear_sky": {"en": "clear", "fr": "dégagé"},
+    "dates": {"en": "dates", "fr": "dates"},
     "cloudy": {"en": "cloudy", "fr": "nuageux"},
     "find_items": {"en": "Find on the map", "fr": "Chercher sur la carte"},
     "find_help": {

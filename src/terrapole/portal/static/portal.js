@@ -129,7 +129,7 @@ async function pixelSeries(box, map, lngLat, preset) {
   if (!response.ok) { help.textContent = body.description || body.detail || response.statusText; return; }
   const points = body.points;
   window.terrapoleSeries = body;
-  help.textContent = `${lngLat.lng.toFixed(5)}, ${lngLat.lat.toFixed(5)} · ${points.length} dates · ${points.filter((p) => p.cloudy).length} ${el.dataset.cloudy}`;
+  help.textContent = `${lngLat.lng.toFixed(5)}, ${lngLat.lat.toFixed(5)} · ${points.length} ${el.dataset.dates} · ${points.filter((p) => p.cloudy).length} ${el.dataset.cloudy}`;
   const xs = points.map((p) => Date.parse(p.datetime) / 1000);
   const value = (p) => (p.value === null ? (Object.values(p.bands).length === 1 ? Object.values(p.bands)[0] : null) : p.value);
   const data = [xs, points.map((p) => (p.cloudy ? null : value(p))), points.map((p) => (p.cloudy ? value(p) : null))];
