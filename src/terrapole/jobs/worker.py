@@ -53,7 +53,9 @@ def _catalogue(settings_json: str) -> Store:
 
 @lru_cache(maxsize=4)
 def _access(database_url: str) -> AccessService:
-    return AccessService(database_url)
+    # no cached restrictions (ttl 0): a job checks them as they stand when it runs; a cache
+    # here would keep, for its ttl, what an earlier job or estimate in this process read
+    return AccessService(database_url, ttl=0.0)
 
 
 def visible_to_owner(job_id: str, jobs: JobStore, settings_json: str) -> VisibleCatalogue:
