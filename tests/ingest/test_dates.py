@@ -96,3 +96,26 @@ def test_ingested_dem_item_carries_the_range(tmp_path: Path) -> None:
     )
     assert props["datetime"].startswith("2000-02-11")
     prepare_item(item)  # still a valid item
+
+
+def test_start_and_end_tags_date_any_raster(tmp_path: Path) -> None:
+    tags = {"start_datetime": "2019-01-01T00:00:00Z", "end_datetime": "2019-12-31T23:59:59Z"}
+    product = read_product(_tiff(tmp_path / "srtm_retagged.tif", tags), "dem")
+    props = product.properties
+    assert (props["start_datetime"], props["end_datetime"]) == tuple(tags.values())
+    assert "tags" in props["terrapole:period_source"] and not product.missing
+
+
+@pytest.mark.parametrize(
+    ("tags", "says"),
+    [
+        ({"start_datetime": "2019-01-01T00:00:00Z"}, "together"),
+        ({"start_datetime": "2019-13-01", "end_datetime": "2020-01-01"}, "ISO 8601"),
+        ({"start_datetime": "2020-01-01", "end_datetime": "2019-01-01"}, "before"),
+    ],
+)
+def test_bad_period_tags_are_refused(tmp_path: Path, tags: dict[str, str], says: str) -> None:
+    from terrapole.errors import InvalidProduct
+
+    with pytest.raises(InvalidProduct, match=says):
+        read_product(_tiff(tmp_path / "x.tif", tags), "misc")

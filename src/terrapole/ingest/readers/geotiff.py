@@ -1,9 +1,10 @@
 """Generic GeoTIFF / COG rasters (DEMs, land-cover maps, any single- or multi-band raster).
 
 The collection comes from the user. The item id is the file stem, its datetime the TIFF's
-``TIFFTAG_DATETIME`` when present, otherwise the documented period of a recognised product
-(Copernicus DEM, SRTM, BD Forêt: ``start_datetime``/``end_datetime``, datetime its start;
-see ``periods.py``), otherwise the file's modification time (stated in ``Product.missing``).
+``TIFFTAG_DATETIME`` when present, otherwise a period (``start_datetime``/``end_datetime``,
+datetime its start): the file's own ``start_datetime``/``end_datetime`` metadata tags, or the
+documented period of a recognised product (Copernicus DEM, SRTM, BD Forêt; ``periods.py``);
+otherwise the file's modification time (stated in ``Product.missing``).
 Each band becomes its own COG asset (``band1``, ``band2``…; a single-band file gives ``data``).
 """
 
@@ -20,7 +21,7 @@ from rasterio.errors import RasterioIOError
 from terrapole.errors import InvalidProduct
 from terrapole.ingest.footprint import reduced_shape
 from terrapole.ingest.model import Product, Raster
-from terrapole.ingest.readers.periods import known_period
+from terrapole.ingest.readers.periods import known_period, tagged_period
 from terrapole.ingest.readers.source import Source
 from terrapole.jsontypes import utc_iso
 
@@ -51,6 +52,30 @@ def _palette_classes(ds: Any) -> tuple[dict[str, Any], ...]:
     )
 
 
+def _dating(
+    source: Source, tags: dict[str, str], properties: dict[str, Any]
+) -> tuple[datetime, list[str]]:
+    """The raster's datetime, first found: TIFFTAG_DATETIME, the file's start/end_datetime
+    tags, the documented period of a recognised product, else the file's time (said missing).
+    A period also sets ``start_datetime``/``end_datetime`` in ``properties``."""
+    stamp = tags.get("TIFFTAG_DATETIME")
+    try:
+        return datetime.strptime(stamp or "", "%Y:%m:%d %H:%M:%S").replace(tzinfo=UTC), []
+    except ValueError:
+        pass
+    try:
+        period = tagged_period(tags) or known_period(source.path.stem, tags)
+    except ValueError as exc:
+        raise InvalidProduct(str(source.path), str(exc)) from exc
+    if period is None:
+        when = datetime.fromtimestamp(source.path.stat().st_mtime, tz=UTC).replace(microsecond=0)
+        return when, ["acquisition time (no TIFFTAG_DATETIME): file time used"]
+    properties["start_datetime"] = utc_iso(period.start, timespec="seconds")
+    properties["end_datetime"] = utc_iso(period.end, timespec="seconds")
+    properties["terrapole:period_source"] = period.source
+    return period.start, []
+
+
 def read(source: Source, collection: str | None = None) -> Product:
     """Describe the raster; refuse one without a CRS or a collection."""
     where = str(source.path)
@@ -67,22 +92,8 @@ def read(source: Source, collection: str | None = None) -> Product:
             classes = _palette_classes(ds) if count == 1 else ()
     except RasterioIOError as exc:
         raise InvalidProduct(where, f"not a readable GeoTIFF ({exc})") from exc
-    missing: list[str] = []
     properties: dict[str, Any] = {"title": source.path.stem.replace("_", " ")}
-    stamp = tags.get("TIFFTAG_DATETIME")
-    period = known_period(source.path.stem, tags)
-    try:
-        when = datetime.strptime(stamp or "", "%Y:%m:%d %H:%M:%S").replace(tzinfo=UTC)
-    except ValueError:
-        if period is not None:
-            when = period.start
-            properties["start_datetime"] = utc_iso(period.start, timespec="seconds")
-            properties["end_datetime"] = utc_iso(period.end, timespec="seconds")
-            properties["terrapole:period_source"] = period.source
-        else:
-            when = datetime.fromtimestamp(source.path.stat().st_mtime, tz=UTC)
-            when = when.replace(microsecond=0)
-            missing.append("acquisition time (no TIFFTAG_DATETIME): file time used")
+    when, missing = _dating(source, tags, properties)
     rasters = [
         Raster(
             key="data" if count == 1 else f"band{i}",

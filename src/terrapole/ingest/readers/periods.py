@@ -67,6 +67,31 @@ KNOWN: tuple[tuple[Callable[[str, Mapping[str, str]], bool], Period], ...] = (
 )
 
 
+TAGS = ("start_datetime", "end_datetime")  # GDAL metadata items a producer may set
+
+
+def tagged_period(tags: Mapping[str, str]) -> Period | None:
+    """The period written in the file's own ``start_datetime``/``end_datetime`` tags
+    (``gdal_edit.py -mo start_datetime=2019-01-01T00:00:00Z -mo end_datetime=...``).
+
+    Raises:
+        ValueError: one tag without the other, a date that is not ISO 8601, or an end first.
+    """
+    given = [tags.get(name) for name in TAGS]
+    if given == [None, None]:
+        return None
+    if None in given:
+        raise ValueError("start_datetime and end_datetime tags must be given together")
+    try:
+        start, end = (datetime.fromisoformat(str(v).replace("Z", "+00:00")) for v in given)
+    except ValueError as exc:
+        raise ValueError(f"start_datetime/end_datetime tags are not ISO 8601: {exc}") from exc
+    start, end = (t if t.tzinfo else t.replace(tzinfo=UTC) for t in (start, end))
+    if end < start:
+        raise ValueError("end_datetime tag is before start_datetime")
+    return Period(start.astimezone(UTC), end.astimezone(UTC), "the file's start/end_datetime tags")
+
+
 def known_period(stem: str, tags: Mapping[str, str]) -> Period | None:
     """The documented period of a raster recognised by its tags or its file name, if any.
 
