@@ -35,7 +35,10 @@ def _want(pred: Any) -> list[str]:
         ({"platform": {"neq": "Sentinel-2A"}}, lambda p: p["platform"] != "Sentinel-2A"),
         ({"platform": {"in": ["Sentinel-2B"]}}, lambda p: p["platform"] == "Sentinel-2B"),
         ({"s2:product_uri": {"startsWith": "S2B_"}}, lambda p: p["s2:product_uri"][:4] == "S2B_"),
-        ({"s2:product_uri": {"endsWith": "5.SAFE"}}, lambda p: p["s2:product_uri"][-6:] == "5.SAFE"),
+        (
+            {"s2:product_uri": {"endsWith": "5.SAFE"}},
+            lambda p: p["s2:product_uri"][-6:] == "5.SAFE",
+        ),
         ({"s2:datatake_id": {"contains": "_0404"}}, lambda p: "_0404" in p["s2:datatake_id"]),
         (
             {"properties.datetime": {"gte": "2024-06-01T00:00:00Z"}},
@@ -100,7 +103,10 @@ def test_facets_group_spellings_and_filters_find_both(store: Store) -> None:
     query = search_query({}, max_limit=1, hidden=frozenset())
     results = store.aggregate(query, ["platform_frequency", "instruments_frequency"])
     buckets = {a.name: {b.key: b.frequency for b in a.buckets or ()} for a in results}
-    assert buckets == {"platform_frequency": {"sentinel-2a": 6}, "instruments_frequency": {"msi": 6}}
+    assert buckets == {
+        "platform_frequency": {"sentinel-2a": 6},
+        "instruments_frequency": {"msi": 6},
+    }
     for flt in ("platform = 'sentinel-2a'", "platform IN ('SENTINEL-2A')"):
         assert len(_ids(store, filter=flt)) == 6
     assert len(_ids(store, query={"platform": {"eq": "Sentinel-2a"}})) == 6
