@@ -210,6 +210,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", portal.STATIC, name="static")
     app.add_middleware(TileCacheMiddleware, services=services, cache=TileCache())
     app.add_middleware(tiles.PresetMiddleware, services=services)
+    app.add_middleware(openeo_api.SlashesMiddleware)
 
     @app.get("/healthz", tags=["health"])
     def health() -> dict[str, object]:

@@ -104,3 +104,35 @@ def test_a_sync_result_past_the_timeout_dismisses_its_job_and_says_so(
     runner.settled(job_id).result(timeout=gate.WAIT_S)
     job = runner.jobs.get(job_id)
     assert job.state is State.DISMISSED and job.progress == 0 and not job.outputs.published
+
+
+def test_repeated_slashes_in_an_openeo_path_reach_the_route(
+    url: str, tokens: dict[str, str]
+) -> None:
+    """Clients that join the back-end URL and a path both ending/starting with / send ``//``."""
+    graph = {
+        "process": {
+            "process_graph": {
+                "a": {"process_id": "add", "arguments": {"x": 1, "y": None}, "result": True}
+            }
+        }
+    }
+    for path in ("/openeo/1.2//result", "/openeo//1.2///result"):
+        response = httpx.post(url + path, json=graph, headers=_headers(tokens), timeout=120)
+        assert response.status_code == 200, (path, response.text)
+        assert response.json() is None  # add(1, null) is null
+    eq = {
+        "process": {
+            "process_graph": {
+                "e": {"process_id": "eq", "arguments": {"x": 2, "y": 2}, "result": True}
+            }
+        }
+    }
+    assert (
+        httpx.post(
+            url + "/openeo/1.2//result", json=eq, headers=_headers(tokens), timeout=120
+        ).json()
+        is True
+    )
+    jobs = httpx.get(url + "/openeo/1.2//jobs", headers=_headers(tokens), timeout=60)
+    assert jobs.status_code == 200 and "jobs" in jobs.json()

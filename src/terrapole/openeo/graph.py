@@ -26,6 +26,7 @@ from typing import Any
 
 from terrapole.errors import InvalidInput
 from terrapole.jsontypes import Json
+from terrapole.openeo import nodata
 from terrapole.openeo.cube import LoadRequest, request_from
 from terrapole.openeo.errors import CollectionNotFound
 
@@ -162,8 +163,10 @@ def evaluate(
     from openeo_processes_dask.process_implementations.core import process
 
     registry = ProcessRegistry(wrap_funcs=[process])
+    official = vendored()
     for name, (spec, function) in implemented.items():
-        registry[name] = Process(spec=spec, implementation=function)
+        implementation = nodata.wrapped(name, official[name], function)
+        registry[name] = Process(spec=spec, implementation=implementation)
 
     def load_collection(id: str, spatial_extent: Any = None, temporal_extent: Any = None,
                         bands: Any = None, properties: Any = None, **_: Any) -> Any:  # fmt: skip

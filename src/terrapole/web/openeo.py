@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +25,7 @@ import openeo_pg_parser_networkx.graph  # noqa: F401
 from fastapi import APIRouter, Body, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from terrapole import __version__
 from terrapole.access.policy import Principal
@@ -87,6 +89,22 @@ def batch_status(batch: BatchJob, base: str) -> Json:
         "costs": round(job.cpu_s, 3) if job else 0.0, "usage": _usage(job),
         "links": [{"rel": "self", "href": f"{base}/jobs/{batch.id}"}],
     }  # fmt: skip
+
+
+class SlashesMiddleware:
+    """Repeated slashes in an openEO request path collapsed (``/openeo/1.2//jobs`` is
+    ``/openeo/1.2/jobs``): clients join the back-end URL and a path that both carry one."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on, its path tidied where it is an openEO one."""
+        path = scope.get("path", "")
+        if scope["type"] == "http" and path.startswith("/openeo") and "//" in path:
+            tidy = re.sub("/{2,}", "/", path)
+            scope = {**scope, "path": tidy, "raw_path": tidy.encode()}
+        await self.app(scope, receive, send)
 
 
 def router(services: Services, runner: JobRunner) -> APIRouter:

@@ -1,0 +1,155 @@
+"""openEO's no-data semantics for processes evaluated on single values, around the library's.
+
+openeo-processes-dask computes on arrays, where no-data is NaN; on the plain JSON values of a
+pure graph (``add(1, null)``) it fails on ``None`` and answers booleans as 1.0/0.0. Each process
+offered is wrapped (:func:`wrapped`) so that, as the openeo-processes definitions say:
+
+* a no-data (``null``) operand of an arithmetic, math or comparison process gives ``null``
+  (:data:`PROPAGATING`: the parameters that pass it through);
+* ``and``/``or`` follow three-valued logic (``and(null, false)`` is ``false``), ``xor`` of
+  ``null`` is ``null``;
+* ``lt``/``lte``/``gt``/``gte`` of an operand that is not a number are ``false``;
+* arrays of numbers with ``null`` elements reach the library as float arrays with NaN, which
+  its ``ignore_nodata`` handling skips (and NaN results are answered as ``null``);
+* a process defined to return a boolean returns one, not the library's float (NaN: ``null``).
+
+The graph parser reads some JSON arrays and strings as temporal types (``[1, 2]`` as an
+interval, ``"2018-01-01"`` as a date); a process that is not about data cubes gets them back
+as the plain values they were (:func:`unparsed`).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from collections.abc import Callable
+from datetime import date, datetime, time
+from typing import Any
+
+import numpy as np
+from pydantic import RootModel
+
+from terrapole.jsontypes import Json
+
+_UNARY = (
+    "absolute arccos arcosh arcsin arctan arsinh artanh ceil cos cosh exp floor int ln not "
+    "round sgn sin sinh sqrt tan tanh between clip linear_scale_range"
+).split()
+_BINARY = "add subtract multiply divide mod eq neq lt lte gt gte normalized_difference".split()
+# the parameters whose null makes the result null
+PROPAGATING: dict[str, tuple[str, ...]] = {
+    **{name: ("x",) for name in _UNARY},
+    **{name: ("x", "y") for name in _BINARY},
+    **{name: ("data",) for name in ("text_begins", "text_contains", "text_ends")},
+    "log": ("x", "base"),
+    "power": ("base", "p"),
+    "arctan2": ("y", "x"),
+    "xor": ("x", "y"),
+}
+ORDERING = frozenset({"lt", "lte", "gt", "gte"})
+# processes whose ``data`` array of numbers may hold nulls (NaN for the library)
+NUMBER_ARRAYS = frozenset(
+    "mean median sd variance sum product min max extrema quantiles order sort first last "
+    "array_find count".split()
+)
+
+
+def _scalar(value: Any) -> bool:
+    """A single JSON value (not an array, cube or labelled array)."""
+    return value is None or isinstance(value, bool | int | float | str | np.generic)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float | np.number) and not isinstance(value, bool | np.bool_)
+
+
+def _with_nan(values: list[Any]) -> Any:
+    """Numbers and nulls as a float array with NaN; any other list as it is."""
+    if None in values and all(v is None or _number(v) for v in values):
+        return np.array([np.nan if v is None else v for v in values], dtype="float64")
+    return values
+
+
+def _three_valued(process_id: str, x: Any, y: Any) -> Any:
+    """and/or with a null operand: the other operand decides when it can."""
+    decisive = process_id == "or"  # true decides or, false decides and
+    if x is decisive or y is decisive:
+        return decisive
+    return None
+
+
+def unparsed(value: Any) -> Any:
+    """A value as the graph gave it, without the parser's temporal types (dates as ISO text)."""
+    if isinstance(value, RootModel):
+        return unparsed(value.root)
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [unparsed(v) for v in value]
+    if isinstance(value, dict):
+        return {k: unparsed(v) for k, v in value.items()}
+    return value
+
+
+def _on_cubes(spec: Json) -> bool:
+    """Whether a process takes a data cube (its temporal arguments stay parsed)."""
+    return "datacube" in json.dumps(spec.get("parameters", []))
+
+
+def _returns(spec: Json) -> set[str]:
+    schemas = spec["returns"]["schema"]
+    types: set[str] = set()
+    for schema in schemas if isinstance(schemas, list) else [schemas]:
+        kind = schema.get("type", [])
+        types.update([kind] if isinstance(kind, str) else kind)
+    return types
+
+
+def _as_boolean(value: Any) -> Any:
+    """A scalar result of a boolean process: 1.0/0.0 -> true/false, NaN -> null."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, float | np.floating | int | np.integer):
+        return None if math.isnan(value) else bool(value)
+    return value
+
+
+def _early(process_id: str, arguments: dict[str, Any]) -> tuple[bool, Any]:
+    """(True, result) where the no-data rules decide the result without the library."""
+    names = PROPAGATING.get(process_id, ())
+    if any(name in arguments and arguments[name] is None for name in names):
+        return True, None
+    if process_id in ("and", "or"):
+        x, y = arguments.get("x"), arguments.get("y")
+        if _scalar(x) and _scalar(y) and (x is None or y is None):
+            return True, _three_valued(process_id, x, y)
+    if process_id in ORDERING:
+        x, y = arguments.get("x"), arguments.get("y")
+        if _scalar(x) and _scalar(y) and not (_number(x) and _number(y)):
+            return True, False
+    return False, None
+
+
+def wrapped(process_id: str, official: Json, function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` (the library's ``process_id``) with openEO's no-data rules for values."""
+    boolean = "boolean" in _returns(official) and "number" not in _returns(official)
+    values_only = not _on_cubes(official)
+
+    @functools.wraps(function)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        if values_only:
+            args = tuple(unparsed(a) for a in args)
+            kwargs = {k: unparsed(v) for k, v in kwargs.items()}
+        if process_id in NUMBER_ARRAYS and isinstance(kwargs.get("data"), list):
+            kwargs["data"] = _with_nan(kwargs["data"])
+        decided, result = _early(process_id, kwargs)
+        if not decided:
+            result = function(*args, **kwargs)
+        return _as_boolean(result) if boolean else result
+
+    return run
