@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 from pydantic import RootModel
 
+from terrapole.errors import InvalidInput, TerrapoleError
 from terrapole.jsontypes import Json
 
 _UNARY = (
@@ -64,9 +65,10 @@ def _number(value: Any) -> bool:
     return isinstance(value, int | float | np.number) and not isinstance(value, bool | np.bool_)
 
 
-def _with_nan(values: list[Any]) -> Any:
-    """Numbers and nulls as a float array with NaN; any other list as it is."""
-    if None in values and all(v is None or _number(v) for v in values):
+def _with_nan(values: list[Any], always: bool = False) -> Any:
+    """Numbers and nulls (or, ``always``, numbers only) as a float array with NaN; any other
+    list as it is."""
+    if (always or None in values) and all(v is None or _number(v) for v in values):
         return np.array([np.nan if v is None else v for v in values], dtype="float64")
     return values
 
@@ -128,6 +130,10 @@ def _early(process_id: str, arguments: dict[str, Any]) -> tuple[bool, Any]:
         x, y = arguments.get("x"), arguments.get("y")
         if _scalar(x) and _scalar(y) and (x is None or y is None):
             return True, _three_valued(process_id, x, y)
+    if process_id == "count" and arguments.get("condition") is True:  # true: every element
+        data = arguments.get("data")
+        if isinstance(data, list | np.ndarray):
+            return True, len(data)
     if process_id in ORDERING:
         x, y = arguments.get("x"), arguments.get("y")
         if _scalar(x) and _scalar(y) and not (_number(x) and _number(y)):
@@ -146,10 +152,15 @@ def wrapped(process_id: str, official: Json, function: Callable[..., Any]) -> Ca
             args = tuple(unparsed(a) for a in args)
             kwargs = {k: unparsed(v) for k, v in kwargs.items()}
         if process_id in NUMBER_ARRAYS and isinstance(kwargs.get("data"), list):
-            kwargs["data"] = _with_nan(kwargs["data"])
+            kwargs["data"] = _with_nan(kwargs["data"], always=process_id == "quantiles")
         decided, result = _early(process_id, kwargs)
         if not decided:
-            result = function(*args, **kwargs)
+            try:
+                result = function(*args, **kwargs)
+            except TerrapoleError:
+                raise
+            except Exception as exc:  # the library's own failures (some raise bare Exception)
+                raise InvalidInput(f"process {process_id}", f"{type(exc).__name__}: {exc}") from exc
         return _as_boolean(result) if boolean else result
 
     return run
