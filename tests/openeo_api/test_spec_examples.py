@@ -56,17 +56,10 @@ EXCLUDED: dict[tuple[str, int], str] = {
     ("extrema", 1): "library: extrema with nulls or of an empty array",
     ("extrema", 2): "library: extrema with nulls or of an empty array",
     ("first", 1): "library: first with ignore_nodata false on text/null elements",
-    ("is_valid", 3): "library: is_valid of a non-number value",
     ("last", 1): "library: last with ignore_nodata false on text/null elements",
-    ("min", 3): "library: min of an empty array",
     ("neq", 10): "library: neq of dates/text with a delta",
     ("order", 2): "library: order's nodata placement (true/false) differs from the spec",
     ("order", 3): "library: order's nodata placement (true/false) differs from the spec",
-    ("product", 5): "library: product of an array of only nulls",
-    ("sum", 5): "library: sum of an array of only nulls",
-    ("text_concat", 1): "library: text_concat of numbers, booleans or null",
-    ("text_concat", 2): "library: text_concat of numbers, booleans or null",
-    ("text_concat", 4): "library: text_concat of numbers, booleans or null",
 }
 
 

@@ -48,6 +48,8 @@ PROPAGATING: dict[str, tuple[str, ...]] = {
     "arctan2": ("y", "x"),
     "xor": ("x", "y"),
 }
+# reducers whose result on an empty array is null
+REDUCERS = frozenset("min max mean median sd variance sum product extrema".split())
 ORDERING = frozenset({"lt", "lte", "gt", "gte"})
 # processes whose ``data`` array of numbers may hold nulls (NaN for the library)
 NUMBER_ARRAYS = frozenset(
@@ -71,6 +73,13 @@ def _with_nan(values: list[Any], always: bool = False) -> Any:
     if (always or None in values) and all(v is None or _number(v) for v in values):
         return np.array([np.nan if v is None else v for v in values], dtype="float64")
     return values
+
+
+def _text(value: Any) -> str:
+    """A value as text_concat writes it: null, true and false as in JSON, numbers as written."""
+    if value is None or isinstance(value, bool | np.bool_):
+        return json.dumps(None if value is None else bool(value))
+    return str(value)
 
 
 def _three_valued(process_id: str, x: Any, y: Any) -> Any:
@@ -134,6 +143,15 @@ def _early(process_id: str, arguments: dict[str, Any]) -> tuple[bool, Any]:
         data = arguments.get("data")
         if isinstance(data, list | np.ndarray):
             return True, len(data)
+    data = arguments.get("data")
+    if process_id in REDUCERS and isinstance(data, list) and not data:  # nothing to reduce
+        return True, [None, None] if process_id == "extrema" else None
+    if process_id == "text_concat" and isinstance(data, list):
+        separator = _text(arguments.get("separator", ""))
+        return True, separator.join(_text(v) for v in data)
+    x = arguments.get("x")
+    if process_id == "is_valid" and (_scalar(x) or isinstance(x, list)):
+        return True, x is not None and not (_number(x) and not math.isfinite(float(x)))
     if process_id in ORDERING:
         x, y = arguments.get("x"), arguments.get("y")
         if _scalar(x) and _scalar(y) and not (_number(x) and _number(y)):
