@@ -136,3 +136,26 @@ def test_repeated_slashes_in_an_openeo_path_reach_the_route(
     )
     jobs = httpx.get(url + "/openeo/1.2//jobs", headers=_headers(tokens), timeout=60)
     assert jobs.status_code == 200 and "jobs" in jobs.json()
+
+
+def test_a_batch_job_estimate_has_costs_and_no_null_fields(
+    url: str, tokens: dict[str, str]
+) -> None:
+    """openEO's estimate: costs and duration; downloads_included left to its default."""
+    graph = {
+        "process": {
+            "process_graph": {
+                "a": {"process_id": "add", "arguments": {"x": 1, "y": 2}, "result": True}
+            }
+        }
+    }
+    created = httpx.post(url + "/openeo/1.2/jobs", json=graph, headers=_headers(tokens), timeout=60)
+    assert created.status_code == 201, created.text
+    job = created.headers["OpenEO-Identifier"]
+    estimate = httpx.get(
+        url + f"/openeo/1.2/jobs/{job}/estimate", headers=_headers(tokens), timeout=60
+    )
+    assert estimate.status_code == 200, estimate.text
+    body = estimate.json()
+    assert body["costs"] > 0 and body["duration"] == "PT1M"
+    assert None not in body.values()

@@ -381,7 +381,8 @@ def _batch_run_routes(
         batch = owned(job_id, request)
         _, cost = runner.quote(ProcessGraph.id, {"process": batch.process},
                                services.principal(request))  # fmt: skip
-        return {"costs": round(cost, 3), "duration": "PT1M", "downloads_included": None}
+        # downloads_included left out: its default (null) is unlimited downloads
+        return {"costs": round(cost, 3), "duration": "PT1M"}
 
     @api.post(PREFIX + "/jobs/{job_id}/results", status_code=202, summary="Start a job")
     def start(job_id: str, request: Request) -> Response:
