@@ -41,7 +41,7 @@ def _click_timeline(page: Page, index: int) -> None:
     x, y = page.evaluate(
         """(i) => { const t = window.terrapoleTimeline; const u = t.plot;
         const r = u.over.getBoundingClientRect(); const p = t.points[i];
-        return [r.left + u.valToPos(p.t, 'x'), r.top + u.valToPos(p.cloud || 0, 'y')]; }""",
+        return [r.left + u.valToPos(p.t, 'x'), r.top + u.valToPos(t.y(p), 'y')]; }""",
         index,
     )
     page.mouse.move(x, y)
@@ -202,3 +202,40 @@ def test_a_configured_wmts_basemap_replaces_the_bundled_one(tmp_path: Path) -> N
     conf = json.loads(page.split("data-basemap='", 1)[1].split("'", 1)[0])
     assert conf == {"tiles": "https://tiles.example/wmts/{z}/{x}/{y}.png",
                     "attribution": "© Example"}  # fmt: skip
+
+
+@needs_chromium
+def test_products_without_cloud_cover_are_drawn_apart_not_at_zero(
+    page: Page, maps_url: str
+) -> None:
+    page.goto(f"{maps_url}/collections/dem/items/Copernicus_DSM_10_N45_00_E005_00_DEM")
+    page.wait_for_selector("#timeline canvas")
+    timeline = page.evaluate(
+        "() => { const t = window.terrapoleTimeline; return {points: t.points,"
+        " data: t.plot.data, ys: t.points.map(t.y)}; }"
+    )
+    assert timeline["points"] and all(p["cloud"] is None for p in timeline["points"])
+    assert all(y < 0 for y in timeline["ys"])  # their own line, below 0 % (clear)
+    covered_other, covered_selected, bare_other, bare_selected = timeline["data"][1:]
+    assert all(v is None for v in covered_other + covered_selected)
+    assert sum(v is not None for v in bare_other + bare_selected) == len(timeline["points"])
+    assert sum(v is not None for v in bare_selected) == 1  # this item
+    assert "without a cloud cover" in page.inner_text(".timeline-box")
+    page.goto(f"{maps_url}/collections/{COLLECTION}/items/{CLEAR}")  # covers: the usual dots
+    page.wait_for_selector("#timeline canvas")
+    data = page.evaluate("() => window.terrapoleTimeline.plot.data")
+    assert all(v is None for v in data[3] + data[4])
+    assert sum(v is not None for v in data[1] + data[2]) == 6
+
+
+def test_item_page_offers_only_presets_that_make_a_series(maps_app: Any) -> None:
+    client = TestClient(maps_app)
+    page = client.get("/collections/dem/items/Copernicus_DSM_10_N45_00_E005_00_DEM").text
+    offered = page.split('id="series-preset">', 1)[1].split("</select>", 1)[0]
+    assert 'value="elevation"' in offered and 'value="hillshade"' not in offered
+    s2 = client.get(f"/collections/{COLLECTION}/items/{CLEAR}").text
+    offered = s2.split('id="series-preset">', 1)[1].split("</select>", 1)[0]
+    assert 'value="ndvi"' in offered
+    assert 'value="truecolor"' not in offered and 'value="falsecolor"' not in offered
+    landcover = client.get("/collections/landcover/items/BDForet_ZoneTest").text
+    assert 'id="series-preset"' not in landcover  # classes only: no series

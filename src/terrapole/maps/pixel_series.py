@@ -5,8 +5,19 @@ a collection the caller may see whose footprint holds the point, oldest first. A
 expression (NDVI, NDSI, MNDWI) gives its value; a one-band preset the band's value; each date
 also carries the bands it was computed from, in physical units (``raster:bands`` scale and
 offset applied). A date is cloudy when the item's cloud mask (an asset with the ``cloud``
-role) is non-zero at the point, or, without a mask, when its cloud cover is at least
-``CLOUDY_COVER`` per cent.
+role) is non-zero at the point, when its classification (an asset with
+``classification:classes``) holds a cloud class there, or, without either, when its cloud cover
+is at least ``CLOUDY_COVER`` per cent.
+
+What is not a value: a band's ``raster:bands`` nodata, in a band stored without scale or offset
+the code the item's classification names cloud or no data where it holds that code, and a
+percentage (a band in ``%``, the fsc and occurrence presets) outside 0..100.
+
+Only presets with a value make a series (``SERIES_PRESETS``; truecolor and falsecolor give
+their bands only); hillshade and classes are refused, and so is a preset none of the
+collection's items has. One request reads at most ``MAX_DATES`` items, of which at most
+``MAX_REMOTE`` with assets outside the server's storage (http); ``truncated`` says when some
+were left out.
 """
 
 from __future__ import annotations
@@ -20,12 +31,19 @@ from terrapole.catalog.model import SearchQuery, SortKey
 from terrapole.catalog.store import Store
 from terrapole.errors import InvalidInput
 from terrapole.jsontypes import Json
-from terrapole.maps.presets import available, named, resolve
+from terrapole.maps.presets import PRESETS, Preset, available, named, resolve
 from terrapole.maps.tiles import AssetReader
 from terrapole.storage import Storage
 
 MAX_DATES = 500  # items read for one series (the newest when a collection has more)
+MAX_REMOTE = 20  # of those, items read over http (the newest); remote reads are slow
 CLOUDY_COVER = 50.0  # per cent; the cloudy mark of an item without a cloud mask
+PERCENT_PRESETS = frozenset({"fsc", "occurrence"})  # values are percentages (0..100)
+BANDS_ONLY = frozenset({"truecolor", "falsecolor"})  # no value: their bands only
+SERIES_PRESETS = tuple(
+    p.name for p in PRESETS.values() if not p.algorithm and p.bands != (("classes",),)
+)
+VALUE_PRESETS = tuple(p for p in SERIES_PRESETS if p not in BANDS_ONLY)  # one value per date
 
 
 @dataclass(frozen=True)
@@ -43,7 +61,8 @@ class SeriesPoint:
 @dataclass(frozen=True)
 class PixelSeries:
     """The series of ``preset`` at ``lon``, ``lat`` over ``collection``; ``truncated`` when the
-    collection held more than ``MAX_DATES`` items there (the newest are kept)."""
+    collection held more than ``MAX_DATES`` items there, or more than ``MAX_REMOTE`` with
+    remote assets (the newest are kept)."""
 
     collection: str
     lon: float
@@ -57,6 +76,18 @@ def check_point(lon: float, lat: float) -> None:
     """A longitude and latitude in range, or InvalidInput naming them."""
     if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
         raise InvalidInput("lon,lat", f"{lon:g},{lat:g} is not a longitude,latitude pair")
+
+
+def series_preset(name: str) -> Preset:
+    """The preset ``name`` if it makes a series (InvalidInput naming those that do)."""
+    preset = named(name)
+    if name not in SERIES_PRESETS:
+        makes = ", ".join(SERIES_PRESETS)
+        raise InvalidInput(
+            "preset", f"{name!r} does not make a series; presets that do: {makes} "
+            f"({', '.join(sorted(BANDS_ONLY))} give their bands only)"
+        )  # fmt: skip
+    return preset
 
 
 def _physical(asset: Json, raw: float) -> float:
@@ -78,11 +109,66 @@ def _value_at(href: str, lon: float, lat: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _cloudy(item: Json, lon: float, lat: float) -> bool:
+def _stated_nodata(asset: Json) -> float | None:
+    nodata = (asset.get("raster:bands") or [{}])[0].get("nodata")
+    try:
+        return None if nodata is None else float(nodata)
+    except (TypeError, ValueError):  # "nan", "inf": the reader masks those itself
+        return None
+
+
+def _raw_at(asset: Json, lon: float, lat: float) -> float | None:
+    """An asset's stored value at the point; None where it holds no data (its file's nodata
+    or the nodata its ``raster:bands`` state)."""
+    raw = _value_at(asset["href"], lon, lat)
+    return None if raw is None or raw == _stated_nodata(asset) else raw
+
+
+def _class_words(cls: Json) -> str:
+    return f"{cls.get('name', '')} {cls.get('description', '')}".lower().replace("_", " ")
+
+
+def _is_cloud(cls: Json) -> bool:
+    words = _class_words(cls).split()
+    return any(w.startswith("cloud") for w in words) and not {"no", "not", "clear"} & set(words)
+
+
+def _is_no_data(cls: Json) -> bool:
+    words = _class_words(cls).replace("-", " ")
+    return "no data" in words or "nodata" in words.replace(" ", "")
+
+
+@dataclass(frozen=True)
+class _ClassesAt:
+    """What the item's classification says at the point: cloud, and the codes that are not
+    values there (the code it holds when that is a cloud or no-data class)."""
+
+    cloudy: bool = False
+    not_values: frozenset[float] = frozenset()
+
+
+def _classes_at(item: Json, lon: float, lat: float) -> _ClassesAt | None:
+    """The item's classification at the point, or None when it has none with cloud classes."""
+    for asset in item.get("assets", {}).values():
+        classes = asset.get("classification:classes") or []
+        clouds = {float(c["value"]) for c in classes if "value" in c and _is_cloud(c)}
+        if not clouds:
+            continue
+        empty = {float(c["value"]) for c in classes if "value" in c and _is_no_data(c)}
+        code = _value_at(asset["href"], lon, lat)
+        if code is None or code not in clouds | empty:
+            return _ClassesAt()
+        return _ClassesAt(cloudy=code in clouds, not_values=frozenset({code}))
+    return None
+
+
+def _cloudy(item: Json, lon: float, lat: float, classes: _ClassesAt | None) -> bool:
     masks = [a for a in item.get("assets", {}).values() if "cloud" in a.get("roles", [])]
     if masks:
         value = _value_at(masks[0]["href"], lon, lat)
         return bool(value)
+    if classes is not None:
+        return classes.cloudy
     cover = item["properties"].get("eo:cloud_cover")
     return cover is not None and float(cover) >= CLOUDY_COVER
 
@@ -93,15 +179,30 @@ def _normalised_difference(first: float | None, second: float | None) -> float |
     return (first - second) / (first + second)
 
 
+def _band_value(
+    asset: Json, preset: Preset, raw: float | None, classes: _ClassesAt | None
+) -> float | None:
+    if raw is None:
+        return None
+    band = (asset.get("raster:bands") or [{}])[0]
+    coded = "scale" not in band and "offset" not in band  # stored as is, like class codes
+    if coded and classes is not None and raw in classes.not_values:
+        return None  # e.g. FSC_TOC holding the snow classification's cloud code (205)
+    value = round(_physical(asset, raw), 6)
+    if (band.get("unit") == "%" or preset.name in PERCENT_PRESETS) and not 0 <= value <= 100:
+        return None  # a code (cloud, no data) stored beside percentages
+    return value
+
+
 def read_point(item: Json, preset_name: str, lon: float, lat: float) -> SeriesPoint:
     """One item's date of the series (its hrefs already on local files)."""
     preset = named(preset_name)
     keys = [str(k) for k in resolve(preset_name, item)["assets"]]
+    classes = _classes_at(item, lon, lat)
     bands: dict[str, float | None] = {}
     for key in keys:
         asset = item["assets"][key]
-        raw = _value_at(asset["href"], lon, lat)
-        bands[key] = None if raw is None else round(_physical(asset, raw), 6)
+        bands[key] = _band_value(asset, preset, _raw_at(asset, lon, lat), classes)
     if preset.expression:  # every expression preset is a normalised difference of two bands
         value = _normalised_difference(bands[keys[0]], bands[keys[1]])
     else:
@@ -113,9 +214,24 @@ def read_point(item: Json, preset_name: str, lon: float, lat: float) -> SeriesPo
         datetime=str(props.get("datetime") or props.get("start_datetime")),
         value=value,
         bands=bands,
-        cloudy=_cloudy(item, lon, lat),
+        cloudy=_cloudy(item, lon, lat, classes),
         cloud_cover=None if cover is None else float(cover),
     )
+
+
+def _is_remote(item: Json, preset: str) -> bool:
+    """Whether an asset the preset reads is outside the server's storage (http)."""
+    return any(
+        str(item["assets"][key].get("href", "")).startswith(("http://", "https://"))
+        for key in resolve(preset, item)["assets"]
+    )
+
+
+def _applies_to_collection(store: Store, collection_id: str, preset: Preset,
+                           hidden: frozenset[str]) -> bool:  # fmt: skip
+    """Whether any of the collection's items (the newest ``MAX_DATES``) has the preset."""
+    query = SearchQuery(collections=(collection_id,), limit=MAX_DATES, hidden_collections=hidden)
+    return any(preset in available(item) for item in store.search(query).items)
 
 
 def pixel_series(
@@ -130,15 +246,16 @@ def pixel_series(
 ) -> PixelSeries:
     """The series of ``preset`` at a point over the items of a collection the caller may see.
 
-    A hidden or unknown collection is a NotFound (as for tiles); items the preset cannot draw
-    (other bands) are left out.
+    A hidden or unknown collection is a NotFound (as for tiles); a preset that makes no series,
+    or that none of the collection's items has, is an InvalidInput; items the preset cannot
+    draw (other bands) are left out. A point outside every item has no dates.
 
     Example:
         >>> pixel_series(store, storage, "theia-sentinel-2-l2a", 5.35, 49.28,
         ...              preset="ndvi", hidden=frozenset())  # doctest: +SKIP
     """
     check_point(lon, lat)
-    named(preset)  # an unknown preset is named before any read
+    wanted = series_preset(preset)  # named before any read
     store.get_collection(collection_id, hidden=hidden)  # NotFound when hidden or missing
     query = SearchQuery(
         collections=(collection_id,),
@@ -149,10 +266,19 @@ def pixel_series(
     )
     items = store.search(query).items
     truncated = len(items) > MAX_DATES
-    wanted = named(preset)
-    points = [
-        read_point(storage.localise(item), preset, lon, lat)
-        for item in reversed(items[:MAX_DATES])
-        if wanted in available(item)
-    ]
+    fitting = [item for item in items[:MAX_DATES] if wanted in available(item)]
+    if not fitting and not _applies_to_collection(store, collection_id, wanted, hidden):
+        raise InvalidInput(
+            "preset", f"{preset!r} does not apply to collection {collection_id!r}: none of its "
+            "items has the bands it needs"
+        )  # fmt: skip
+    chosen, remote = [], 0
+    for item in fitting:  # newest first
+        if _is_remote(item, preset):
+            remote += 1
+            if remote > MAX_REMOTE:
+                truncated = True
+                continue
+        chosen.append(item)
+    points = [read_point(storage.localise(item), preset, lon, lat) for item in reversed(chosen)]
     return PixelSeries(collection_id, lon, lat, preset, tuple(points), truncated)

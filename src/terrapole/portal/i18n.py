@@ -87,17 +87,23 @@ STRINGS: dict[str, dict[str, str]] = {
     "none": {"en": "not given", "fr": "non renseigné"},
     "timeline": {"en": "Acquisitions (date × cloud cover)", "fr": "Acquisitions (date × nuages)"},
     "timeline_help": {
-        "en": "Each dot is a product: its date, and its cloud cover (%) upwards. Click one to "
-        "open it.",
-        "fr": "Chaque point est un produit : sa date, et sa couverture nuageuse (%) en hauteur. "
-        "Cliquez-en un pour l'ouvrir.",
+        "en": "Each dot is a product: its date, and its cloud cover (%) upwards; products "
+        "without a cloud cover are hollow grey rings on the bottom line (“none”), not at 0 %. "
+        "Click one to open it.",
+        "fr": "Chaque point est un produit : sa date, et sa couverture nuageuse (%) en hauteur ; "
+        "les produits sans couverture nuageuse sont des anneaux gris sur la ligne du bas "
+        "(« aucune »), pas à 0 %. Cliquez-en un pour l'ouvrir.",
     },
     "timeline_pick_help": {
         "en": "Each dot is a product of the collection over the left one: its date, and its cloud "
-        "cover (%) upwards. Click one to show it on the chosen side.",
+        "cover (%) upwards; products without a cloud cover are hollow grey rings on the bottom "
+        "line (“none”). Click one to show it on the chosen side.",
         "fr": "Chaque point est un produit de la collection sur celui de gauche : sa date, et sa "
-        "couverture nuageuse (%) en hauteur. Cliquez-en un pour l'afficher du côté choisi.",
+        "couverture nuageuse (%) en hauteur ; les produits sans couverture nuageuse sont des "
+        "anneaux gris sur la ligne du bas (« aucune »). Cliquez-en un pour l'afficher du côté "
+        "choisi.",
     },
+    "no_cover_axis": {"en": "none", "fr": "aucune"},
     "pick_for": {
         "en": "A date clicked on the timeline goes to",
         "fr": "Une date cliquée sur la frise va à",

@@ -17,6 +17,7 @@ from terrapole.catalog.query import search_query
 from terrapole.errors import InvalidInput
 from terrapole.jsontypes import Json
 from terrapole.maps.legends import legend
+from terrapole.maps.pixel_series import VALUE_PRESETS
 from terrapole.maps.presets import Preset, available
 from terrapole.portal import timeline
 from terrapole.portal.basemap import basemap
@@ -241,7 +242,7 @@ def router(services: Services) -> APIRouter:
         ]  # fmt: skip
         quicklook = item.get("assets", {}).get("quicklook", {}).get("href")
         props = sorted((k, v) for k, v in item["properties"].items() if k != "proj:geometry")
-        series = [p for p in presets if p.expression or len(p.bands) == 1]
+        series = [p for p in presets if p.name in VALUE_PRESETS]
         return _page(
             request,
             "item.html",

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from terrapole.jsontypes import Json
-from terrapole.maps.pixel_series import pixel_series
+from terrapole.maps.pixel_series import MAX_DATES, MAX_REMOTE, SERIES_PRESETS, pixel_series
 from terrapole.web.services import WebServices
 
 
@@ -25,13 +25,19 @@ def router(services: WebServices) -> APIRouter:
         request: Request,
         lon: Annotated[float, Query(description="longitude (WGS84)")],
         lat: Annotated[float, Query(description="latitude (WGS84)")],
-        preset: Annotated[str, Query(description="rendering whose bands are read")] = "ndvi",
+        preset: Annotated[
+            str, Query(description=f"rendering whose bands are read: {', '.join(SERIES_PRESETS)}")
+        ] = "ndvi",
     ) -> Json:
-        """Oldest first: date, value, bands (physical units), cloudy mark, cloud cover."""
+        """Oldest first: date, value, bands (physical units), cloudy mark, cloud cover.
+
+        At most ``limits.items`` items are read, of which ``limits.remote_items`` with assets
+        over http (the newest); ``truncated`` is true when some were left out.
+        """
         hidden = services.hidden(request)
         found = pixel_series(
             services.store, services.storage, collection_id, lon, lat, preset=preset, hidden=hidden
         )
-        return asdict(found)
+        return {**asdict(found), "limits": {"items": MAX_DATES, "remote_items": MAX_REMOTE}}
 
     return api

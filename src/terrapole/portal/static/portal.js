@@ -144,28 +144,38 @@ async function pixelSeries(box, map, lngLat, preset) {
 }
 
 // An acquisition timeline: one dot per product, its date across, its cloud cover upwards;
-// the selected products in red. `onPick(point)` on a click (default: open the item).
+// the selected products in red. Products without a cloud cover are not drawn at 0 % (that
+// would read as clear): they sit on their own line below 0 %, as hollow grey rings.
+// `onPick(point)` on a click (default: open the item).
+const NO_COVER_Y = -15;
 function acquisitionTimeline(onPick) {
   const el = document.getElementById("timeline");
   if (!el) return;
   const points = JSON.parse(el.dataset.points);
   const selected = new Set(JSON.parse(el.dataset.selected));
-  window.terrapoleTimeline = { points };
+  const y = (p) => (p.cloud === null ? NO_COVER_Y : p.cloud);
+  window.terrapoleTimeline = { points, y };
   if (!points.length) return;
-  const cloud = (p) => (p.cloud === null ? 0 : p.cloud);
+  const only = (keep) => points.map((p) => (keep(p) ? y(p) : null));
+  const covered = (p) => p.cloud !== null;
   const data = [points.map((p) => p.t),
-    points.map((p) => (selected.has(p.id) ? null : cloud(p))),
-    points.map((p) => (selected.has(p.id) ? cloud(p) : null))];
+    only((p) => covered(p) && !selected.has(p.id)),
+    only((p) => covered(p) && selected.has(p.id)),
+    only((p) => !covered(p) && !selected.has(p.id)),
+    only((p) => !covered(p) && selected.has(p.id))];
   const pick = onPick || ((p) => { window.location = `${el.dataset.root}collections/${p.collection}/items/${p.id}`; });
+  const hollow = (stroke) => ({ show: true, size: 10, width: 2, fill: "#fff", stroke });
   const plot = new uPlot({
-    width: el.clientWidth || 600, height: 150,
+    width: el.clientWidth || 600, height: 160,
     // a margin each side: the first and last dots stay clickable, a lone one is centred
-    scales: { x: { time: true, range: (u, min, max) => { const pad = Math.max((max - min) * 0.03, 15 * 86400); return [min - pad, max + pad]; } }, y: { range: [-5, 105] } },
-    axes: [{}, { label: "%", size: 40 }],
+    scales: { x: { time: true, range: (u, min, max) => { const pad = Math.max((max - min) * 0.03, 15 * 86400); return [min - pad, max + pad]; } }, y: { range: [NO_COVER_Y - 8, 105] } },
+    axes: [{}, { label: "%", size: 52, splits: () => [NO_COVER_Y, 0, 50, 100], values: (u, vals) => vals.map((v) => (v === NO_COVER_Y ? el.dataset.noCover : String(v))) }],
     legend: { show: false },
     series: [{},
       { stroke: "#2b6cb0", paths: () => null, points: { show: true, size: 8, fill: "#2b6cb0" } },
-      { stroke: "#e53e3e", paths: () => null, points: { show: true, size: 11, fill: "#e53e3e" } }],
+      { stroke: "#e53e3e", paths: () => null, points: { show: true, size: 11, fill: "#e53e3e" } },
+      { stroke: "#718096", paths: () => null, points: hollow("#718096") },
+      { stroke: "#e53e3e", paths: () => null, points: hollow("#e53e3e") }],
   }, data, el);
   plot.over.addEventListener("click", () => { const i = plot.cursor.idx; if (i !== null && i !== undefined) pick(points[i]); });
   window.terrapoleTimeline.plot = plot;
