@@ -19,7 +19,7 @@ import importlib
 import inspect
 import json
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -103,8 +103,36 @@ def _references(value: Any) -> Iterator[tuple[str, Any]]:
             yield from _references(inner)
 
 
-def check(graph: Any, where: str = "process graph") -> list[Json]:
-    """Check a graph; returns the arguments of its load_collection nodes (callbacks included)."""
+def user_process_ids(graph: Any) -> set[str]:
+    """The ids a graph (callbacks included) calls that are no predefined process: user-defined
+    ones if their namespace is ``user`` or none."""
+    found: set[str] = set()
+    for node in graph.values() if isinstance(graph, dict) else []:
+        if not isinstance(node, dict):
+            continue
+        process_id = node.get("process_id")
+        predefined = process_id in OWN or process_id in library()
+        if (
+            isinstance(process_id, str)
+            and node.get("namespace") in (None, "user")
+            and (not predefined or node.get("namespace") == "user")
+        ):
+            found.add(process_id)
+        for kind, target in _references(node.get("arguments", {})):
+            if kind == "callback":
+                found |= user_process_ids(target)
+    return found
+
+
+def check(
+    graph: Any, where: str = "process graph", user: Mapping[str, Json] | None = None
+) -> list[Json]:
+    """Check a graph; returns the arguments of its load_collection nodes (callbacks included).
+    ``user``: the caller's user-defined processes the graph may call, by id."""
+    user = user or {}
+    calls = {ident: sorted(user_process_ids(d.get("process_graph")) & user.keys())
+             for ident, d in user.items()}  # fmt: skip
+    _acyclic(calls, "user-defined processes")  # one calling itself would never end
     nodes = _nodes(graph, where)
     results = [n for n, node in nodes.items() if node.get("result")]
     if len(results) != 1:
@@ -113,12 +141,15 @@ def check(graph: Any, where: str = "process graph") -> list[Json]:
     loads: list[Json] = []
     for node_id, node in nodes.items():
         process_id = node["process_id"]
-        if process_id not in OWN and process_id not in library():
-            raise InvalidInput(f"{where} node {node_id!r}", f"unknown process {process_id!r}")
+        if node.get("namespace") == "user" or (
+            process_id not in OWN and process_id not in library()
+        ):
+            if node.get("namespace") not in (None, "user") or process_id not in user:
+                raise InvalidInput(f"{where} node {node_id!r}", f"unknown process {process_id!r}")
         edges[node_id] = []
         for kind, target in _references(node.get("arguments", {})):
             if kind == "callback":
-                loads += check(target, f"{where} node {node_id!r} callback")
+                loads += check(target, f"{where} node {node_id!r} callback", user)
             elif target not in nodes:
                 raise InvalidInput(
                     f"{where} node {node_id!r}", f"from_node {target!r} is not a node"
@@ -154,9 +185,11 @@ def evaluate(
     load: Callable[[LoadRequest], Any],
     save: Callable[[Any, str, Json], Any],
     known: Callable[[str], bool] = lambda _: True,
+    user: Mapping[str, Json] | None = None,
 ) -> Any:
     """Run a checked graph; ``load`` and ``save`` implement load_collection and save_result;
-    a load_collection of a collection ``known`` does not know raises CollectionNotFound."""
+    a load_collection of a collection ``known`` does not know raises CollectionNotFound;
+    ``user``: the user-defined processes it may call, by id."""
     implemented = library()  # first, so the library is imported with its warnings silenced
     from openeo_pg_parser_networkx import OpenEOProcessGraph, ProcessRegistry
     from openeo_pg_parser_networkx.process_registry import Process
@@ -192,6 +225,10 @@ def evaluate(
     registry["load_collection"] = Process(spec={"id": "load_collection"},
                                           implementation=load_collection)  # fmt: skip
     registry["save_result"] = Process(spec={"id": "save_result"}, implementation=save_result)
+    for name, definition in (user or {}).items():
+        registry[name] = Process(
+            spec={"id": name}, implementation=_user_process(definition, registry)
+        )
     from openeo_processes_dask.process_implementations.exceptions import OpenEOException
 
     parsed = OpenEOProcessGraph(pg_data={"process_graph": graph})
@@ -201,6 +238,23 @@ def evaluate(
         # the processes' own errors (theirs, or Python's on values they do not handle, as
         # None in sort): what is wrong with the graph, said to its author, not a crash
         raise InvalidInput("process graph", f"{type(exc).__name__}: {exc}") from exc
+
+
+def _user_process(definition: Json, registry: Any) -> Callable[..., Any]:
+    """A user-defined process as an implementation: its graph run with the node's arguments
+    (and the defaults of the parameters not given) as its parameters."""
+    from openeo_pg_parser_networkx import OpenEOProcessGraph
+
+    defaults = {p["name"]: p["default"] for p in definition.get("parameters") or []
+                if isinstance(p, dict) and "default" in p}  # fmt: skip
+
+    def run(**arguments: Any) -> Any:
+        parsed = OpenEOProcessGraph(pg_data={"process_graph": definition["process_graph"]})
+        parameters = defaults | arguments
+        run_graph = parsed.to_callable(process_registry=registry, parameters=parameters)
+        return run_graph(named_parameters=parameters)
+
+    return run
 
 
 def _nir08_fallback(ndvi: Callable[..., Any]) -> Callable[..., Any]:

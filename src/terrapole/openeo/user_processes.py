@@ -30,14 +30,15 @@ def checked_id(ident: str) -> str:
     return ident
 
 
-def checked_process(ident: str, body: object) -> Json:
+def checked_process(ident: str, body: object, user: dict[str, Json] | None = None) -> Json:
     """The process to store for ``PUT /process_graphs/{ident}`` (InvalidInput naming what is
-    wrong): an object with a valid ``process_graph``; its ``id`` is ``ident``."""
+    wrong): an object with a valid ``process_graph`` (which may call ``user``'s processes);
+    its ``id`` is ``ident``."""
     if not isinstance(body, dict):
         raise InvalidInput("body", 'give a process: {"process_graph": {...}, ...}')
     if not isinstance(body.get("process_graph"), dict):
         raise InvalidInput("process_graph", "a user-defined process needs a process_graph object")
-    graph.check(body["process_graph"], "process_graph")
+    graph.check(body["process_graph"], "process_graph", user)
     return {**body, "id": checked_id(ident)}
 
 
@@ -67,7 +68,8 @@ class UserProcesses:
 
     def put(self, owner: str, ident: str, body: object) -> None:
         """Store ``body`` as the owner's process ``ident``, replacing one of that id."""
-        process = checked_process(ident, body)
+        called = self.called(owner, body.get("process_graph")) if isinstance(body, dict) else {}
+        process = checked_process(ident, body, called)
         key = (process_graphs.c.owner == owner) & (process_graphs.c.id == ident)
         now = datetime.now(UTC)
         with self.engine.begin() as con:
@@ -76,6 +78,24 @@ class UserProcesses:
                 con.execute(process_graphs.insert().values(**values))
             else:
                 con.execute(process_graphs.update().where(key).values(process=process, updated=now))
+
+    def called(self, owner: str, process_graph: object) -> dict[str, Json]:
+        """The owner's processes a graph calls, directly or through one another, by id (an id
+        the owner has no process of is left out: checking the graph names it)."""
+        found: dict[str, Json] = {}
+        waiting = (
+            graph.user_process_ids(process_graph) if isinstance(process_graph, dict) else set()
+        )
+        while waiting:
+            ident = waiting.pop()
+            if ident in found or not ID.match(ident):
+                continue
+            try:
+                found[ident] = self.get(owner, ident)
+            except ProcessGraphNotFound:
+                continue
+            waiting |= graph.user_process_ids(found[ident]["process_graph"]) - set(found)
+        return found
 
     def delete(self, owner: str, ident: str) -> None:
         """Forget the owner's process ``ident`` (ProcessGraphNotFound if there is none)."""

@@ -121,6 +121,13 @@ def router(services: Services, runner: JobRunner) -> APIRouter:
     return api
 
 
+def _inputs(runner: JobRunner, principal: Principal, process: Json) -> Json:
+    """The process-graph service's inputs for ``process`` run for ``principal``: the graph and
+    the caller's user-defined processes it calls."""
+    called = UserProcesses(runner.jobs.engine).called(principal.name, process["process_graph"])
+    return {"process": process, "user_processes": called}
+
+
 def _owner_check(services: Services, batches: BatchJobs) -> Callable[[str, Request], BatchJob]:
     """A lookup of a batch job that only its owner (or an admin) gets; NotFound otherwise."""
 
@@ -258,12 +265,14 @@ def _sync_routes(api: APIRouter, services: Services, runner: JobRunner) -> None:
             return True
 
         try:
-            loads = graph.check(process["process_graph"])
+            principal = services.principal(request)
+            inputs = _inputs(runner, principal, process)
+            loads = graph.check(process["process_graph"], user=inputs["user_processes"])
             missing = graph.unknown_collections(loads, known)
             if missing:
                 error = CollectionNotFound(missing[0])
                 return {"errors": [{"code": error.code, "message": str(error)}]}
-            runner.quote(ProcessGraph.id, {"process": process}, services.principal(request))
+            runner.quote(ProcessGraph.id, inputs, principal)
         except (InvalidInput, NotFound) as exc:  # what is wrong with the graph; not 5xx causes
             return {"errors": [{"code": "ProcessGraphInvalid", "message": str(exc)}]}
         return {"errors": []}
@@ -271,7 +280,8 @@ def _sync_routes(api: APIRouter, services: Services, runner: JobRunner) -> None:
     @api.post(PREFIX + "/result", summary="Run a small process graph and return its result")
     async def result(request: Request, body: Any = Body(...)) -> Response:  # noqa: B008
         principal = await run_in_threadpool(services.principal, request)
-        inputs = {"process": _process_graph(body), "mode": "sync"}
+        process = _process_graph(body)
+        inputs = await run_in_threadpool(_inputs, runner, principal, process) | {"mode": "sync"}
         job = await run_in_threadpool(runner.submit, ProcessGraph.id, principal, inputs)
         # awaited, not polled: no thread is held while the job runs; shielded, so that the
         # timeout cancels this wait and not the runner's future
@@ -337,7 +347,7 @@ def _batch_routes(
     def create(request: Request, response: Response, body: Any = Body(...)) -> Response:  # noqa: B008
         principal = _user(services, request)
         process = _process_graph(body)
-        runner.quote(ProcessGraph.id, {"process": process}, principal)  # cannot run: 400 now
+        runner.quote(ProcessGraph.id, _inputs(runner, principal, process), principal)  # 400 now
         job_id = batches.create(principal.name, process, body.get("title"), body.get("description"))
         base = _base(request)
         return Response(status_code=201, headers={"Location": f"{base}/jobs/{job_id}",
@@ -357,8 +367,8 @@ def _batch_routes(
         values: Json = {k: body[k] for k in ("title", "description") if k in body}
         if "process" in body:
             values["process"] = _process_graph(body)
-            runner.quote(ProcessGraph.id, {"process": values["process"]},
-                         services.principal(request))  # fmt: skip
+            principal = services.principal(request)
+            runner.quote(ProcessGraph.id, _inputs(runner, principal, values["process"]), principal)
         if values:
             batches.update(job_id, **values)
         return Response(status_code=204)
@@ -379,8 +389,10 @@ def _batch_run_routes(
     @api.get(PREFIX + "/jobs/{job_id}/estimate", summary="Estimated costs in CPU·s")
     def estimate(job_id: str, request: Request) -> Json:
         batch = owned(job_id, request)
-        _, cost = runner.quote(ProcessGraph.id, {"process": batch.process},
-                               services.principal(request))  # fmt: skip
+        principal = services.principal(request)
+        _, cost = runner.quote(
+            ProcessGraph.id, _inputs(runner, principal, batch.process), principal
+        )
         # downloads_included left out: its default (null) is unlimited downloads
         return {"costs": round(cost, 3), "duration": "PT1M"}
 
@@ -390,7 +402,7 @@ def _batch_run_routes(
         if batch.job is not None and not batch.job.done:
             return Response(status_code=202)  # already queued or running
         principal = services.principal(request)
-        job = runner.submit(ProcessGraph.id, principal, {"process": batch.process})
+        job = runner.submit(ProcessGraph.id, principal, _inputs(runner, principal, batch.process))
         batches.started(batch.id, job.id)
         return Response(status_code=202)
 

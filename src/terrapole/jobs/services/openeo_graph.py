@@ -66,6 +66,9 @@ class ProcessGraph(Process):
         Parameter("mode", "Mode", {"enum": ["batch", "sync"]},
                   "sync: a synchronous request, limited to smaller loads", expert=True,
                   default="batch"),
+        Parameter("user_processes", "User-defined processes",
+                  {"type": "object", "additionalProperties": {"type": "object"}},
+                  "the owner's processes the graph calls, by id", expert=True, default={}),
     )  # fmt: skip
     outputs: ClassVar[dict[str, Json]] = {
         "result": {"title": "save_result's files", "schema": {"type": "string"}},
@@ -74,7 +77,7 @@ class ProcessGraph(Process):
 
     @override
     def estimate(self, inputs: Json, store: ReadStore) -> float:
-        loads = graph.check(inputs["process"]["process_graph"])
+        loads = graph.check(inputs["process"]["process_graph"], user=inputs.get("user_processes"))
         missing = set(graph.unknown_collections(loads, collection_exists(store)))
         limit = LIMITS[inputs["mode"]]
         values = 0
@@ -115,7 +118,8 @@ class ProcessGraph(Process):
             written.extend(formats.save(data, name, context.folder, crs[0] if crs else None))
             return True
 
-        value = graph.evaluate(process_graph, load, save, collection_exists(context.store))
+        value = graph.evaluate(process_graph, load, save, collection_exists(context.store),
+                               inputs.get("user_processes"))  # fmt: skip
         if not written:  # no save_result: the result node's value is the result
             written.extend(formats.save(value, formats.default_format(value), context.folder,
                                         crs[0] if crs else None))  # fmt: skip
