@@ -113,6 +113,8 @@ def test_clicking_the_item_map_plots_the_pixels_series_with_cloudy_dates(
     assert series["preset"] == "ndvi" and len(series["points"]) == 6
     assert 0 < sum(p["cloudy"] for p in series["points"]) < 6
     assert page.locator("#series canvas").count() >= 1
+    drawn = page.evaluate("() => window.terrapoleSeriesPlot.data[2]")  # the cloudy marks
+    assert [v is not None for v in drawn] == [p["cloudy"] for p in series["points"]]
     assert "6" in page.inner_text("#series-help")
     assert len(page.evaluate("() => window.terrapoleTimeline.points")) == 6
 

@@ -132,7 +132,10 @@ async function pixelSeries(box, map, lngLat, preset) {
   help.textContent = `${lngLat.lng.toFixed(5)}, ${lngLat.lat.toFixed(5)} · ${points.length} ${el.dataset.dates} · ${points.filter((p) => p.cloudy).length} ${el.dataset.cloudy}`;
   const xs = points.map((p) => Date.parse(p.datetime) / 1000);
   const value = (p) => (p.value === null ? (Object.values(p.bands).length === 1 ? Object.values(p.bands)[0] : null) : p.value);
-  const data = [xs, points.map((p) => (p.cloudy ? null : value(p))), points.map((p) => (p.cloudy ? value(p) : null))];
+  // a cloudy date often has no value (the cloud is the pixel): mark it on the floor of the clear values
+  const clear = points.filter((p) => !p.cloudy && value(p) !== null).map(value);
+  const floor = clear.length ? Math.min(...clear) : 0;
+  const data = [xs, points.map((p) => (p.cloudy ? null : value(p))), points.map((p) => (p.cloudy ? (value(p) ?? floor) : null))];
   el.innerHTML = "";
   window.terrapoleSeriesPlot = new uPlot({
     width: el.clientWidth || 560, height: 220,
