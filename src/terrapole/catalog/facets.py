@@ -31,7 +31,8 @@ def _facet_property(args: Any) -> TypeGuard[list[Any]]:
 
 
 def casefold_facets(node: Any) -> Any:
-    """Rewrite ``=``, ``<>`` and ``in`` on a case-free property into case-insensitive tests.
+    """Rewrite ``=``, ``<>``, ``like`` and ``in`` on a case-free property into tests
+    that ignore case.
 
     Example:
         >>> casefold_facets({"op": "=", "args": [{"property": "platform"}, "Sentinel-2A"]})["op"]
@@ -42,7 +43,7 @@ def casefold_facets(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
     op, args = node.get("op"), node.get("args")
-    if op in ("=", "<>") and _facet_property(args) and isinstance(args[1], str):
+    if op in ("=", "<>", "like") and _facet_property(args) and isinstance(args[1], str):
         return {"op": op, "args": [_casei(args[0]), _casei(args[1])]}
     if op == "in" and _facet_property(args) and isinstance(args[1], list):
         if all(isinstance(v, str) for v in args[1]):

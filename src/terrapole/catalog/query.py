@@ -123,9 +123,30 @@ def _refuse_nul(query: SearchQuery) -> SearchQuery:
     return query
 
 
+CRS84 = frozenset(
+    {
+        "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+        "https://www.opengis.net/def/crs/OGC/1.3/CRS84",
+        "OGC:CRS84",
+    }
+)
+
+
+def _check_filter_crs(params: dict[str, Any]) -> None:
+    """``filter-crs`` (OGC API Features part 3) may only name CRS84, the one we answer."""
+    crs = params.get("filter_crs", params.get("filter-crs"))
+    if crs not in (None, "") and str(crs).strip() not in CRS84:
+        raise InvalidInput(
+            "filter-crs",
+            f"{crs!r} is not supported; spatial literals are read in "
+            "http://www.opengis.net/def/crs/OGC/1.3/CRS84 only",
+        )
+
+
 def _filter(params: dict[str, Any]) -> Json | None:
     """The CQL2 ``filter`` and the ``query`` extension's terms, ANDed into one tree, with
     platform and constellation compared without case (see :mod:`terrapole.catalog.facets`)."""
+    _check_filter_crs(params)
     raw_filter = params.get("filter_expr", params.get("filter"))
     trees: list[Json] = []
     if raw_filter not in (None, "", {}):

@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from terrapole.catalog.timeutil import normalise
 from terrapole.errors import InvalidInput
 from terrapole.jsontypes import Json
 
@@ -40,12 +41,20 @@ def _number(value: Any, where: str) -> float | int:
     raise InvalidInput("query", f"{where} compares a number, not {value!r}")
 
 
+def _moment(value: str, where: str) -> str:
+    """A time property's value as a CQL2 timestamp; a bad date names the property and value."""
+    try:
+        return normalise(value, field="query")
+    except InvalidInput as exc:
+        raise InvalidInput("query", f"{where}: {value!r} is not an RFC 3339 datetime") from exc
+
+
 def _literal(name: str, value: Any, where: str) -> Json | Scalar:
     if name in NUMBERS:
         return _number(value, where)
     if isinstance(value, bool | int | float | str):
         if name in TIMES and isinstance(value, str):
-            return {"timestamp": value}
+            return {"timestamp": _moment(value, where)}
         return value
     raise InvalidInput("query", f"{where}: {value!r} is not a string, number or boolean")
 

@@ -66,6 +66,7 @@ class Product:
     cloudy_values: tuple[int, ...] | None = None  # None: any non-zero mask value is cloud
     missing: list[str] = field(default_factory=list)
     collection_defaults: dict[str, Any] = field(default_factory=dict)  # for a new collection
+    reader: str = ""  # the reader and the version of its metadata mapping, e.g. "geotiff/2"
 
     def raster(self, key: str) -> Raster:
         """The raster with asset key ``key``."""

@@ -89,9 +89,12 @@ def check_allowed(path: Path, roots: list[Path]) -> None:
         raise InvalidProduct(str(path), "is outside the allowed ingest roots")
 
 
-def fingerprint(path: Path) -> str:
-    """Identity of the source bytes: names, sizes and modification times of its files."""
+def fingerprint(path: Path, reader: str = "") -> str:
+    """Identity of the source bytes (names, sizes and modification times of its files) and of
+    the ``reader`` version that described them: a new metadata mapping changes it too."""
     digest = hashlib.sha256()
+    if reader:
+        digest.update(f"reader\0{reader}\n".encode())
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
     for file in files:
         stat = file.stat()
@@ -108,7 +111,7 @@ def stage_product(
     try:
         product = read_product(Path(path), collection)
         item = stage(product, Path(folder), in_place)
-        item["properties"][FINGERPRINT] = fingerprint(Path(path))
+        item["properties"][FINGERPRINT] = fingerprint(Path(path), product.reader)
         return Staged(product.collection, product.id, folder, item, product.collection_defaults)
     except TerrapoleError as exc:
         shutil.rmtree(folder, ignore_errors=True)
@@ -208,7 +211,7 @@ class Ingestor:
             item = self.store.get_item(product.collection, product.id)
         except NotFound:
             return None
-        same = item["properties"].get(FINGERPRINT) == fingerprint(path)
+        same = item["properties"].get(FINGERPRINT) == fingerprint(path, product.reader)
         return product.id if same else None
 
     def run(

@@ -21,8 +21,9 @@ from starlette.responses import Response
 from terrapole.catalog import cql2
 from terrapole.catalog.documents import parse_bbox
 from terrapole.catalog.model import CollectionQuery, Page, SearchQuery
+from terrapole.catalog.properties import check_known, compared_properties
 from terrapole.catalog.query import free_text, search_query
-from terrapole.catalog.stac_query import NUMBERS
+from terrapole.catalog.stac_query import NUMBERS, query_filter
 from terrapole.catalog.store import AGGREGATIONS
 from terrapole.catalog.timeutil import parse_interval
 from terrapole.errors import InvalidInput
@@ -33,9 +34,12 @@ from terrapole.web.services import WebServices
 # Parameters each search route reads; any other is refused by name, never ignored.
 SEARCH_GET = frozenset(
     {"collections", "ids", "bbox", "intersects", "datetime", "limit", "query", "filter",
-     "filter-lang", "sortby", "fields", "q", "token"}
+     "filter-lang", "filter_lang", "filter-crs", "sortby", "fields", "q", "token"}
 )  # fmt: skip
 ITEMS_GET = SEARCH_GET - {"collections", "ids", "intersects"}
+# GET /collections: the collection-search parameters we answer (and those pystac-client, eodag
+# and STAC Browser send); any other is refused, as on search.
+COLLECTIONS_GET = frozenset({"limit", "offset", "bbox", "datetime", "q"})
 
 
 def refuse_unknown(names: Iterable[str], known: frozenset[str]) -> None:
@@ -98,6 +102,17 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return out
 
 
+def _filter_params(kwargs: dict[str, Any], request: Request) -> dict[str, Any]:
+    """The GET parameters with ``filter-lang`` (or ``filter_lang``) and ``filter-crs`` read
+    from the query string, whichever spelling came."""
+    query = request.query_params
+    lang = query.get("filter-lang") or query.get("filter_lang")
+    if lang is not None:
+        kwargs["filter_lang"] = lang
+    kwargs["filter_crs"] = query.get("filter-crs")
+    return kwargs
+
+
 COLLECTIONS_PAGE = 1000  # GET /collections without a limit: every collection, for most servers
 
 
@@ -137,6 +152,8 @@ class CoreClient(BaseCoreClient):
         query = search_query(params, max_limit=settings.max_limit, hidden=hidden,
                              default_limit=settings.default_limit,
                              count_limit=settings.count_exact_limit)  # fmt: skip
+        queried = frozenset(compared_properties(query_filter(params.get("query"))))
+        check_known(self.services.store, query, from_query=queried)
         return geojson(self._page(self.services.store.search(query), request, body))
 
     def post_search(self, search_request: Any, **kwargs: Any) -> Response:
@@ -161,7 +178,7 @@ class CoreClient(BaseCoreClient):
         """GET /search."""
         request = kwargs.pop("request")
         refuse_unknown(request.query_params.keys(), SEARCH_GET)
-        return self._search(kwargs, request, None)
+        return self._search(_filter_params(kwargs, request), request, None)
 
     def item_collection(self, collection_id: str, **kwargs: Any) -> Response:
         """GET /collections/{id}/items (OGC API Features)."""
@@ -170,7 +187,7 @@ class CoreClient(BaseCoreClient):
         hidden = self.services.hidden(request)
         self.services.store.get_collection(collection_id, hidden=hidden)
         kwargs["collections"] = [collection_id]
-        return self._search(kwargs, request, None)
+        return self._search(_filter_params(kwargs, request), request, None)
 
     def get_item(self, item_id: str, collection_id: str, **kwargs: Any) -> Response:
         """GET /collections/{cid}/items/{iid}."""
@@ -191,6 +208,7 @@ class CoreClient(BaseCoreClient):
     def all_collections(self, **kwargs: Any) -> Json:
         """GET /collections, with the collection-search parameters."""
         request = kwargs["request"]
+        refuse_unknown(request.query_params.keys(), COLLECTIONS_GET)
         given = "limit" in request.query_params  # not the model's 10: clients read page one
         limit = int(kwargs.get("limit") or 0) if given else COLLECTIONS_PAGE
         offset = int(kwargs.get("offset") or 0)

@@ -19,6 +19,7 @@ def read_product(path: Path, collection: str | None = None) -> Product:
     for reader in READERS:
         if reader.matches(source):
             product: Product = reader.read(source, collection)
+            product.reader = f"{reader.FORMAT}/{reader.READER_VERSION}"
             return product
     raise InvalidProduct(
         str(path),

@@ -26,6 +26,10 @@ from terrapole.ingest.readers.source import Source
 from terrapole.jsontypes import utc_iso
 
 FORMAT = "geotiff"
+# The version of this reader's metadata mapping: raise it when the item it describes changes,
+# so that products ingested before are published again (2: DEMs dated from their metadata,
+# not from the file time).
+READER_VERSION = 2
 SUFFIXES = (".tif", ".tiff", ".gtiff")
 
 

@@ -20,6 +20,9 @@ from terrapole.ingest.model import S2_BANDS, Product, Raster
 from terrapole.ingest.readers.source import Source
 
 FORMAT = "theia-muscate-l2a"
+# The version of this reader's metadata mapping: raise it when the item it describes changes,
+# so that products ingested before are published again (history: 1).
+READER_VERSION = 1
 NAME = re.compile(
     r"(?P<platform>SENTINEL2[ABCD]|LANDSAT[89]|VENUS(?:-XS)?)_"
     r"(?P<date>\d{8}-\d{6}-\d{3})_L2A_(?P<tile>T?\w+?)_(?P<kind>[A-Z])_V(?P<major>\d+)-(?P<minor>\d+)"

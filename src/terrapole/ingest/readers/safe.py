@@ -18,6 +18,9 @@ from terrapole.ingest.readers.muscate import _find, _xml_values
 from terrapole.ingest.readers.source import Source
 
 FORMAT = "sen2cor-safe-l2a"
+# The version of this reader's metadata mapping: raise it when the item it describes changes,
+# so that products ingested before are published again (history: 1).
+READER_VERSION = 1
 NATIVE = {"B02": 10, "B03": 10, "B04": 10, "B08": 10, "B05": 20, "B06": 20, "B07": 20,
           "B8A": 20, "B11": 20, "B12": 20, "SCL": 20, "AOT": 10, "WVP": 10,
           "B01": 60, "B09": 60}  # fmt: skip
