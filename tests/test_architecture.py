@@ -47,3 +47,19 @@ def test_every_module_is_placed_in_the_contracts() -> None:
     assert modules - placed == set()
     adapters = {name.strip() for name in re.split(r"[|:]", layers["layers"][0])}
     assert modules - adapters - set(forbidden["source_modules"]) == set()
+
+
+def test_the_wheel_carries_every_data_file_of_the_package() -> None:
+    """Templates, static files and vendored specs are not Python: setuptools puts them in the
+    wheel only when `[tool.setuptools.package-data]` names them, so an installed (non-editable)
+    server would miss its portal or its openEO process descriptions."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    globs = config["package-data"]["terrapole"]
+    tracked = subprocess.run(["git", "ls-files", "src/terrapole"], cwd=ROOT, capture_output=True,
+                             text=True, check=True).stdout.split()  # fmt: skip
+    data = [Path(name).relative_to("src/terrapole") for name in tracked
+            if not name.endswith(".py")]  # fmt: skip
+    assert data, "git ls-files found no data files"
+    left_out = [str(path) for path in data
+                if not any(len(path.parts) == len(Path(g).parts) and path.match(g) for g in globs)]  # fmt: skip
+    assert left_out == []
