@@ -135,27 +135,42 @@ def _early(process_id: str, arguments: dict[str, Any]) -> tuple[bool, Any]:
     names = PROPAGATING.get(process_id, ())
     if any(name in arguments and arguments[name] is None for name in names):
         return True, None
-    if process_id in ("and", "or"):
-        x, y = arguments.get("x"), arguments.get("y")
-        if _scalar(x) and _scalar(y) and (x is None or y is None):
-            return True, _three_valued(process_id, x, y)
-    if process_id == "count" and arguments.get("condition") is True:  # true: every element
-        data = arguments.get("data")
-        if isinstance(data, list | np.ndarray):
-            return True, len(data)
+    x, y = arguments.get("x"), arguments.get("y")
+    if process_id in ("and", "or") and _scalar(x) and _scalar(y) and None in (x, y):
+        return True, _three_valued(process_id, x, y)
+    if process_id in ORDERING and _scalar(x) and _scalar(y):
+        if not (_number(x) and _number(y)):
+            return True, False
     data = arguments.get("data")
-    if process_id in REDUCERS and isinstance(data, list) and not data:  # nothing to reduce
+    if isinstance(data, list) or isinstance(data, np.ndarray) and data.ndim == 1:
+        return _on_list(process_id, arguments)
+    if _scalar(x) or isinstance(x, list | dict):  # a JSON value, not an array or a cube
+        return _on_value(process_id, x)
+    return False, None
+
+
+def _on_list(process_id: str, arguments: dict[str, Any]) -> tuple[bool, Any]:
+    """Processes of a JSON array ``data`` (nulls as NaN) that the library does not follow the
+    spec on."""
+    data = arguments["data"]
+    if process_id == "count" and arguments.get("condition") is True:  # true: every element
+        return True, len(data)
+    if process_id in REDUCERS and len(data) == 0:  # nothing to reduce
         return True, [None, None] if process_id == "extrema" else None
     if process_id == "text_concat" and isinstance(data, list):
         separator = _text(arguments.get("separator", ""))
         return True, separator.join(_text(v) for v in data)
-    x = arguments.get("x")
-    if process_id == "is_valid" and (_scalar(x) or isinstance(x, list)):
+    return False, None
+
+
+def _on_value(process_id: str, x: Any) -> tuple[bool, Any]:
+    """Processes of one JSON value ``x`` that the library does not follow the spec on."""
+    if process_id == "is_valid":
         return True, x is not None and not (_number(x) and not math.isfinite(float(x)))
-    if process_id in ORDERING:
-        x, y = arguments.get("x"), arguments.get("y")
-        if _scalar(x) and _scalar(y) and not (_number(x) and _number(y)):
-            return True, False
+    if process_id == "between" and x is not None and not _number(x):
+        return True, False  # only numbers lie between two numbers
+    if process_id == "is_nan":  # as the openeo-processes tests say: non-numbers are NaN
+        return True, not _number(x) or math.isnan(float(x))
     return False, None
 
 
