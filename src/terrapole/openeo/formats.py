@@ -18,6 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import dask.array as da
 import numpy as np
 import rasterio
 import xarray as xr
@@ -80,6 +81,8 @@ def plain(value: Any) -> Any:
     text, NaN and infinities as null (JSON has no such numbers)."""
     if isinstance(value, xr.DataArray):
         value = value.values
+    if isinstance(value, da.Array):  # some processes answer a lazy array (extrema)
+        value = value.compute()
     if isinstance(value, np.ndarray):
         value = value.tolist() if value.dtype.kind != "M" else list(value)
     if isinstance(value, np.datetime64):
