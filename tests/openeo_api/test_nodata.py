@@ -50,3 +50,15 @@ def test_a_failure_inside_the_library_is_a_clear_input_error() -> None:
 
     with pytest.raises(InvalidInput, match="array_element"):
         _value("array_element", data=[1, 2], index=5)
+
+
+def test_array_element_of_a_json_array_follows_the_spec() -> None:
+    from terrapole.errors import InvalidInput
+
+    assert _value("array_element", data=[1, 2], index=1) == 2
+    assert _value("array_element", data=[1, 2], index=2, return_nodata=True) is None
+    with pytest.raises(InvalidInput, match="ArrayElementNotAvailable"):
+        _value("array_element", data=[1, 2], index=-1)
+    with pytest.raises(InvalidInput, match="ArrayNotLabeled"):
+        _value("array_element", data=[1, 2], label="B01")
+    assert _value("exp", p=None) is None

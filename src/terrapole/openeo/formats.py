@@ -82,7 +82,7 @@ def plain(value: Any) -> Any:
     if isinstance(value, xr.DataArray):
         value = value.values
     if isinstance(value, da.Array):  # some processes answer a lazy array (extrema)
-        value = value.compute()
+        value = np.asarray(value)
     if isinstance(value, np.ndarray):
         value = value.tolist() if value.dtype.kind != "M" else list(value)
     if isinstance(value, np.datetime64):

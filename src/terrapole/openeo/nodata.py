@@ -34,7 +34,7 @@ from terrapole.errors import InvalidInput, TerrapoleError
 from terrapole.jsontypes import Json
 
 _UNARY = (
-    "absolute arccos arcosh arcsin arctan arsinh artanh ceil cos cosh exp floor int ln not "
+    "absolute arccos arcosh arcsin arctan arsinh artanh ceil cos cosh floor int ln not "
     "round sgn sin sinh sqrt tan tanh between clip linear_scale_range"
 ).split()
 _BINARY = "add subtract multiply divide mod eq neq lt lte gt gte normalized_difference".split()
@@ -43,6 +43,7 @@ PROPAGATING: dict[str, tuple[str, ...]] = {
     **{name: ("x",) for name in _UNARY},
     **{name: ("x", "y") for name in _BINARY},
     **{name: ("data",) for name in ("text_begins", "text_contains", "text_ends")},
+    "exp": ("p",),
     "log": ("x", "base"),
     "power": ("base", "p"),
     "arctan2": ("y", "x"),
@@ -157,10 +158,25 @@ def _on_list(process_id: str, arguments: dict[str, Any]) -> tuple[bool, Any]:
         return True, len(data)
     if process_id in REDUCERS and len(data) == 0:  # nothing to reduce
         return True, [None, None] if process_id == "extrema" else None
+    if process_id == "array_element" and isinstance(data, list):
+        return True, _element(data, arguments)
     if process_id == "text_concat" and isinstance(data, list):
         separator = _text(arguments.get("separator", ""))
         return True, separator.join(_text(v) for v in data)
     return False, None
+
+
+def _element(data: list[Any], arguments: dict[str, Any]) -> Any:
+    """array_element of a JSON array (which has no labels): by index, null past its end with
+    return_nodata, ArrayElementNotAvailable otherwise."""
+    if arguments.get("label") is not None:
+        raise InvalidInput("array_element", "ArrayNotLabeled: a JSON array has no labels")
+    index = arguments.get("index")
+    if isinstance(index, int) and 0 <= index < len(data):
+        return data[index]
+    if arguments.get("return_nodata"):
+        return None
+    raise InvalidInput("array_element", f"ArrayElementNotAvailable: no element at index {index}")
 
 
 def _on_value(process_id: str, x: Any) -> tuple[bool, Any]:
