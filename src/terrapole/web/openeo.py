@@ -5,7 +5,7 @@ openeo-processes-dask's plus our load_collection and save_result; a synchronous 
 every batch job run as jobs of the ``openeo-process-graph`` service, so credits, CPU·s, logs and
 results behave as for any service. Authentication: HTTP Basic with the user name and an API
 token as password gives that token back; clients then send ``Bearer basic//<token>``. OpenID
-Connect is off: ``/credentials/oidc`` lists no provider. Users store process graphs as
+Connect is off: ``/credentials/oidc`` is not advertised and lists no provider. Users store process graphs as
 user-defined processes (``/process_graphs``). Costs and usage are in CPU·s (``currency``:
 ``CPU·s``).
 """
@@ -51,7 +51,7 @@ SYNC_TIMEOUT_S = 300.0
 ENDPOINTS = [
     ("/", ["GET"]), ("/conformance", ["GET"]), ("/file_formats", ["GET"]),
     ("/collections", ["GET"]), ("/collections/{collection_id}", ["GET"]),
-    ("/processes", ["GET"]), ("/credentials/basic", ["GET"]), ("/credentials/oidc", ["GET"]),
+    ("/processes", ["GET"]), ("/credentials/basic", ["GET"]),
     ("/me", ["GET"]), ("/service_types", ["GET"]), ("/udf_runtimes", ["GET"]),
     ("/process_graphs", ["GET"]), ("/process_graphs/{process_graph_id}", ["GET", "PUT", "DELETE"]),
     ("/validation", ["POST"]), ("/result", ["POST"]), ("/jobs", ["GET", "POST"]),
