@@ -6,8 +6,8 @@ every batch job run as jobs of the ``openeo-process-graph`` service, so credits,
 results behave as for any service. Authentication: HTTP Basic with the user name and an API
 token as password gives that token back; clients then send ``Bearer basic//<token>``. OpenID
 Connect is off: ``/credentials/oidc`` is not advertised and lists no provider. Users store
-process graphs as user-defined processes (``/process_graphs``). Costs and usage are in CPU·s (``currency``:
-``CPU·s``).
+process graphs as user-defined processes (``/process_graphs``). Costs and usage are in CPU·s
+(``currency``: ``CPU·s``).
 """
 
 from __future__ import annotations
