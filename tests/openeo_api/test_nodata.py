@@ -62,3 +62,28 @@ def test_array_element_of_a_json_array_follows_the_spec() -> None:
     with pytest.raises(InvalidInput, match="ArrayNotLabeled"):
         _value("array_element", data=[1, 2], label="B01")
     assert _value("exp", p=None) is None
+
+
+def _callback(process_id: str, **arguments: Any) -> dict[str, Any]:
+    node = {"process_id": process_id, "arguments": arguments, "result": True}
+    return {"process_graph": {"f": node}}
+
+
+@pytest.mark.parametrize(
+    ("process_id", "arguments", "expected"),
+    [
+        # each element's own result, not the first one's (the parser keeps node results)
+        ("array_apply", {"data": [1, -2, 3], "process": _callback("absolute", x={"from_parameter": "x"})},
+         [1, 2, 3]),
+        ("array_apply", {"data": [1, -2, 3], "context": 10,
+                         "process": _callback("add", x={"from_parameter": "x"}, y={"from_parameter": "context"})},
+         [11, 8, 13]),
+        ("array_apply", {"data": [5, 6], "process": _callback("add", x={"from_parameter": "x"}, y={"from_parameter": "index"})},
+         [5, 7]),
+        ("array_filter", {"data": [1, 5, -2, 7],
+                          "condition": _callback("gt", x={"from_parameter": "x"}, y=2)},
+         [5, 7]),
+    ],
+)  # fmt: skip
+def test_callbacks_run_once_per_element(process_id: str, arguments: Any, expected: Any) -> None:
+    assert _value(process_id, **arguments) == expected

@@ -15,6 +15,7 @@ definition (``specs/``, served verbatim by :func:`specs`).
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import json
@@ -197,8 +198,11 @@ def evaluate(
 
     registry = ProcessRegistry(wrap_funcs=[process])
     official = vendored()
+    results: dict[str, Any] = {}  # the parser's node results, shared by the whole evaluation
     for name, (spec, function) in implemented.items():
         implementation = nodata.wrapped(name, official[name], function)
+        if name in PER_ELEMENT:
+            implementation = _per_element(implementation, PER_ELEMENT[name], results)
         registry[name] = Process(spec=spec, implementation=implementation)
 
     def load_collection(id: str, spatial_extent: Any = None, temporal_extent: Any = None,
@@ -233,11 +237,42 @@ def evaluate(
 
     parsed = OpenEOProcessGraph(pg_data={"process_graph": graph})
     try:
-        return parsed.to_callable(process_registry=registry)()
+        return parsed.to_callable(process_registry=registry, results_cache=results)()
     except (OpenEOException, *PROCESS_ERRORS) as exc:
         # the processes' own errors (theirs, or Python's on values they do not handle, as
         # None in sort): what is wrong with the graph, said to its author, not a crash
         raise InvalidInput("process graph", f"{type(exc).__name__}: {exc}") from exc
+
+
+# processes that call their callback once per array element, and the callback's parameter
+PER_ELEMENT = {"array_apply": "process", "array_filter": "condition"}
+
+
+def _per_element(
+    implementation: Callable[..., Any], parameter: str, cache: dict[str, Any]
+) -> Callable[..., Any]:
+    """``implementation`` with a callback whose node results are forgotten after each call.
+
+    The graph parser keeps each node's first result for the whole evaluation, so a callback
+    called once per element would answer every element with the first one's result."""
+
+    @functools.wraps(implementation)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        callback = kwargs.get(parameter)
+        if callable(callback):
+
+            def fresh(*call_args: Any, **call_kwargs: Any) -> Any:
+                kept = set(cache)
+                try:
+                    return callback(*call_args, **call_kwargs)
+                finally:
+                    for node in set(cache) - kept:
+                        del cache[node]
+
+            kwargs[parameter] = fresh
+        return implementation(*args, **kwargs)
+
+    return run
 
 
 def _user_process(definition: Json, registry: Any) -> Callable[..., Any]:

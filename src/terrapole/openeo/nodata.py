@@ -160,6 +160,8 @@ def _on_list(process_id: str, arguments: dict[str, Any]) -> tuple[bool, Any]:
         return True, [None, None] if process_id == "extrema" else None
     if process_id == "array_element" and isinstance(data, list):
         return True, _element(data, arguments)
+    if process_id == "array_apply" and callable(arguments.get("process")):
+        return True, _apply(list(data), arguments["process"], arguments.get("context"))
     if process_id == "text_concat" and isinstance(data, list):
         separator = _text(arguments.get("separator", ""))
         return True, separator.join(_text(v) for v in data)
@@ -177,6 +179,17 @@ def _element(data: list[Any], arguments: dict[str, Any]) -> Any:
     if arguments.get("return_nodata"):
         return None
     raise InvalidInput("array_element", f"ArrayElementNotAvailable: no element at index {index}")
+
+
+def _apply(data: list[Any], process: Callable[..., Any], context: Any) -> list[Any]:
+    """array_apply of a JSON array: the callback on each element, with its ``x``, ``index``,
+    ``label`` (none: a JSON array has no labels) and ``context``; the library passes neither
+    ``index`` nor ``label``."""
+    return [
+        process(value, positional_parameters={"x": 0},
+                named_parameters={"x": value, "index": index, "label": None, "context": context})
+        for index, value in enumerate(data)
+    ]  # fmt: skip
 
 
 def _on_value(process_id: str, x: Any) -> tuple[bool, Any]:
