@@ -16,26 +16,6 @@ from terrapole.openeo.cube import LoadRequest
 # (process id, example index) -> why it is left out: openeo-processes-dask's implementation
 # differs from the definition (strict: an example that starts passing must leave this list)
 EXCLUDED: dict[tuple[str, int], str] = {
-    ("all", 1): "library: all() over null elements (three-valued logic) differs from the spec",
-    ("all", 3): "library: all() over null elements (three-valued logic) differs from the spec",
-    ("all", 8): "library: all() over null elements (three-valued logic) differs from the spec",
-    ("all", 9): "library: all() over null elements (three-valued logic) differs from the spec",
-    ("all", 10): "library: all() over null elements (three-valued logic) differs from the spec",
-    ("any", 10): "library: any() over null elements (three-valued logic) differs from the spec",
-    ("array_concat", 1): "library: numpy turns a mixed array of text and numbers into text",
-    ("array_find", 2): "library: array_find answers an index (or 999999) where the spec says null",
-    ("array_find", 3): "library: array_find answers an index (or 999999) where the spec says null",
-    ("array_find", 4): "library: array_find answers an index (or 999999) where the spec says null",
-    ("array_find", 5): "library: array_find answers an index (or 999999) where the spec says null",
-    ("array_find", 6): "library: array_find answers an index (or 999999) where the spec says null",
-    (
-        "array_interpolate_linear",
-        0,
-    ): "library: array_interpolate_linear fails on nulls (isfinite on objects)",
-    (
-        "array_interpolate_linear",
-        1,
-    ): "library: array_interpolate_linear fails on nulls (isfinite on objects)",
     ("array_modify", 1): "library: array_modify (proposal) mixes types or misplaces values",
     ("array_modify", 2): "library: array_modify (proposal) mixes types or misplaces values",
     ("count", 4): "the example writes its callback without the process_graph wrapper",
@@ -49,12 +29,6 @@ EXCLUDED: dict[tuple[str, int], str] = {
     ("cumsum", 0): "library: cumulative proposals fail on nulls (isnan on objects)",
     ("cumsum", 1): "library: cumulative proposals fail on nulls (isnan on objects)",
     ("cumsum", 2): "library: cumulative proposals fail on nulls (isnan on objects)",
-    ("eq", 10): "library: eq of dates/text with a delta",
-    ("first", 1): "library: first with ignore_nodata false on text/null elements",
-    ("last", 1): "library: last with ignore_nodata false on text/null elements",
-    ("neq", 10): "library: neq of dates/text with a delta",
-    ("order", 2): "library: order's nodata placement (true/false) differs from the spec",
-    ("order", 3): "library: order's nodata placement (true/false) differs from the spec",
 }
 
 

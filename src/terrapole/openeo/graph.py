@@ -235,6 +235,10 @@ def evaluate(
         )
     from openeo_processes_dask.process_implementations.exceptions import OpenEOException
 
+    def values_only(process_id: str) -> bool:
+        return process_id in implemented and not nodata.on_cubes(official[process_id])
+
+    graph = nodata.texts_kept(graph, values_only)
     parsed = OpenEOProcessGraph(pg_data={"process_graph": graph})
     try:
         return parsed.to_callable(process_registry=registry, results_cache=results)()

@@ -32,6 +32,7 @@ from pydantic import RootModel
 
 from terrapole.errors import InvalidInput, TerrapoleError
 from terrapole.jsontypes import Json
+from terrapole.openeo import json_arrays
 
 _UNARY = (
     "absolute arccos arcosh arcsin arctan arsinh artanh ceil cos cosh floor int ln not "
@@ -91,8 +92,41 @@ def _three_valued(process_id: str, x: Any, y: Any) -> Any:
     return None
 
 
+# the key of the object that keeps a text argument from the graph parser's temporal parsing
+TEXT = "terrapole:text"
+
+
+def texts_kept(graph: Json, values_only: Callable[[str], bool]) -> Json:
+    """``graph`` with each text argument of a process that is ``values_only`` wrapped as
+    ``{TEXT: text}``, in callbacks too: the parser would read text that looks like a date as
+    one, and the exact text is lost ('...Z' and '...+00:00' become the same instant), while the
+    definitions say temporal strings are normal strings there; :func:`unparsed` unwraps it."""
+    kept: Json = {}
+    for node_id, node in graph.items():
+        if not isinstance(node, dict):
+            kept[node_id] = node
+            continue
+        own = values_only(str(node.get("process_id")))
+        arguments = {
+            name: {TEXT: value}
+            if own and isinstance(value, str)
+            else _callbacks_kept(value, values_only)
+            for name, value in (node.get("arguments") or {}).items()
+        }
+        kept[node_id] = {**node, "arguments": arguments}
+    return kept
+
+
+def _callbacks_kept(value: Any, values_only: Callable[[str], bool]) -> Any:
+    if isinstance(value, dict) and isinstance(value.get("process_graph"), dict):
+        return {**value, "process_graph": texts_kept(value["process_graph"], values_only)}
+    return value
+
+
 def unparsed(value: Any) -> Any:
     """A value as the graph gave it, without the parser's temporal types (dates as ISO text)."""
+    if isinstance(value, dict) and value.keys() == {TEXT}:
+        return value[TEXT]
     if isinstance(value, RootModel):
         return unparsed(value.root)
     if isinstance(value, datetime):
@@ -106,7 +140,7 @@ def unparsed(value: Any) -> Any:
     return value
 
 
-def _on_cubes(spec: Json) -> bool:
+def on_cubes(spec: Json) -> bool:
     """Whether a process takes a data cube (its temporal arguments stay parsed)."""
     return "datacube" in json.dumps(spec.get("parameters", []))
 
@@ -137,6 +171,12 @@ def _early(process_id: str, arguments: dict[str, Any]) -> tuple[bool, Any]:
     if any(name in arguments and arguments[name] is None for name in names):
         return True, None
     x, y = arguments.get("x"), arguments.get("y")
+    if process_id in ("eq", "neq") and isinstance(x, str) and isinstance(y, str):
+        equal = json_arrays.strictly_equal(x, y, arguments.get("case_sensitive", True) is not False)
+        return True, equal if process_id == "eq" else not equal
+    if process_id in ("divide", "mod") and _number(x) and _number(y) and y == 0:
+        # JSON has no infinity or NaN: the definitions' DivisionByZero
+        raise InvalidInput(f"process {process_id}", f"DivisionByZero: {x} divided by zero")
     if process_id in ("and", "or") and _scalar(x) and _scalar(y) and None in (x, y):
         return True, _three_valued(process_id, x, y)
     if process_id in ORDERING and _scalar(x) and _scalar(y):
@@ -206,13 +246,16 @@ def _on_value(process_id: str, x: Any) -> tuple[bool, Any]:
 def wrapped(process_id: str, official: Json, function: Callable[..., Any]) -> Callable[..., Any]:
     """``function`` (the library's ``process_id``) with openEO's no-data rules for values."""
     boolean = "boolean" in _returns(official) and "number" not in _returns(official)
-    values_only = not _on_cubes(official)
+    values_only = not on_cubes(official)
 
     @functools.wraps(function)
     def run(*args: Any, **kwargs: Any) -> Any:
         if values_only:
             args = tuple(unparsed(a) for a in args)
             kwargs = {k: unparsed(v) for k, v in kwargs.items()}
+        decided, result = json_arrays.evaluate(process_id, kwargs)
+        if decided:
+            return result
         if process_id in NUMBER_ARRAYS and isinstance(kwargs.get("data"), list):
             kwargs["data"] = _with_nan(kwargs["data"], always=process_id == "quantiles")
         decided, result = _early(process_id, kwargs)
