@@ -21,7 +21,7 @@ def jobs(request: pytest.FixtureRequest, tmp_path: Path) -> JobStore:
         url = request.getfixturevalue("pg_dsn")
     store = JobStore(url, default_credit=1000.0)
     with store.engine.begin() as con:  # the PostgreSQL server is shared by the session
-        for table in ("tp_job_logs", "tp_jobs", "tp_credits"):
+        for table in ("tp_openeo_jobs", "tp_job_logs", "tp_jobs", "tp_credits"):
             con.exec_driver_sql(f"DELETE FROM {table}")
     return store
 
