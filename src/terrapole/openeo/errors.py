@@ -46,6 +46,6 @@ class ProcessGraphNotFound(NotFound):
 class ProcessGraphIdInvalid(InvalidInput):
     """A user-defined process id that is not openEO's ``^\\w+$`` (letters, digits, _)."""
 
-    def __init__(self, ident: str) -> None:
-        super().__init__("process_graph_id", f"{ident!r} must be letters, digits and _ only")
+    def __init__(self, ident: str, reason: str = "must be letters, digits and _ only") -> None:
+        super().__init__("process_graph_id", f"{ident!r} {reason}")
         self.ident = ident

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import logging
 import re
 from collections.abc import Callable
@@ -48,6 +49,7 @@ logger = logging.getLogger(__name__)
 PREFIX = "/openeo/1.2"
 API_VERSION = "1.2.0"
 SYNC_TIMEOUT_S = 300.0
+MAX_PROCESS_BYTES = 1_000_000  # the largest user-defined process PUT /process_graphs takes
 ENDPOINTS = [
     ("/", ["GET"]), ("/conformance", ["GET"]), ("/file_formats", ["GET"]),
     ("/collections", ["GET"]), ("/collections/{collection_id}", ["GET"]),
@@ -70,6 +72,23 @@ def _process_graph(body: Any, wrapped: bool = True) -> Json:
     if not isinstance(process.get("process_graph"), dict):
         raise InvalidInput("process", "needs a process_graph object")
     return {"process_graph": process["process_graph"]}
+
+
+async def _json_body(request: Request, limit: int) -> Any:
+    """The request's JSON body, refused (400 naming the limit) past ``limit`` bytes before
+    more is read."""
+    too_big = InvalidInput("body", f"over {limit:,} bytes, the most this request takes")
+    if int(request.headers.get("content-length") or 0) > limit:
+        raise too_big
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > limit:
+            raise too_big
+    try:
+        return json.loads(data)
+    except ValueError as exc:
+        raise InvalidInput("body", f"is no JSON: {exc}") from exc
 
 
 def _usage(job: Job | None) -> Json:
@@ -121,10 +140,10 @@ def router(services: Services, runner: JobRunner) -> APIRouter:
     return api
 
 
-def _inputs(runner: JobRunner, principal: Principal, process: Json) -> Json:
-    """The process-graph service's inputs for ``process`` run for ``principal``: the graph and
-    the caller's user-defined processes it calls."""
-    called = UserProcesses(runner.jobs.engine).called(principal.name, process["process_graph"])
+def _inputs(runner: JobRunner, owner: str, process: Json) -> Json:
+    """The process-graph service's inputs for ``process`` of ``owner`` (the caller, or a batch
+    job's owner): the graph and the owner's user-defined processes it calls."""
+    called = UserProcesses(runner.jobs.engine).called(owner, process["process_graph"])
     return {"process": process, "user_processes": called}
 
 
@@ -266,7 +285,7 @@ def _sync_routes(api: APIRouter, services: Services, runner: JobRunner) -> None:
 
         try:
             principal = services.principal(request)
-            inputs = _inputs(runner, principal, process)
+            inputs = _inputs(runner, principal.name, process)
             loads = graph.check(process["process_graph"], user=inputs["user_processes"])
             missing = graph.unknown_collections(loads, known)
             if missing:
@@ -281,7 +300,8 @@ def _sync_routes(api: APIRouter, services: Services, runner: JobRunner) -> None:
     async def result(request: Request, body: Any = Body(...)) -> Response:  # noqa: B008
         principal = await run_in_threadpool(services.principal, request)
         process = _process_graph(body)
-        inputs = await run_in_threadpool(_inputs, runner, principal, process) | {"mode": "sync"}
+        inputs = await run_in_threadpool(_inputs, runner, principal.name, process)
+        inputs |= {"mode": "sync"}
         job = await run_in_threadpool(runner.submit, ProcessGraph.id, principal, inputs)
         # awaited, not polled: no thread is held while the job runs; shielded, so that the
         # timeout cancels this wait and not the runner's future
@@ -347,7 +367,7 @@ def _batch_routes(
     def create(request: Request, response: Response, body: Any = Body(...)) -> Response:  # noqa: B008
         principal = _user(services, request)
         process = _process_graph(body)
-        runner.quote(ProcessGraph.id, _inputs(runner, principal, process), principal)  # 400 now
+        runner.quote(ProcessGraph.id, _inputs(runner, principal.name, process), principal)  # 400
         job_id = batches.create(principal.name, process, body.get("title"), body.get("description"))
         base = _base(request)
         return Response(status_code=201, headers={"Location": f"{base}/jobs/{job_id}",
@@ -368,7 +388,8 @@ def _batch_routes(
         if "process" in body:
             values["process"] = _process_graph(body)
             principal = services.principal(request)
-            runner.quote(ProcessGraph.id, _inputs(runner, principal, values["process"]), principal)
+            inputs = _inputs(runner, batch.owner, values["process"])
+            runner.quote(ProcessGraph.id, inputs, principal)
         if values:
             batches.update(job_id, **values)
         return Response(status_code=204)
@@ -391,7 +412,7 @@ def _batch_run_routes(
         batch = owned(job_id, request)
         principal = services.principal(request)
         _, cost = runner.quote(
-            ProcessGraph.id, _inputs(runner, principal, batch.process), principal
+            ProcessGraph.id, _inputs(runner, batch.owner, batch.process), principal
         )
         # downloads_included left out: its default (null) is unlimited downloads
         return {"costs": round(cost, 3), "duration": "PT1M"}
@@ -402,7 +423,8 @@ def _batch_run_routes(
         if batch.job is not None and not batch.job.done:
             return Response(status_code=202)  # already queued or running
         principal = services.principal(request)
-        job = runner.submit(ProcessGraph.id, principal, _inputs(runner, principal, batch.process))
+        inputs = _inputs(runner, batch.owner, batch.process)
+        job = runner.submit(ProcessGraph.id, principal, inputs)
         batches.started(batch.id, job.id)
         return Response(status_code=202)
 
@@ -474,12 +496,10 @@ def _user_process_routes(api: APIRouter, services: Services, stored: UserProcess
         return stored.get(_user(services, request).name, process_graph_id)
 
     @api.put(PREFIX + "/process_graphs/{process_graph_id}", summary="Store a user-defined process")
-    def store_user_process(
-        process_graph_id: str,
-        request: Request,
-        body: Any = Body(...),  # noqa: B008
-    ) -> Response:
-        stored.put(_user(services, request).name, process_graph_id, body)
+    async def store_user_process(process_graph_id: str, request: Request) -> Response:
+        owner = (await run_in_threadpool(_user, services, request)).name
+        body = await _json_body(request, MAX_PROCESS_BYTES)
+        await run_in_threadpool(stored.put, owner, process_graph_id, body)
         return Response(status_code=200)
 
     @api.delete(PREFIX + "/process_graphs/{process_graph_id}", status_code=204,

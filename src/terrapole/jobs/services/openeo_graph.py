@@ -101,12 +101,18 @@ class ProcessGraph(Process):
         items: list[tuple[str, str]] = []
         crs: list[str] = []
         written: list[formats.Written] = []
+        limit = LIMITS[inputs["mode"]]
+        loaded = [0]  # values loaded so far, by every load_collection of the run
 
         def load(request: LoadRequest) -> Any:
             period = f"{request.start} .. {request.end}"
             context.log(f"load_collection {request.collection} {request.bbox} {period} "
                         f"{request.bands or 'all bands'}")  # fmt: skip
-            data = cube.load(context.store, context.storage, request, LIMITS[inputs["mode"]])
+            data = cube.load(context.store, context.storage, request, limit - loaded[0])
+            loaded[0] += int(data.size)
+            if loaded[0] > limit:
+                raise InvalidInput("process graph", f"{loaded[0]:,} values loaded; a "
+                                   f"{inputs['mode']} request may load {limit:,}")  # fmt: skip
             requests.append(request)
             items.extend(i for i in data.attrs["items"] if i not in items)
             crs.append(data.attrs["crs"])
@@ -119,7 +125,7 @@ class ProcessGraph(Process):
             return True
 
         value = graph.evaluate(process_graph, load, save, collection_exists(context.store),
-                               inputs.get("user_processes"))  # fmt: skip
+                               inputs.get("user_processes"), max_values=limit)  # fmt: skip
         if not written:  # no save_result: the result node's value is the result
             written.extend(formats.save(value, formats.default_format(value), context.folder,
                                         crs[0] if crs else None))  # fmt: skip
