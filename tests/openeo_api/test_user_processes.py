@@ -168,10 +168,29 @@ def test_malformed_processes_are_refused(
 def test_callback_parameters_may_be_used_in_a_stored_process(
     url: str, tokens: dict[str, str]
 ) -> None:
-    body = {"process_graph": {"a": {"process_id": "array_apply", "result": True, "arguments": {
-        "data": [1, 2], "process": {"process_graph": {"b": {
-            "process_id": "add", "result": True,
-            "arguments": {"x": {"from_parameter": "x"}, "y": {"from_parameter": "index"}}}}}}}}}
+    body = {
+        "process_graph": {
+            "a": {
+                "process_id": "array_apply",
+                "result": True,
+                "arguments": {
+                    "data": [1, 2],
+                    "process": {
+                        "process_graph": {
+                            "b": {
+                                "process_id": "add",
+                                "result": True,
+                                "arguments": {
+                                    "x": {"from_parameter": "x"},
+                                    "y": {"from_parameter": "index"},
+                                },
+                            }
+                        }
+                    },
+                },
+            }
+        }
+    }
     assert _put(url, tokens, "shifted", body).status_code == 200, body  # fmt: skip
     assert _run(url, tokens, {"process_id": "shifted", "arguments": {}}).json() == [1, 3]
 

@@ -221,6 +221,12 @@ class _Checker:
         return size, depth, loads
 
 
+def parameterised(arguments: Json) -> bool:
+    """Whether a node's arguments use a ``from_parameter`` (outside callbacks): a load in a
+    stored process whose extent is a parameter, which only its call knows."""
+    return any(kind == "from_parameter" for kind, _ in _references(arguments, parameters=True))
+
+
 def undeclared_parameters(graph: Json, declared: set[str]) -> list[str]:
     """The ``from_parameter`` names a graph uses that are neither ``declared`` nor parameters
     of the callback they are in (as the called process's definition names them)."""
@@ -471,8 +477,10 @@ def _moment(value: Any) -> str | None:
 
 
 def unknown_collections(loads: list[Json], known: Callable[[str], bool]) -> list[str]:
-    """The collection ids ``loads`` (from :func:`check`) name that ``known`` does not know."""
-    return [str(a.get("id")) for a in loads if not known(str(a.get("id")))]
+    """The collection ids ``loads`` (from :func:`check`) name that ``known`` does not know (an
+    id that is a stored process's parameter is known when it runs)."""
+    return [str(a.get("id")) for a in loads
+            if not isinstance(a.get("id"), dict) and not known(str(a.get("id")))]  # fmt: skip
 
 
 def specs() -> dict[str, Json]:

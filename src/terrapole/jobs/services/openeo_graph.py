@@ -84,6 +84,8 @@ class ProcessGraph(Process):
         for arguments in loads:
             if str(arguments.get("id")) in missing:  # fails when it runs: CollectionNotFound
                 continue
+            if graph.parameterised(arguments):  # limited when it runs (the running total)
+                continue
             asked, _ = cube.values_asked(store, cube.request_from(arguments))
             values += asked
         if values > limit:
