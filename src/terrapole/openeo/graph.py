@@ -1,7 +1,9 @@
 """openEO process graphs: checked before anything runs, then evaluated with openeo-processes-dask.
 
 :func:`check` refuses, with the node named, what cannot run: not a graph, no or several result
-nodes, a ``from_node`` to a missing node, a cycle, an unknown process (in callbacks too).
+nodes, a ``from_node`` to a missing node, a cycle, an unknown process or namespace (in
+callbacks too), our internal text marker; it expands the user-defined processes called, each
+call counted, up to :data:`MAX_EXPANDED_NODES` nodes and :data:`MAX_DEPTH` nested calls.
 Whether the collections a graph loads exist is the caller's question (:func:`unknown_collections`):
 a batch job naming an unknown one is created and fails when it runs.
 :func:`evaluate` runs a checked graph: our ``load_collection`` reads the catalogue
