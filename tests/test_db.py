@@ -45,12 +45,21 @@ PREVIOUS_RELEASE = DATA / "previous_release.sqlite"  # made by 45c97f3's own cod
 TABLES = {
     "tp_api_tokens", "tp_collection_access", "tp_credits", "tp_jobs", "tp_job_logs",
     "tp_openeo_jobs", "tp_openeo_process_graphs",
+    # revision 0003: accounts, entities, charter and licences
+    "tp_users", "tp_account_links", "tp_login_failures", "tp_token_owners", "tp_entities",
+    "tp_memberships", "tp_entity_events", "tp_licences", "tp_licence_versions",
+    "tp_licence_acceptances", "tp_collection_terms",
 }  # fmt: skip
+NEWER = TABLES - {
+    "tp_api_tokens", "tp_collection_access", "tp_credits", "tp_jobs", "tp_job_logs",
+    "tp_openeo_jobs",
+}  # fmt: skip
+"""The tables revisions after the baseline added."""
 
 
 def _without_newer(dump: dict[str, Any]) -> dict[str, Any]:
     """A dump without the tables revisions after the baseline added (new, hence empty)."""
-    return {name: value for name, value in dump.items() if name != "tp_openeo_process_graphs"}
+    return {name: value for name, value in dump.items() if name not in NEWER}
 
 
 def _frozen_tables() -> ModuleType:

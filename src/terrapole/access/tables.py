@@ -26,3 +26,130 @@ collection_access = sa.Table(
     sa.Column("collection_id", sa.String(256), primary_key=True),
     sa.Column("groups", sa.JSON, nullable=False),
 )
+
+# -- accounts, entities, charter and licences (revision 0003) -----------------------------------
+users = sa.Table(
+    "tp_users",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("email", sa.String(320), nullable=False),
+    # the address folded to lower case: one account per address, whatever its spelling
+    sa.Column("email_key", sa.String(320), nullable=False, unique=True),
+    sa.Column("display_name", sa.String(200), nullable=False),
+    sa.Column("password_hash", sa.String(256), nullable=True),
+    sa.Column("verified", sa.Boolean, nullable=False),
+    sa.Column("roles", sa.JSON, nullable=False),
+    sa.Column("disabled", sa.Boolean, nullable=False),
+    sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+)
+
+account_links = sa.Table(
+    "tp_account_links",
+    metadata,
+    # one-use links sent by mail (purpose 'verify' or 'reset'), kept as SHA-256 hashes
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.String(32), sa.ForeignKey("tp_users.id"), nullable=False, index=True),
+    sa.Column("purpose", sa.String(16), nullable=False),
+    sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("used", sa.DateTime(timezone=True), nullable=True),
+)
+
+login_failures = sa.Table(
+    "tp_login_failures",
+    metadata,
+    sa.Column("n", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("email_key", sa.String(320), nullable=False, index=True),
+    sa.Column("address", sa.String(64), nullable=False, index=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
+
+token_owners = sa.Table(
+    "tp_token_owners",
+    metadata,
+    # an API token that belongs to a user (tokens made before accounts have no row here)
+    sa.Column(
+        "token_name", sa.String(200), sa.ForeignKey("tp_api_tokens.name"), primary_key=True
+    ),
+    sa.Column("user_id", sa.String(32), sa.ForeignKey("tp_users.id"), nullable=False, index=True),
+)
+
+entities = sa.Table(
+    "tp_entities",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("country", sa.String(2), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("siren", sa.String(9), nullable=True),
+    sa.Column("ror", sa.String(9), nullable=True),
+    sa.Column("profile", sa.String(32), nullable=False),
+    sa.Column("referent_id", sa.String(32), sa.ForeignKey("tp_users.id"), nullable=False),
+    sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+)
+
+memberships = sa.Table(
+    "tp_memberships",
+    metadata,
+    sa.Column("entity_id", sa.String(32), sa.ForeignKey("tp_entities.id"), primary_key=True),
+    sa.Column("user_id", sa.String(32), sa.ForeignKey("tp_users.id"), primary_key=True),
+    # pending, member, refused, left, removed
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("profile", sa.String(32), nullable=True),
+    sa.Column("requested", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("decided", sa.DateTime(timezone=True), nullable=True),
+)
+
+entity_events = sa.Table(
+    "tp_entity_events",
+    metadata,
+    # append-only history: who did what to whom, when
+    sa.Column("n", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("entity_id", sa.String(32), nullable=False, index=True),
+    sa.Column("actor_id", sa.String(32), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("subject_id", sa.String(32), nullable=True),
+    sa.Column("detail", sa.JSON, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
+
+licences = sa.Table(
+    "tp_licences",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    # 'charter' (the hub's charter, accepted by entities and users) or 'licence'
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+)
+
+licence_versions = sa.Table(
+    "tp_licence_versions",
+    metadata,
+    sa.Column("licence_id", sa.String(64), sa.ForeignKey("tp_licences.id"), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("published", sa.DateTime(timezone=True), nullable=False),
+)
+
+licence_acceptances = sa.Table(
+    "tp_licence_acceptances",
+    metadata,
+    sa.Column("n", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("licence_id", sa.String(64), sa.ForeignKey("tp_licences.id"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    # who is bound: a user ('user') or an entity ('entity', accepted by its referent)
+    sa.Column("holder_kind", sa.String(8), nullable=False),
+    sa.Column("holder_id", sa.String(32), nullable=False),
+    sa.Column("accepted_by", sa.String(32), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_tp_licence_acceptances_holder", "holder_kind", "holder_id", "licence_id"),
+)
+
+collection_terms = sa.Table(
+    "tp_collection_terms",
+    metadata,
+    sa.Column("collection_id", sa.String(256), primary_key=True),
+    sa.Column("licences", sa.JSON, nullable=False),
+    sa.Column("profiles", sa.JSON, nullable=False),
+)
