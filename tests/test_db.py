@@ -49,6 +49,8 @@ TABLES = {
     "tp_users", "tp_account_links", "tp_login_failures", "tp_token_owners", "tp_entities",
     "tp_memberships", "tp_entity_events", "tp_licences", "tp_licence_versions",
     "tp_licence_acceptances", "tp_collection_terms",
+    # revision 0004: quotas ledger and orders
+    "tp_quota_balances", "tp_quota_ledger", "tp_orders", "tp_order_history",
 }  # fmt: skip
 NEWER = TABLES - {
     "tp_api_tokens", "tp_collection_access", "tp_credits", "tp_jobs", "tp_job_logs",

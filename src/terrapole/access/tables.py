@@ -153,3 +153,72 @@ collection_terms = sa.Table(
     sa.Column("licences", sa.JSON, nullable=False),
     sa.Column("profiles", sa.JSON, nullable=False),
 )
+
+# --- quotas ledger and orders (revision 0004). Entities and users are named by their ids,
+# without foreign keys, so a ledger can be kept for ids the accounts tables do not hold.
+
+quota_balances = sa.Table(
+    "tp_quota_balances",
+    metadata,
+    # one row per (entity, family, quarter): the row PostgreSQL locks (SELECT ... FOR UPDATE)
+    # while an order is debited, so concurrent debits of one quota run one after the other
+    sa.Column("entity_id", sa.String(64), primary_key=True),
+    sa.Column("family", sa.String(32), primary_key=True),
+    sa.Column("period", sa.String(7), primary_key=True),
+    sa.Column("allowance_km2", sa.Float, nullable=False),
+    sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+)
+
+quota_ledger = sa.Table(
+    "tp_quota_ledger",
+    metadata,
+    sa.Column("n", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("entity_id", sa.String(64), nullable=False),
+    sa.Column("family", sa.String(32), nullable=False),
+    sa.Column("period", sa.String(7), nullable=False),
+    sa.Column("order_id", sa.String(64), nullable=False, index=True),
+    # 'debit' (an order took km² of the quota) or 'credit' (a refund, or a grant by an admin)
+    sa.Column("entry", sa.String(8), nullable=False),
+    sa.Column("km2", sa.Float, nullable=False),  # of the quota; the overage is not counted in it
+    sa.Column("overage_km2", sa.Float, nullable=False),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("reason", sa.String(500), nullable=False),
+    sa.Index("ix_tp_quota_ledger_quota", "entity_id", "family", "period"),
+)
+
+orders = sa.Table(
+    "tp_orders",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(8), nullable=False),  # 'archive' or 'tasking'
+    sa.Column("state", sa.String(16), nullable=False, index=True),
+    sa.Column("entity_id", sa.String(64), nullable=False, index=True),
+    sa.Column("owner", sa.String(64), nullable=False, index=True),
+    sa.Column("profile", sa.String(32), nullable=False),
+    sa.Column("family", sa.String(32), nullable=False),
+    sa.Column("period", sa.String(7), nullable=False),  # the quarter whose quota it draws on
+    # what is ordered: archive items (ids and, when ordered from a search, the search) or a
+    # tasking request's parameters; the AOI as GeoJSON (none: whole footprints)
+    sa.Column("request", sa.JSON, nullable=False),
+    sa.Column("aoi", sa.JSON, nullable=True),
+    sa.Column("km2", sa.Float, nullable=False),
+    sa.Column("quota_km2", sa.Float, nullable=True),  # set by the debit at submission
+    sa.Column("overage_km2", sa.Float, nullable=True),
+    sa.Column("price_eur", sa.Float, nullable=True),
+    sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated", sa.DateTime(timezone=True), nullable=False),
+)
+
+order_history = sa.Table(
+    "tp_order_history",
+    metadata,
+    sa.Column("n", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("order_id", sa.String(64), sa.ForeignKey("tp_orders.id"), nullable=False, index=True),
+    sa.Column("start", sa.String(16), nullable=True),  # None: the order was created
+    sa.Column("finish", sa.String(16), nullable=False),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("note", sa.String(2000), nullable=False),
+)
