@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -116,6 +116,18 @@ class Settings(BaseSettings):
     production_interval_s: float = Field(
         default=600.0, gt=0, description="how often the server looks for due production work"
     )
+    smtp_host: str | None = Field(
+        default=None,
+        description="SMTP server of the account mails (verification, reset); unset: the mails "
+        "and their links are written to the log",
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="port of the SMTP server")
+    smtp_from: str = Field(
+        default="terrapole@localhost", description="sender address of the account mails"
+    )
+    smtp_starttls: bool = Field(default=True, description="upgrade the SMTP session with STARTTLS")
+    smtp_user: str | None = Field(default=None, description="SMTP login (none: no AUTH)")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password")
 
     @property
     def assets_dir(self) -> Path:
