@@ -24,6 +24,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from terrapole.access.profiles import Profile
 from terrapole.errors import InvalidInput
 
 _E = TypeVar("_E", bound=StrEnum)
@@ -44,16 +45,6 @@ def check_quarter(period: str) -> str:
     if not isinstance(period, str) or not _QUARTER.match(period):
         raise InvalidInput("period", f"a quarter such as 2026-Q4 is required, not {period!r}")
     return period
-
-
-class Profile(StrEnum):
-    """Who an entity is, which sets its quotas and prices (issue 21's profiles)."""
-
-    SCIENTIST_FR = "scientist_fr"
-    SCIENTIST_FOREIGN = "scientist_foreign"
-    PUBLIC_FR = "public_fr"
-    PRIVATE_RD_FR = "private_rd_fr"
-    TEACHING = "teaching"
 
 
 class Family(StrEnum):
@@ -88,7 +79,7 @@ class Quote:
     price_eur: float
 
 
-_S, _P, _R = Profile.SCIENTIST_FR, Profile.PUBLIC_FR, Profile.PRIVATE_RD_FR
+_S, _P, _R = Profile.FRENCH_SCIENTIST, Profile.FRENCH_PUBLIC_ACTOR, Profile.FRENCH_PRIVATE_RD
 
 DEFAULT_ALLOWANCES: dict[tuple[Profile, Family], float] = {
     # deck 001 lines 438-440: "Scientifiques : 5 500 km2 / Publics : 4 000 km2 /
@@ -160,11 +151,11 @@ class PriceTable:
         """A table from configuration; keys absent keep the seed defaults.
 
         >>> PriceTable.from_dict({
-        ...     "allowances": {"scientist_fr": {"pleiades": 6000}},
-        ...     "prices": {"public_fr": {"pleiades": {"archive": 1.5}}},
+        ...     "allowances": {"french-scientist": {"pleiades": 6000}},
+        ...     "prices": {"french-public-actor": {"pleiades": {"archive": 1.5}}},
         ...     "packages": {"spot": [{"km2": 18000, "eur": 5000}]},
-        ...     "quarterly": {"2026-Q4": {"scientist_fr": {"pleiades": 3000}}},
-        ... }).allowance(Profile.SCIENTIST_FR, Family.PLEIADES, "2026-Q4")
+        ...     "quarterly": {"2026-Q4": {"french-scientist": {"pleiades": 3000}}},
+        ... }).allowance(Profile.FRENCH_SCIENTIST, Family.PLEIADES, "2026-Q4")
         3000.0
         """
         unknown = set(data) - {"allowances", "prices", "packages", "quarterly"}
@@ -270,7 +261,7 @@ def quote(
     packages, by the cheapest packages covering it (the lower of both when a family has both).
     A profile with neither may not go beyond its quota: :class:`InvalidInput`.
 
-    >>> quote(km2=6000, remaining_km2=5500, profile=Profile.PUBLIC_FR,
+    >>> quote(km2=6000, remaining_km2=5500, profile=Profile.FRENCH_PUBLIC_ACTOR,
     ...       family=Family.PLEIADES, kind=Kind.ARCHIVE)
     Quote(km2=6000, quota_used=5500, overage_km2=500, price_eur=700.0)
     """
