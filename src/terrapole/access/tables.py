@@ -68,9 +68,7 @@ token_owners = sa.Table(
     "tp_token_owners",
     metadata,
     # an API token that belongs to a user (tokens made before accounts have no row here)
-    sa.Column(
-        "token_name", sa.String(200), sa.ForeignKey("tp_api_tokens.name"), primary_key=True
-    ),
+    sa.Column("token_name", sa.String(200), sa.ForeignKey("tp_api_tokens.name"), primary_key=True),
     sa.Column("user_id", sa.String(32), sa.ForeignKey("tp_users.id"), nullable=False, index=True),
 )
 
