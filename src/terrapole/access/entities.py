@@ -284,7 +284,7 @@ class Entities:
             memberships.c.entity_id == entity_id, memberships.c.status == status.value
         )
         with db.reading(self.engine) as con:
-            rows = con.execute(query.order_by(memberships.c.requested)).all()
+            rows = con.execute(query.order_by(memberships.c.requested, memberships.c.user_id)).all()
         return [_membership(r) for r in rows]
 
     def history(self, entity_id: str) -> list[Event]:
