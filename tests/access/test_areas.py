@@ -64,7 +64,9 @@ def test_areas_shrink_with_latitude_as_the_ellipsoid_says() -> None:
 
 def test_ring_orientation_does_not_change_the_area() -> None:
     clockwise = {"type": "Polygon", "coordinates": [[[0, 0], [0, 1], [1, 1], [1, 0], [0, 0]]]}
-    assert geodesic_km2(polygon(clockwise)) == pytest.approx(geodesic_km2(polygon(_box(0, 0, 1, 1))))
+    assert geodesic_km2(polygon(clockwise)) == pytest.approx(
+        geodesic_km2(polygon(_box(0, 0, 1, 1)))
+    )
 
 
 def test_archive_km2_cuts_each_footprint_by_the_aoi() -> None:

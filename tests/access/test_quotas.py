@@ -120,7 +120,9 @@ def test_a_grant_adds_to_the_quota(quota_engine: sa.Engine) -> None:
 
 
 def test_the_allowance_is_the_quarter_s_and_kept_once_used(quota_engine: sa.Engine) -> None:
-    table = PriceTable.from_dict({"quarterly": {"2026-Q4": {"french-scientist": {"pleiades": 300}}}})
+    table = PriceTable.from_dict(
+        {"quarterly": {"2026-Q4": {"french-scientist": {"pleiades": 300}}}}
+    )
     ledger, quota = Ledger(quota_engine, table), _quota()
     assert ledger.balance(quota).allowance_km2 == 300
     ledger.debit(quota, order_id="o", km2=100, actor="u", reason="r")
