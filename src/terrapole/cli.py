@@ -27,7 +27,7 @@ from rich.progress import (
 from rich.table import Table
 from sqlalchemy.exc import OperationalError
 
-from terrapole import cli_jobs
+from terrapole import cli_access, cli_jobs
 from terrapole.access import AccessService
 from terrapole.catalog.documents import parse_bbox, prepare_item
 from terrapole.catalog.loader import as_json, count_documents, load_paths
@@ -67,6 +67,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(cli_jobs.jobs_app, name="jobs")
 app.add_typer(cli_jobs.credits_app, name="credits")
 app.command("purge")(cli_jobs.purge)
+app.add_typer(cli_access.users_app, name="users")
+app.add_typer(cli_access.licences_app, name="licences")
 console = Console(stderr=True)
 out = Console()
 
