@@ -51,6 +51,8 @@ TABLES = {
     "tp_licence_acceptances", "tp_collection_terms",
     # revision 0004: quotas ledger and orders
     "tp_quota_balances", "tp_quota_ledger", "tp_orders", "tp_order_history",
+    # revision 0005: portal sessions
+    "tp_sessions",
 }  # fmt: skip
 NEWER = TABLES - {
     "tp_api_tokens", "tp_collection_access", "tp_credits", "tp_jobs", "tp_job_logs",
