@@ -23,6 +23,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from titiler.core.errors import DEFAULT_STATUS_CODES as TILER_STATUS_CODES
 
 from terrapole.access import AccessService
+from terrapole.access.accounts import TooManyAttempts
+from terrapole.access.order_workflow import InvalidOrderTransition
+from terrapole.access.quotas import QuotaExceeded
 from terrapole.catalog.store import open_store
 from terrapole.config import Settings
 from terrapole.errors import (
@@ -65,6 +68,9 @@ STATUS_CODES: dict[type[Exception], int] = {
     NotFound: 404,
     AlreadyExists: 409,
     InvalidTransition: 409,
+    InvalidOrderTransition: 409,
+    QuotaExceeded: 409,
+    TooManyAttempts: 429,  # answered with Retry-After
     CreditExceeded: 402,
     StoreUnavailable: 503,
     SourceUnavailable: 502,
@@ -113,7 +119,10 @@ def _error_handler(status: int) -> Callable[[Request, Exception], Response]:
             code = "InternalError" if status == 500 else type(exc).__name__
             return internal_error(path, status, code, rid)
         logger.info("request %s: %s %s -> %d: %s", rid, request.method, path, status, exc)
-        return error_response(path, status, type(exc).__name__, str(exc), rid)
+        response = error_response(path, status, type(exc).__name__, str(exc), rid)
+        if isinstance(exc, TooManyAttempts):
+            response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
 
     return handle
 

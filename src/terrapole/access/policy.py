@@ -1,9 +1,17 @@
-"""The access rule, in one place: which collections a principal may read, and who may write.
+"""The access rule, in one place: which collections a principal may read, download and order,
+and who may write.
 
-A collection is public unless it is restricted to named groups; a restricted collection is
-readable by principals in at least one of its groups, and by admins. Every token also belongs
-to its personal group ``user:<name>``, which is how job results stay private to their owner.
-Every read path asks :func:`hidden_collections` and passes the answer into the store query.
+Two kinds of rule hide a collection, and both apply:
+
+- a **restriction** to named groups (deployment tokens): readable by principals in at least one
+  of its groups, and by admins. Every token also belongs to its personal group ``user:<name>``,
+  which is how job results stay private to their owner;
+- declared **terms** (``collection_terms``): readable only by an account with an eligible
+  profile that accepted the current version of every licence the collection requires (itself,
+  or through one of its entities), and by admins.
+
+Every read path asks :func:`hidden_collections` and passes the answer into the store query, so
+a hidden collection is answered exactly as an unknown one.
 """
 
 from __future__ import annotations
@@ -11,16 +19,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from terrapole.access.eligibility import Terms, meets_terms
+from terrapole.access.profiles import Profile
 from terrapole.errors import Forbidden, Unauthorized
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is asking: a token's name, its groups, and whether it may administer."""
+    """Who is asking: a token's name, its groups and role; for a token an account owns, the
+    account (``user_id``), its roles, entities, profiles and accepted licences."""
 
     name: str
     groups: frozenset[str] = frozenset()
     admin: bool = False
+    user_id: str | None = None
+    roles: frozenset[str] = frozenset()
+    entities: frozenset[str] = frozenset()
+    profiles: frozenset[Profile] = frozenset()
+    licences: frozenset[str] = frozenset()
 
     @property
     def memberships(self) -> frozenset[str]:
@@ -32,21 +48,69 @@ class Principal:
         """True for requests that carry no token."""
         return self.name == ""
 
+    @property
+    def curator(self) -> bool:
+        """Whether the account may declare collections' terms (admins may too)."""
+        return self.admin or "curator" in self.roles
+
 
 ANONYMOUS = Principal(name="")
 
 Restrictions = Mapping[str, frozenset[str]]
+TermsByCollection = Mapping[str, Terms]
+_NO_TERMS: TermsByCollection = {}
 
 
-def can_read(principal: Principal, collection_id: str, restrictions: Restrictions) -> bool:
+def can_read(
+    principal: Principal,
+    collection_id: str,
+    restrictions: Restrictions,
+    terms: TermsByCollection = _NO_TERMS,
+) -> bool:
     """May ``principal`` read items of ``collection_id``?"""
+    if principal.admin:
+        return True
     groups = restrictions.get(collection_id)
-    return groups is None or principal.admin or bool(groups & principal.memberships)
+    if groups is not None and not groups & principal.memberships:
+        return False
+    declared = terms.get(collection_id)
+    return declared is None or meets_terms(
+        declared, profiles=principal.profiles, licences=principal.licences
+    )
 
 
-def hidden_collections(principal: Principal, restrictions: Restrictions) -> frozenset[str]:
+def can_download(
+    principal: Principal,
+    collection_id: str,
+    restrictions: Restrictions,
+    terms: TermsByCollection = _NO_TERMS,
+) -> bool:
+    """May ``principal`` download the assets of ``collection_id`` (whoever reads, downloads)?"""
+    return can_read(principal, collection_id, restrictions, terms)
+
+
+def can_order(
+    principal: Principal,
+    collection_id: str,
+    restrictions: Restrictions,
+    terms: TermsByCollection = _NO_TERMS,
+) -> bool:
+    """May ``principal`` order products of ``collection_id``: an account that is a member of
+    an entity, with an eligible profile and the required licences accepted (admins too need
+    an entity, which the order is debited to)."""
+    if principal.user_id is None or not principal.entities:
+        return False
+    return can_read(principal, collection_id, restrictions, terms)
+
+
+def hidden_collections(
+    principal: Principal, restrictions: Restrictions, terms: TermsByCollection = _NO_TERMS
+) -> frozenset[str]:
     """The collections whose items ``principal`` must not see (filtered inside store queries)."""
-    return frozenset(c for c in restrictions if not can_read(principal, c, restrictions))
+    if principal.admin:
+        return frozenset()
+    ruled = restrictions.keys() | terms.keys()
+    return frozenset(c for c in ruled if not can_read(principal, c, restrictions, terms))
 
 
 def require_admin(principal: Principal) -> None:

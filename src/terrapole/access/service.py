@@ -1,4 +1,5 @@
-"""API tokens (stored as SHA-256 hashes) and collection restrictions, kept in the database."""
+"""API tokens (stored as SHA-256 hashes), the principals they stand for, and the rules on
+collections (group restrictions, declared terms), kept in the database."""
 
 from __future__ import annotations
 
@@ -13,8 +14,16 @@ from typing import Any
 import sqlalchemy as sa
 
 from terrapole import db
-from terrapole.access.policy import ANONYMOUS, Principal, Restrictions, hidden_collections
-from terrapole.access.tables import api_tokens, collection_access
+from terrapole.access.eligibility import read_terms, standing
+from terrapole.access.policy import (
+    ANONYMOUS,
+    Principal,
+    Restrictions,
+    TermsByCollection,
+    can_read,
+    hidden_collections,
+)
+from terrapole.access.tables import api_tokens, collection_access, token_owners
 from terrapole.errors import AlreadyExists, InvalidInput, NotFound, Unauthorized
 
 TOKEN_PREFIX = "tp_"
@@ -25,13 +34,16 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class AccessService:
-    """Tokens and restrictions.
+_MAX_CACHED_PRINCIPALS = 10_000
 
-    Restrictions are read on every request, so they are cached in-process; the cache is dropped
-    on a change made here and expires after ``ttl`` seconds, so that a change made by another
-    process (``terrapole collections restrict`` next to a running server, other workers) takes
-    effect within that delay.
+
+class AccessService:
+    """Tokens, the principals they resolve to, restrictions and collection terms.
+
+    All three are read on every request, so they are cached in-process; the caches are dropped
+    on a change made here (or by :meth:`forget`) and expire after ``ttl`` seconds, so that a
+    change made elsewhere (``terrapole collections restrict`` next to a running server, other
+    workers, an accepted licence or an approved membership) takes effect within that delay.
     """
 
     def __init__(
@@ -40,9 +52,12 @@ class AccessService:
         self.engine = db.open_engine(database_url)
         self._lock = threading.Lock()
         self._restrictions: dict[str, frozenset[str]] | None = None
+        self._terms: TermsByCollection | None = None
+        self._principals: dict[str, tuple[float, Principal]] = {}
         self._ttl = ttl
         self._clock = clock  # seconds; tests drive it
         self._read_at = 0.0
+        self._terms_read_at = 0.0
 
     def close(self) -> None:
         """Dispose of the connection pool."""
@@ -79,6 +94,7 @@ class AccessService:
         with self.engine.begin() as con:
             if con.execute(api_tokens.delete().where(api_tokens.c.name == name)).rowcount == 0:
                 raise NotFound("token", name)
+        self.forget()  # the revoked token stops working at once here
 
     def authenticate(self, authorization: str | None) -> Principal:
         """Resolve an ``Authorization: Bearer <token>`` header to a principal."""
@@ -88,25 +104,72 @@ class AccessService:
         if scheme.lower() != "bearer" or not secret.strip():
             raise Unauthorized("Authorization must be 'Bearer <token>'")
         secret = secret.strip().removeprefix("basic//")  # openEO clients: "Bearer basic//<token>"
-        query = sa.select(api_tokens).where(api_tokens.c.token_hash == hash_token(secret))
+        key = hash_token(secret)
+        with self._lock:
+            cached = self._principals.get(key)
+        if cached is not None and self._clock() - cached[0] <= self._ttl:
+            return cached[1]
         with db.reading(self.engine) as con:
-            row = con.execute(query).mappings().first()
-        if row is None:
-            raise Unauthorized("unknown or revoked API token")
-        return Principal(name=row["name"], groups=frozenset(row["groups"]), admin=row["admin"])
+            row = con.execute(sa.select(api_tokens).where(api_tokens.c.token_hash == key)).first()
+            if row is None:
+                raise Unauthorized("unknown or revoked API token")
+            principal = self._resolve(con, row.name, frozenset(row.groups), row.admin)
+        if principal is None:
+            raise Unauthorized(f"the account owning token {row.name!r} is disabled")
+        with self._lock:
+            if len(self._principals) >= _MAX_CACHED_PRINCIPALS:
+                self._principals.clear()
+            self._principals[key] = (self._clock(), principal)
+        return principal
 
     def principal_named(self, name: str) -> Principal:
         """The principal of the token ``name`` as it stands now (for work done on its behalf
-        later, such as a queued job). A revoked token keeps only its personal group, so its
-        own results stay readable and nothing restricted does."""
+        later, such as a queued job). A revoked token, or one whose account is disabled, keeps
+        only its personal group, so its own results stay readable and nothing restricted does."""
         if not name:
             return ANONYMOUS
         query = sa.select(api_tokens.c.groups, api_tokens.c.admin).where(api_tokens.c.name == name)
         with db.reading(self.engine) as con:
             row = con.execute(query).first()
-        if row is None:
-            return Principal(name=name)
-        return Principal(name=name, groups=frozenset(row.groups), admin=row.admin)
+            found = (
+                None if row is None else self._resolve(con, name, frozenset(row.groups), row.admin)
+            )
+        return found or Principal(name=name)
+
+    @staticmethod
+    def _resolve(
+        con: sa.Connection, name: str, groups: frozenset[str], admin: bool
+    ) -> Principal | None:
+        """The principal of a token: a deployment token as stored; a token an account owns
+        with the account's roles (its admin flag follows the account's role, so taking the role
+        away takes it from every token), entities, profiles and licences. None: the account
+        is disabled."""
+        owner = con.execute(
+            sa.select(token_owners.c.user_id).where(token_owners.c.token_name == name)
+        ).scalar()
+        if owner is None:
+            return Principal(name=name, groups=groups, admin=admin)
+        held = standing(con, owner)
+        if held is None or held.disabled:
+            return None
+        return Principal(
+            name=name,
+            groups=groups,
+            admin="admin" in held.roles,
+            user_id=owner,
+            roles=held.roles,
+            entities=held.entities,
+            profiles=held.profiles,
+            licences=held.licences,
+        )
+
+    def forget(self) -> None:
+        """Drop the cached principals, restrictions and terms (after a change made here to
+        accounts, memberships, licences or terms), so the next request reads them anew."""
+        with self._lock:
+            self._principals.clear()
+            self._restrictions = None
+            self._terms = None
 
     # -- restrictions -----------------------------------------------------------------
     def restrict(self, collection_id: str, groups: list[str]) -> None:
@@ -135,6 +198,24 @@ class AccessService:
                 self._read_at = now
             return self._restrictions
 
+    def terms(self) -> TermsByCollection:
+        """Map of collection id -> its declared terms (licences required, profiles eligible)."""
+        with self._lock:
+            now = self._clock()
+            if self._terms is None or now - self._terms_read_at > self._ttl:
+                with db.reading(self.engine) as con:
+                    self._terms = read_terms(con)
+                self._terms_read_at = now
+            return self._terms
+
+    def is_restricted(self, collection_id: str) -> bool:
+        """Whether some rule (groups or terms) keeps ``collection_id`` from somebody."""
+        return collection_id in self.restrictions() or collection_id in self.terms()
+
+    def can_read(self, principal: Principal, collection_id: str) -> bool:
+        """May ``principal`` read (and download) ``collection_id`` (see :mod:`policy`)?"""
+        return can_read(principal, collection_id, self.restrictions(), self.terms())
+
     def hidden_for(self, principal: Principal) -> frozenset[str]:
         """Collections hidden from ``principal`` (see :func:`policy.hidden_collections`)."""
-        return hidden_collections(principal, self.restrictions())
+        return hidden_collections(principal, self.restrictions(), self.terms())

@@ -11,7 +11,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, StreamingResponse
 
-from terrapole.access import can_read
 from terrapole.errors import NotFound
 from terrapole.web.services import WebServices
 
@@ -68,7 +67,7 @@ def router(services: WebServices) -> APIRouter:
     api = APIRouter(tags=["downloads"])
 
     def _readable(request: Request, collection: str) -> bool:
-        return can_read(services.principal(request), collection, services.access.restrictions())
+        return services.access.can_read(services.principal(request), collection)
 
     @api.api_route(
         "/assets/{collection}/{item}/{name}",

@@ -41,7 +41,7 @@ class TileCacheMiddleware:
         except TerrapoleError as exc:  # a bad token: 401, as the app's table says
             await answer_error(exc, scope, receive, send)
             return
-        restricted = match["c"] in self.services.access.restrictions()
+        restricted = self.services.access.is_restricted(match["c"])
         control = b"private, max-age=600" if restricted else b"public, max-age=3600"
         encoding = headers.get(b"accept-encoding", b"")  # bodies may be compressed per client
         key = (scope["path"], scope.get("query_string", b""), encoding, hidden)

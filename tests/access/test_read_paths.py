@@ -1,0 +1,246 @@
+"""One access policy over every read path, proved by a table: read paths × principals.
+
+Two collections (a real THEIA Sentinel-2 product and the land-cover crop) declare terms: the
+licence ``dinamis-licence`` and the eligible profile ``french-scientist``. Five principals ask
+through every read path of the live app: anonymous, a member of a French lab who accepted the
+licence, a member of the same lab who did not, a member of a public body (profile not eligible)
+who accepted it, and an admin. Only the eligible member and the admin see the data; every other
+answer is exactly the one given for a collection that does not exist.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import morecantile
+import pytest
+from fastapi.testclient import TestClient
+from httpx import Response
+from pyproj import Transformer
+
+from terrapole.app import create_app
+from terrapole.config import Settings
+from terrapole.ingest.service import Ingestor
+
+from ..conftest import ROOT
+
+PRODUCTS = ROOT / "demo" / "products"
+ITEM = "SENTINEL2A_20180826-104155-257_L2A_T31UFQ_D_V1-8"
+S2 = "theia-sentinel-2-l2a"
+LANDCOVER, ZONE_ITEM = "landcover", "BDForet_ZoneTest"
+UNKNOWN = "no-such-collection"
+TILE = morecantile.tms.get("WebMercatorQuad").tile(5.35, 49.278, 15)
+BBOX = {"west": 5.3446556, "south": 49.2750273, "east": 5.3559872, "north": 49.282441}
+TO_3857 = Transformer.from_crs("OGC:CRS84", "EPSG:3857", always_xy=True)
+CROP_3857 = ",".join(
+    str(v) for v in (*TO_3857.transform(5.3447, 49.2750), *TO_3857.transform(5.3560, 49.2824))
+)
+ZONE = {"type": "Polygon", "coordinates": [[[5.345, 49.276], [5.355, 49.276], [5.355, 49.282],
+                                            [5.345, 49.282], [5.345, 49.276]]]}  # fmt: skip
+PASSWORD = "a long passphrase 42"
+PRINCIPALS = ["anonymous", "eligible", "no-licence", "other-entity", "admin"]
+SEES = {"eligible", "admin"}
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> tuple[TestClient, dict[str, dict[str, str]]]:
+    """The app over two collections under terms, and a token for each principal."""
+    app = create_app(Settings(data_dir=tmp_path_factory.mktemp("terms"), dask_workers=1,
+                              dask_processes=False, job_credit_cpu_s=1000.0))  # fmt: skip
+    services = app.state.services
+    ingestor = Ingestor(services.store, services.storage)
+    assert not ingestor.run([str(PRODUCTS / "theia" / ITEM)]).rejected
+    assert not ingestor.run([str(PRODUCTS / "landcover")], collection=LANDCOVER).rejected
+    accounts, entities, licences = services.accounts, services.entities, services.licences
+
+    def user(name: str, **roles: Any) -> Any:
+        return accounts.create_verified(f"{name}@lab.example", PASSWORD, name, **roles)
+
+    admin = user("admin", roles=frozenset({"admin"}))
+    eligible, no_licence, other = user("ana"), user("bruno"), user("chloe")
+    lab = entities.create(eligible, name="A lab", country="FR", kind="lab",
+                          profile_name="french-scientist")  # fmt: skip
+    entities.request(no_licence, lab.id)
+    entities.approve(eligible, lab.id, no_licence.id)
+    body = entities.create(other, name="A public body", country="FR", kind="public-body",
+                           profile_name="french-public-actor")  # fmt: skip
+    licence = licences.create(admin, "dinamis-licence", "DINAMIS licence", "You shall cite.")
+    for collection in (S2, LANDCOVER):
+        licences.set_terms(admin, collection, licence_ids=[licence.id],
+                           profiles=["french-scientist"])  # fmt: skip
+    licences.accept(eligible, licence.id, licence.version)
+    licences.accept(other, licence.id, licence.version, entity=(body.id, other.id))
+    services.access.forget()
+    headers: dict[str, dict[str, str]] = {"anonymous": {}}
+    for name, who in (("eligible", eligible), ("no-licence", no_licence),
+                      ("other-entity", other), ("admin", admin)):  # fmt: skip
+        _, secret = accounts.create_token(who.id, "tests")
+        headers[name] = {"Authorization": f"Bearer {secret}"}
+    return TestClient(app), headers
+
+
+@dataclass(frozen=True)
+class Path:
+    """A read path: the request naming a collection, and what a visible answer holds."""
+
+    ask: Callable[[TestClient, str, dict[str, str]], Response]
+    shows: Callable[[Response], bool]
+    collection: str = S2
+
+
+def _get(url: str, **params: Any) -> Callable[[TestClient, str, dict[str, str]], Response]:
+    def ask(client: TestClient, collection: str, headers: dict[str, str]) -> Response:
+        query = {k: v.format(c=collection) if isinstance(v, str) else v for k, v in params.items()}
+        return client.get(url.format(c=collection), params=query, headers=headers)
+
+    return ask
+
+
+def _post(
+    url: str, body: Callable[[str], Any]
+) -> Callable[[TestClient, str, dict[str, str]], Response]:
+    def ask(client: TestClient, collection: str, headers: dict[str, str]) -> Response:
+        return client.post(url, json=body(collection), headers=headers)
+
+    return ask
+
+
+def _has(text: str) -> Callable[[Response], bool]:
+    return lambda r: r.status_code == 200 and text in r.text
+
+
+def _image(r: Response) -> bool:
+    return r.status_code == 200 and r.headers["content-type"].startswith("image/")
+
+
+def _graph(collection: str) -> dict[str, Any]:
+    return {"process": {"process_graph": {
+        "load": {"process_id": "load_collection", "arguments": {
+            "id": collection, "spatial_extent": BBOX,
+            "temporal_extent": ["2018-08-01", "2018-08-31"], "bands": ["FRE_B4"]}},
+        "save": {"process_id": "save_result", "result": True,
+                 "arguments": {"data": {"from_node": "load"}, "format": "GTiff"}},
+    }}}  # fmt: skip
+
+
+TILE_PATH = f"/tiles/WebMercatorQuad/{TILE.z}/{TILE.x}/{TILE.y}.png"
+WMS_MAP = {"SERVICE": "WMS", "VERSION": "1.3.0", "LAYERS": "{c}:truecolor", "STYLES": "",
+           "CRS": "EPSG:3857", "BBOX": CROP_3857, "WIDTH": 64, "HEIGHT": 64,
+           "FORMAT": "image/png", "TIME": "2018-08-26"}  # fmt: skip
+WMS_INFO = {**WMS_MAP, "REQUEST": "GetFeatureInfo", "QUERY_LAYERS": "{c}:truecolor", "I": 32,
+            "J": 32, "INFO_FORMAT": "application/json"}  # fmt: skip
+
+PATHS: dict[str, Path] = {
+    "stac search": Path(_get("/stac/search", collections="{c}"), _has(ITEM)),
+    "stac item": Path(_get(f"/stac/collections/{{c}}/items/{ITEM}"), _has(ITEM)),
+    "stac collection": Path(_get("/stac/collections/{c}"), _has(S2)),
+    "stac collections list": Path(_get("/stac/collections"), _has(f'"id":"{S2}"')),
+    "stac aggregation": Path(
+        _get("/stac/aggregate", collections="{c}", aggregations="total_count"),
+        lambda r: r.status_code == 200 and '"value":1' in r.text.replace(" ", ""),
+    ),
+    "asset download": Path(
+        _get(f"/assets/{{c}}/{ITEM}/FRE_B4.tif"),
+        lambda r: r.status_code == 200 and r.content[:2] in (b"II", b"MM"),
+    ),
+    "item zip": Path(
+        _get(f"/stac/collections/{{c}}/items/{ITEM}/download"),
+        lambda r: r.status_code == 200 and r.content[:2] == b"PK",
+    ),
+    "xyz tile": Path(
+        _get(f"/maps/collections/{{c}}/items/{ITEM}{TILE_PATH}", preset="truecolor"), _image
+    ),  # fmt: skip
+    "mosaic tile": Path(
+        _get(
+            f"/maps/mosaic/tiles/{TILE.z}/{TILE.x}/{TILE.y}.png",
+            collections="{c}",
+            preset="truecolor",
+        ),  # fmt: skip
+        lambda r: _image(r) and len(r.content) > 2000,  # an empty tile is a few hundred bytes
+    ),
+    "wms capabilities": Path(
+        _get("/wms", SERVICE="WMS", REQUEST="GetCapabilities", VERSION="1.3.0"),
+        _has(f"{S2}:truecolor"),
+    ),
+    "wms getmap": Path(_get("/wms", REQUEST="GetMap", **WMS_MAP), _image),
+    "wms getfeatureinfo": Path(_get("/wms", **WMS_INFO), _has(ITEM)),
+    "portal item page": Path(_get(f"/collections/{{c}}/items/{ITEM}"), _has(ITEM)),
+    "portal collection page": Path(_get("/collections/{c}"), _has(S2)),
+    "openeo collections": Path(_get("/openeo/1.2/collections"), _has(f'"id":"{S2}"')),
+    "openeo collection": Path(_get("/openeo/1.2/collections/{c}"), _has(S2)),
+    "openeo load_collection (validation)": Path(
+        _post("/openeo/1.2/validation", _graph),
+        lambda r: r.status_code == 200 and r.json()["errors"] == [],
+    ),
+    "ogc processes input (quote)": Path(
+        _post(
+            "/ogcapi/processes/zonal-statistics/quote",
+            lambda c: {
+                "inputs": {"collection": c, "item": ZONE_ITEM, "asset": "data", "zones": ZONE}
+            },
+        ),  # fmt: skip
+        lambda r: r.status_code == 200,
+        collection=LANDCOVER,
+    ),
+}
+
+_VOLATILE = re.compile(r"[0-9a-f]{32}")  # request ids in error bodies and pages
+
+
+def _normal(response: Response, collection: str) -> tuple[int, str, bytes]:
+    """An answer as compared: the collection's id named as the unknown one, request ids out."""
+    if response.headers.get("content-type", "").startswith("image/"):
+        return response.status_code, "image", response.content
+    text = _VOLATILE.sub("<id>", response.text.replace(collection, UNKNOWN))
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return response.status_code, text, b""
+    if isinstance(doc, dict):
+        doc.pop("id", None)
+        doc.pop("request_id", None)
+    return response.status_code, json.dumps(doc, sort_keys=True), b""
+
+
+@pytest.mark.parametrize("who", PRINCIPALS)
+@pytest.mark.parametrize("path", list(PATHS), ids=list(PATHS))
+def test_a_collection_under_terms_is_seen_only_by_eligible_members_and_admins(
+    hub: tuple[TestClient, dict[str, dict[str, str]]], path: str, who: str
+) -> None:
+    client, headers = hub
+    read = PATHS[path]
+    answer = read.ask(client, read.collection, headers[who])
+    assert answer.status_code < 500, answer.text
+    if who in SEES:
+        assert read.shows(answer), (answer.status_code, answer.text[:500])
+        return
+    assert not read.shows(answer), answer.text[:500]
+    unknown = read.ask(client, UNKNOWN, headers[who])
+    assert _normal(answer, read.collection) == _normal(unknown, UNKNOWN)
+
+
+def test_accepting_a_new_licence_version_is_asked_again_before_the_data_shows(
+    hub: tuple[TestClient, dict[str, dict[str, str]]],
+) -> None:
+    client, headers = hub
+    services = client.app.state.services  # type: ignore[attr-defined]
+    admin = services.accounts.by_email("admin@lab.example")
+    ana = services.accounts.by_email("ana@lab.example")
+    item = f"/stac/collections/{S2}/items/{ITEM}"
+    assert client.get(item, headers=headers["eligible"]).status_code == 200
+    v2 = services.licences.publish(admin, "dinamis-licence", "You shall cite, version 2.")
+    services.access.forget()
+    try:
+        assert client.get(item, headers=headers["eligible"]).status_code == 404
+        assert client.get(item, headers=headers["admin"]).status_code == 200
+    finally:
+        services.licences.accept(ana, "dinamis-licence", v2.version)
+        other = services.accounts.by_email("chloe@lab.example")
+        body = services.entities.of_user(other.id)[0]
+        services.licences.accept(other, "dinamis-licence", v2.version, entity=(body.id, other.id))
+        services.access.forget()
+    assert client.get(item, headers=headers["eligible"]).status_code == 200
