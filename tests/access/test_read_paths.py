@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import morecantile
@@ -22,6 +22,9 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from pyproj import Transformer
 
+from terrapole.access.eligibility import Declared
+from terrapole.access.policy import Principal, can_download, can_order, hidden_collections
+from terrapole.access.profiles import Profile
 from terrapole.app import create_app
 from terrapole.config import Settings
 from terrapole.ingest.service import Ingestor
@@ -244,3 +247,20 @@ def test_accepting_a_new_licence_version_is_asked_again_before_the_data_shows(
         services.licences.accept(other, "dinamis-licence", v2.version, entity=(body.id, other.id))
         services.access.forget()
     assert client.get(item, headers=headers["eligible"]).status_code == 200
+
+
+def test_ordering_needs_an_entity_besides_eligibility_and_the_licences() -> None:
+    terms = {S2: Declared(("dinamis-licence",), (Profile.FRENCH_SCIENTIST,))}
+    member = Principal(name="t", user_id="u", entities=frozenset({"lab"}),
+                       profiles=frozenset({Profile.FRENCH_SCIENTIST}),
+                       licences=frozenset({"dinamis-licence"}))  # fmt: skip
+    alone = replace(member, entities=frozenset())
+    unlicensed = replace(member, licences=frozenset())
+    assert can_order(member, S2, {}, terms) and can_download(member, S2, {}, terms)
+    assert can_download(alone, S2, {}, terms) and not can_order(alone, S2, {}, terms)
+    assert not can_download(unlicensed, S2, {}, terms)
+    assert not can_order(unlicensed, S2, {}, terms)
+    deployment = Principal(name="ci", groups=frozenset({"partners"}))  # tokens before accounts
+    assert not can_order(deployment, S2, {}, terms)
+    assert hidden_collections(deployment, {LANDCOVER: frozenset({"partners"})}, terms) == {S2}
+    assert hidden_collections(Principal(name="root", admin=True), {}, terms) == frozenset()
