@@ -53,6 +53,8 @@ TABLES = {
     "tp_quota_balances", "tp_quota_ledger", "tp_orders", "tp_order_history",
     # revision 0005: portal sessions
     "tp_sessions",
+    # revision 0006: usage statistics (daily rollup)
+    "tp_usage_daily",
 }  # fmt: skip
 NEWER = TABLES - {
     "tp_api_tokens", "tp_collection_access", "tp_credits", "tp_jobs", "tp_job_logs",

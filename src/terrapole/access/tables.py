@@ -220,3 +220,24 @@ order_history = sa.Table(
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("note", sa.String(2000), nullable=False),
 )
+
+# --- usage statistics (revision 0006): the daily rollup of searches, downloads and tiles. One
+# row per day x kind x service x collection x profile x entity x user, incremented in batches;
+# never an IP address, never a single request.
+usage_daily = sa.Table(
+    "tp_usage_daily",
+    metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("kind", sa.String(16), primary_key=True),  # search, download, tile
+    sa.Column("service", sa.String(32), primary_key=True),  # stac, assets, zip, xyz, wms, ...
+    sa.Column("collection", sa.String(256), primary_key=True),  # '' when not one collection
+    sa.Column("profile", sa.String(32), primary_key=True),  # '' for anonymous callers
+    sa.Column("entity_id", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.String(200), primary_key=True),  # a user id, or token:<name>
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("succeeded", sa.Integer, nullable=False),
+    sa.Column("failed", sa.Integer, nullable=False),
+    sa.Column("files", sa.Integer, nullable=False),
+    sa.Column("bytes", sa.BigInteger, nullable=False),
+    sa.Column("km2", sa.Float, nullable=False),
+)
