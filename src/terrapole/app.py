@@ -48,8 +48,11 @@ from terrapole.portal import routes as portal
 from terrapole.stac_api import create_stac_api
 from terrapole.storage import open_storage
 from terrapole.web import assets, pixel_series, search_tiles, tiles, wms
+from terrapole.web import accounts as accounts_api
+from terrapole.web import entities as entities_api
 from terrapole.web import ingest as ingest_api
 from terrapole.web import openeo as openeo_api
+from terrapole.web import orders as orders_api
 from terrapole.web import processes as processes_api
 from terrapole.web.guard import GuardMiddleware, error_response, internal_error, request_id
 from terrapole.web.services import WebServices
@@ -215,6 +218,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(processes_api.router(services, runner))
     app.include_router(openeo_api.router(services, runner))
     app.include_router(portal.router(services))
+    app.include_router(accounts_api.router(services))
+    app.include_router(entities_api.router(services))
+    app.include_router(orders_api.router(services))
     app.include_router(job_pages.router(services, runner))
     app.mount("/static", portal.STATIC, name="static")
     app.add_middleware(TileCacheMiddleware, services=services, cache=TileCache())

@@ -1,0 +1,197 @@
+"""The orders' JSON API: draft an archive order or a tasking request, read it with its
+history and quota, quote it, submit it, and move it through the workflow.
+
+The workflow, the quota debits and refunds and the roles are the access core's
+(:mod:`terrapole.access.orders`); the owner is mailed on every move.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from terrapole.access.accounts import User
+from terrapole.access.entities import Status
+from terrapole.access.mail import Mail
+from terrapole.access.order_workflow import Actor, State
+from terrapole.access.orders import Order, TaskingRequest
+from terrapole.access.pricing import Family
+from terrapole.access.profiles import Profile
+from terrapole.errors import Forbidden, InvalidInput, NotFound
+from terrapole.web.account_auth import AccountAuth, Caller, json_of
+from terrapole.web.services import WebServices
+
+logger = logging.getLogger(__name__)
+
+MOVES: dict[str, State] = {
+    "approve": State.APPROVED,
+    "accept": State.ACCEPTED,
+    "plan": State.PLANNED,
+    "deliver": State.DELIVERED,
+    "close": State.CLOSED,
+    "refuse": State.REFUSED,
+    "cancel": State.CANCELLED,
+}
+"""The path's verb → the state it moves an order to (submission has its own route)."""
+
+MAX_ITEMS = 1000
+
+
+class NewOrder(BaseModel):
+    """A draft: an archive order (``collection``, ``items``, optional ``aoi``) or a tasking
+    request (``aoi``, ``start``, ``end``, ``sensor`` and how)."""
+
+    kind: Literal["archive", "tasking"]
+    entity_id: str = Field(max_length=64)
+    family: str = Field(default="pleiades", max_length=32)
+    collection: str = Field(default="", max_length=256)
+    items: list[str] = Field(default_factory=list, max_length=MAX_ITEMS)
+    aoi: dict[str, Any] | None = None
+    start: date | None = None
+    end: date | None = None
+    mode: str = Field(default="mono", max_length=16)
+    max_cloud: int = Field(default=20)
+    priority: str = Field(default="standard", max_length=16)
+    note: str = Field(default="", max_length=2000)
+
+
+class Submission(BaseModel):
+    """The overage price the user accepted from the quote (0: the quota must cover it)."""
+
+    accept_price_eur: float = 0.0
+
+
+class Move(BaseModel):
+    """A note kept in the order's history."""
+
+    note: str = Field(default="", max_length=2000)
+
+
+def order_json(order: Order) -> dict[str, Any]:
+    """An order as the API shows it."""
+    return json_of(order)
+
+
+def order_view(services: WebServices, actor: Actor, order_id: str) -> dict[str, Any]:
+    """The order, its history and the quota it draws on (as it stands now)."""
+    book = services.orders
+    order = book.get(actor, order_id)
+    balance = book.ledger.balance(order.quota)
+    return {
+        **order_json(order),
+        "history": [json_of(s) for s in book.history(actor, order_id)],
+        "quota": {**json_of(balance), "remaining_km2": balance.remaining_km2},
+        "moves": sorted(MOVES),
+    }
+
+
+def _profile(services: WebServices, user: User, entity_id: str) -> Profile:
+    """The profile the caller orders with in ``entity_id`` (members only)."""
+    entity = services.entities.get(entity_id)
+    try:
+        membership = services.entities.membership(entity_id, user.id)
+    except NotFound:
+        membership = None
+    if membership is None or membership.status is not Status.MEMBER:
+        raise Forbidden(f"you are not a member of entity {entity.name!r}")
+    return membership.profile or entity.profile
+
+
+def _draft(services: WebServices, caller: Caller, actor: Actor, body: NewOrder) -> Order:
+    profile = _profile(services, caller.user, body.entity_id)
+    if body.family not in set(Family):
+        raise InvalidInput("family", f"{body.family!r} is none of {', '.join(Family)}")
+    if body.kind == "tasking":
+        if body.aoi is None or body.start is None or body.end is None:
+            raise InvalidInput("tasking request", "aoi, start and end are required")
+        request = TaskingRequest(
+            aoi=body.aoi, start=body.start, end=body.end, sensor=Family(body.family),
+            mode=body.mode, max_cloud=body.max_cloud, priority=body.priority, note=body.note,
+        )  # fmt: skip
+        return services.orders.draft_tasking(
+            actor, entity_id=body.entity_id, profile=profile, request=request
+        )
+    if not body.items:
+        raise InvalidInput("items", "an archive order names at least one item")
+    hidden = services.access.hidden_for(caller.principal)
+    footprints = {
+        item_id: services.store.get_item(body.collection, item_id, hidden=hidden)["geometry"]
+        for item_id in dict.fromkeys(body.items)
+    }
+    return services.orders.draft_archive(
+        actor, entity_id=body.entity_id, profile=profile, family=Family(body.family),
+        collection_id=body.collection, footprints=footprints, aoi=body.aoi,
+    )  # fmt: skip
+
+
+def notify(services: WebServices, order: Order, by: User) -> None:
+    """Mail the order's owner that it moved (a mail that cannot go out is logged, not fatal)."""
+    if order.owner == by.id:
+        return
+    owner = services.accounts.get(order.owner)
+    mail = Mail(
+        owner.email,
+        f"terrapole: order {order.id[:8]} is {order.state}",
+        f"Your {order.kind} order {order.id} is now {order.state} ({by.display_name}).\n",
+    )
+    try:
+        services.accounts.mailer.send(mail)
+    except OSError:
+        logger.warning("could not mail %s about order %s", owner.email, order.id, exc_info=True)
+
+
+def router(services: WebServices) -> APIRouter:
+    """Routes under ``/orders``."""
+    api = APIRouter(prefix="/orders", tags=["orders"])
+    auth = AccountAuth(services)
+    book = services.orders
+
+    @api.post("", status_code=201)
+    async def draft(body: NewOrder, request: Request) -> dict[str, Any]:
+        """A draft order for one of the caller's entities."""
+        caller = await auth.caller(request)
+        actor = auth.actor(caller)
+        order = _draft(services, caller, actor, body)
+        return order_view(services, actor, order.id)
+
+    @api.get("/{order_id}")
+    async def get(order_id: str, request: Request) -> dict[str, Any]:
+        """The order with its history and quota (its owner, referent or an operator)."""
+        caller = await auth.caller(request)
+        return order_view(services, auth.actor(caller), order_id)
+
+    @api.post("/{order_id}/quote")
+    async def quote(order_id: str, request: Request) -> dict[str, Any]:
+        """What submitting now would cost: km², quota used, overage and its price."""
+        caller = await auth.caller(request)
+        return json_of(book.quote(auth.actor(caller), order_id))
+
+    @api.post("/{order_id}/submit")
+    async def submit(
+        order_id: str, request: Request, body: Submission | None = None
+    ) -> dict[str, Any]:
+        """Submit the draft: its km² are debited (the overage only at the accepted price)."""
+        caller = await auth.caller(request)
+        actor = auth.actor(caller)
+        price = body.accept_price_eur if body else 0.0
+        book.submit(actor, order_id, accept_price_eur=price)
+        return order_view(services, actor, order_id)
+
+    @api.post("/{order_id}/{move}")
+    async def transition(
+        order_id: str, move: str, request: Request, body: Move | None = None
+    ) -> dict[str, Any]:
+        """Move the order (approve, accept, plan, deliver, close, refuse, cancel)."""
+        caller = await auth.caller(request)
+        if move not in MOVES:
+            raise InvalidInput("transition", f"{move!r} is none of {', '.join(sorted(MOVES))}")
+        actor = auth.actor(caller)
+        order = book.move(actor, order_id, MOVES[move], body.note if body else "")
+        notify(services, order, caller.user)
+        return order_view(services, actor, order_id)
+
+    return api
