@@ -45,9 +45,10 @@ from terrapole.jobs.states import InvalidTransition
 from terrapole.maps.cache import TileCache
 from terrapole.portal import jobs_pages as job_pages
 from terrapole.portal import routes as portal
+from terrapole.portal import usage_pages
 from terrapole.stac_api import create_stac_api
 from terrapole.storage import open_storage
-from terrapole.web import assets, pixel_series, search_tiles, tiles, wms
+from terrapole.web import assets, pixel_series, search_tiles, tiles, usage, wms
 from terrapole.web import accounts as accounts_api
 from terrapole.web import entities as entities_api
 from terrapole.web import ingest as ingest_api
@@ -222,10 +223,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(entities_api.router(services))
     app.include_router(orders_api.router(services))
     app.include_router(job_pages.router(services, runner))
+    app.include_router(usage_pages.router(services))
     app.mount("/static", portal.STATIC, name="static")
     app.add_middleware(TileCacheMiddleware, services=services, cache=TileCache())
     app.add_middleware(tiles.PresetMiddleware, services=services)
     app.add_middleware(openeo_api.SlashesMiddleware)
+    usage.install(app, services)  # counts searches, downloads, tiles; serves /admin/usage
 
     @app.get("/healthz", tags=["health"])
     def health() -> dict[str, object]:

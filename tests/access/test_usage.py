@@ -168,7 +168,9 @@ def test_aggregates_are_refused_per_user_and_for_bad_periods() -> None:
         period("2026-03-05", "2026-03-01")
     with pytest.raises(InvalidInput, match="at most"):
         period("2000-01-01", "2026-01-01")
-    assert period(None, None, today=date(2026, 3, 31)) == Period(date(2026, 3, 2), date(2026, 3, 31))
+    assert period(None, None, today=date(2026, 3, 31)) == Period(
+        date(2026, 3, 2), date(2026, 3, 31)
+    )
 
 
 def test_csv_has_the_dimensions_then_the_sums(engine) -> None:

@@ -5,6 +5,7 @@ CPU·s."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -19,6 +20,7 @@ _FAILED = (State.FAILED.value, State.CRASHED.value)
 def job_facts(engine: sa.Engine, span: Period) -> list[Fact]:
     """Jobs created in ``span``, as usage facts (service: the process id)."""
     j = jobs.c
+    day: sa.ColumnElement[Any]
     if engine.dialect.name == "sqlite":  # stored as UTC text
         day = sa.func.date(j.created)
     else:  # the UTC day, whatever the session's time zone
