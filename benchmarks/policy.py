@@ -6,8 +6,10 @@ entities accepted 5 of the licences and holds an API token; a deployment token (
 accounts) is the reference, resolved in the same process. Figures per request, median of
 ``ROUNDS`` calls:
 
-- cold: the token resolved from the database (first request, or after the cache's TTL);
-- warm: the token answered from the in-process cache (every other request within the TTL);
+- cold: the token and its account's standing (roles, entities, profiles, licences) read from
+  the database (first request of an account, or after the cache's TTL);
+- warm: the token looked up (one indexed query, on every request, so that a revoked token
+  stops at once), the account's standing from the in-process cache;
 - hidden: the hidden set computed from the cached restrictions and terms.
 
     python benchmarks/policy.py

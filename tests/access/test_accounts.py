@@ -304,7 +304,9 @@ def test_tokens_of_a_revision_0002_database_keep_working_and_can_become_a_users(
     ana = verified_user(accounts, mailer, "ana@lab.fr", "Ana")
     accounts.assign_token("ci-robot", ana.id)
     assert accounts.tokens_of(ana.id) == ["ci-robot"]
-    assert access.authenticate(f"Bearer {secret}") == robot  # same secret, groups, role
+    owned = access.authenticate(f"Bearer {secret}")  # same secret, groups, role; now Ana's
+    assert (owned.name, owned.groups, owned.admin) == (robot.name, robot.groups, robot.admin)
+    assert owned.user_id == ana.id and robot.user_id is None
     with pytest.raises(NotFound):
         accounts.assign_token("no-such-token", ana.id)
     with access.engine.connect() as con:

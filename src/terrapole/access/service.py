@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from terrapole import db
-from terrapole.access.eligibility import read_terms, standing
+from terrapole.access.eligibility import Standing, read_terms, standing
 from terrapole.access.policy import (
     ANONYMOUS,
     Principal,
@@ -34,13 +34,15 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-_MAX_CACHED_PRINCIPALS = 10_000
+_MAX_CACHED_ACCOUNTS = 10_000
 
 
 class AccessService:
     """Tokens, the principals they resolve to, restrictions and collection terms.
 
-    All three are read on every request, so they are cached in-process; the caches are dropped
+    A token is looked up on every request (one indexed query, its owner joined); what its
+    account holds (roles, entities, profiles, licences), the restrictions and the terms are
+    read on every request too, so they are cached in-process; the caches are dropped
     on a change made here (or by :meth:`forget`) and expire after ``ttl`` seconds, so that a
     change made elsewhere (``terrapole collections restrict`` next to a running server, other
     workers, an accepted licence or an approved membership) takes effect within that delay.
@@ -53,7 +55,7 @@ class AccessService:
         self._lock = threading.Lock()
         self._restrictions: dict[str, frozenset[str]] | None = None
         self._terms: TermsByCollection | None = None
-        self._principals: dict[str, tuple[float, Principal]] = {}
+        self._standings: dict[str, tuple[float, Standing | None]] = {}
         self._ttl = ttl
         self._clock = clock  # seconds; tests drive it
         self._read_at = 0.0
@@ -94,7 +96,6 @@ class AccessService:
         with self.engine.begin() as con:
             if con.execute(api_tokens.delete().where(api_tokens.c.name == name)).rowcount == 0:
                 raise NotFound("token", name)
-        self.forget()  # the revoked token stops working at once here
 
     def authenticate(self, authorization: str | None) -> Principal:
         """Resolve an ``Authorization: Bearer <token>`` header to a principal."""
@@ -104,22 +105,18 @@ class AccessService:
         if scheme.lower() != "bearer" or not secret.strip():
             raise Unauthorized("Authorization must be 'Bearer <token>'")
         secret = secret.strip().removeprefix("basic//")  # openEO clients: "Bearer basic//<token>"
-        key = hash_token(secret)
-        with self._lock:
-            cached = self._principals.get(key)
-        if cached is not None and self._clock() - cached[0] <= self._ttl:
-            return cached[1]
-        with db.reading(self.engine) as con:
-            row = con.execute(sa.select(api_tokens).where(api_tokens.c.token_hash == key)).first()
-            if row is None:
-                raise Unauthorized("unknown or revoked API token")
-            principal = self._resolve(con, row.name, frozenset(row.groups), row.admin)
+        query = (
+            sa.select(api_tokens, token_owners.c.user_id)
+            .outerjoin(token_owners, token_owners.c.token_name == api_tokens.c.name)
+            .where(api_tokens.c.token_hash == hash_token(secret))
+        )
+        with db.reading(self.engine) as con:  # every request: a revoked token stops at once
+            row = con.execute(query).first()
+        if row is None:
+            raise Unauthorized("unknown or revoked API token")
+        principal = self._principal(row.name, frozenset(row.groups), row.admin, row.user_id)
         if principal is None:
             raise Unauthorized(f"the account owning token {row.name!r} is disabled")
-        with self._lock:
-            if len(self._principals) >= _MAX_CACHED_PRINCIPALS:
-                self._principals.clear()
-            self._principals[key] = (self._clock(), principal)
         return principal
 
     def principal_named(self, name: str) -> Principal:
@@ -128,28 +125,30 @@ class AccessService:
         only its personal group, so its own results stay readable and nothing restricted does."""
         if not name:
             return ANONYMOUS
-        query = sa.select(api_tokens.c.groups, api_tokens.c.admin).where(api_tokens.c.name == name)
+        query = (
+            sa.select(api_tokens.c.groups, api_tokens.c.admin, token_owners.c.user_id)
+            .outerjoin(token_owners, token_owners.c.token_name == api_tokens.c.name)
+            .where(api_tokens.c.name == name)
+        )
         with db.reading(self.engine) as con:
             row = con.execute(query).first()
-            found = (
-                None if row is None else self._resolve(con, name, frozenset(row.groups), row.admin)
-            )
+        found = (
+            None
+            if row is None
+            else self._principal(name, frozenset(row.groups), row.admin, row.user_id)
+        )
         return found or Principal(name=name)
 
-    @staticmethod
-    def _resolve(
-        con: sa.Connection, name: str, groups: frozenset[str], admin: bool
+    def _principal(
+        self, name: str, groups: frozenset[str], admin: bool, owner: str | None
     ) -> Principal | None:
         """The principal of a token: a deployment token as stored; a token an account owns
         with the account's roles (its admin flag follows the account's role, so taking the role
         away takes it from every token), entities, profiles and licences. None: the account
         is disabled."""
-        owner = con.execute(
-            sa.select(token_owners.c.user_id).where(token_owners.c.token_name == name)
-        ).scalar()
         if owner is None:
             return Principal(name=name, groups=groups, admin=admin)
-        held = standing(con, owner)
+        held = self.standing(owner)
         if held is None or held.disabled:
             return None
         return Principal(
@@ -163,11 +162,28 @@ class AccessService:
             licences=held.licences,
         )
 
+    def standing(self, user_id: str) -> Standing | None:
+        """The account's roles, entities, profiles and accepted licences (None: no such
+        account), cached for the TTL: the token itself is looked up on every request, what
+        its account holds at most every ``ttl`` seconds."""
+        with self._lock:
+            cached = self._standings.get(user_id)
+        now = self._clock()
+        if cached is not None and now - cached[0] <= self._ttl:
+            return cached[1]
+        with db.reading(self.engine) as con:
+            held = standing(con, user_id)
+        with self._lock:
+            if len(self._standings) >= _MAX_CACHED_ACCOUNTS:
+                self._standings.clear()
+            self._standings[user_id] = (now, held)
+        return held
+
     def forget(self) -> None:
-        """Drop the cached principals, restrictions and terms (after a change made here to
+        """Drop the cached accounts' standings, restrictions and terms (after a change made here to
         accounts, memberships, licences or terms), so the next request reads them anew."""
         with self._lock:
-            self._principals.clear()
+            self._standings.clear()
             self._restrictions = None
             self._terms = None
 
