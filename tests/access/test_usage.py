@@ -166,6 +166,8 @@ def test_aggregates_are_refused_per_user_and_for_bad_periods() -> None:
         period("2026-13-01", None)
     with pytest.raises(InvalidInput, match="after end"):
         period("2026-03-05", "2026-03-01")
+    with pytest.raises(InvalidInput, match="last supported day"):
+        period("9999-12-30", "9999-12-31")
     with pytest.raises(InvalidInput, match="at most"):
         period("2000-01-01", "2026-01-01")
     assert period(None, None, today=date(2026, 3, 31)) == Period(

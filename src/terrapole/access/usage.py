@@ -344,6 +344,8 @@ def period(start: str | None, end: str | None, *, today: date | None = None) -> 
 
     last = day("end", end, today)
     first = day("start", start, last - timedelta(days=29))
+    if last >= date.max:  # the period's end is the next midnight
+        raise InvalidInput("end", f"{last} is past the last supported day")
     if first > last:
         raise InvalidInput("start", f"{first} is after end {last}")
     if (last - first).days >= MAX_DAYS:
