@@ -57,7 +57,9 @@ def people(engine: sa.Engine, accounts: Accounts, clock: Clock) -> dict[str, str
 
 
 def test_resolve_gives_ids_of_user_entity_and_profile(engine, people) -> None:
-    who = resolve(engine, [people["token"], "legacy", ""])
+    session = f"user:{people['member']}"  # how a portal session's principal is named
+    who = resolve(engine, [people["token"], "legacy", "", session])
+    assert who[session] == who[people["token"]]
     assert who[people["token"]].user_id == people["member"]
     assert who[people["token"]].entity_id == people["lab"]
     assert who[people["token"]].profile == "french-scientist"

@@ -138,7 +138,7 @@ def _now() -> datetime:
 
 # -- who ----------------------------------------------------------------------------------
 def resolve(engine: sa.Engine, names: Iterable[str]) -> dict[str, Who]:
-    """The ids behind principals' names: a token's owner (or a user named by id), the entity
+    """The ids behind principals' names: a token's owner (or the user of a session), the entity
     they are a member of (the first by id when several) and its profile (or theirs).
 
     A token that belongs to no user is counted as ``token:<name>``, with no entity.
@@ -155,12 +155,14 @@ def resolve(engine: sa.Engine, names: Iterable[str]) -> dict[str, Who]:
                 )
             ).all()
         )
+        # a session's principal is named "user:<id>" (a user id alone is taken as well)
+        bare = {n: n.removeprefix("user:") for n in wanted - set(owners)}
         known = set(
-            con.execute(sa.select(users.c.id).where(users.c.id.in_(wanted - set(owners))))
+            con.execute(sa.select(users.c.id).where(users.c.id.in_(set(bare.values()))))
             .scalars()
             .all()
         )
-        user_of = {**{n: n for n in known}, **owners}
+        user_of = {**{n: u for n, u in bare.items() if u in known}, **owners}
         member_rows = con.execute(
             sa.select(
                 memberships.c.user_id,
