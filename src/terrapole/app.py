@@ -43,13 +43,13 @@ from terrapole.jobs import CreditExceeded, JobRunner
 from terrapole.jobs.registry import default_processes
 from terrapole.jobs.states import InvalidTransition
 from terrapole.maps.cache import TileCache
+from terrapole.portal import account_pages, entity_pages, order_pages, usage_pages
 from terrapole.portal import jobs_pages as job_pages
 from terrapole.portal import routes as portal
-from terrapole.portal import usage_pages
 from terrapole.stac_api import create_stac_api
 from terrapole.storage import open_storage
-from terrapole.web import assets, pixel_series, search_tiles, tiles, usage, wms
 from terrapole.web import accounts as accounts_api
+from terrapole.web import assets, pixel_series, search_tiles, tiles, usage, wms
 from terrapole.web import entities as entities_api
 from terrapole.web import ingest as ingest_api
 from terrapole.web import openeo as openeo_api
@@ -222,6 +222,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(accounts_api.router(services))
     app.include_router(entities_api.router(services))
     app.include_router(orders_api.router(services))
+    app.include_router(account_pages.router(services))
+    app.include_router(entity_pages.router(services))
+    app.include_router(order_pages.router(services))
     app.include_router(job_pages.router(services, runner))
     app.include_router(usage_pages.router(services))
     app.mount("/static", portal.STATIC, name="static")

@@ -6,6 +6,7 @@ LANGUAGES = ("en", "fr")
 STRINGS: dict[str, dict[str, str]] = {
     "services": {"en": "Services", "fr": "Services"},
     "my_jobs": {"en": "My jobs", "fr": "Mes traitements"},
+    "account": {"en": "My account", "fr": "Mon compte"},
     "token": {"en": "API token", "fr": "Jeton d'API"},
     "token_help": {
         "en": "Your API token (kept in this browser only)",

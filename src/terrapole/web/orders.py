@@ -101,7 +101,8 @@ def _profile(services: WebServices, user: User, entity_id: str) -> Profile:
     return membership.profile or entity.profile
 
 
-def _draft(services: WebServices, caller: Caller, actor: Actor, body: NewOrder) -> Order:
+def draft_order(services: WebServices, caller: Caller, actor: Actor, body: NewOrder) -> Order:
+    """A draft order for one of the caller's entities, with the profile they hold there."""
     profile = _profile(services, caller.user, body.entity_id)
     if body.family not in set(Family):
         raise InvalidInput("family", f"{body.family!r} is none of {', '.join(Family)}")
@@ -155,7 +156,7 @@ def router(services: WebServices) -> APIRouter:
         """A draft order for one of the caller's entities."""
         caller = await auth.caller(request)
         actor = auth.actor(caller)
-        order = _draft(services, caller, actor, body)
+        order = draft_order(services, caller, actor, body)
         return order_view(services, actor, order.id)
 
     @api.get("/{order_id}")

@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qsl
 
 import sqlalchemy as sa
 from starlette.requests import Request
@@ -28,6 +29,7 @@ CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LIFETIME = timedelta(days=7)
+MAX_FORM_FIELDS = 100
 
 
 def _now() -> datetime:
@@ -133,13 +135,15 @@ def check_csrf(session: Session, sent: str | None) -> None:
         raise Forbidden("the CSRF token does not match this session: reload the page")
 
 
+async def form_fields(request: Request) -> dict[str, str]:
+    """The fields of a URL-encoded form post (the portal's forms; nothing else is a form)."""
+    kind = request.headers.get("content-type", "")
+    if not kind.startswith("application/x-www-form-urlencoded"):
+        return {}
+    text = (await request.body()).decode("utf-8", errors="replace")
+    return dict(parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS))
+
+
 async def sent_csrf(request: Request) -> str | None:
     """The CSRF token a request carries: its header, else its form field."""
-    header = request.headers.get(CSRF_HEADER)
-    if header:
-        return header
-    kind = request.headers.get("content-type", "")
-    if kind.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        value = (await request.form()).get(CSRF_FIELD)
-        return value if isinstance(value, str) else None
-    return None
+    return request.headers.get(CSRF_HEADER) or (await form_fields(request)).get(CSRF_FIELD)
