@@ -22,7 +22,7 @@ from ..conftest import needs_chromium
 from ..stac_api.live import serve
 
 PASSWORD = "a long passphrase 42"
-SHOTS = Path("/tmp/i21_shots")
+SHOTS: str | None = None  # set to a folder to keep the screenshots when looking at the pages
 
 
 @pytest.fixture
@@ -199,9 +199,11 @@ def _sign_up_and_verify(page: Page, app: Any, url: str, email: str, name: str) -
 
 @needs_chromium
 def test_sign_up_verify_join_approve_accept_and_order_in_a_browser(
-    browser: Browser, live: tuple[Any, str]
+    browser: Browser, live: tuple[Any, str], tmp_path: Path
 ) -> None:
     app, url = live
+    shots = Path(SHOTS) if SHOTS else tmp_path
+    shots.mkdir(parents=True, exist_ok=True)
     ana = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
     _sign_up_and_verify(ana, app, url, "ana@lab.fr", "Ana Lopez")
     ana.fill("#entity-form input[name=name]", "Géosciences Environnement Toulouse")
@@ -226,8 +228,7 @@ def test_sign_up_verify_join_approve_accept_and_order_in_a_browser(
     ana.wait_for_load_state()
     assert "Ben Martin" in ana.inner_text("#members")
     assert ana.locator("#requests tr").count() == 0
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    ana.screenshot(path=str(SHOTS / "entity.png"), full_page=True)
+    assert ana.screenshot(path=str(shots / "entity.png"), full_page=True)
 
     ben.reload()
     assert ben.inner_text("#standing").startswith("member")
@@ -267,4 +268,4 @@ def test_sign_up_verify_join_approve_accept_and_order_in_a_browser(
     left = float(ben.inner_text("#quota-left").split("/")[0])
     assert left == pytest.approx(5500 - km2, abs=0.1)  # the quota went down
     ben.wait_for_function("() => window.terrapoleOrderMap && window.terrapoleOrderMap.loaded()")
-    ben.screenshot(path=str(SHOTS / "order.png"), full_page=True)
+    assert ben.screenshot(path=str(shots / "order.png"), full_page=True)
