@@ -14,7 +14,10 @@ from fastapi.testclient import TestClient
 
 from terrapole.access.mail import LogMailer
 from terrapole.app import create_app
+from terrapole.catalog.documents import prepare_item
 from terrapole.config import Settings
+
+from ..conftest import s2_collection, s2_items
 
 PASSWORD = "a long passphrase 42"
 # a 0.2° × 0.2° square near Toulouse: about 22 km × 16 km, well over the 100 km² of tasking
@@ -301,3 +304,43 @@ def test_only_members_order_for_an_entity(app: Any) -> None:
                                         "start": "2027-01-01", "end": "2027-02-01"},
                        headers={"X-CSRF-Token": a_csrf}).json()  # fmt: skip
     assert ben.get(f"/orders/{drafted['id']}").status_code == 404  # not his to see
+
+
+def test_a_session_reads_a_collection_once_its_licence_is_accepted_and_orders_from_it(
+    app: Any,
+) -> None:
+    services = app.state.services
+    collection = s2_collection()
+    items = s2_items()[:3]
+    services.store.create_collection(collection)
+    services.store.load_items([prepare_item(d) for d in items])
+    admin = services.accounts.create_verified("root@hub.fr", PASSWORD, "Root",
+                                              roles=frozenset({"admin"}))  # fmt: skip
+    services.licences.create(admin, "s2-terms", "S2 terms", "Read them.")
+    services.licences.set_terms(admin, collection["id"], licence_ids=["s2-terms"],
+                                profiles=["french-scientist"])  # fmt: skip
+    services.access.forget()
+    ana, csrf = _signed_in(app, "ana@lab.fr", "Ana")
+    entity = ana.post("/entities", json={"name": "Lab", "country": "FR", "kind": "lab",
+                                         "profile": "french-scientist"},
+                      headers={"X-CSRF-Token": csrf}).json()["id"]  # fmt: skip
+    item = items[0]
+    lon, lat = (item["bbox"][0] + item["bbox"][2]) / 2, (item["bbox"][1] + item["bbox"][3]) / 2
+    aoi = {"type": "Polygon", "coordinates": [[[lon - .05, lat - .05], [lon + .05, lat - .05],
+           [lon + .05, lat + .05], [lon - .05, lat + .05], [lon - .05, lat - .05]]]}  # fmt: skip
+    order = {"kind": "archive", "entity_id": entity, "family": "pleiades",
+             "collection": collection["id"], "items": [item["id"]], "aoi": aoi}  # fmt: skip
+    path = f"/stac/collections/{collection['id']}"
+    assert ana.get(path).status_code == 404  # the licence is not accepted yet
+    assert ana.post("/orders", json=order, headers={"X-CSRF-Token": csrf}).status_code == 404
+
+    accepted = ana.post("/licences/s2-terms/accept", json={"version": 1},
+                        headers={"X-CSRF-Token": csrf})  # fmt: skip
+    assert accepted.status_code == 201
+    assert ana.get(path).status_code == 200  # the session now reads it
+    search = ana.post("/stac/search", json={"collections": [collection["id"]]})
+    assert search.json()["features"] == []  # a cookie alone never counts on a post
+    drafted = ana.post("/orders", json=order, headers={"X-CSRF-Token": csrf})
+    assert drafted.status_code == 201, drafted.text
+    assert 50 < drafted.json()["km2"] < 150  # the AOI's ~0.1° square, inside the footprint
+    assert drafted.json()["request"]["items"] == [item["id"]]

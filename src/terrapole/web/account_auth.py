@@ -82,8 +82,8 @@ class AccountAuth:
         if needs_csrf:
             check_csrf(session, await sent_csrf(request))
         user = self._usable(self.services.accounts.get(session.user_id))
-        # the catalogue sees a session's user through its personal group only (conservative)
-        return Caller(user, session, Principal(name=f"user:{user.id}", user_id=user.id))
+        held = self.services.session_principal(request)
+        return Caller(user, session, held or Principal(name=f"user:{user.id}"))
 
     async def optional(self, request: Request) -> Caller | None:
         """The signed-in user of a page that also shows to visitors (no CSRF: GET only)."""

@@ -11,6 +11,7 @@ from starlette.requests import Request
 
 from terrapole.access import Principal, require_admin
 from terrapole.services import Services
+from terrapole.web.sessions import COOKIE, SAFE_METHODS, SessionStore
 
 
 class WebServices(Services):
@@ -25,9 +26,28 @@ class WebServices(Services):
         """
         cached: Principal | None = getattr(request.state, "principal", None)
         if cached is None:
-            cached = self.access.authenticate(request.headers.get("authorization"))
+            authorization = request.headers.get("authorization")
+            # a portal session stands for its user on reads only: a cookie alone never
+            # changes anything (the account endpoints check its CSRF token themselves)
+            by_cookie = not authorization and request.method in SAFE_METHODS
+            session = self.session_principal(request) if by_cookie else None
+            cached = session or self.access.authenticate(authorization)
             request.state.principal = cached
         return cached
+
+    def session_principal(self, request: Request) -> Principal | None:
+        """The principal of the request's portal session (``user:<id>``, with the account's
+        roles, entities, profiles and licences); None without a live session."""
+        secret = request.cookies.get(COOKIE)
+        session = SessionStore(self.access.engine).get(secret) if secret else None
+        held = self.access.standing(session.user_id) if session else None
+        if session is None or held is None or held.disabled:
+            return None
+        return Principal(
+            name=f"user:{held.user_id}", admin="admin" in held.roles, user_id=held.user_id,
+            roles=held.roles, entities=held.entities, profiles=held.profiles,
+            licences=held.licences,
+        )  # fmt: skip
 
     def hidden(self, request: Request) -> frozenset[str]:
         """Collections the caller may not read."""
