@@ -344,3 +344,26 @@ def test_a_session_reads_a_collection_once_its_licence_is_accepted_and_orders_fr
     assert drafted.status_code == 201, drafted.text
     assert 50 < drafted.json()["km2"] < 150  # the AOI's ~0.1° square, inside the footprint
     assert drafted.json()["request"]["items"] == [item["id"]]
+
+
+def test_malformed_orders_and_forms_are_400_naming_the_field(app: Any) -> None:
+    ana, csrf = _signed_in(app, "ana@lab.fr", "Ana")
+    entity = ana.post("/entities", json={"name": "Lab", "country": "FR", "kind": "lab",
+                                         "profile": "french-scientist"},
+                      headers={"X-CSRF-Token": csrf}).json()["id"]  # fmt: skip
+    base = {"kind": "tasking", "entity_id": entity, "start": "2027-01-01", "end": "2027-02-01"}
+    bow_tie = {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}
+    cases = [
+        ({"aoi": bow_tie}, "Self-intersection"),
+        ({"aoi": AOI, "max_cloud": True}, "max_cloud"),
+        ({"aoi": AOI, "family": "landsat"}, "family"),
+        ({"aoi": AOI, "start": "2027-03-01"}, "ends (2027-02-01) before it starts"),
+    ]
+    for extra, message in cases:
+        refused = ana.post("/orders", json={**base, **extra}, headers={"X-CSRF-Token": csrf})
+        assert refused.status_code == 400 and message in refused.json()["description"], extra
+    many = "&".join(f"f{i}=1" for i in range(101))
+    flood = ana.post("/profile/tokens", content=many,
+                     headers={"content-type": "application/x-www-form-urlencoded"})  # fmt: skip
+    assert flood.status_code == 400 and "more than 100 fields" in flood.json()["description"]
+    assert ana.get("/account/tokens").json() == {"tokens": []}

@@ -38,6 +38,11 @@ def new_order(form: dict[str, str]) -> NewOrder:
     fields: dict[str, Any] = {k: v for k, v in form.items() if v != "" and k != "csrf_token"}
     if "items" in fields:
         fields["items"] = [line.strip() for line in fields["items"].splitlines() if line.strip()]
+    if "max_cloud" in fields:
+        try:
+            fields["max_cloud"] = int(fields["max_cloud"])
+        except ValueError:
+            raise InvalidInput("max_cloud", "a whole percentage 0-100 is required") from None
     if "aoi" in fields:
         try:
             fields["aoi"] = json.loads(fields["aoi"])

@@ -54,7 +54,7 @@ class NewOrder(BaseModel):
     start: date | None = None
     end: date | None = None
     mode: str = Field(default="mono", max_length=16)
-    max_cloud: int = Field(default=20)
+    max_cloud: int = Field(default=20, strict=True)  # a JSON true is no percentage
     priority: str = Field(default="standard", max_length=16)
     note: str = Field(default="", max_length=2000)
 

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from terrapole import db
-from terrapole.errors import Forbidden
+from terrapole.errors import Forbidden, InvalidInput
 from terrapole.web.tables import sessions
 
 COOKIE = "tp_session"
@@ -141,7 +141,10 @@ async def form_fields(request: Request) -> dict[str, str]:
     if not kind.startswith("application/x-www-form-urlencoded"):
         return {}
     text = (await request.body()).decode("utf-8", errors="replace")
-    return dict(parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS))
+    try:
+        return dict(parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS))
+    except ValueError:
+        raise InvalidInput("form", f"more than {MAX_FORM_FIELDS} fields") from None
 
 
 async def sent_csrf(request: Request) -> str | None:
