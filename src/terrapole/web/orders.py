@@ -19,6 +19,7 @@ from terrapole.access.entities import Status
 from terrapole.access.mail import Mail
 from terrapole.access.order_workflow import Actor, State
 from terrapole.access.orders import Order, TaskingRequest
+from terrapole.access.policy import can_order
 from terrapole.access.pricing import Family
 from terrapole.access.profiles import Profile
 from terrapole.errors import Forbidden, InvalidInput, NotFound
@@ -123,6 +124,9 @@ def draft_order(services: WebServices, caller: Caller, actor: Actor, body: NewOr
         item_id: services.store.get_item(body.collection, item_id, hidden=hidden)["geometry"]
         for item_id in dict.fromkeys(body.items)
     }
+    access = services.access  # the policy decides what may be ordered, after what may be seen
+    if not can_order(caller.principal, body.collection, access.restrictions(), access.terms()):
+        raise Forbidden(f"your account may not order from collection {body.collection!r}")
     return services.orders.draft_archive(
         actor, entity_id=body.entity_id, profile=profile, family=Family(body.family),
         collection_id=body.collection, footprints=footprints, aoi=body.aoi,
