@@ -24,7 +24,7 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
+from rich.table import Column, Table
 from sqlalchemy.exc import OperationalError
 
 from terrapole import cli_access, cli_jobs
@@ -436,6 +436,7 @@ def demo(
         settings = settings.model_copy(update={"landcover_training": training})
     console.print("production chains on the demo products (what a server tick does):")
     _produce_due(settings, list(chains(settings)))
+    _seed_demo_accounts(settings)
     console.print(
         f"catalogue ready: http://{settings.host}:{settings.port}/stac/ "
         f"(API docs at /stac/api.html)"
@@ -444,6 +445,36 @@ def demo(
         if "production_chains" not in given:
             settings = settings.model_copy(update={"production_chains": list(chains(settings))})
         _serve(settings, None, None, 1)
+
+
+def _seed_demo_accounts(settings: Settings) -> None:
+    """The demo's DINAMIS access (accounts, entities, licence, orders); new passwords shown once."""
+    from terrapole.access.demo_accounts import COLLECTION, seed
+    from terrapole.services import Services
+
+    access = AccessService(settings.database_url)
+    try:
+        with _store() as store:
+            services = Services(store, access, settings, open_storage(settings))
+            credentials = seed(services)
+    finally:
+        access.close()
+    console.print(f"demo accounts (collection {COLLECTION!r} needs a licence and a French lab):")
+    shown = any(cred.password for cred in credentials)
+    table = Table(Column("e-mail", min_width=max(len(c.email) for c in credentials)), "account")
+    if shown:
+        table.add_column("password", no_wrap=True, min_width=16)
+    for cred in credentials:
+        table.add_row(
+            cred.email, cred.role, *([cred.password or "(printed before)"] if shown else [])
+        )
+    console.print(table, soft_wrap=True)
+    if shown:
+        console.print("[bold]these passwords are shown only now[/]: store them")
+    else:
+        console.print(
+            "the demo accounts exist already: their passwords were printed the first time"
+        )
 
 
 @collections_app.command("list")

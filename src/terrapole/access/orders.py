@@ -221,6 +221,26 @@ class OrderBook:
             raise NotFound("order", order_id)
         return _order(row)
 
+    def owned_by(self, actor: Actor) -> list[Order]:
+        """The orders ``actor`` made, oldest first."""
+        query = sa.select(orders).where(orders.c.owner == actor.user_id)
+        with db.reading(self.engine) as con:
+            rows = con.execute(query.order_by(orders.c.created, orders.c.id)).all()
+        return [_order(r) for r in rows]
+
+    def find(self, actor: Actor, *, entity_id: str | None = None) -> list[Order]:
+        """The orders ``actor`` may read (own, of entities they lead, all for an operator),
+        newest first; with ``entity_id``, that entity's only."""
+        query = sa.select(orders).order_by(orders.c.created.desc(), orders.c.id)
+        if entity_id is not None:
+            query = query.where(orders.c.entity_id == entity_id)
+        if not actor.operator:
+            query = query.where(
+                sa.or_(orders.c.owner == actor.user_id, orders.c.entity_id.in_(actor.referent_of))
+            )
+        with db.reading(self.engine) as con:
+            return [_order(row) for row in con.execute(query)]
+
     def history(self, actor: Actor, order_id: str) -> list[Step]:
         """The order's moves, oldest first."""
         self.get(actor, order_id)
