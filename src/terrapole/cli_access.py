@@ -1,4 +1,5 @@
-"""CLI for accounts and licences: ``terrapole users ...`` and ``terrapole licences ...``.
+"""CLI for accounts, licences, entities, quotas and orders: ``terrapole users|licences|
+entities|quotas|orders ...``.
 
 The operator's way in before any page exists: the first admin is made here (verified at once,
 the password asked twice and never echoed), roles are given here, and licence texts are
@@ -9,22 +10,37 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from terrapole import db
 from terrapole.access.accounts import ROLES, Accounts
+from terrapole.access.entities import Entities
 from terrapole.access.licences import Licences
 from terrapole.access.mail import mailer_for
+from terrapole.access.order_workflow import Actor, State
+from terrapole.access.orders import OrderBook
+from terrapole.access.pricing import Family, check_quarter, quarter
+from terrapole.access.quotas import Quota
 from terrapole.cli_jobs import command_settings
 
 users_app = typer.Typer(help="Create and list accounts, give roles.", no_args_is_help=True)
 licences_app = typer.Typer(help="The charter and licences, by version.", no_args_is_help=True)
+entities_app = typer.Typer(help="Entities, their referent and members.", no_args_is_help=True)
+quotas_app = typer.Typer(
+    help="km² quotas of an entity, per family and quarter.", no_args_is_help=True
+)
+orders_app = typer.Typer(help="Archive orders and tasking requests.", no_args_is_help=True)
 out = Console()
+
+
+def _id_column() -> Column:
+    return Column("id", no_wrap=True, min_width=32)  # ids are copied into the next command
 
 
 @contextmanager
@@ -116,3 +132,114 @@ def publish_licence(
         else:
             licence = licences.publish(actor, licence_id, body)
     out.print(f"{licence.id} version {licence.version} published")
+
+
+def _entities(accounts: Accounts) -> Entities:
+    return Entities(accounts.engine, clock=accounts.clock)
+
+
+@entities_app.command("list")
+def list_entities() -> None:
+    """List the entities (name, country, kind, profile, referent)."""
+    with _accounts() as accounts:
+        found = _entities(accounts).all()
+        referents = {e.id: accounts.get(e.referent_id).email for e in found}
+    table = Table(_id_column(), "name", "country", "kind", "profile", "referent")
+    for entity in found:
+        table.add_row(
+            entity.id, entity.name, entity.country, entity.kind.value, entity.profile.value,
+            referents[entity.id],
+        )  # fmt: skip
+    out.print(table)
+
+
+@entities_app.command("show")
+def show_entity(entity_id: str) -> None:
+    """Show one entity: its record and its members with their profiles."""
+    with _accounts() as accounts:
+        entities = _entities(accounts)
+        entity = entities.get(entity_id)
+        members = [(accounts.get(m.user_id), m) for m in entities.members(entity_id)]
+    out.print(f"{entity.name} ({entity.id})")
+    out.print(f"country {entity.country}, kind {entity.kind}, profile {entity.profile}")
+    out.print(f"SIREN {entity.siren or '-'}, ROR {entity.ror or '-'}")
+    table = Table("member", "name", "profile", "referent")
+    for user, membership in members:
+        member_profile = (membership.profile or entity.profile).value
+        referent = "yes" if user.id == entity.referent_id else ""
+        table.add_row(user.email, user.display_name, member_profile, referent)
+    out.print(table)
+
+
+@quotas_app.command("show")
+def show_quotas(
+    entity_id: str,
+    period: Annotated[
+        str | None, typer.Option(help="the quarter, e.g. 2026-Q4 (default: this one)")
+    ] = None,
+) -> None:
+    """Show an entity's km² quotas for a quarter: allowance, debited, credited, left."""
+    when = check_quarter(period) if period is not None else quarter(datetime.now(UTC))
+    with _accounts() as accounts:
+        entity = _entities(accounts).get(entity_id)
+        ledger = OrderBook(accounts.engine).ledger
+        balances = [ledger.balance(Quota(entity.id, entity.profile, f, when)) for f in Family]
+    table = Table("family", "period", "allowance km²", "debited km²", "credited km²", "left km²")
+    for b in balances:
+        table.add_row(
+            b.family.value, b.period, f"{b.allowance_km2:.1f}", f"{b.debited_km2:.1f}",
+            f"{b.credited_km2:.1f}", f"{b.remaining_km2:.1f}",
+        )  # fmt: skip
+    out.print(f"{entity.name} ({entity.profile})")
+    out.print(table)
+
+
+@orders_app.command("list")
+def list_orders(
+    entity: Annotated[str | None, typer.Option(help="only this entity's orders")] = None,
+) -> None:
+    """List the orders (every entity's, as the operator sees them), newest first."""
+    with _accounts() as accounts:
+        found = OrderBook(accounts.engine).find(Actor("cli", operator=True), entity_id=entity)
+    table = Table(
+        _id_column(),
+        "kind",
+        "state",
+        Column("entity", no_wrap=True),
+        "family",
+        "period",
+        "km²",
+        "price €",
+    )
+    for order in found:
+        price = "-" if order.price_eur is None else f"{order.price_eur:.2f}"
+        table.add_row(
+            order.id, order.kind.value, order.state.value, order.entity_id, order.family.value,
+            order.period, f"{order.km2:.1f}", price,
+        )  # fmt: skip
+    out.print(table)
+
+
+@orders_app.command("move")
+def move_order(
+    order_id: str,
+    transition: Annotated[str, typer.Argument(help=f"the state to move to: {', '.join(State)}")],
+    as_: Annotated[str, typer.Option("--as", help="e-mail of the account acting")],
+    note: Annotated[str, typer.Option(help="a note kept in the order's history")] = "",
+    accept_price: Annotated[
+        float, typer.Option(help="on submission: the overage price (€) accepted")
+    ] = 0.0,
+) -> None:
+    """Move an order as the named account (its owner, its entity's referent, or an admin)."""
+    with _accounts() as accounts:
+        user = accounts.by_email(as_)
+        led = frozenset(
+            e.id for e in _entities(accounts).of_user(user.id) if e.referent_id == user.id
+        )
+        actor = Actor(user.id, referent_of=led, operator=user.admin)
+        book = OrderBook(accounts.engine)
+        if transition == State.SUBMITTED.value:
+            order = book.submit(actor, order_id, accept_price_eur=accept_price)
+        else:
+            order = book.move(actor, order_id, transition, note)
+    out.print(f"order {order.id}: {order.state}")
