@@ -76,3 +76,12 @@ def test_an_unknown_profile_is_a_400_naming_the_known_ones(app: Any) -> None:
         page = client.get("/access", params={"profile": "astronaut"})
     assert page.status_code == 400
     assert "astronaut" in page.text and "french-scientist" in page.text
+
+
+def test_every_page_links_to_the_access_page_in_both_languages(app: Any) -> None:
+    with TestClient(app) as client:
+        english = client.get("/search").text
+        client.get("/lang/fr")
+        french = client.get("/search").text
+    assert "/access\">Access</a>" in english
+    assert "/access\">Accès</a>" in french

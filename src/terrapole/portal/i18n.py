@@ -7,6 +7,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "services": {"en": "Services", "fr": "Services"},
     "my_jobs": {"en": "My jobs", "fr": "Mes traitements"},
     "account": {"en": "My account", "fr": "Mon compte"},
+    "access": {"en": "Access", "fr": "Accès"},
     "token": {"en": "API token", "fr": "Jeton d'API"},
     "token_help": {
         "en": "Your API token (kept in this browser only)",
