@@ -4,19 +4,14 @@ refused move)."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 import shapely
 import sqlalchemy as sa
 from shapely.geometry import mapping
 
-from terrapole import db
 from terrapole.access.order_workflow import (
     TERMINAL,
     TRANSITIONS,
@@ -113,23 +108,10 @@ def test_moves_out_of_order_are_invalid(kind: Kind, start: State, finish: State)
 # -- the order book --------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def book(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OrderBook]:
-    """An order book on a migrated database of each kind."""
-    if request.param == "sqlite":
-        engine = db.open_engine(f"sqlite:///{tmp_path / 'terrapole.db'}")
-        yield OrderBook(engine)
-        engine.dispose()
-        return
-    server = request.getfixturevalue("pg_dsn")
-    name = f"tp_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server, autocommit=True) as con:
-        con.execute(f"CREATE DATABASE {name}")
-    engine = db.open_engine(server.rsplit("/", 1)[0] + "/" + name)
-    yield OrderBook(engine)
-    engine.dispose()
-    with psycopg.connect(server, autocommit=True) as con:
-        con.execute(f"DROP DATABASE {name} WITH (FORCE)")
+@pytest.fixture
+def book(engine: sa.Engine) -> OrderBook:
+    """An order book on a migrated database of each kind (tests/access/conftest.py)."""
+    return OrderBook(engine)
 
 
 def _count(book: OrderBook, table: sa.Table) -> int:

@@ -4,15 +4,10 @@
 from __future__ import annotations
 
 import threading
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
-import psycopg
 import pytest
 import sqlalchemy as sa
 
-from terrapole import db
 from terrapole.access.pricing import Family, PriceTable
 from terrapole.access.profiles import Profile
 from terrapole.access.quotas import Ledger, Quota, QuotaExceeded
@@ -22,23 +17,10 @@ from terrapole.errors import InvalidInput
 SCIENTIST = Profile.FRENCH_SCIENTIST
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def quota_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
-    """A migrated database: a new SQLite file, or a new database on the session's PostgreSQL."""
-    if request.param == "sqlite":
-        engine = db.open_engine(f"sqlite:///{tmp_path / 'terrapole.db'}")
-        yield engine
-        engine.dispose()
-        return
-    server = request.getfixturevalue("pg_dsn")
-    name = f"tp_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server, autocommit=True) as con:
-        con.execute(f"CREATE DATABASE {name}")
-    engine = db.open_engine(server.rsplit("/", 1)[0] + "/" + name)
-    yield engine
-    engine.dispose()
-    with psycopg.connect(server, autocommit=True) as con:
-        con.execute(f"DROP DATABASE {name} WITH (FORCE)")
+@pytest.fixture
+def quota_engine(engine: sa.Engine) -> sa.Engine:
+    """A migrated database of each kind (``engine`` of tests/access/conftest.py)."""
+    return engine
 
 
 def _quota(entity: str = "lab-1", family: Family = Family.PLEIADES) -> Quota:

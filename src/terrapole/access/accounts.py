@@ -166,16 +166,7 @@ class Accounts:
     def sign_up(self, email: str, password: str, display_name: str) -> User:
         """Create an unverified account and mail it its verification link (valid 48 h)."""
         user = self._insert(email, password, display_name, verified=False)
-        with self.engine.begin() as con:
-            secret = self._new_link(con, user.id, "verify", self.clock() + VERIFY_TTL)
-        self.mailer.send(
-            Mail(
-                to=user.email,
-                subject="Confirm your terrapole account",
-                body=f"Hello {user.display_name},\n\nconfirm your address within 48 hours by "
-                f"opening\n{self.link_base}/verify?token={secret}\n",
-            )
-        )
+        self._mail_verification(user)
         return user
 
     def _insert(self, email: str, password: str, display_name: str, *, verified: bool) -> User:
@@ -227,14 +218,18 @@ class Accounts:
             return
         if user.verified:
             return
+        self._mail_verification(user)
+
+    def _mail_verification(self, user: User) -> None:
+        """Store a new verification link for ``user`` and mail it."""
         with self.engine.begin() as con:
             secret = self._new_link(con, user.id, "verify", self.clock() + VERIFY_TTL)
         self.mailer.send(
             Mail(
                 to=user.email,
                 subject="Confirm your terrapole account",
-                body=f"Confirm your address within 48 hours by opening\n"
-                f"{self.link_base}/verify?token={secret}\n",
+                body=f"Hello {user.display_name},\n\nconfirm your address within 48 hours by "
+                f"opening\n{self.link_base}/verify?token={secret}\n",
             )
         )
 
