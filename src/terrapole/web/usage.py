@@ -135,7 +135,9 @@ class UsageMiddleware:
             kind, service, collection, item = what
             failed = seen["status"] >= 400
             download = kind == "download" and not failed
-            event = Event(kind, service, principal=self._who(scope), collection=collection,
+            # a 401 is a caller the route could not authenticate: not looked up a second time
+            who = "" if seen["status"] == 401 else self._who(scope)
+            event = Event(kind, service, principal=who, collection=collection,
                           item=item if download else "", files=int(download),
                           bytes=seen["bytes"] if download else 0, failed=failed)  # fmt: skip
             self.recorder.record(event)
