@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,21 @@ def pg_dsn() -> Iterator[str]:
         pytest.skip("PostgreSQL binaries are not installed (CI installs postgresql-15-postgis-3)")
     with postgres_server() as dsn:
         yield dsn
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: a new SQLite file, or a new database on the session's PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'terrapole.db'}"
+        return
+    server = request.getfixturevalue("pg_dsn")
+    name = f"tp_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server, autocommit=True) as con:
+        con.execute(f"CREATE DATABASE {name}")
+    yield server.rsplit("/", 1)[0] + "/" + name
+    with psycopg.connect(server, autocommit=True) as con:
+        con.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
 def _empty_pgstac(dsn: str) -> None:

@@ -10,14 +10,11 @@ import pkgutil
 import shutil
 import sqlite3
 import threading
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import psycopg
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -77,21 +74,6 @@ def _frozen_tables() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database: a new SQLite file, or a new database on the session's PostgreSQL."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'terrapole.db'}"
-        return
-    server = request.getfixturevalue("pg_dsn")
-    name = f"tp_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server, autocommit=True) as con:
-        con.execute(f"CREATE DATABASE {name}")
-    yield server.rsplit("/", 1)[0] + "/" + name
-    with psycopg.connect(server, autocommit=True) as con:
-        con.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
 def _dump(database_url: str) -> dict[str, Any]:

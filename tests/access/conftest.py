@@ -4,12 +4,10 @@ the test moves, and the accounts service with a mailer that keeps what it sends.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from typing import Any
 
-import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -29,21 +27,6 @@ class Clock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database: a new SQLite file, or a new database on the session's PostgreSQL."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'terrapole.db'}"
-        return
-    server = request.getfixturevalue("pg_dsn")
-    name = f"tp_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server, autocommit=True) as con:
-        con.execute(f"CREATE DATABASE {name}")
-    yield server.rsplit("/", 1)[0] + "/" + name
-    with psycopg.connect(server, autocommit=True) as con:
-        con.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
 @pytest.fixture
@@ -79,3 +62,18 @@ def verified_user(accounts: Accounts, mailer: LogMailer, email: str, name: str) 
     """A signed-up user who followed the verification link."""
     accounts.sign_up(email, "a long passphrase 42", name)
     return accounts.verify_email(link_token(mailer.sent[-1].body, "verify"))
+
+
+# the restricted THEIA crop of the access tests (WGS84) and an openEO graph loading it
+BBOX = {"west": 5.3446556, "south": 49.2750273, "east": 5.3559872, "north": 49.282441}
+
+
+def load_graph(collection: str) -> dict[str, Any]:
+    """A process graph that loads ``collection`` over :data:`BBOX` in August 2018 as GTiff."""
+    return {"process": {"process_graph": {
+        "load": {"process_id": "load_collection", "arguments": {
+            "id": collection, "spatial_extent": BBOX,
+            "temporal_extent": ["2018-08-01", "2018-08-31"], "bands": ["FRE_B4"]}},
+        "save": {"process_id": "save_result", "result": True,
+                 "arguments": {"data": {"from_node": "load"}, "format": "GTiff"}},
+    }}}  # fmt: skip

@@ -26,12 +26,12 @@ from terrapole.jobs.worker import execute
 
 from ..conftest import ROOT
 from ..stac_api.live import serve
+from .conftest import load_graph
 
 PRODUCTS = ROOT / "demo" / "products"
 THEIA_PRODUCT = "SENTINEL2A_20180826-104155-257_L2A_T31UFQ_D_V1-8"
 S2 = "theia-sentinel-2-l2a"
 UNKNOWN = "no-such-collection"
-BBOX = {"west": 5.3446556, "south": 49.2750273, "east": 5.3559872, "north": 49.282441}
 ZONE = {"type": "Polygon", "coordinates": [[[5.345, 49.276], [5.355, 49.276], [5.355, 49.282],
                                             [5.345, 49.282], [5.345, 49.276]]]}  # fmt: skip
 
@@ -96,16 +96,6 @@ def _zonal(collection: str, item: str = "BDForet_ZoneTest") -> dict[str, Any]:
     return {"inputs": {"collection": collection, "item": item, "asset": "data", "zones": ZONE}}
 
 
-def _graph(collection: str) -> dict[str, Any]:
-    return {"process": {"process_graph": {
-        "load": {"process_id": "load_collection", "arguments": {
-            "id": collection, "spatial_extent": BBOX,
-            "temporal_extent": ["2018-08-01", "2018-08-31"], "bands": ["FRE_B4"]}},
-        "save": {"process_id": "save_result", "result": True,
-                 "arguments": {"data": {"from_node": "load"}, "format": "GTiff"}},
-    }}}  # fmt: skip
-
-
 @pytest.mark.parametrize("endpoint", ["quote", "execution"])
 def test_ogc_processes_refuse_a_restricted_item_as_an_unknown_one(
     server: tuple[str, dict[str, str], Any], endpoint: str
@@ -162,14 +152,16 @@ def test_openeo_graphs_cannot_load_a_restricted_collection(
 ) -> None:
     url, tokens, _ = server
     target = f"{url}/openeo/1.2/{endpoint}"
-    restricted, unknown = _both(target, _graph, S2, _auth(tokens["outsider"]))
+    restricted, unknown = _both(target, load_graph, S2, _auth(tokens["outsider"]))
     if endpoint == "validation":  # answers 200 with the errors it found
         assert restricted.json()["errors"] and _body(restricted) == _body(unknown, S2)
     elif endpoint == "jobs":  # both created; both fail with CollectionNotFound when they run
         assert restricted.status_code == unknown.status_code == 201
     else:
         _same_answer(restricted, unknown, S2)
-    member = requests.post(target, json=_graph(S2), headers=_auth(tokens["member"]), timeout=120)
+    member = requests.post(
+        target, json=load_graph(S2), headers=_auth(tokens["member"]), timeout=120
+    )
     if endpoint == "validation":
         assert member.json()["errors"] == []
     else:
@@ -221,7 +213,7 @@ def test_an_openeo_batch_job_whose_owner_lost_access_cannot_be_estimated_changed
     """The owner's access is checked again at every step after the job was created."""
     url, tokens, app = server
     base, member = f"{url}/openeo/1.2", _auth(tokens["member"])
-    created = requests.post(f"{base}/jobs", json=_graph(S2), headers=member, timeout=60)
+    created = requests.post(f"{base}/jobs", json=load_graph(S2), headers=member, timeout=60)
     assert created.status_code == 201, created.text
     job = f"{base}/jobs/{created.headers['OpenEO-Identifier']}"
     assert requests.get(f"{job}/estimate", headers=member, timeout=60).status_code == 200

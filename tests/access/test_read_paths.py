@@ -30,6 +30,7 @@ from terrapole.config import Settings
 from terrapole.ingest.service import Ingestor
 
 from ..conftest import ROOT
+from .conftest import load_graph
 
 PRODUCTS = ROOT / "demo" / "products"
 ITEM = "SENTINEL2A_20180826-104155-257_L2A_T31UFQ_D_V1-8"
@@ -37,7 +38,6 @@ S2 = "theia-sentinel-2-l2a"
 LANDCOVER, ZONE_ITEM = "landcover", "BDForet_ZoneTest"
 UNKNOWN = "no-such-collection"
 TILE = morecantile.tms.get("WebMercatorQuad").tile(5.35, 49.278, 15)
-BBOX = {"west": 5.3446556, "south": 49.2750273, "east": 5.3559872, "north": 49.282441}
 TO_3857 = Transformer.from_crs("OGC:CRS84", "EPSG:3857", always_xy=True)
 CROP_3857 = ",".join(
     str(v) for v in (*TO_3857.transform(5.3447, 49.2750), *TO_3857.transform(5.3560, 49.2824))
@@ -120,16 +120,6 @@ def _image(r: Response) -> bool:
     return r.status_code == 200 and r.headers["content-type"].startswith("image/")
 
 
-def _graph(collection: str) -> dict[str, Any]:
-    return {"process": {"process_graph": {
-        "load": {"process_id": "load_collection", "arguments": {
-            "id": collection, "spatial_extent": BBOX,
-            "temporal_extent": ["2018-08-01", "2018-08-31"], "bands": ["FRE_B4"]}},
-        "save": {"process_id": "save_result", "result": True,
-                 "arguments": {"data": {"from_node": "load"}, "format": "GTiff"}},
-    }}}  # fmt: skip
-
-
 TILE_PATH = f"/tiles/WebMercatorQuad/{TILE.z}/{TILE.x}/{TILE.y}.png"
 WMS_MAP = {"SERVICE": "WMS", "VERSION": "1.3.0", "LAYERS": "{c}:truecolor", "STYLES": "",
            "CRS": "EPSG:3857", "BBOX": CROP_3857, "WIDTH": 64, "HEIGHT": 64,
@@ -176,7 +166,7 @@ PATHS: dict[str, Path] = {
     "openeo collections": Path(_get("/openeo/1.2/collections"), _has(f'"id":"{S2}"')),
     "openeo collection": Path(_get("/openeo/1.2/collections/{c}"), _has(S2)),
     "openeo load_collection (validation)": Path(
-        _post("/openeo/1.2/validation", _graph),
+        _post("/openeo/1.2/validation", load_graph),
         lambda r: r.status_code == 200 and r.json()["errors"] == [],
     ),
     "ogc processes input (quote)": Path(
