@@ -82,7 +82,7 @@ class AccountAuth:
         if needs_csrf:
             check_csrf(session, await sent_csrf(request))
         user = self._usable(self.services.accounts.get(session.user_id))
-        held = self.services.session_principal(request)
+        held = self.services.principal_of_session(session)  # the session read above, once
         return Caller(user, session, held or Principal(name=f"user:{user.id}"))
 
     async def optional(self, request: Request) -> Caller | None:
@@ -103,9 +103,7 @@ class AccountAuth:
 
     def changed(self) -> None:
         """Tell the access service that memberships or acceptances changed (drop its caches)."""
-        forget = getattr(self.services.access, "forget", None)
-        if callable(forget):
-            forget()
+        self.services.access.forget()
 
     @staticmethod
     def _usable(user: User) -> User:

@@ -11,7 +11,7 @@ from starlette.requests import Request
 
 from terrapole.access import Principal, require_admin
 from terrapole.services import Services
-from terrapole.web.sessions import COOKIE, SAFE_METHODS, SessionStore
+from terrapole.web.sessions import COOKIE, SAFE_METHODS, Session, SessionStore
 
 
 class WebServices(Services):
@@ -40,8 +40,12 @@ class WebServices(Services):
         roles, entities, profiles and licences); None without a live session."""
         secret = request.cookies.get(COOKIE)
         session = SessionStore(self.access.engine).get(secret) if secret else None
-        held = self.access.standing(session.user_id) if session else None
-        if session is None or held is None or held.disabled:
+        return self.principal_of_session(session) if session else None
+
+    def principal_of_session(self, session: Session) -> Principal | None:
+        """The principal of a live session's user (None for a disabled or deleted account)."""
+        held = self.access.standing(session.user_id)
+        if held is None or held.disabled:
             return None
         return Principal(
             name=f"user:{held.user_id}", admin="admin" in held.roles, user_id=held.user_id,
