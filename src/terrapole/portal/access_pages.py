@@ -19,6 +19,7 @@ from terrapole.access.profiles import Profile, profile
 from terrapole.access.simulator import offer
 from terrapole.catalog.model import CollectionQuery
 from terrapole.portal.access_strings import CONDITIONS, PROFILES, STRINGS
+from terrapole.portal.i18n import translate
 from terrapole.portal.routes import _lang, _page
 from terrapole.web.services import WebServices
 
@@ -53,7 +54,7 @@ def router(services: WebServices) -> APIRouter:
         return _page(
             request,
             "access.html",
-            u={key: text[lang] for key, text in STRINGS.items()},
+            u=translate(STRINGS, lang),
             profiles=[(p.value, PROFILES[p][lang]) for p in Profile],
             offer=found,
             conditions=conditions,

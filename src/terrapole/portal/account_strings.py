@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from terrapole.portal.i18n import LANGUAGES, translator
+from terrapole.portal.i18n import translate, translator
 
 STRINGS: dict[str, dict[str, str]] = {
     "sign_up": {"en": "Sign up", "fr": "Créer un compte"},
@@ -112,5 +112,4 @@ STRINGS: dict[str, dict[str, str]] = {
 
 def account_translator(lang: str) -> dict[str, str]:
     """The portal's strings and the account pages' strings in ``lang``."""
-    lang = lang if lang in LANGUAGES else "en"
-    return {**translator(lang), **{key: texts[lang] for key, texts in STRINGS.items()}}
+    return {**translator(lang), **translate(STRINGS, lang)}

@@ -131,7 +131,12 @@ STRINGS: dict[str, dict[str, str]] = {
 }
 
 
-def translator(lang: str) -> dict[str, str]:
-    """All strings in ``lang`` (English for an unknown code)."""
+def translate(table: dict[str, dict[str, str]], lang: str) -> dict[str, str]:
+    """Every string of ``table`` in ``lang`` (English for an unknown code)."""
     lang = lang if lang in LANGUAGES else "en"
-    return {key: texts[lang] for key, texts in STRINGS.items()}
+    return {key: texts[lang] for key, texts in table.items()}
+
+
+def translator(lang: str) -> dict[str, str]:
+    """The portal's strings in ``lang`` (English for an unknown code)."""
+    return translate(STRINGS, lang)
