@@ -150,6 +150,8 @@ collection_terms = sa.Table(
     sa.Column("collection_id", sa.String(256), primary_key=True),
     sa.Column("licences", sa.JSON, nullable=False),
     sa.Column("profiles", sa.JSON, nullable=False),
+    # revision 0007: the entities whose members alone may read (NULL: no such restriction)
+    sa.Column("entities", sa.JSON, nullable=True),
 )
 
 # --- quotas ledger and orders (revision 0004). Entities and users are named by their ids,
