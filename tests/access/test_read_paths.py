@@ -6,6 +6,10 @@ through every read path of the live app: anonymous, a member of a French lab who
 licence, a member of the same lab who did not, a member of a public body (profile not eligible)
 who accepted it, and an admin. Only the eligible member and the admin see the data; every other
 answer is exactly the one given for a collection that does not exist.
+
+The eligible member also ran two jobs that read the restricted data (an OGC zonal-statistics
+job, an openEO batch job): their listings, status and results are read paths too, and for
+anybody but the owner (and an admin) a job is answered exactly as a job that does not exist.
 """
 
 from __future__ import annotations
@@ -46,7 +50,11 @@ ZONE = {"type": "Polygon", "coordinates": [[[5.345, 49.276], [5.355, 49.276], [5
                                             [5.345, 49.282], [5.345, 49.276]]]}  # fmt: skip
 PASSWORD = "a long passphrase 42"
 PRINCIPALS = ["anonymous", "eligible", "no-licence", "other-entity", "admin"]
-SEES = {"eligible", "admin"}
+SEES = frozenset({"eligible", "admin"})
+UNKNOWN_JOB = "0" * 32
+# the eligible member's jobs over the restricted collections, filled by the ``hub`` fixture:
+# "ogc" and "openeo" job ids, and "openeo-file", the name of the openEO job's result file
+JOBS: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +91,31 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> tuple[TestClient, dict[str,
                       ("other-entity", other), ("admin", admin)):  # fmt: skip
         _, secret = accounts.create_token(who.id, "tests")
         headers[name] = {"Authorization": f"Bearer {secret}"}
-    return TestClient(app), headers
+    client = TestClient(app)
+    JOBS.update(_run_jobs(client, headers["eligible"]))
+    return client, headers
+
+
+def _run_jobs(client: TestClient, owner: dict[str, str]) -> dict[str, str]:
+    """Run, as ``owner``, an OGC job and an openEO batch job that read the restricted
+    collections; return their ids and the openEO job's result file name."""
+    ogc = client.post("/ogcapi/processes/zonal-statistics/execution", headers=owner,
+                      json={"inputs": {"collection": LANDCOVER, "item": ZONE_ITEM,
+                                       "asset": "data", "zones": ZONE}})  # fmt: skip
+    assert ogc.status_code == 201, ogc.text
+    batch = client.post("/openeo/1.2/jobs", json=load_graph(S2), headers=owner)
+    assert batch.status_code == 201, batch.text
+    openeo = batch.headers["OpenEO-Identifier"]
+    assert client.post(f"/openeo/1.2/jobs/{openeo}/results", headers=owner).status_code == 202
+    runner = client.app.state.jobs  # type: ignore[attr-defined]
+    for job in runner.jobs.find(None, limit=10, offset=0):
+        runner.settled(job.id).result(timeout=300)
+    assert client.get(f"/ogcapi/jobs/{ogc.json()['jobID']}", headers=owner).json()[
+        "status"] == "successful"  # fmt: skip
+    results = client.get(f"/openeo/1.2/jobs/{openeo}/results", headers=owner)
+    assert results.status_code == 200, results.text
+    return {"ogc": ogc.json()["jobID"], "openeo": openeo,
+            "openeo-file": next(iter(results.json()["assets"]))}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -93,6 +125,7 @@ class Path:
     ask: Callable[[TestClient, str, dict[str, str]], Response]
     shows: Callable[[Response], bool]
     collection: str = S2
+    seen_by: frozenset[str] = SEES
 
 
 def _get(url: str, **params: Any) -> Callable[[TestClient, str, dict[str, str]], Response]:
@@ -110,6 +143,21 @@ def _post(
         return client.post(url, json=body(collection), headers=headers)
 
     return ask
+
+
+def _job(url: str) -> Callable[[TestClient, str, dict[str, str]], Response]:
+    """Ask about the eligible member's job (``{ogc}``, ``{openeo}``, ``{openeo-file}`` in
+    ``url``), or, when asked about the unknown collection, about a job that does not exist."""
+
+    def ask(client: TestClient, collection: str, headers: dict[str, str]) -> Response:
+        names = dict(JOBS) if collection != UNKNOWN else dict.fromkeys(JOBS, UNKNOWN_JOB)
+        return client.get(url.format_map(names), headers=headers)
+
+    return ask
+
+
+def _json_has(key: str) -> Callable[[Response], bool]:
+    return lambda r: r.status_code == 200 and key in r.json()
 
 
 def _has(text: str) -> Callable[[Response], bool]:
@@ -179,6 +227,31 @@ PATHS: dict[str, Path] = {
         lambda r: r.status_code == 200,
         collection=LANDCOVER,
     ),
+    "openeo sync result (load_collection)": Path(
+        _post("/openeo/1.2/result", load_graph),
+        lambda r: (
+            r.status_code == 200
+            and r.headers["content-type"].startswith("image/tiff")
+            and r.content[:2] in (b"II", b"MM")
+        ),
+    ),  # fmt: skip
+    "ogc job list": Path(
+        _job("/ogcapi/jobs"), lambda r: _has(JOBS["ogc"])(r), collection=LANDCOVER
+    ),  # fmt: skip
+    "ogc job status": Path(_job("/ogcapi/jobs/{ogc}"), _json_has("status"), collection=LANDCOVER),
+    "ogc job results": Path(
+        _job("/ogcapi/jobs/{ogc}/results"), _json_has("item"), collection=LANDCOVER
+    ),
+    # openEO lists the caller's own batch jobs, an admin's too
+    "openeo job list": Path(
+        _job("/openeo/1.2/jobs"), lambda r: _has(JOBS["openeo"])(r), seen_by=frozenset({"eligible"})
+    ),
+    "openeo job status": Path(_job("/openeo/1.2/jobs/{openeo}"), _has('"finished"')),
+    "openeo job results": Path(_job("/openeo/1.2/jobs/{openeo}/results"), _json_has("assets")),
+    "openeo job result file": Path(
+        _job("/openeo/1.2/jobs/{openeo}/results/assets/{openeo-file}"),
+        lambda r: r.status_code == 200 and r.content[:2] in (b"II", b"MM"),
+    ),
 }
 
 _VOLATILE = re.compile(r"[0-9a-f]{32}")  # request ids in error bodies and pages
@@ -208,7 +281,7 @@ def test_a_collection_under_terms_is_seen_only_by_eligible_members_and_admins(
     read = PATHS[path]
     answer = read.ask(client, read.collection, headers[who])
     assert answer.status_code < 500, answer.text
-    if who in SEES:
+    if who in read.seen_by:
         assert read.shows(answer), (answer.status_code, answer.text[:500])
         return
     assert not read.shows(answer), answer.text[:500]
