@@ -49,7 +49,7 @@ from terrapole.portal import routes as portal
 from terrapole.stac_api import create_stac_api
 from terrapole.storage import open_storage
 from terrapole.web import accounts as accounts_api
-from terrapole.web import assets, pixel_series, search_tiles, tiles, usage, wms
+from terrapole.web import assets, housekeeping, pixel_series, search_tiles, tiles, usage, wms
 from terrapole.web import entities as entities_api
 from terrapole.web import ingest as ingest_api
 from terrapole.web import openeo as openeo_api
@@ -187,6 +187,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         services.after_ingest = scheduler.wake.set
 
     runner = JobRunner(settings, store, storage, access, default_processes(settings.cars_command))
+    pruner = housekeeping.pruner(settings, access.engine)  # None: turned off
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -196,7 +197,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             logger.info("queued again %d job(s) accepted before the restart", len(recovered))
         if scheduler is not None:
             scheduler.start()
+        if pruner is not None:
+            pruner.start()
         yield
+        if pruner is not None:
+            pruner.stop()
         if scheduler is not None:
             scheduler.stop()
         runner.close()
@@ -210,6 +215,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, _http_handler)
     app.state.services = services
     app.state.jobs = runner
+    app.state.pruner = pruner
     app.include_router(assets.router(services))
     app.include_router(ingest_api.router(services))
     app.include_router(tiles.tiler(services).router, prefix=tiles.PREFIX, tags=["maps"])

@@ -27,7 +27,7 @@ from rich.progress import (
 from rich.table import Column, Table
 from sqlalchemy.exc import OperationalError
 
-from terrapole import cli_access, cli_jobs
+from terrapole import cli_access, cli_jobs, cli_prune
 from terrapole.access import AccessService
 from terrapole.catalog.documents import parse_bbox, prepare_item
 from terrapole.catalog.loader import as_json, count_documents, load_paths
@@ -67,6 +67,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(cli_jobs.jobs_app, name="jobs")
 app.add_typer(cli_jobs.credits_app, name="credits")
 app.command("purge")(cli_jobs.purge)
+app.command("prune")(cli_prune.prune)
 app.add_typer(cli_access.users_app, name="users")
 app.add_typer(cli_access.licences_app, name="licences")
 app.add_typer(cli_access.entities_app, name="entities")

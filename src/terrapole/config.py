@@ -128,6 +128,15 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(default=True, description="upgrade the SMTP session with STARTTLS")
     smtp_user: str | None = Field(default=None, description="SMTP login (none: no AUTH)")
     smtp_password: SecretStr | None = Field(default=None, description="SMTP password")
+    usage_retention_days: int = Field(
+        default=730, ge=1, description="days of usage statistics kept before the prune"
+    )
+    prune_interval_s: float = Field(
+        default=3600.0,
+        ge=0,
+        description="how often the server deletes stale login failures, sessions, mailed links "
+        "and old usage rows; 0: never (run `terrapole prune` from cron instead)",
+    )
 
     @property
     def assets_dir(self) -> Path:
