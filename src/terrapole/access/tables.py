@@ -243,3 +243,29 @@ usage_daily = sa.Table(
     sa.Column("bytes", sa.BigInteger, nullable=False),
     sa.Column("km2", sa.Float, nullable=False),
 )
+
+# --- OpenID Connect login (revision 0008): which provider identity is which account, and the
+# logins a browser has started at the provider and not finished yet.
+oidc_identities = sa.Table(
+    "tp_oidc_identities",
+    metadata,
+    # the ID token's 'iss' and 'sub': the provider's stable name of the user
+    sa.Column("issuer", sa.String(500), primary_key=True),
+    sa.Column("subject", sa.String(255), primary_key=True),
+    sa.Column("user_id", sa.String(32), sa.ForeignKey("tp_users.id"), nullable=False, index=True),
+    sa.Column("email", sa.String(320), nullable=True),  # as the provider gave it, last login
+    sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_login", sa.DateTime(timezone=True), nullable=False),
+)
+
+oidc_logins = sa.Table(
+    "tp_oidc_logins",
+    metadata,
+    # one row per login sent to the provider, keyed by the SHA-256 of its 'state'; used once
+    sa.Column("state_hash", sa.String(64), primary_key=True),
+    sa.Column("nonce", sa.String(128), nullable=False),
+    sa.Column("code_verifier", sa.String(128), nullable=False),  # PKCE
+    sa.Column("redirect_uri", sa.String(2000), nullable=False),
+    sa.Column("next", sa.String(2000), nullable=False),  # the page to go back to
+    sa.Column("expires", sa.DateTime(timezone=True), nullable=False, index=True),
+)
