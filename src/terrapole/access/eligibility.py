@@ -3,7 +3,9 @@ licences whose current version it (or one of its entities) accepted.
 
 :func:`standing` reads it in one connection (four small indexed queries); the access service
 calls it once per token and keeps the answer for its cache's TTL. :func:`meets_terms` is the
-rule a collection's declared terms (:class:`~terrapole.access.licences.CollectionTerms`) apply.
+rule a collection's declared terms (:class:`~terrapole.access.licences.CollectionTerms`) apply:
+an eligible profile, the licences accepted and, for a collection kept for some entities (the
+collections orders are delivered into), membership of one of them.
 """
 
 from __future__ import annotations
@@ -36,6 +38,11 @@ class Terms(Protocol):
     @property
     def profiles(self) -> tuple[Profile, ...]:
         """Profiles eligible (none: any profile)."""
+        ...
+
+    @property
+    def entities(self) -> tuple[str, ...]:
+        """Entities whose members alone may read (none: no such restriction)."""
         ...
 
 
@@ -103,20 +110,32 @@ class Declared:
 
     licences: tuple[str, ...]
     profiles: tuple[Profile, ...]
+    entities: tuple[str, ...] = ()
 
 
 def read_terms(con: sa.Connection) -> dict[str, Terms]:
     """Every collection's declared terms, by collection id."""
     rows = con.execute(sa.select(collection_terms)).all()
     return {
-        r.collection_id: Declared(tuple(r.licences), tuple(Profile(p) for p in r.profiles))
+        r.collection_id: Declared(
+            tuple(r.licences), tuple(Profile(p) for p in r.profiles), tuple(r.entities or ())
+        )
         for r in rows
     }
 
 
-def meets_terms(terms: Terms, *, profiles: frozenset[Profile], licences: frozenset[str]) -> bool:
-    """Whether one of ``profiles`` is eligible (when the terms name profiles) and every
-    required licence is among the ``licences`` accepted at their current version."""
+def meets_terms(
+    terms: Terms,
+    *,
+    profiles: frozenset[Profile],
+    licences: frozenset[str],
+    entities: frozenset[str] = frozenset(),
+) -> bool:
+    """Whether one of ``entities`` is named (when the terms name entities), one of
+    ``profiles`` is eligible (when the terms name profiles) and every required licence is
+    among the ``licences`` accepted at their current version."""
+    if terms.entities and not entities.intersection(terms.entities):
+        return False
     if terms.profiles and not profiles.intersection(terms.profiles):
         return False
     return licences.issuperset(terms.licences)

@@ -9,6 +9,7 @@ acceptances stay as history.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -63,12 +64,14 @@ class Acceptance:
 
 @dataclass(frozen=True)
 class CollectionTerms:
-    """What a collection asks of its readers: licences accepted and one of the profiles
-    (none listed: any profile)."""
+    """What a collection asks of its readers: licences accepted, one of the profiles (none
+    listed: any profile) and membership of one of the entities (none listed: no such rule;
+    the collections orders are delivered into name their entity)."""
 
     collection_id: str
     licences: tuple[str, ...]
     profiles: tuple[Profile, ...]
+    entities: tuple[str, ...] = ()
 
 
 class Licences:
@@ -213,10 +216,17 @@ class Licences:
 
     # -- what collections declare -------------------------------------------------------------
     def set_terms(
-        self, actor: User, collection_id: str, *, licence_ids: list[str], profiles: list[str]
+        self,
+        actor: User,
+        collection_id: str,
+        *,
+        licence_ids: list[str],
+        profiles: list[str],
+        entities: Sequence[str] | None = None,
     ) -> CollectionTerms:
         """Declare the licences a collection requires and the profiles eligible to it (admins
-        and curators); both empty removes the declaration."""
+        and curators); ``entities`` (None: keep those declared) keeps it to their members.
+        All empty removes the declaration."""
         if not (actor.admin or "curator" in actor.roles):
             raise Forbidden("only admins and curators declare a collection's terms")
         eligible = sorted({profile(p).value for p in profiles})
@@ -224,22 +234,16 @@ class Licences:
         with self.engine.begin() as con:
             for licence_id in needed:
                 self._current(con, licence_id)
-            where = collection_terms.c.collection_id == collection_id
-            con.execute(collection_terms.delete().where(where))
-            if needed or eligible:
-                con.execute(
-                    collection_terms.insert().values(
-                        collection_id=collection_id, licences=needed, profiles=eligible
-                    )
-                )
+            kept = _terms(collection_id, _terms_row(con, collection_id)).entities
+            write_terms(
+                con, collection_id, needed, eligible, kept if entities is None else entities
+            )
         return self.terms(collection_id)
 
     def terms(self, collection_id: str) -> CollectionTerms:
         """The collection's declared terms (none declared: empty)."""
-        where = collection_terms.c.collection_id == collection_id
         with db.reading(self.engine) as con:
-            row = con.execute(sa.select(collection_terms).where(where)).first()
-        return _terms(collection_id, row)
+            return _terms(collection_id, _terms_row(con, collection_id))
 
     def all_terms(self) -> dict[str, CollectionTerms]:
         """Every collection's declared terms, by collection id."""
@@ -258,11 +262,43 @@ class Licences:
         return int(found)
 
 
+def write_terms(
+    con: sa.Connection,
+    collection_id: str,
+    licence_ids: Sequence[str],
+    profiles: Sequence[str],
+    entities: Sequence[str],
+) -> None:
+    """Replace the collection's terms row in ``con``'s transaction (no row when all are
+    empty). The checks of who may and of the names are the callers'."""
+    where = collection_terms.c.collection_id == collection_id
+    con.execute(collection_terms.delete().where(where))
+    if licence_ids or profiles or entities:
+        values = {"licences": list(licence_ids), "profiles": list(profiles)}
+        named = sorted(set(entities)) or None
+        con.execute(
+            collection_terms.insert().values(collection_id=collection_id, entities=named, **values)
+        )
+
+
+def terms_in(con: sa.Connection, collection_id: str) -> CollectionTerms:
+    """The collection's declared terms, read in ``con``'s transaction (none: empty)."""
+    return _terms(collection_id, _terms_row(con, collection_id))
+
+
+def _terms_row(con: sa.Connection, collection_id: str) -> Any:
+    where = collection_terms.c.collection_id == collection_id
+    return con.execute(sa.select(collection_terms).where(where)).first()
+
+
 def _terms(collection_id: str, row: Any) -> CollectionTerms:
     if row is None:
         return CollectionTerms(collection_id, (), ())
     return CollectionTerms(
-        collection_id, tuple(row.licences), tuple(Profile(p) for p in row.profiles)
+        collection_id,
+        tuple(row.licences),
+        tuple(Profile(p) for p in row.profiles),
+        tuple(row.entities or ()),
     )
 
 

@@ -8,7 +8,8 @@ Two kinds of rule hide a collection, and both apply:
   which is how job results stay private to their owner;
 - declared **terms** (``collection_terms``): readable only by an account with an eligible
   profile that accepted the current version of every licence the collection requires (itself,
-  or through one of its entities), and by admins.
+  or through one of its entities), and by admins; terms that name entities (the collections
+  orders are delivered into) also ask membership of one of them.
 
 Every read path asks :func:`hidden_collections` and passes the answer into the store query, so
 a hidden collection is answered exactly as an unknown one.
@@ -75,7 +76,10 @@ def can_read(
         return False
     declared = terms.get(collection_id)
     return declared is None or meets_terms(
-        declared, profiles=principal.profiles, licences=principal.licences
+        declared,
+        profiles=principal.profiles,
+        licences=principal.licences,
+        entities=principal.entities,
     )
 
 

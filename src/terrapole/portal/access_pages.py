@@ -37,7 +37,10 @@ def router(services: WebServices) -> APIRouter:
         lang = _lang(request)
         terms = services.access.terms()
         hidden = services.access.hidden_for(services.principal(request))
-        only_terms = terms.keys() - services.access.restrictions().keys()
+        # collections under terms are listed to show what they ask, but never those kept to
+        # some entities (orders' deliveries): their existence is their members' business
+        open_terms = {c for c, t in terms.items() if not t.entities}
+        only_terms = open_terms - services.access.restrictions().keys()
         query = CollectionQuery(limit=10_000, hidden_collections=hidden - only_terms)
         docs, _ = services.store.list_collections(query)
         titles = {str(d["id"]): str(d.get("title") or d["id"]) for d in docs}

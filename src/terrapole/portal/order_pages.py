@@ -1,5 +1,7 @@
 """Portal pages of the orders: a new order with its AOI drawn on a map, and an order's page
-with its AOI, quote, the moves the viewer may make and its status timeline."""
+with its AOI, quote, the moves the viewer may make (delivering a tasking request names the
+acquisition's items), its status timeline and, once delivered, a link to the collection the
+products went into."""
 
 from __future__ import annotations
 
@@ -14,8 +16,19 @@ from terrapole.access.order_workflow import TRANSITIONS, Actor, State
 from terrapole.access.pricing import Family, Kind
 from terrapole.errors import InvalidInput, TerrapoleError
 from terrapole.portal.account_pages import form_of, render, status_of, to_login
+from terrapole.portal.i18n import translate
+from terrapole.portal.routes import _lang
 from terrapole.web.account_auth import AccountAuth, Caller
-from terrapole.web.orders import MOVES, NewOrder, draft_order, notify, order_view
+from terrapole.web.orders import (
+    MAX_ITEMS,
+    MOVES,
+    MoveBody,
+    NewOrder,
+    draft_order,
+    move_order,
+    notify,
+    order_view,
+)
 from terrapole.web.services import WebServices
 
 _VERB = {state: verb for verb, state in MOVES.items()}
@@ -25,12 +38,31 @@ STEPS = {
 }
 """The states an order goes through when all goes well, for the timeline."""
 
+DELIVERY_STRINGS = {
+    "deliver_items": {
+        "en": "Items of the acquisition (one a line: collection/item or item id)",
+        "fr": "Éléments de l'acquisition (un par ligne : collection/élément ou id d'élément)",
+    },
+    "delivered_into": {"en": "Delivered into", "fr": "Livrée dans"},
+}
+
 
 def moves_for(actor: Actor, order: dict[str, Any]) -> list[str]:
     """The verbs the viewer may use on the order now (submission apart)."""
     roles = actor.roles(owner=order["owner"], entity_id=order["entity_id"])
     allowed = TRANSITIONS[Kind(order["kind"])][State(order["state"])]
     return [_VERB[finish] for finish, who in allowed.items() if finish in _VERB and who & roles]
+
+
+def move_body(form: dict[str, str]) -> MoveBody:
+    """The move form as the API's body (the items one a line)."""
+    note = form.get("note", "")
+    if len(note) > 2000:
+        raise InvalidInput("note", "at most 2000 characters")
+    items = [line.strip() for line in form.get("items", "").splitlines() if line.strip()]
+    if len(items) > MAX_ITEMS:
+        raise InvalidInput("items", f"at most {MAX_ITEMS} items in one delivery")
+    return MoveBody(note=note, items=items)
 
 
 def new_order(form: dict[str, str]) -> NewOrder:
@@ -76,7 +108,7 @@ def router(services: WebServices) -> APIRouter:
         return render(
             request, "account_order.html", caller=caller, status=status, order=order,
             quote=quote, moves=moves_for(actor, order), steps=STEPS[Kind(order["kind"])],
-            done=done, **extra,
+            done=done, d=translate(DELIVERY_STRINGS, _lang(request)), **extra,
         )  # fmt: skip
 
     def new_page(request: Request, caller: Caller, status: int = 200, **extra: Any) -> HTMLResponse:
@@ -129,11 +161,12 @@ def _move_routes(
         form = await form_of(request)
         try:
             price = float(form.get("accept_price_eur") or 0)
-            book.submit(auth.actor(caller), order_id, accept_price_eur=price)
+            submitted = book.submit(auth.actor(caller), order_id, accept_price_eur=price)
         except ValueError:
             return order_page(request, caller, order_id, status=400, error="the price is a number")
         except TerrapoleError as exc:
             return order_page(request, caller, order_id, status=status_of(exc), error=exc.message)
+        notify(services, submitted, caller.user)
         return RedirectResponse(f"{request.base_url}profile/orders/{order_id}", 303)
 
     @api.post("/profile/orders/{order_id}/move", response_model=None)
@@ -145,8 +178,9 @@ def _move_routes(
             if verb not in MOVES:
                 return order_page(request, caller, order_id, status=400,
                                   error=f"no move {verb!r}")  # fmt: skip
-            moved = book.move(auth.actor(caller), order_id, MOVES[verb], form.get("note", ""))
+            body = move_body(form)
+            moved = move_order(services, auth.actor(caller), order_id, verb, body)
         except TerrapoleError as exc:
             return order_page(request, caller, order_id, status=status_of(exc), error=exc.message)
-        notify(services, moved, caller.user)
+        notify(services, moved, caller.user, body.note)
         return RedirectResponse(f"{request.base_url}profile/orders/{order_id}", 303)

@@ -2,7 +2,9 @@
 history and quota, quote it, submit it, and move it through the workflow.
 
 The workflow, the quota debits and refunds and the roles are the access core's
-(:mod:`terrapole.access.orders`); the owner is mailed on every move.
+(:mod:`terrapole.access.orders`), the delivery into the entity's collection too
+(:mod:`terrapole.access.delivery`); who is mailed about a move, and what, is
+:mod:`terrapole.access.order_mails`'s.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from terrapole.access.accounts import User
+from terrapole.access.delivery import Delivery, collection_id_for
 from terrapole.access.entities import Status
-from terrapole.access.mail import Mail
+from terrapole.access.order_mails import Audience, Move, Recipient, order_mails
 from terrapole.access.order_workflow import Actor, State
 from terrapole.access.orders import Order, TaskingRequest
 from terrapole.access.policy import can_order
@@ -40,6 +43,9 @@ MOVES: dict[str, State] = {
 """The path's verb → the state it moves an order to (submission has its own route)."""
 
 MAX_ITEMS = 1000
+MAIL_LANGUAGE = "en"
+"""The order mails' language: accounts keep none and the account mails are in English."""
+DELIVERED = frozenset({State.DELIVERED, State.CLOSED})
 
 
 class NewOrder(BaseModel):
@@ -66,10 +72,12 @@ class Submission(BaseModel):
     accept_price_eur: float = 0.0
 
 
-class Move(BaseModel):
-    """A note kept in the order's history."""
+class MoveBody(BaseModel):
+    """A note kept in the order's history; to deliver a tasking request, the acquisition's
+    items (``collection/item`` or a bare item id)."""
 
     note: str = Field(default="", max_length=2000)
+    items: list[str] = Field(default_factory=list, max_length=MAX_ITEMS)
 
 
 def order_json(order: Order) -> dict[str, Any]:
@@ -82,11 +90,13 @@ def order_view(services: WebServices, actor: Actor, order_id: str) -> dict[str, 
     book = services.orders
     order = book.get(actor, order_id)
     balance = book.ledger.balance(order.quota)
+    delivered = collection_id_for(order.entity_id) if order.state in DELIVERED else None
     return {
         **order_json(order),
         "history": [json_of(s) for s in book.history(actor, order_id)],
         "quota": {**json_of(balance), "remaining_km2": balance.remaining_km2},
         "moves": sorted(MOVES),
+        "delivery_collection": delivered,
     }
 
 
@@ -133,20 +143,46 @@ def draft_order(services: WebServices, caller: Caller, actor: Actor, body: NewOr
     )  # fmt: skip
 
 
-def notify(services: WebServices, order: Order, by: User) -> None:
-    """Mail the order's owner that it moved (a mail that cannot go out is logged, not fatal)."""
-    if order.owner == by.id:
-        return
-    owner = services.accounts.get(order.owner)
-    mail = Mail(
-        owner.email,
-        f"terrapole: order {order.id[:8]} is {order.state}",
-        f"Your {order.kind} order {order.id} is now {order.state} ({by.display_name}).\n",
-    )
-    try:
-        services.accounts.mailer.send(mail)
-    except OSError:
-        logger.warning("could not mail %s about order %s", owner.email, order.id, exc_info=True)
+def move_order(
+    services: WebServices, actor: Actor, order_id: str, verb: str, body: MoveBody
+) -> Order:
+    """Make the move ``verb``; ``deliver`` copies the items into the entity's collection."""
+    if verb not in MOVES:
+        raise InvalidInput("transition", f"{verb!r} is none of {', '.join(sorted(MOVES))}")
+    if MOVES[verb] is State.DELIVERED:
+        delivery = Delivery(services.store, services.storage, services.orders,
+                            services.entities, services.access)  # fmt: skip
+        return delivery.deliver(actor, order_id, items=body.items, note=body.note).order
+    if body.items:
+        raise InvalidInput("items", f"only a delivery names items, not {verb!r}")
+    return services.orders.move(actor, order_id, MOVES[verb], body.note)
+
+
+def _recipient(user: User) -> Recipient:
+    return Recipient(user.id, user.email, user.display_name, MAIL_LANGUAGE)
+
+
+def notify(services: WebServices, order: Order, by: User, note: str = "") -> None:
+    """Mail the people the move concerns (see :mod:`~terrapole.access.order_mails`); a mail
+    that cannot go out is logged, not fatal."""
+    accounts = services.accounts
+    site = accounts.link_base.removesuffix("/account")  # the public URL the account mails use
+    entity = services.entities.get(order.entity_id)
+    people = {
+        Audience.OWNER: [_recipient(accounts.get(order.owner))],
+        Audience.REFERENT: [_recipient(accounts.get(entity.referent_id))],
+        Audience.OPERATORS: [_recipient(u) for u in accounts.all() if u.admin and not u.disabled],
+    }
+    delivered = collection_id_for(order.entity_id) if order.state in DELIVERED else None
+    move = Move(
+        order, _recipient(by), entity.name, f"{site}/profile/orders/{order.id}", note,
+        f"{site}/collections/{delivered}" if delivered else None,
+    )  # fmt: skip
+    for mail in order_mails(move, people):
+        try:
+            accounts.mailer.send(mail)
+        except OSError:
+            logger.warning("could not mail %s about order %s", mail.to, order.id, exc_info=True)
 
 
 def router(services: WebServices) -> APIRouter:
@@ -183,20 +219,21 @@ def router(services: WebServices) -> APIRouter:
         caller = await auth.caller(request)
         actor = auth.actor(caller)
         price = body.accept_price_eur if body else 0.0
-        book.submit(actor, order_id, accept_price_eur=price)
+        order = book.submit(actor, order_id, accept_price_eur=price)
+        notify(services, order, caller.user)
         return order_view(services, actor, order_id)
 
     @api.post("/{order_id}/{move}")
     async def transition(
-        order_id: str, move: str, request: Request, body: Move | None = None
+        order_id: str, move: str, request: Request, body: MoveBody | None = None
     ) -> dict[str, Any]:
-        """Move the order (approve, accept, plan, deliver, close, refuse, cancel)."""
+        """Move the order (approve, accept, plan, deliver, close, refuse, cancel); a
+        tasking request is delivered with the acquisition's ``items``."""
         caller = await auth.caller(request)
-        if move not in MOVES:
-            raise InvalidInput("transition", f"{move!r} is none of {', '.join(sorted(MOVES))}")
         actor = auth.actor(caller)
-        order = book.move(actor, order_id, MOVES[move], body.note if body else "")
-        notify(services, order, caller.user)
+        said = body or MoveBody()
+        order = move_order(services, actor, order_id, move, said)
+        notify(services, order, caller.user, said.note)
         return order_view(services, actor, order_id)
 
     return api
