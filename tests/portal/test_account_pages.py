@@ -48,10 +48,17 @@ def _csrf(html: str) -> str:
     return found.group(1)
 
 
+def _form(client: TestClient, page: str, **fields: str) -> dict[str, str]:
+    """The fields of a form posted before a session exists, with the page's CSRF token (the
+    page sets the cookie that goes with it)."""
+    return {**fields, "csrf_token": _csrf(client.get(page).text)}
+
+
 def _logged_in(app: Any, email: str) -> TestClient:
     client = TestClient(app)
     app.state.services.accounts.create_verified(email, PASSWORD, email.split("@")[0].title())
-    done = client.post("/login", data={"email": email, "password": PASSWORD, "next": "/profile"})
+    form = _form(client, "/login", email=email, password=PASSWORD, next="/profile")
+    done = client.post("/login", data=form)
     assert done.status_code == 200 and "tp_session" in client.cookies
     return client
 
@@ -60,20 +67,20 @@ def test_sign_up_form_shows_the_rule_a_weak_password_breaks(app: Any) -> None:
     with TestClient(app) as client:
         page = client.get("/signup")
         assert page.status_code == 200 and 'name="password"' in page.text
-        weak = client.post("/signup", data={"email": "ana@lab.fr", "display_name": "Ana",
-                                            "password": "password1234"})  # fmt: skip
+        weak = client.post("/signup", data=_form(client, "/signup", email="ana@lab.fr",
+                                                 display_name="Ana", password="password1234"))  # fmt: skip
         assert weak.status_code == 400
         assert "most common passwords" in weak.text and 'value="ana@lab.fr"' in weak.text
         assert app.state.services.accounts.all() == []
-        made = client.post("/signup", data={"email": "ana@lab.fr", "display_name": "Ana",
-                                            "password": PASSWORD})  # fmt: skip
+        made = client.post("/signup", data=_form(client, "/signup", email="ana@lab.fr",
+                                                 display_name="Ana", password=PASSWORD))  # fmt: skip
         assert made.status_code == 201 and "verify your address" in made.text
 
 
 def test_the_verify_page_asks_before_using_the_link_and_refuses_a_replay(app: Any) -> None:
     with TestClient(app) as client:
-        client.post("/signup", data={"email": "ana@lab.fr", "display_name": "Ana",
-                                     "password": PASSWORD})  # fmt: skip
+        client.post("/signup", data=_form(client, "/signup", email="ana@lab.fr",
+                                          display_name="Ana", password=PASSWORD))  # fmt: skip
         token = _link(app, "verify")
         landing = client.get(f"/verify?token={token}")
         assert landing.status_code == 200 and f'value="{token}"' in landing.text
@@ -88,12 +95,43 @@ def test_login_page_errors_and_rate_limit(app: Any) -> None:
     with TestClient(app) as client:
         for _ in range(5):
             wrong = client.post(
-                "/login", data={"email": "ana@lab.fr", "password": "nope nope nope"}
+                "/login",
+                data=_form(client, "/login", email="ana@lab.fr", password="nope nope nope"),
             )
             assert wrong.status_code == 401
-        limited = client.post("/login", data={"email": "ana@lab.fr", "password": PASSWORD})
+        limited = client.post(
+            "/login", data=_form(client, "/login", email="ana@lab.fr", password=PASSWORD)
+        )
         assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0
         assert "tp_session" not in client.cookies
+
+
+def test_login_sign_up_and_reset_forms_without_their_csrf_token_are_refused(app: Any) -> None:
+    app.state.services.accounts.create_verified("ana@lab.fr", PASSWORD, "Ana")
+    with TestClient(app) as forger:  # a page of another site posts: no token, no cookie
+        for page, fields in (
+            ("/login", {"email": "ana@lab.fr", "password": PASSWORD}),
+            ("/signup", {"email": "ben@lab.fr", "display_name": "Ben", "password": PASSWORD}),
+            ("/reset-request", {"email": "ana@lab.fr"}),
+        ):
+            refused = forger.post(page, data=fields)
+            assert refused.status_code == 403, page
+            assert "CSRF token or cookie is missing" in refused.text
+            assert _csrf(refused.text)  # the page again, with a token to retry with
+        assert "tp_session" not in forger.cookies
+        assert [u.email for u in app.state.services.accounts.all()] == ["ana@lab.fr"]
+        assert _mailer(app).sent == []  # no reset link was mailed
+    with TestClient(app) as browser:  # a token from another browser's cookie does not do
+        token = _csrf(TestClient(app).get("/login").text)
+        browser.get("/login")
+        wrong = browser.post(
+            "/login", data={"email": "ana@lab.fr", "password": PASSWORD, "csrf_token": token}
+        )
+        assert wrong.status_code == 403 and "does not match" in wrong.text
+        assert "tp_session" not in browser.cookies
+        right = browser.post("/login", data=_form(browser, "/login", email="ana@lab.fr",
+                                                  password=PASSWORD), follow_redirects=False)  # fmt: skip
+        assert right.status_code == 303 and "tp_session" in browser.cookies
 
 
 def test_profile_forms_need_the_csrf_token_and_profile_needs_a_session(app: Any) -> None:

@@ -3,7 +3,9 @@
 
 Forms post to these pages; every post made with the session cookie carries the session's CSRF
 token in a hidden ``csrf_token`` field (checked by :class:`~terrapole.web.account_auth.
-AccountAuth`). A refused form is shown again with the core's message and a 4xx status.
+AccountAuth`); the forms posted before a session exists (login, sign-up, reset) carry the
+browser's pre-session token instead (:func:`~terrapole.web.sessions.check_form_csrf`). A refused
+form is shown again with the core's message and a 4xx status.
 """
 
 from __future__ import annotations
@@ -31,7 +33,16 @@ from terrapole.portal.routes import _lang, _page
 from terrapole.web.account_auth import AccountAuth, Caller
 from terrapole.web.accounts import address
 from terrapole.web.services import WebServices
-from terrapole.web.sessions import COOKIE, clear_cookie, form_fields, set_cookie
+from terrapole.web.sessions import (
+    COOKIE,
+    CSRF_FIELD,
+    check_form_csrf,
+    clear_cookie,
+    form_fields,
+    form_token,
+    set_cookie,
+    set_form_cookie,
+)
 
 # the statuses of a refused form; the same as app.py's table for the errors these pages meet
 _FORM_STATUS: tuple[tuple[type[TerrapoleError], int], ...] = (
@@ -54,8 +65,11 @@ def status_of(exc: TerrapoleError) -> int:
 def render(
     request: Request, name: str, *, caller: Caller | None = None, status: int = 200, **context: Any
 ) -> HTMLResponse:
-    """A page with the account strings and, when signed in, the user and the CSRF token."""
-    csrf = caller.session.csrf_token if caller and caller.session else ""
+    """A page with the account strings and, when signed in, the user and the CSRF token
+    (``csrf`` in ``context``: the token to put in the page's forms instead)."""
+    csrf = context.pop("csrf", None) or (
+        caller.session.csrf_token if caller and caller.session else ""
+    )
     response = _page(
         request, name, t=account_translator(_lang(request)), me=caller.user if caller else None,
         csrf=csrf, **context,
@@ -77,6 +91,33 @@ def refused(
     return response
 
 
+def form_page(
+    request: Request, name: str, *, secure: bool, exc: TerrapoleError | None = None,
+    status: int = 200, **context: Any,
+) -> HTMLResponse:  # fmt: skip
+    """A page whose forms are posted before a session exists (login, sign-up, reset): its
+    forms and its cookie carry the browser's pre-session CSRF token; with ``exc``, the page
+    again with the error's message and status."""
+    token = form_token(request, secure=secure)
+    if exc is None:
+        response = render(request, name, status=status, csrf=token, **context)
+    else:
+        response = refused(request, name, exc, csrf=token, **context)
+    set_form_cookie(response, token, secure=secure)
+    return response
+
+
+def local(target: str) -> str:
+    """``target`` when it is a path of this site, else ``/profile`` (no open redirect).
+
+    >>> local("/orders"), local("//evil.example"), local("https://evil.example")
+    ('/orders', '/profile', '/profile')
+    """
+    if not target.startswith("/") or target.startswith(("//", "/\\")):
+        return "/profile"
+    return target
+
+
 def to_login(request: Request) -> RedirectResponse:
     """Send a visitor to the login page, coming back here afterwards."""
     return RedirectResponse(f"{request.base_url}login?next={quote(request.url.path)}", 303)
@@ -93,40 +134,46 @@ def router(services: WebServices) -> APIRouter:
     auth = AccountAuth(services)
     accounts = services.accounts
 
+    oidc = services.settings.oidc_title if services.settings.oidc_issuer else None
+
     @api.get("/signup", response_class=HTMLResponse)
     def signup_page(request: Request) -> HTMLResponse:
-        return render(request, "account_signup.html", form={})
+        return form_page(request, "account_signup.html", secure=auth.secure, form={})
 
     @api.post("/signup", response_class=HTMLResponse)
     async def signup(request: Request) -> HTMLResponse:
         form = await form_of(request)
         try:
+            check_form_csrf(request, form.get(CSRF_FIELD), secure=auth.secure)
             accounts.sign_up(
                 form.get("email", ""), form.get("password", ""), form.get("display_name", "")
             )
         except TerrapoleError as exc:
-            form.pop("password", None)
-            return refused(request, "account_signup.html", exc, form=form)
+            kept = {k: form.get(k, "") for k in ("email", "display_name")}
+            return form_page(request, "account_signup.html", secure=auth.secure, exc=exc, form=kept)
         return render(request, "account_message.html", message="signed_up", status=201)
 
     @api.get("/login", response_class=HTMLResponse)
     def login_page(request: Request, next: str = "/profile") -> HTMLResponse:
-        return render(request, "account_login.html", next=next, email="")
+        return form_page(
+            request, "account_login.html", secure=auth.secure, next=local(next), email="",
+            oidc=oidc,
+        )  # fmt: skip
 
     @api.post("/login", response_model=None)
     async def login(request: Request) -> Response:
         form = await form_of(request)
-        target = form.get("next", "/profile")
-        if not target.startswith("/") or target.startswith("//"):
-            target = "/profile"
+        target = local(form.get("next", "/profile"))
         try:
+            check_form_csrf(request, form.get(CSRF_FIELD), secure=auth.secure)
             user = accounts.login(
                 form.get("email", ""), form.get("password", ""), address=address(request)
             )
         except TerrapoleError as exc:
-            return refused(
-                request, "account_login.html", exc, next=target, email=form.get("email", "")
-            )
+            return form_page(
+                request, "account_login.html", secure=auth.secure, exc=exc, next=target,
+                email=form.get("email", ""), oidc=oidc,
+            )  # fmt: skip
         secret, _ = auth.sessions.open(user.id)
         response = RedirectResponse(str(request.base_url) + target.lstrip("/"), 303)
         set_cookie(response, secret, secure=auth.secure, lifetime=auth.sessions.lifetime)
@@ -164,15 +211,16 @@ def _link_routes(api: APIRouter, services: WebServices, auth: AccountAuth) -> No
 
     @api.get("/reset", response_class=HTMLResponse)
     def reset_page(request: Request, token: str = "") -> HTMLResponse:
-        return render(request, "account_reset.html", token=token)
+        return form_page(request, "account_reset.html", secure=auth.secure, token=token)
 
     @api.post("/reset-request", response_class=HTMLResponse)
     async def reset_request(request: Request) -> HTMLResponse:
         form = await form_of(request)
         try:
+            check_form_csrf(request, form.get(CSRF_FIELD), secure=auth.secure)
             accounts.request_password_reset(form.get("email", ""))
         except TerrapoleError as exc:
-            return refused(request, "account_reset.html", exc, token="")
+            return form_page(request, "account_reset.html", secure=auth.secure, exc=exc, token="")
         return render(request, "account_message.html", message="reset_sent", status=202)
 
     @api.post("/reset", response_class=HTMLResponse)
@@ -180,9 +228,12 @@ def _link_routes(api: APIRouter, services: WebServices, auth: AccountAuth) -> No
         form = await form_of(request)
         token = form.get("token", "")
         try:
+            check_form_csrf(request, form.get(CSRF_FIELD), secure=auth.secure)
             user = accounts.reset_password(token, form.get("password", ""))
         except TerrapoleError as exc:
-            return refused(request, "account_reset.html", exc, token=token)
+            return form_page(
+                request, "account_reset.html", secure=auth.secure, exc=exc, token=token
+            )
         auth.sessions.close_all(user.id)
         return render(request, "account_message.html", message="reset_done", link="login")
 

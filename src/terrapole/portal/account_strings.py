@@ -9,6 +9,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "sign_up": {"en": "Sign up", "fr": "Créer un compte"},
     "log_in": {"en": "Log in", "fr": "Se connecter"},
     "log_out": {"en": "Log out", "fr": "Se déconnecter"},
+    "sign_in_with": {"en": "Sign in with", "fr": "Se connecter avec"},
     "email": {"en": "E-mail address", "fr": "Adresse électronique"},
     "password": {"en": "Password", "fr": "Mot de passe"},
     "password_help": {

@@ -4,12 +4,14 @@ The cookie carries a random secret; the database keeps only its SHA-256, the use
 token and an expiry, so a stolen database opens no session and signing out (or a password
 reset) ends a session for good. Every state-changing request made with the cookie must repeat
 the session's CSRF token (header ``X-CSRF-Token`` or form field ``csrf_token``); requests
-authenticated by a Bearer token carry no ambient credential and need none.
+authenticated by a Bearer token carry no ambient credential and need none. The forms posted
+before a session exists (login, sign-up, reset) repeat a token held in a cookie instead.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -150,3 +152,49 @@ async def form_fields(request: Request) -> dict[str, str]:
 async def sent_csrf(request: Request) -> str | None:
     """The CSRF token a request carries: its header, else its form field."""
     return request.headers.get(CSRF_HEADER) or (await form_fields(request)).get(CSRF_FIELD)
+
+
+# -- forms posted before a session exists (login, sign-up, password reset) ---------------------
+# No session holds their CSRF token, so the browser does: the page sets a random token in a
+# cookie and in the form's hidden field, and the post must carry both, equal (double submit).
+# A forging site can make a browser post but can neither read the cookie nor write it: the
+# cookie is HttpOnly and SameSite=Strict, and over https its ``__Host-`` prefix keeps sibling
+# subdomains from planting one.
+FORM_COOKIE = "tp_form_csrf"
+_FORM_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # what secrets.token_urlsafe(32) makes
+
+
+def form_cookie_name(*, secure: bool) -> str:
+    """The name of the pre-session CSRF cookie (``__Host-`` prefixed over https)."""
+    return f"__Host-{FORM_COOKIE}" if secure else FORM_COOKIE
+
+
+def form_token(request: Request, *, secure: bool) -> str:
+    """The browser's pre-session CSRF token: the one its cookie holds, else a new one (so that
+    pages open in several tabs share it)."""
+    held = request.cookies.get(form_cookie_name(secure=secure), "")
+    return held if _FORM_TOKEN.match(held) else secrets.token_urlsafe(32)
+
+
+def set_form_cookie(response: Response, token: str, *, secure: bool) -> None:
+    """Put the pre-session CSRF token in its cookie (until the browser closes)."""
+    response.set_cookie(
+        form_cookie_name(secure=secure),
+        token,
+        httponly=True,
+        secure=secure,
+        samesite="strict",
+        path="/",
+    )
+
+
+def check_form_csrf(request: Request, sent: str | None, *, secure: bool) -> None:
+    """Raise :class:`Forbidden` unless a pre-session form repeats its cookie's token."""
+    held = request.cookies.get(form_cookie_name(secure=secure), "")
+    if not sent or not held:
+        raise Forbidden(
+            "this form was not sent from this site's page (its CSRF token or cookie is "
+            "missing): reload the page, with cookies allowed, and send it again"
+        )
+    if not secrets.compare_digest(sent.encode(), held.encode()):
+        raise Forbidden("the form's CSRF token does not match this browser's: reload the page")
