@@ -128,6 +128,23 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(default=True, description="upgrade the SMTP session with STARTTLS")
     smtp_user: str | None = Field(default=None, description="SMTP login (none: no AUTH)")
     smtp_password: SecretStr | None = Field(default=None, description="SMTP password")
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="issuer URL of the OpenID Connect provider users may sign in with (its "
+        "discovery document is {issuer}/.well-known/openid-configuration); unset: OIDC is off",
+    )
+    oidc_client_id: str = Field(default="", description="this server's client id at the provider")
+    oidc_client_secret: SecretStr | None = Field(
+        default=None, description="this server's client secret at the provider (none: public)"
+    )
+    oidc_scopes: str = Field(
+        default="openid email profile", description="scopes asked for at sign-in (with openid)"
+    )
+    oidc_title: str = Field(
+        default="OpenID Connect",
+        max_length=100,
+        description="name of the provider on the login button ('Sign in with <title>')",
+    )
     usage_retention_days: int = Field(
         default=730, ge=1, description="days of usage statistics kept before the prune"
     )
@@ -168,6 +185,23 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("oidc_issuer")
+    @classmethod
+    def _check_oidc_issuer(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with https:// (or http:// for a local test provider)")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _check_oidc(self) -> Settings:
+        if self.oidc_issuer and not self.oidc_client_id:
+            raise ValueError("oidc_client_id is required when oidc_issuer is set")
+        if self.oidc_issuer and "openid" not in self.oidc_scopes.split():
+            raise ValueError("oidc_scopes must contain 'openid'")
+        return self
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:
