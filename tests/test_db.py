@@ -52,6 +52,12 @@ TABLES = {
     "tp_sessions",
     # revision 0006: usage statistics (daily rollup)
     "tp_usage_daily",
+    # revision 0009: in-situ (SensorThings entities, producers, datasets, observations)
+    "tp_sta_producers", "tp_sta_datasets", "tp_sta_things", "tp_sta_locations",
+    "tp_sta_thing_locations", "tp_sta_historical_locations",
+    "tp_sta_historical_location_locations", "tp_sta_sensors", "tp_sta_observed_properties",
+    "tp_sta_observed_property_categories", "tp_sta_datastreams", "tp_sta_features_of_interest",
+    "tp_sta_observations",
 }  # fmt: skip
 NEWER = TABLES - {
     "tp_api_tokens", "tp_collection_access", "tp_credits", "tp_jobs", "tp_job_logs",
@@ -115,6 +121,11 @@ def _schema_diff(database_url: str, metadata: sa.MetaData) -> list[Any]:
             context = MigrationContext.configure(con, opts={
                 "version_table": db.VERSION_TABLE,
                 "include_name": lambda name, kind, _: kind != "table" or name.startswith("tp_"),
+                # BRIN indexes exist on PostgreSQL only (their Index is ddl_if'd to it)
+                "include_object": lambda _, name, kind, *__: (
+                    kind != "index" or not (name or "").endswith("_brin")
+                    or con.dialect.name == "postgresql"
+                ),
             })  # fmt: skip
             return list(compare_metadata(context, metadata))
     finally:

@@ -1,0 +1,359 @@
+"""Observations in bulk: batched idempotent inserts, keyset windows and SQL decimation.
+
+These functions work on a SQLAlchemy engine and the ``tp_sta_observations`` table; the store
+(:class:`terrapole.insitu.store.InsituStore`) calls them after checking visibility. The insert
+path is the driver's ``executemany`` on plain tuples (no ORM objects, no per-value type
+processing) of ``INSERT ... ON CONFLICT DO NOTHING``, one transaction per batch, so an
+interrupted import keeps whole batches and resumes by re-adding the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import islice
+from typing import Any, NamedTuple
+
+import sqlalchemy as sa
+
+from terrapole.errors import InvalidInput
+from terrapole.insitu.model import JsonValue, Observation
+from terrapole.insitu.tables import datastreams, observations
+from terrapole.insitu.times import (
+    EPOCH,
+    TimeInterval,
+    TimeLike,
+    from_micros,
+    optional_time,
+    to_micros,
+)
+
+_ONE_US = timedelta(microseconds=1)
+_COLUMNS = (
+    "datastream_id", "phenomenon_start", "phenomenon_end", "result_time", "result_number",
+    "result_json", "result_quality", "parameters", "foi_id",
+)  # fmt: skip
+
+
+class Row(NamedTuple):
+    """One observation to add: plain tuples of 2 to 6 fields in this order are accepted."""
+
+    phenomenon_time: TimeLike
+    result: JsonValue
+    result_time: datetime | None = None
+    result_quality: JsonValue = None
+    parameters: dict[str, Any] | None = None
+    foi_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Added:
+    """What :func:`add` did: rows inserted, and rows skipped as already present."""
+
+    inserted: int
+    duplicates: int
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a window page ended: the last row's phenomenon start and end (microseconds),
+    which are unique within a Datastream. ``token()``/``parse()`` carry it in a next link."""
+
+    start: int
+    end: int
+
+    def token(self) -> str:
+        """The cursor as a URL-safe string."""
+        return f"{self.start}_{self.end}"
+
+    @classmethod
+    def parse(cls, token: str) -> Cursor:
+        """The cursor of :meth:`token` (InvalidInput otherwise)."""
+        start, _, end = token.partition("_")
+        try:
+            return cls(int(start), int(end))
+        except ValueError as exc:
+            raise InvalidInput("cursor", f"{token[:40]!r} is not a paging cursor") from exc
+
+
+@dataclass(frozen=True)
+class Page:
+    """A window's observations in phenomenon-time order; ``next`` is None on the last page."""
+
+    observations: list[Observation]
+    next: Cursor | None
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """One decimation bucket [start, end): its count and its first, last, min and max points."""
+
+    start: datetime
+    end: datetime
+    count: int
+    first: tuple[datetime, float]
+    last: tuple[datetime, float]
+    min: tuple[datetime, float]
+    max: tuple[datetime, float]
+
+    def extremes(self) -> list[tuple[datetime, float]]:
+        """The min and max points in time order (one point when they are the same): what a
+        plot draws so that no peak is lost."""
+        return sorted({self.min, self.max})
+
+
+# -- adding -------------------------------------------------------------------------------------
+def _phenomenon(value: Any, line: int) -> tuple[int, int]:
+    if isinstance(value, TimeInterval):
+        return to_micros(value.start), to_micros(value.end)
+    if not isinstance(value, datetime):
+        raise InvalidInput(f"observation {line}", "phenomenon time must be a date-time")
+    start = to_micros(value, f"observation {line} phenomenon time")
+    return start, start
+
+
+def _params(
+    datastream_id: int, rows: Sequence[Sequence[Any]], first: int
+) -> tuple[list[tuple[Any, ...]], tuple[int, int, int | None, int | None]]:
+    """The insert parameters of ``rows`` and their extents (phenomenon min start, max end,
+    result-time min, max)."""
+    out: list[tuple[Any, ...]] = []
+    lo = hi = None
+    rlo: int | None = None
+    rhi: int | None = None
+    dumps = json.dumps
+    for n, row in enumerate(rows, first):
+        when = row[0]
+        if type(when) is datetime and when.tzinfo is not None:  # the fast path
+            start = end = (when - EPOCH) // _ONE_US
+        else:
+            start, end = _phenomenon(when, n)
+        value = row[1]
+        number: float | None
+        other: str | None
+        kind = type(value)
+        if kind is float or kind is int:
+            number, other = float(value), None
+        elif value is None:
+            number = other = None
+        else:
+            number, other = None, dumps(value)
+        if len(row) > 2:
+            rtime = None if row[2] is None else to_micros(row[2], f"observation {n} result time")
+            if rtime is not None:
+                rlo = rtime if rlo is None or rtime < rlo else rlo
+                rhi = rtime if rhi is None or rtime > rhi else rhi
+            quality = None if len(row) < 4 or row[3] is None else dumps(row[3])
+            params = None if len(row) < 5 or row[4] is None else dumps(row[4])
+            foi = row[5] if len(row) > 5 else None
+        else:
+            rtime = quality = params = foi = None
+        out.append((datastream_id, start, end, rtime, number, other, quality, params, foi))
+        if lo is None or start < lo:
+            lo = start
+        if hi is None or end > hi:
+            hi = end
+    assert lo is not None and hi is not None
+    return out, (lo, hi, rlo, rhi)
+
+
+def _insert_sql(dialect: str) -> str:
+    mark = "?" if dialect == "sqlite" else "%s"
+    names = ", ".join(_COLUMNS)
+    marks = ", ".join([mark] * len(_COLUMNS))
+    return (
+        f"INSERT INTO {observations.name} ({names}) VALUES ({marks}) "
+        "ON CONFLICT (datastream_id, phenomenon_start, phenomenon_end) DO NOTHING"
+    )
+
+
+def _widen(
+    con: sa.Connection, datastream_id: int, extents: tuple[int, int, int | None, int | None]
+) -> None:
+    """Widen the Datastream's phenomenon and result time extents to hold ``extents``."""
+    lo, hi, rlo, rhi = extents
+    c = datastreams.c
+
+    def lower(column: sa.Column[Any], value: int | None) -> Any:
+        if value is None:
+            return column
+        return sa.case((sa.or_(column.is_(None), column > value), value), else_=column)
+
+    def upper(column: sa.Column[Any], value: int | None) -> Any:
+        if value is None:
+            return column
+        return sa.case((sa.or_(column.is_(None), column < value), value), else_=column)
+
+    con.execute(
+        datastreams.update()
+        .where(c.id == datastream_id)
+        .values(
+            phenomenon_start=lower(c.phenomenon_start, lo),
+            phenomenon_end=upper(c.phenomenon_end, hi),
+            result_start=lower(c.result_start, rlo),
+            result_end=upper(c.result_end, rhi),
+        )
+    )
+
+
+def _chunks(rows: Iterable[Sequence[Any]], size: int) -> Iterator[list[Sequence[Any]]]:
+    it = iter(rows)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def add(
+    engine: sa.Engine, datastream_id: int, rows: Iterable[Sequence[Any]], *, batch: int = 50_000
+) -> Added:
+    """Insert ``rows`` (see :class:`Row`) into Datastream ``datastream_id``, ``batch`` rows per
+    transaction; a row whose phenomenon time is already there is skipped and counted as a
+    duplicate. The Datastream's time extents are widened in each batch's transaction.
+
+    The caller checks that the Datastream exists (:meth:`InsituStore.add_observations`).
+    """
+    if batch < 1:
+        raise InvalidInput("batch", "must be at least 1")
+    sql = _insert_sql(engine.dialect.name)
+    inserted = duplicates = 0
+    first = 1
+    for chunk in _chunks(rows, batch):
+        params, extents = _params(datastream_id, chunk, first)
+        with engine.begin() as con:
+            done = con.exec_driver_sql(sql, params).rowcount
+            _widen(con, datastream_id, extents)
+        inserted += done
+        duplicates += len(params) - done
+        first += len(chunk)
+    return Added(inserted, duplicates)
+
+
+# -- reading ------------------------------------------------------------------------------------
+_o = observations.c
+
+
+def _decode(value: Any) -> Any:
+    """A JSON column's value: SQLAlchemy decodes it, raw SQL may hand the text."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def observation_of(row: Any) -> Observation:
+    """The Observation of a ``tp_sta_observations`` row (selected with every column)."""
+    start, end = row.phenomenon_start, row.phenomenon_end
+    phenomenon: TimeLike = (
+        from_micros(start) if start == end else TimeInterval(from_micros(start), from_micros(end))
+    )
+    result = row.result_number if row.result_number is not None else _decode(row.result_json)
+    valid = (
+        None
+        if row.valid_start is None or row.valid_end is None
+        else TimeInterval(from_micros(row.valid_start), from_micros(row.valid_end))
+    )
+    return Observation(
+        id=row.id,
+        datastream_id=row.datastream_id,
+        phenomenon_time=phenomenon,
+        result=result,
+        result_time=optional_time(row.result_time),
+        result_quality=_decode(row.result_quality),
+        valid_time=valid,
+        parameters=_decode(row.parameters) or {},
+        foi_id=row.foi_id,
+    )
+
+
+def window(
+    con: sa.Connection,
+    datastream_id: int,
+    start: datetime,
+    end: datetime,
+    *,
+    limit: int,
+    after: Cursor | None = None,
+) -> Page:
+    """Observations with ``start <= phenomenon start < end``, in time order, ``limit`` at most,
+    after ``after`` (keyset paging on the unique (start, end) of the Datastream's index)."""
+    if limit < 1:
+        raise InvalidInput("limit", "must be at least 1")
+    lo, hi = to_micros(start, "start"), to_micros(end, "end")
+    where = [_o.datastream_id == datastream_id, _o.phenomenon_start >= lo, _o.phenomenon_start < hi]
+    if after is not None:
+        where += [
+            _o.phenomenon_start >= after.start,
+            sa.or_(_o.phenomenon_start > after.start, _o.phenomenon_end > after.end),
+        ]
+    query = (
+        sa.select(observations)
+        .where(*where)
+        .order_by(_o.phenomenon_start, _o.phenomenon_end)
+        .limit(limit + 1)
+    )
+    rows = con.execute(query).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1] if rows else None
+    cursor = Cursor(last.phenomenon_start, last.phenomenon_end) if more and last else None
+    return Page([observation_of(r) for r in rows], cursor)
+
+
+_SQLITE_DECIMATE = """
+WITH o AS (
+  SELECT (phenomenon_start - :lo) / :width AS b, phenomenon_start AS t, result_number AS v
+  FROM tp_sta_observations
+  WHERE datastream_id = :ds AND phenomenon_start >= :lo AND phenomenon_start < :hi
+    AND result_number IS NOT NULL
+)
+SELECT f.b, f.n, f.t0, f.v0, l.t1, l.v1, mn.tmin, mn.vmin, mx.tmax, mx.vmax
+FROM (SELECT b, count(*) AS n, min(t) AS t0, v AS v0 FROM o GROUP BY b) AS f
+JOIN (SELECT b, max(t) AS t1, v AS v1 FROM o GROUP BY b) AS l ON l.b = f.b
+JOIN (SELECT b, min(v) AS vmin, t AS tmin FROM o GROUP BY b) AS mn ON mn.b = f.b
+JOIN (SELECT b, max(v) AS vmax, t AS tmax FROM o GROUP BY b) AS mx ON mx.b = f.b
+ORDER BY f.b
+"""
+# SQLite: a bare column beside exactly one min() or max() comes from the row holding it
+# (documented in "SELECT" / "Bare columns in an aggregate query")
+
+_POSTGRESQL_DECIMATE = """
+SELECT b, count(*) AS n,
+  min(t) AS t0, (min(ARRAY[t::float8, v]))[2] AS v0,
+  max(t) AS t1, (max(ARRAY[t::float8, v]))[2] AS v1,
+  (min(ARRAY[v, t::float8]))[2]::bigint AS tmin, min(v) AS vmin,
+  (-(max(ARRAY[v, -t::float8]))[2])::bigint AS tmax, max(v) AS vmax
+FROM (
+  SELECT (phenomenon_start - :lo) / :width AS b, phenomenon_start AS t, result_number AS v
+  FROM tp_sta_observations
+  WHERE datastream_id = :ds AND phenomenon_start >= :lo AND phenomenon_start < :hi
+    AND result_number IS NOT NULL
+) AS o
+GROUP BY b ORDER BY b
+"""
+# PostgreSQL: arrays compare element by element, so min(ARRAY[v, t]) is the smallest value at
+# its earliest time in one pass; microseconds fit a float8 exactly until the year 2255
+
+
+def decimated(
+    con: sa.Connection, datastream_id: int, start: datetime, end: datetime, buckets: int
+) -> list[Bucket]:
+    """The numeric results in [start, end) cut into ``buckets`` equal time buckets, each with
+    its first, last, min and max point, computed in SQL (empty buckets are left out)."""
+    if buckets < 1:
+        raise InvalidInput("buckets", "must be at least 1")
+    lo, hi = to_micros(start, "start"), to_micros(end, "end")
+    if hi <= lo:
+        raise InvalidInput("end", "must be after start")
+    width = max(1, -(-(hi - lo) // buckets))
+    sql = _POSTGRESQL_DECIMATE if con.dialect.name == "postgresql" else _SQLITE_DECIMATE
+    rows = con.execute(sa.text(sql), {"ds": datastream_id, "lo": lo, "hi": hi, "width": width})
+    return [
+        Bucket(
+            start=from_micros(lo + r.b * width),
+            end=from_micros(min(hi, lo + (r.b + 1) * width)),
+            count=r.n,
+            first=(from_micros(r.t0), r.v0),
+            last=(from_micros(r.t1), r.v1),
+            min=(from_micros(int(r.tmin)), r.vmin),
+            max=(from_micros(int(r.tmax)), r.vmax),
+        )
+        for r in rows
+    ]
