@@ -233,18 +233,14 @@ def add(
 _o = observations.c
 
 
-def _decode(value: Any) -> Any:
-    """A JSON column's value: SQLAlchemy decodes it, raw SQL may hand the text."""
-    return json.loads(value) if isinstance(value, str) else value
-
-
 def observation_of(row: Any) -> Observation:
-    """The Observation of a ``tp_sta_observations`` row (selected with every column)."""
+    """The Observation of a ``tp_sta_observations`` row selected through the table (its JSON
+    columns decoded by SQLAlchemy)."""
     start, end = row.phenomenon_start, row.phenomenon_end
     phenomenon: TimeLike = (
         from_micros(start) if start == end else TimeInterval(from_micros(start), from_micros(end))
     )
-    result = row.result_number if row.result_number is not None else _decode(row.result_json)
+    result = row.result_number if row.result_number is not None else row.result_json
     valid = (
         None
         if row.valid_start is None or row.valid_end is None
@@ -256,9 +252,9 @@ def observation_of(row: Any) -> Observation:
         phenomenon_time=phenomenon,
         result=result,
         result_time=optional_time(row.result_time),
-        result_quality=_decode(row.result_quality),
+        result_quality=row.result_quality,
         valid_time=valid,
-        parameters=_decode(row.parameters) or {},
+        parameters=row.parameters or {},
         foi_id=row.foi_id,
     )
 
