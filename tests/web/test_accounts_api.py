@@ -276,9 +276,16 @@ def test_tasking_order_moves_by_role_and_order_and_debits_its_quota(app: Any) ->
         assert approved.json()["state"] == "approved"
         owner_accepts = ana.post(f"/orders/{order['id']}/accept", headers={"X-CSRF-Token": a_csrf})
         assert owner_accepts.status_code == 403  # an operator's move
-        for move in ("accept", "plan", "deliver"):
+        for move in ("accept", "plan"):
             moved = op.post(f"/orders/{order['id']}/{move}", headers={"X-CSRF-Token": o_csrf})
             assert moved.status_code == 200, moved.text
+        # the acquisition, ingested somewhere, is delivered into the entity's collection
+        acquired = s2_items()[0]
+        services.store.create_collection(s2_collection())
+        services.store.load_items([prepare_item(acquired)])
+        moved = op.post(f"/orders/{order['id']}/deliver", json={"items": [acquired["id"]]},
+                        headers={"X-CSRF-Token": o_csrf})  # fmt: skip
+        assert moved.status_code == 200, moved.text
     final = ana.get(f"/orders/{order['id']}").json()
     assert [s["finish"] for s in final["history"]] == [
         "draft", "submitted", "approved", "accepted", "planned", "delivered",
