@@ -26,8 +26,11 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from pyproj import Transformer
 
+from terrapole.access.delivery import Delivery, collection_id_for
 from terrapole.access.eligibility import Declared
+from terrapole.access.order_workflow import Actor, State
 from terrapole.access.policy import Principal, can_download, can_order, hidden_collections
+from terrapole.access.pricing import Family
 from terrapole.access.profiles import Profile
 from terrapole.app import create_app
 from terrapole.config import Settings
@@ -327,3 +330,56 @@ def test_ordering_needs_an_entity_besides_eligibility_and_the_licences() -> None
     assert not can_order(deployment, S2, {}, terms)
     assert hidden_collections(deployment, {LANDCOVER: frozenset({"partners"})}, terms) == {S2}
     assert hidden_collections(Principal(name="root", admin=True), {}, terms) == frozenset()
+
+
+# -- a delivery collection: kept to the ordering entity's members (and admins) -------------------
+DELIVERY_PATHS: dict[str, Path] = {
+    "stac search": Path(_get("/stac/search", collections="{c}"), _has(ITEM)),
+    "stac item": Path(_get(f"/stac/collections/{{c}}/items/{ITEM}"), _has(ITEM)),
+    "stac collection": Path(_get("/stac/collections/{c}"), _has("Deliveries to A lab")),
+    "stac collections list": Path(_get("/stac/collections"), _has("Deliveries to A lab")),
+    "asset download": PATHS["asset download"],
+    "item zip": PATHS["item zip"],
+    "portal item page": PATHS["portal item page"],
+    "portal collection page": Path(_get("/collections/{c}"), _has("Deliveries to A lab")),
+    "openeo collection": Path(_get("/openeo/1.2/collections/{c}"), _has("Deliveries to A lab")),
+}
+DELIVERY_SEES = {"eligible", "no-licence", "admin"}  # the lab's two members, and the admin
+
+
+@pytest.fixture(scope="module")
+def delivered(hub: tuple[TestClient, dict[str, dict[str, str]]]) -> str:
+    """The S2 product ordered by the lab (from the archive) and delivered by the admin."""
+    client, _ = hub
+    services = client.app.state.services  # type: ignore[attr-defined]
+    ana = services.accounts.by_email("ana@lab.example")
+    admin = services.accounts.by_email("admin@lab.example")
+    lab = services.entities.of_user(ana.id)[0]
+    owner, operator = Actor(ana.id, referent_of=frozenset({lab.id})), Actor(admin.id, operator=True)
+    item = services.store.get_item(S2, ITEM)
+    order = services.orders.draft_archive(owner, entity_id=lab.id, profile=Profile.FRENCH_SCIENTIST,
+                                          family=Family.PLEIADES, collection_id=S2,
+                                          footprints={ITEM: item["geometry"]})  # fmt: skip
+    services.orders.submit(owner, order.id)
+    services.orders.move(owner, order.id, State.APPROVED)
+    services.orders.move(operator, order.id, State.ACCEPTED)
+    Delivery(services.store, services.storage, services.orders, services.entities,
+             services.access).deliver(operator, order.id)  # fmt: skip
+    return collection_id_for(lab.id)
+
+
+@pytest.mark.parametrize("who", PRINCIPALS)
+@pytest.mark.parametrize("path", list(DELIVERY_PATHS), ids=list(DELIVERY_PATHS))
+def test_a_delivery_collection_is_seen_only_by_its_entity_and_admins(
+    hub: tuple[TestClient, dict[str, dict[str, str]]], delivered: str, path: str, who: str
+) -> None:
+    client, headers = hub
+    read = DELIVERY_PATHS[path]
+    answer = read.ask(client, delivered, headers[who])
+    assert answer.status_code < 500, answer.text
+    if who in DELIVERY_SEES:
+        assert read.shows(answer), (answer.status_code, answer.text[:500])
+        return
+    assert not read.shows(answer), answer.text[:500]
+    unknown = read.ask(client, UNKNOWN, headers[who])
+    assert _normal(answer, delivered) == _normal(unknown, UNKNOWN)
