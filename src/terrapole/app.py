@@ -43,7 +43,15 @@ from terrapole.jobs import CreditExceeded, JobRunner
 from terrapole.jobs.registry import default_processes
 from terrapole.jobs.states import InvalidTransition
 from terrapole.maps.cache import TileCache
-from terrapole.portal import access_pages, account_pages, entity_pages, order_pages, usage_pages
+from terrapole.portal import (
+    access_pages,
+    account_pages,
+    admin_pages,
+    entity_pages,
+    my_orders_pages,
+    order_pages,
+    usage_pages,
+)
 from terrapole.portal import jobs_pages as job_pages
 from terrapole.portal import routes as portal
 from terrapole.stac_api import create_stac_api
@@ -234,6 +242,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(job_pages.router(services, runner))
     app.include_router(usage_pages.router(services))
     app.include_router(access_pages.router(services))
+    app.include_router(my_orders_pages.router(services))
+    app.include_router(admin_pages.router(services))
     app.mount("/static", portal.STATIC, name="static")
     app.add_middleware(TileCacheMiddleware, services=services, cache=TileCache())
     app.add_middleware(tiles.PresetMiddleware, services=services)

@@ -200,6 +200,33 @@ class Entities:
             self._log(con, entity_id, actor.id, "referent-changed", user_id, {})
         return self.get(entity_id)
 
+    def set_profile(self, actor: User, entity_id: str, profile_name: str) -> Entity:
+        """Change the entity's profile (admins only: it decides what its members may see and
+        which quota they draw on). Members who held the old profile follow the entity; one
+        the referent gave another profile keeps it."""
+        if not actor.admin:
+            raise Forbidden("only admins change an entity's profile")
+        given = profile(profile_name)
+        entity = self.get(entity_id)
+        if given is entity.profile:
+            return entity
+        with self.engine.begin() as con:
+            con.execute(
+                entities.update().where(entities.c.id == entity_id).values(profile=given.value)
+            )
+            followers = con.execute(
+                memberships.update()
+                .where(
+                    memberships.c.entity_id == entity_id,
+                    memberships.c.status == Status.MEMBER.value,
+                    memberships.c.profile == entity.profile.value,
+                )
+                .values(profile=given.value)
+            ).rowcount
+            detail = {"from": entity.profile.value, "to": given.value, "members": followers}
+            self._log(con, entity_id, actor.id, "entity-profile-changed", None, detail)
+        return self.get(entity_id)
+
     # -- membership ---------------------------------------------------------------------------
     def request(self, user: User, entity_id: str) -> Membership:
         """Ask to join (anew after a refusal or a departure)."""

@@ -108,6 +108,74 @@ STRINGS: dict[str, dict[str, str]] = {
     "move": {"en": "Move the order", "fr": "Faire avancer la commande"},
     "by": {"en": "by", "fr": "par"},
     "error": {"en": "Error", "fr": "Erreur"},
+    # -- "my orders" and the order button of the collection and item pages ---------------------
+    "my_orders": {"en": "My orders", "fr": "Mes commandes"},
+    "to_approve": {
+        "en": "Orders of my entities awaiting my approval",
+        "fr": "Commandes de mes entités en attente de mon approbation",
+    },
+    "no_orders": {"en": "No order.", "fr": "Aucune commande."},
+    "created": {"en": "Created", "fr": "Créée le"},
+    "order_these": {"en": "Order these images", "fr": "Commander ces images"},
+    "order_this": {"en": "Order this image", "fr": "Commander cette image"},
+    # -- admin pages ----------------------------------------------------------------------------
+    "admin": {"en": "Administration", "fr": "Administration"},
+    "admins_only": {
+        "en": "This page is for admins.",
+        "fr": "Cette page est réservée aux administrateurs.",
+    },
+    "admin_entities": {"en": "Entities", "fr": "Entités"},
+    "admin_orders": {"en": "All orders", "fr": "Toutes les commandes"},
+    "admin_licences": {"en": "Licences and charters", "fr": "Licences et chartes"},
+    "admin_statistics": {"en": "Usage statistics", "fr": "Statistiques d'usage"},
+    "admin_jobs": {"en": "Job statistics", "fr": "Statistiques des traitements"},
+    "admin_entities_help": {
+        "en": "Every entity, its referent, members and quota left this quarter.",
+        "fr": "Toutes les entités, leur référent, leurs membres et leur quota restant ce "
+        "trimestre.",
+    },
+    "admin_orders_help": {
+        "en": "Every order; accept, plan and deliver them from their page.",
+        "fr": "Toutes les commandes ; acceptez-les, planifiez-les et livrez-les depuis leur page.",
+    },
+    "admin_licences_help": {
+        "en": "Publish versions, create licences, set what each collection requires.",
+        "fr": "Publier des versions, créer des licences, fixer ce qu'exige chaque collection.",
+    },
+    "filter": {"en": "Filter", "fr": "Filtrer"},
+    "any": {"en": "any", "fr": "tous"},
+    "members_count": {"en": "Members", "fr": "Membres"},
+    "change_profile": {"en": "Change the profile", "fr": "Changer le profil"},
+    "entity_history": {"en": "History", "fr": "Historique"},
+    "what": {"en": "What", "fr": "Quoi"},
+    "who": {"en": "Who", "fr": "Qui"},
+    "when": {"en": "When", "fr": "Quand"},
+    "age": {"en": "Age", "fr": "Âge"},
+    "days": {"en": "d", "fr": "j"},
+    "hours": {"en": "h", "fr": "h"},
+    "open": {"en": "Open", "fr": "Ouvrir"},
+    "licence_id": {"en": "Identifier (a-z, 0-9, . _ -)", "fr": "Identifiant (a-z, 0-9, . _ -)"},
+    "licence_title": {"en": "Title", "fr": "Titre"},
+    "licence_kind": {"en": "Kind", "fr": "Nature"},
+    "licence_text": {"en": "Text", "fr": "Texte"},
+    "create_licence": {"en": "Create a licence", "fr": "Créer une licence"},
+    "publish": {"en": "Publish a new version", "fr": "Publier une nouvelle version"},
+    "acceptances": {
+        "en": "Acceptances of this version (all versions)",
+        "fr": "Acceptations de cette version (toutes versions)",
+    },
+    "published": {"en": "Published", "fr": "Publiée le"},
+    "collection_terms": {"en": "Collection terms", "fr": "Conditions des collections"},
+    "terms_help": {
+        "en": "A collection with terms is seen only by eligible profiles that accepted every "
+        "required licence; none ticked removes the terms.",
+        "fr": "Une collection soumise à des conditions n'est vue que des profils éligibles "
+        "ayant accepté toutes les licences exigées ; rien de coché retire les conditions.",
+    },
+    "required_licences": {"en": "Required licences", "fr": "Licences exigées"},
+    "eligible_profiles": {"en": "Eligible profiles", "fr": "Profils éligibles"},
+    "set_terms": {"en": "Set the terms", "fr": "Fixer les conditions"},
+    "open_to_all": {"en": "open to all", "fr": "ouverte à tous"},
 }
 
 

@@ -22,6 +22,7 @@ from terrapole.maps.presets import Preset, available
 from terrapole.portal import timeline
 from terrapole.portal.basemap import basemap
 from terrapole.portal.i18n import LANGUAGES, translator
+from terrapole.portal.order_links import order_link
 from terrapole.web.services import WebServices as Services
 
 HERE = Path(__file__).resolve().parent
@@ -68,6 +69,16 @@ def _human(size: int | None) -> str:
 
 def _absolute(href: str, request: Request) -> str:
     return _root(request) + href[1:] if href.startswith("/") else href
+
+
+def _order_link(
+    services: Services, request: Request, collection_id: str, item_ids: list[str]
+) -> dict[str, str] | None:
+    """The "Order these images" link of a restricted collection, for whom may order it."""
+    return order_link(
+        services.access, services.principal(request), root=_root(request), lang=_lang(request),
+        collection_id=collection_id, item_ids=item_ids,
+    )  # fmt: skip
 
 
 def _card(item: Json, request: Request) -> dict[str, Any]:
@@ -224,6 +235,7 @@ def router(services: Services) -> APIRouter:
             interval=" – ".join(
                 str(v or "..") for v in extent.get("temporal", {}).get("interval", [[]])[0]
             ),
+            order=_order_link(services, request, collection_id, [i["id"] for i in latest]),
         )
 
     @api.get("/collections/{collection_id}/items/{item_id}", response_class=HTMLResponse)
@@ -257,6 +269,7 @@ def router(services: Services) -> APIRouter:
             assets=assets,
             quicklook=_absolute(quicklook, request) if quicklook else None,
             props=props,
+            order=_order_link(services, request, collection_id, [item_id]),
         )
 
     @api.get("/compare", response_class=HTMLResponse)
