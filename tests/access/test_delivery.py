@@ -230,3 +230,26 @@ def test_the_http_deliver_move_takes_the_items_and_the_order_links_its_collectio
         assert client.get(asset).status_code == 404
         access_page = client.get("/access").text
         assert target not in access_page and people.lab.name not in access_page
+
+
+def test_the_portal_deliver_form_takes_the_items_and_the_page_links_the_collection(
+    hub: Any,
+) -> None:
+    services = hub.state.services
+    people = People(services, "portal")
+    order = _planned_tasking(services, people)
+    target = collection_id_for(people.lab.id)
+    with TestClient(hub) as browser:
+        login = browser.post("/account/login", json={"email": people.op.email,
+                                                      "password": PASSWORD})  # fmt: skip
+        csrf = login.json()["csrf_token"]
+        page = browser.get(f"/profile/orders/{order.id}")
+        assert 'name="items"' in page.text  # the deliver form asks for the acquisition
+        url = f"/profile/orders/{order.id}/move"
+        bare = browser.post(url, data={"csrf_token": csrf, "move": "deliver"})
+        assert bare.status_code == 400 and "ids of the acquisition" in bare.text
+        done = browser.post(url, data={"csrf_token": csrf, "move": "deliver",
+                                       "items": f"\n{S2}/{ITEM}\n"})  # fmt: skip
+        assert done.status_code == 200 and 'id="delivery-collection"' in done.text
+        assert f"collections/{target}" in done.text
+    assert services.orders.get(people.owner, order.id).state is State.DELIVERED
