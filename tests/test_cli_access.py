@@ -135,3 +135,84 @@ def test_the_operator_lists_entities_quotas_and_orders_and_moves_an_order(
     assert _run("orders", "move", order.id, "approved", "--as", "ana@lab.fr") == 0
     assert _run("orders", "list") == 0
     assert "approved" in capsys.readouterr().out
+
+
+def _refused(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    """Run a command that must fail: its exit code and its one-line message (no traceback)."""
+    code = _run(*args)
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), captured.err
+    assert "Traceback" not in captured.err + captured.out
+    return code, lines[0]
+
+
+def test_refusals_exit_non_zero_with_one_line_naming_what_is_wrong(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TERRAPOLE_DATA_DIR", str(tmp_path / "data"))
+    password = "an operator phrase 2026"
+    for email, name, roles in (("admin@hub.fr", "Admin", ["--role", "admin"]),
+                               ("ana@lab.fr", "Ana", [])):  # fmt: skip
+        assert _run("users", "create", email, "--name", name, *roles, "--password", password) == 0
+    engine = db.open_engine(command_settings().database_url)
+    accounts = Accounts(engine, mailer=LogMailer(), link_base="http://hub/account")
+    ana = accounts.by_email("ana@lab.fr")
+    lab = Entities(engine, clock=accounts.clock).create(
+        ana, name="Lab of rivers", country="FR", kind="lab", profile_name="french-scientist"
+    )
+    request = TaskingRequest(_box(1, 43, 1.5, 43.5), date(2027, 5, 1), date(2027, 6, 30),
+                             Family.PLEIADES)  # fmt: skip
+    order = OrderBook(engine).draft_tasking(
+        Actor(ana.id), entity_id=lab.id, profile=Profile.FRENCH_SCIENTIST, request=request,
+        when=datetime(2026, 11, 3, tzinfo=UTC),
+    )  # fmt: skip
+    engine.dispose()
+    text = tmp_path / "licence.txt"
+    text.write_text("Use it for science.", encoding="utf-8")
+    publish = ("licences", "publish", "science", "--text", str(text))
+    assert _run(*publish, "--admin", "admin@hub.fr", "--title", "Science") == 0
+    capsys.readouterr()
+
+    # Forbidden: a user who is no admin publishes; the operator submits someone else's draft
+    code, line = _refused(capsys, *publish, "--admin", "ana@lab.fr")
+    assert code == 1 and "only admins manage licences" in line
+    code, line = _refused(capsys, "orders", "move", order.id, "submitted", "--as", "admin@hub.fr")
+    assert code == 1 and "only its owner may move it from draft to submitted" in line
+    # InvalidOrderTransition: a move the workflow does not hold, whoever asks
+    code, line = _refused(capsys, "orders", "move", order.id, "delivered", "--as", "admin@hub.fr")
+    assert code == 1 and f"order {order.id}: cannot go from draft to delivered" in line
+    # NotFound
+    for args, named in (
+        (("orders", "move", "no-such-order", "submitted", "--as", "ana@lab.fr"), "no-such-order"),
+        (("orders", "move", order.id, "submitted", "--as", "nobody@hub.fr"), "nobody@hub.fr"),
+        (("quotas", "show", "no-such-entity"), "no-such-entity"),
+        (("entities", "show", "[/x]"), "'[/x]'"),  # printed as given, not read as markup
+        (("licences", "publish", "unheard-of", "--text", str(text), "--admin", "admin@hub.fr"),
+         "unheard-of"),
+    ):  # fmt: skip
+        code, line = _refused(capsys, *args)
+        assert code == 4 and named in line, args
+    # InvalidInput
+    empty, binary = tmp_path / "empty.txt", tmp_path / "latin1.txt"
+    empty.write_text("  \n", encoding="utf-8")
+    binary.write_bytes("Licence \xe9t\xe9".encode("latin-1"))
+    for args, named in (
+        (("users", "roles", "ana@lab.fr", "--role", "emperor"), "emperor"),
+        (("licences", "publish", "Bad Id!", "--text", str(text), "--admin", "admin@hub.fr",
+          "--title", "Bad"), "Bad Id!"),
+        (("licences", "publish", "science", "--text", str(empty), "--admin", "admin@hub.fr"),
+         "licence text"),
+        (("licences", "publish", "science", "--text", str(binary), "--admin", "admin@hub.fr"),
+         "UTF-8"),
+        (("orders", "move", order.id, "submitted", "--as", "ana@lab.fr", "--accept-price", "-1"),
+         "price"),
+    ):  # fmt: skip
+        code, line = _refused(capsys, *args)
+        assert code == 2 and named in line, (args, line)
+    # AlreadyExists
+    code, line = _refused(capsys, *publish, "--admin", "admin@hub.fr", "--title", "Again")
+    assert code == 5 and "science" in line
+    code, line = _refused(capsys, "users", "create", "ANA@lab.fr", "--name", "Ana",
+                          "--password", password)  # fmt: skip
+    assert code == 5 and "ana@lab.fr" in line.lower()

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -584,8 +585,8 @@ def main(argv: list[str] | None = None, *, run: Callable[..., Any] | None = None
         code = (run or app)(args=argv, standalone_mode=False)
         if isinstance(code, int) and code != 0:
             sys.exit(code)
-    except TerrapoleError as exc:
-        console.print(f"[red]error:[/] {exc.message}")
+    except TerrapoleError as exc:  # one line, as written (not wrapped, no markup): for scripts
+        console.print(f"[red]error:[/] {escape(exc.message)}", soft_wrap=True)
         sys.exit(_exit_code(exc))
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -600,13 +601,14 @@ def main(argv: list[str] | None = None, *, run: Callable[..., Any] | None = None
         sys.exit(exc.exit_code)
     except OperationalError as exc:  # the database named by the settings cannot be opened
         reason = str(exc.orig or exc).strip().splitlines()[0]
-        console.print(f"[red]error:[/] cannot open the database: {reason}")
+        console.print(f"[red]error:[/] cannot open the database: {escape(reason)}", soft_wrap=True)
         sys.exit(EXIT_CODES[StoreUnavailable])
     except Exception as exc:  # a fault of terrapole's: a message; the traceback when debugging
         if logging.getLogger("terrapole").isEnabledFor(logging.DEBUG):
             traceback.print_exception(exc)
         console.print(
-            f"[red]error:[/] unexpected {type(exc).__name__}: {exc} "
-            "(TERRAPOLE_LOG_LEVEL=DEBUG prints the traceback)"
+            f"[red]error:[/] unexpected {type(exc).__name__}: {escape(str(exc))} "
+            "(TERRAPOLE_LOG_LEVEL=DEBUG prints the traceback)",
+            soft_wrap=True,
         )
         sys.exit(1)

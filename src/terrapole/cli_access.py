@@ -28,6 +28,7 @@ from terrapole.access.orders import OrderBook
 from terrapole.access.pricing import Family, check_quarter, quarter
 from terrapole.access.quotas import Quota
 from terrapole.cli_jobs import command_settings
+from terrapole.errors import InvalidInput
 
 users_app = typer.Typer(help="Create and list accounts, give roles.", no_args_is_help=True)
 licences_app = typer.Typer(help="The charter and licences, by version.", no_args_is_help=True)
@@ -125,13 +126,21 @@ def publish_licence(
     with _accounts() as accounts:
         licences = Licences(accounts.engine, clock=accounts.clock)
         actor = accounts.by_email(admin)
-        body = text.read_text(encoding="utf-8")
+        body = _text_of(text)
         if title is not None:
             kind = "charter" if charter else "licence"
             licence = licences.create(actor, licence_id, title, body, kind=kind)
         else:
             licence = licences.publish(actor, licence_id, body)
     out.print(f"{licence.id} version {licence.version} published")
+
+
+def _text_of(path: Path) -> str:
+    """A licence text file's content: UTF-8, or InvalidInput naming the file."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("--text", f"{path} is not UTF-8 text ({exc.reason})") from exc
 
 
 def _entities(accounts: Accounts) -> Entities:
