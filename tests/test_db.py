@@ -52,6 +52,8 @@ TABLES = {
     "tp_sessions",
     # revision 0006: usage statistics (daily rollup)
     "tp_usage_daily",
+    # revision 0008: OpenID Connect identities and the logins under way
+    "tp_oidc_identities", "tp_oidc_logins",
     # revision 0009: in-situ (SensorThings entities, producers, datasets, observations)
     "tp_sta_producers", "tp_sta_datasets", "tp_sta_things", "tp_sta_locations",
     "tp_sta_thing_locations", "tp_sta_historical_locations",

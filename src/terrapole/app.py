@@ -60,6 +60,7 @@ from terrapole.web import accounts as accounts_api
 from terrapole.web import assets, housekeeping, pixel_series, search_tiles, tiles, usage, wms
 from terrapole.web import entities as entities_api
 from terrapole.web import ingest as ingest_api
+from terrapole.web import oidc as oidc_api
 from terrapole.web import openeo as openeo_api
 from terrapole.web import orders as orders_api
 from terrapole.web import processes as processes_api
@@ -237,6 +238,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(entities_api.router(services))
     app.include_router(orders_api.router(services))
     app.include_router(account_pages.router(services))
+    app.include_router(oidc_api.router(services, refuse=account_pages.login_refused))
     app.include_router(entity_pages.router(services))
     app.include_router(order_pages.router(services))
     app.include_router(job_pages.router(services, runner))

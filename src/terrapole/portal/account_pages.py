@@ -25,6 +25,7 @@ from terrapole.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    SourceUnavailable,
     TerrapoleError,
     Unauthorized,
 )
@@ -40,6 +41,7 @@ from terrapole.web.sessions import (
     clear_cookie,
     form_fields,
     form_token,
+    local_target,
     set_cookie,
     set_form_cookie,
 )
@@ -54,6 +56,7 @@ _FORM_STATUS: tuple[tuple[type[TerrapoleError], int], ...] = (
     (Unauthorized, 401),
     (Forbidden, 403),
     (NotFound, 404),
+    (SourceUnavailable, 502),
 )
 
 
@@ -107,15 +110,15 @@ def form_page(
     return response
 
 
-def local(target: str) -> str:
-    """``target`` when it is a path of this site, else ``/profile`` (no open redirect).
-
-    >>> local("/orders"), local("//evil.example"), local("https://evil.example")
-    ('/orders', '/profile', '/profile')
-    """
-    if not target.startswith("/") or target.startswith(("//", "/\\")):
-        return "/profile"
-    return target
+def login_refused(request: Request, exc: TerrapoleError) -> HTMLResponse:
+    """The login page again, saying why a sign-in at the OpenID Connect provider was refused
+    (:func:`terrapole.web.oidc.router`'s ``refuse``)."""
+    settings = request.app.state.services.settings
+    return form_page(
+        request, "account_login.html", secure=(settings.public_url or "").startswith("https://"),
+        exc=exc, next="/profile", email="",
+        oidc=settings.oidc_title if settings.oidc_issuer else None,
+    )  # fmt: skip
 
 
 def to_login(request: Request) -> RedirectResponse:
@@ -156,14 +159,14 @@ def router(services: WebServices) -> APIRouter:
     @api.get("/login", response_class=HTMLResponse)
     def login_page(request: Request, next: str = "/profile") -> HTMLResponse:
         return form_page(
-            request, "account_login.html", secure=auth.secure, next=local(next), email="",
+            request, "account_login.html", secure=auth.secure, next=local_target(next), email="",
             oidc=oidc,
         )  # fmt: skip
 
     @api.post("/login", response_model=None)
     async def login(request: Request) -> Response:
         form = await form_of(request)
-        target = local(form.get("next", "/profile"))
+        target = local_target(form.get("next", "/profile"))
         try:
             check_form_csrf(request, form.get(CSRF_FIELD), secure=auth.secure)
             user = accounts.login(

@@ -4,8 +4,9 @@ Collections are the catalogue's (with ``cube:dimensions`` from a sample item); p
 openeo-processes-dask's plus our load_collection and save_result; a synchronous ``/result`` and
 every batch job run as jobs of the ``openeo-process-graph`` service, so credits, CPU·s, logs and
 results behave as for any service. Authentication: HTTP Basic with the user name and an API
-token as password gives that token back; clients then send ``Bearer basic//<token>``. OpenID
-Connect is off: ``/credentials/oidc`` is not advertised and lists no provider. Users store
+token as password gives that token back; clients then send ``Bearer basic//<token>``.
+``/credentials/oidc`` lists the portal's OpenID Connect provider when one is configured (none
+otherwise); openEO Bearer tokens of that provider are not accepted yet. Users store
 process graphs as user-defined processes (``/process_graphs``). Costs and usage are in CPU·s
 (``currency``: ``CPU·s``).
 """
@@ -257,7 +258,13 @@ def _catalogue_routes(api: APIRouter, services: Services, runner: JobRunner) -> 
 
     @api.get(PREFIX + "/credentials/oidc", summary="OpenID Connect providers (none: OIDC is off)")
     def oidc() -> Json:
-        return {"providers": []}
+        settings = services.settings
+        if not settings.oidc_issuer:
+            return {"providers": []}
+        scopes = settings.oidc_scopes.split()
+        provider = {"id": "terrapole", "issuer": settings.oidc_issuer,
+                    "title": settings.oidc_title, "scopes": scopes}  # fmt: skip
+        return {"providers": [provider]}
 
     @api.get(PREFIX + "/me", summary="Who you are and your CPU·s budget")
     def me(request: Request) -> Json:

@@ -108,6 +108,18 @@ class SessionStore:
             con.execute(sessions.delete().where(sessions.c.user_id == user_id))
 
 
+def local_target(target: str) -> str:
+    """Where to go after signing in: ``target`` when it is a path of this site, else
+    ``/profile`` (a login link must not send the browser to another site).
+
+    >>> local_target("/orders"), local_target("//evil.example"), local_target("https://x.org")
+    ('/orders', '/profile', '/profile')
+    """
+    if not target.startswith("/") or target.startswith(("//", "/\\")):
+        return "/profile"
+    return target
+
+
 def set_cookie(response: Response, secret: str, *, secure: bool, lifetime: timedelta) -> None:
     """Put the session cookie on ``response``: HttpOnly, SameSite=Lax, Secure over https."""
     response.set_cookie(
