@@ -31,7 +31,7 @@ from terrapole.insitu.times import (
 )
 
 _ONE_US = timedelta(microseconds=1)
-_COLUMNS = (
+_COLUMNS: tuple[str, ...] = (
     "datastream_id", "phenomenon_start", "phenomenon_end", "result_time", "result_number",
     "result_json", "result_quality", "parameters", "foi_id",
 )  # fmt: skip
@@ -159,14 +159,86 @@ def _params(
     return out, (lo, hi, rlo, rhi)
 
 
-def _insert_sql(dialect: str) -> str:
-    mark = "?" if dialect == "sqlite" else "%s"
-    names = ", ".join(_COLUMNS)
-    marks = ", ".join([mark] * len(_COLUMNS))
+def _plain(datastream_id: int, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]] | None:
+    """``(datastream, start, start, number)`` of rows that are only a zoned instant and a number
+    (what a CSV series is), or None as soon as one row is anything else: the common case skips
+    the general conversion and binds 4 columns instead of 9."""
+    out: list[tuple[Any, ...]] = []
+    append = out.append
+    for row in rows:
+        if len(row) != 2:
+            return None
+        when, value = row
+        kind = type(value)
+        if (
+            type(when) is not datetime
+            or when.tzinfo is None
+            or (kind is not float and kind is not int)
+        ):
+            return None
+        start = (when - EPOCH) // _ONE_US
+        append((datastream_id, start, start, value))
+    return out
+
+
+_PLAIN: tuple[str, ...] = (*_COLUMNS[:3], "result_number")
+
+
+def _insert_sql(dialect: str, columns: Sequence[str], source: str | None = None) -> str:
+    """INSERT ... ON CONFLICT DO NOTHING of ``columns``, from parameters or from ``source``."""
+    names = ", ".join(columns)
+    if source is not None:
+        values = f"SELECT {names} FROM {source}"
+    else:
+        mark = "?" if dialect == "sqlite" else "%s"
+        values = "VALUES (" + ", ".join([mark] * len(columns)) + ")"
     return (
-        f"INSERT INTO {observations.name} ({names}) VALUES ({marks}) "
+        f"INSERT INTO {observations.name} ({names}) {values} "
         "ON CONFLICT (datastream_id, phenomenon_start, phenomenon_end) DO NOTHING"
     )
+
+
+_STAGE = "tp_sta_observations_in"
+_STAGE_TYPES = {
+    "datastream_id": "int4", "phenomenon_start": "int8", "phenomenon_end": "int8",
+    "result_time": "int8", "result_number": "float8", "result_json": "json",
+    "result_quality": "json", "parameters": "json", "foi_id": "int4",
+}  # fmt: skip
+
+
+def _copy_in(con: sa.Connection, columns: Sequence[str], params: list[tuple[Any, ...]]) -> int:
+    """PostgreSQL: COPY ``params`` into a session temporary table (emptied at commit), then one
+    INSERT ... SELECT ... ON CONFLICT DO NOTHING; the rows inserted. COPY streams the batch in
+    one round trip instead of one bind per row."""
+    con.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} ("
+        + ", ".join(f"{c} {t}" for c, t in _STAGE_TYPES.items())
+        + ") ON COMMIT DELETE ROWS"
+    )
+    cursor = con.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    binary = all(_STAGE_TYPES[c] != "json" for c in columns)
+    form = " (FORMAT BINARY)" if binary else ""
+    with cursor.copy(f"COPY {_STAGE} ({', '.join(columns)}) FROM STDIN{form}") as copy:
+        if binary:
+            copy.set_types([_STAGE_TYPES[c] for c in columns])
+        for row in params:
+            copy.write_row(row)
+    inserted = con.exec_driver_sql(_insert_sql("postgresql", columns, _STAGE)).rowcount
+    con.exec_driver_sql(f"TRUNCATE {_STAGE}")
+    return int(inserted)
+
+
+def _insert(con: sa.Connection, columns: Sequence[str], params: list[tuple[Any, ...]]) -> int:
+    """Insert ``params`` (tuples of ``columns``), skipping rows already there; rows inserted."""
+    if con.dialect.name == "postgresql":
+        return _copy_in(con, columns, params)
+    return int(con.exec_driver_sql(_insert_sql(con.dialect.name, columns), params).rowcount)
+
+
+def _extents_of(params: list[tuple[Any, ...]]) -> tuple[int, int, int | None, int | None]:
+    """The phenomenon extents of plain parameters (no result times)."""
+    starts = [p[1] for p in params]
+    return min(starts), max(starts), None, None
 
 
 def _widen(
@@ -215,13 +287,17 @@ def add(
     """
     if batch < 1:
         raise InvalidInput("batch", "must be at least 1")
-    sql = _insert_sql(engine.dialect.name)
     inserted = duplicates = 0
     first = 1
     for chunk in _chunks(rows, batch):
-        params, extents = _params(datastream_id, chunk, first)
+        plain = _plain(datastream_id, chunk)
+        if plain is not None:
+            params, extents, columns = plain, _extents_of(plain), _PLAIN
+        else:
+            params, extents = _params(datastream_id, chunk, first)
+            columns = _COLUMNS
         with engine.begin() as con:
-            done = con.exec_driver_sql(sql, params).rowcount
+            done = _insert(con, columns, params)
             _widen(con, datastream_id, extents)
         inserted += done
         duplicates += len(params) - done

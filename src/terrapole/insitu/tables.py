@@ -210,7 +210,14 @@ observations = sa.Table(
     sa.Column("valid_start", Micros, nullable=True),
     sa.Column("valid_end", Micros, nullable=True),
     sa.Column("parameters", sa.JSON, nullable=True),
-    sa.Column("foi_id", sa.Integer, nullable=True, index=True),
+    sa.Column("foi_id", sa.Integer, nullable=True),
+    # few observations name a FeatureOfInterest: a partial index costs the bulk inserts nothing
+    sa.Index(
+        "ix_tp_sta_observations_foi_id",
+        "foi_id",
+        sqlite_where=sa.text("foi_id IS NOT NULL"),
+        postgresql_where=sa.text("foi_id IS NOT NULL"),
+    ),
     sa.UniqueConstraint(
         "datastream_id", "phenomenon_start", "phenomenon_end", name="uq_tp_sta_observations_time"
     ),

@@ -88,7 +88,12 @@ def upgrade() -> None:
         ),
     )
     op.create_index(
-        op.f("ix_tp_sta_observations_foi_id"), "tp_sta_observations", ["foi_id"], unique=False
+        "ix_tp_sta_observations_foi_id",
+        "tp_sta_observations",
+        ["foi_id"],
+        unique=False,
+        sqlite_where=sa.text("foi_id IS NOT NULL"),
+        postgresql_where=sa.text("foi_id IS NOT NULL"),
     )
     op.create_table(
         "tp_sta_observed_properties",
