@@ -176,11 +176,17 @@ def _signed_in(hub: Hub, name: str) -> tuple[TestClient, str]:
     hub.services.accounts.create_verified(f"{name}@lab.fr", PASSWORD, name.title())
     browser = TestClient(hub.app)
     done = browser.post("/login", data={"email": f"{name}@lab.fr", "password": PASSWORD,
-                                        "next": "/profile"})  # fmt: skip
+                                        "next": "/profile",
+                                        "csrf_token": _csrf(browser.get("/login").text)})  # fmt: skip
     assert done.status_code == 200 and "tp_session" in browser.cookies
-    found = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/profile").text)
-    assert found, "no CSRF field on the profile page"
-    return browser, found.group(1)
+    return browser, _csrf(browser.get("/profile").text)
+
+
+def _csrf(page: str) -> str:
+    """The CSRF token of a page's form."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, "no CSRF field on the page"
+    return found.group(1)
 
 
 def _browser_sees(hub: Hub, browser: TestClient) -> bool:
