@@ -109,6 +109,8 @@ class Process(ABC):
     parameters: ClassVar[tuple[Parameter, ...]]
     outputs: ClassVar[dict[str, Json]]  # name -> {"title", "schema"} (OGC output descriptions)
     stages: ClassVar[tuple[str, ...]]
+    # small enough to be answered in the request (OGC sync-execute) when not asked to be async
+    sync_execute: ClassVar[bool] = False
 
     def validate(self, inputs: Json) -> Json:
         """The inputs checked against their schemas, with defaults filled in; InvalidInput names

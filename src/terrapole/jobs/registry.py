@@ -7,6 +7,7 @@ from terrapole.jobs.services.cars_run import find_command
 from terrapole.jobs.services.deformation import GroundDeformation
 from terrapole.jobs.services.gnss_plot import GnssPlot
 from terrapole.jobs.services.openeo_graph import ProcessGraph
+from terrapole.jobs.services.point_series import PointSeries
 from terrapole.jobs.services.stereo_dsm import StereoDsm
 from terrapole.jobs.services.vegetation import VegetationIndicators
 from terrapole.jobs.services.zonal import ZonalStatistics
@@ -21,6 +22,7 @@ def default_processes(cars_command: str | None = None) -> dict[str, Process]:
         GroundDeformation(),
         GnssPlot(),
         ProcessGraph(),
+        PointSeries(),
     ]
     if command := find_command(cars_command):
         processes.append(StereoDsm(command))

@@ -15,20 +15,26 @@ percentage (a band in ``%``, the fsc and occurrence presets) outside 0..100.
 
 Only presets with a value make a series (``SERIES_PRESETS``; truecolor and falsecolor give
 their bands only); hillshade and classes are refused, and so is a preset none of the
-collection's items has. One request reads at most ``MAX_DATES`` items, of which at most
-``MAX_REMOTE`` with assets outside the server's storage (http); ``truncated`` says when some
-were left out.
+collection's items has. Instead of a preset, a series may read one asset by its key (any raster
+asset: a band, an index product's layer, a snow or water product): items without it are left
+out, and a key none of the items has is refused. A period keeps the items whose date lies in it.
+This one reader serves the portal's pixel plot, the ``point-series`` service (OGC API Processes)
+and a station's EO series beside its in-situ observations.
+
+One request reads at most ``MAX_DATES`` items, of which at most ``MAX_REMOTE`` with assets
+outside the server's storage (http); ``truncated`` says when some were left out.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rio_tiler.errors import PointOutsideBounds
 
-from terrapole.catalog.model import SearchQuery, SortKey
-from terrapole.catalog.store import Store
+from terrapole.catalog.model import SearchQuery, SortKey, TimeRange
+from terrapole.catalog.store import ReadStore
 from terrapole.errors import InvalidInput
 from terrapole.jsontypes import Json
 from terrapole.maps.presets import PRESETS, Preset, available, named, resolve
@@ -60,16 +66,17 @@ class SeriesPoint:
 
 @dataclass(frozen=True)
 class PixelSeries:
-    """The series of ``preset`` at ``lon``, ``lat`` over ``collection``; ``truncated`` when the
-    collection held more than ``MAX_DATES`` items there, or more than ``MAX_REMOTE`` with
-    remote assets (the newest are kept)."""
+    """The series of ``preset`` (or of ``asset``) at ``lon``, ``lat`` over ``collection``;
+    ``truncated`` when the collection held more than ``MAX_DATES`` items there, or more than
+    ``MAX_REMOTE`` with remote assets (the newest are kept)."""
 
     collection: str
     lon: float
     lat: float
-    preset: str
+    preset: str | None
     points: tuple[SeriesPoint, ...] = field(default_factory=tuple)
     truncated: bool = False
+    asset: str | None = None
 
 
 def check_point(lon: float, lat: float) -> None:
@@ -180,7 +187,7 @@ def _normalised_difference(first: float | None, second: float | None) -> float |
 
 
 def _band_value(
-    asset: Json, preset: Preset, raw: float | None, classes: _ClassesAt | None
+    asset: Json, percent: bool, raw: float | None, classes: _ClassesAt | None
 ) -> float | None:
     if raw is None:
         return None
@@ -189,21 +196,27 @@ def _band_value(
     if coded and classes is not None and raw in classes.not_values:
         return None  # e.g. FSC_TOC holding the snow classification's cloud code (205)
     value = round(_physical(asset, raw), 6)
-    if (band.get("unit") == "%" or preset.name in PERCENT_PRESETS) and not 0 <= value <= 100:
+    if (band.get("unit") == "%" or percent) and not 0 <= value <= 100:
         return None  # a code (cloud, no data) stored beside percentages
     return value
 
 
-def read_point(item: Json, preset_name: str, lon: float, lat: float) -> SeriesPoint:
-    """One item's date of the series (its hrefs already on local files)."""
-    preset = named(preset_name)
-    keys = [str(k) for k in resolve(preset_name, item)["assets"]]
+def read_point(
+    item: Json, preset_name: str | None, lon: float, lat: float, *, asset: str | None = None
+) -> SeriesPoint:
+    """One item's date of the series (its hrefs already on local files): the preset's value,
+    or the value of the asset keyed ``asset`` when one is named."""
+    preset = None if asset is not None else named(str(preset_name))
+    keys = (
+        [str(asset)] if preset is None else [str(k) for k in resolve(preset.name, item)["assets"]]
+    )
+    percent = preset is not None and preset.name in PERCENT_PRESETS
     classes = _classes_at(item, lon, lat)
     bands: dict[str, float | None] = {}
     for key in keys:
-        asset = item["assets"][key]
-        bands[key] = _band_value(asset, preset, _raw_at(asset, lon, lat), classes)
-    if preset.expression:  # every expression preset is a normalised difference of two bands
+        read = item["assets"][key]
+        bands[key] = _band_value(read, percent, _raw_at(read, lon, lat), classes)
+    if preset is not None and preset.expression:  # each one a normalised difference
         value = _normalised_difference(bands[keys[0]], bands[keys[1]])
     else:
         value = bands[keys[0]] if len(keys) == 1 else None
@@ -219,66 +232,121 @@ def read_point(item: Json, preset_name: str, lon: float, lat: float) -> SeriesPo
     )
 
 
-def _is_remote(item: Json, preset: str) -> bool:
-    """Whether an asset the preset reads is outside the server's storage (http)."""
-    return any(
-        str(item["assets"][key].get("href", "")).startswith(("http://", "https://"))
-        for key in resolve(preset, item)["assets"]
+@dataclass(frozen=True)
+class _Reading:
+    """What a series reads from each item: a preset, or one asset by key."""
+
+    preset: Preset | None
+    asset: str | None
+
+    def fits(self, item: Json) -> bool:
+        """Whether the item has what is read."""
+        if self.preset is None:
+            return _is_raster(item.get("assets", {}).get(self.asset))
+        return self.preset in available(item)
+
+    def keys(self, item: Json) -> list[str]:
+        """The keys of the item's assets read."""
+        if self.preset is None:
+            return [str(self.asset)]
+        return [str(k) for k in resolve(self.preset.name, item)["assets"]]
+
+
+def _is_raster(asset: Json | None) -> bool:
+    return asset is not None and (
+        "raster:bands" in asset or "image/tiff" in str(asset.get("type", ""))
     )
 
 
-def _applies_to_collection(store: Store, collection_id: str, preset: Preset,
+def _reading(preset: str | None, asset: str | None) -> _Reading:
+    if asset is not None:
+        if preset is not None:
+            raise InvalidInput("preset,asset", "name a preset or an asset, not both")
+        if not asset.strip():
+            raise InvalidInput("asset", "an asset key cannot be empty")
+        return _Reading(None, asset)
+    if preset is None:
+        raise InvalidInput("preset,asset", "name a preset (an index, a band) or an asset key")
+    return _Reading(series_preset(preset), None)
+
+
+def _is_remote(item: Json, reading: _Reading) -> bool:
+    """Whether an asset the series reads is outside the server's storage (http)."""
+    return any(
+        str(item["assets"][key].get("href", "")).startswith(("http://", "https://"))
+        for key in reading.keys(item)
+    )
+
+
+def _applies_to_collection(store: ReadStore, collection_id: str, reading: _Reading,
                            hidden: frozenset[str]) -> bool:  # fmt: skip
-    """Whether any of the collection's items (the newest ``MAX_DATES``) has the preset."""
+    """Whether any of the collection's items (the newest ``MAX_DATES``) has what is read."""
     query = SearchQuery(collections=(collection_id,), limit=MAX_DATES, hidden_collections=hidden)
-    return any(preset in available(item) for item in store.search(query).items)
+    return any(reading.fits(item) for item in store.search(query).items)
+
+
+def _not_applicable(collection_id: str, reading: _Reading) -> InvalidInput:
+    if reading.preset is None:
+        return InvalidInput("asset", f"{reading.asset!r} is not a raster asset of any item of "
+                            f"collection {collection_id!r}")  # fmt: skip
+    return InvalidInput(
+        "preset", f"{reading.preset.name!r} does not apply to collection {collection_id!r}: "
+        "none of its items has the bands it needs"
+    )  # fmt: skip
 
 
 def pixel_series(
-    store: Store,
+    store: ReadStore,
     storage: Storage,
     collection_id: str,
     lon: float,
     lat: float,
     *,
-    preset: str,
+    preset: str | None = None,
     hidden: frozenset[str],
+    asset: str | None = None,
+    period: TimeRange | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> PixelSeries:
-    """The series of ``preset`` at a point over the items of a collection the caller may see.
+    """The series of ``preset`` (or of ``asset``) at a point over the items of a collection
+    the caller may see, within ``period`` when one is given.
 
     A hidden or unknown collection is a NotFound (as for tiles); a preset that makes no series,
-    or that none of the collection's items has, is an InvalidInput; items the preset cannot
-    draw (other bands) are left out. A point outside every item has no dates.
+    or that none of the collection's items has, is an InvalidInput (so is an asset key no item
+    has); items the preset cannot draw (other bands) are left out. A point outside every item
+    has no dates. ``progress(done, total)`` is called after each item read.
 
     Example:
         >>> pixel_series(store, storage, "theia-sentinel-2-l2a", 5.35, 49.28,
         ...              preset="ndvi", hidden=frozenset())  # doctest: +SKIP
     """
     check_point(lon, lat)
-    wanted = series_preset(preset)  # named before any read
+    reading = _reading(preset, asset)  # named before any read
     store.get_collection(collection_id, hidden=hidden)  # NotFound when hidden or missing
     query = SearchQuery(
         collections=(collection_id,),
         intersects={"type": "Point", "coordinates": [lon, lat]},
+        datetime=period,
         sortby=(SortKey("datetime", "desc"),),
         limit=MAX_DATES + 1,
         hidden_collections=hidden,
     )
     items = store.search(query).items
     truncated = len(items) > MAX_DATES
-    fitting = [item for item in items[:MAX_DATES] if wanted in available(item)]
-    if not fitting and not _applies_to_collection(store, collection_id, wanted, hidden):
-        raise InvalidInput(
-            "preset", f"{preset!r} does not apply to collection {collection_id!r}: none of its "
-            "items has the bands it needs"
-        )  # fmt: skip
+    fitting = [item for item in items[:MAX_DATES] if reading.fits(item)]
+    if not fitting and not _applies_to_collection(store, collection_id, reading, hidden):
+        raise _not_applicable(collection_id, reading)
     chosen, remote = [], 0
     for item in fitting:  # newest first
-        if _is_remote(item, preset):
+        if _is_remote(item, reading):
             remote += 1
             if remote > MAX_REMOTE:
                 truncated = True
                 continue
         chosen.append(item)
-    points = [read_point(storage.localise(item), preset, lon, lat) for item in reversed(chosen)]
-    return PixelSeries(collection_id, lon, lat, preset, tuple(points), truncated)
+    points = []
+    for done, item in enumerate(reversed(chosen), start=1):
+        points.append(read_point(storage.localise(item), preset, lon, lat, asset=asset))
+        if progress is not None:
+            progress(done, len(chosen))
+    return PixelSeries(collection_id, lon, lat, preset, tuple(points), truncated, asset)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
+from terrapole.catalog.timeutil import parse_interval
 from terrapole.jsontypes import Json
-from terrapole.maps.pixel_series import MAX_DATES, MAX_REMOTE, SERIES_PRESETS, pixel_series
+from terrapole.maps.pixel_series import SERIES_PRESETS, pixel_series
+from terrapole.maps.series_formats import series_json
 from terrapole.web.services import WebServices
 
 
@@ -18,7 +19,8 @@ def router(services: WebServices) -> APIRouter:
 
     @api.get(
         "/maps/collections/{collection_id}/series",
-        summary="Values of a preset (index or bands) at a point over a collection's items",
+        summary="Values of a preset (index or bands) or of an asset at a point over a "
+        "collection's items",
     )
     def series(
         collection_id: str,
@@ -26,8 +28,16 @@ def router(services: WebServices) -> APIRouter:
         lon: Annotated[float, Query(description="longitude (WGS84)")],
         lat: Annotated[float, Query(description="latitude (WGS84)")],
         preset: Annotated[
-            str, Query(description=f"rendering whose bands are read: {', '.join(SERIES_PRESETS)}")
-        ] = "ndvi",
+            str | None,
+            Query(
+                description=f"rendering whose bands are read: {', '.join(SERIES_PRESETS)} "
+                "(ndvi when no asset is named)"
+            ),
+        ] = None,  # fmt: skip
+        asset: Annotated[str | None, Query(description="an asset key, instead of a preset")] = None,
+        datetime: Annotated[
+            str | None, Query(description="a period (start/end, '..' for an open end)")
+        ] = None,
     ) -> Json:
         """Oldest first: date, value, bands (physical units), cloudy mark, cloud cover.
 
@@ -36,8 +46,10 @@ def router(services: WebServices) -> APIRouter:
         """
         hidden = services.hidden(request)
         found = pixel_series(
-            services.store, services.storage, collection_id, lon, lat, preset=preset, hidden=hidden
-        )
-        return {**asdict(found), "limits": {"items": MAX_DATES, "remote_items": MAX_REMOTE}}
+            services.store, services.storage, collection_id, lon, lat,
+            preset=preset if preset is not None or asset is not None else "ndvi",
+            asset=asset, period=parse_interval(datetime), hidden=hidden,
+        )  # fmt: skip
+        return series_json(found)
 
     return api

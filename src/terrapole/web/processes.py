@@ -1,17 +1,24 @@
 """OGC API - Processes 1.0 over the job runner (/ogcapi: landing, conformance, processes, jobs).
 
 A thin adapter: every rule (validation, credits, ownership, states) lives in terrapole.jobs.
-Execution is always asynchronous (201 + Location of the job); ``crashed`` is reported as
-``failed``. Extensions: ``/processes/{id}/quote`` prices a request before it is submitted,
-``/jobs/{id}/logs`` gives the log, ``/credits`` the caller's credit; job status documents carry
-``stage``, ``cpu_s``, ``estimate_cpu_s`` and the purge date ``expires``.
+Execution is asynchronous (201 + Location of the job), but for the small processes that declare
+``sync_execute``: those answer in the request (200, the results with JSON outputs inline)
+unless the client sends ``Prefer: respond-async``, as OGC API - Processes 1.0 has a server do
+for a process offering both modes; one that outlasts ``SYNC_TIMEOUT_S`` goes on as a job (201).
+Either way the request is a job, so credits, stages, logs and purge are the same. ``crashed``
+is reported as ``failed``. Extensions: ``/processes/{id}/quote`` prices a request before it
+is submitted, ``/jobs/{id}/logs`` gives the log, ``/credits`` the caller's credit; job status
+documents carry ``stage``, ``cpu_s``, ``estimate_cpu_s`` and the purge date ``expires``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import Any
 
 from fastapi import APIRouter, Body, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from terrapole.catalog.links import GEOJSON, item_href
@@ -35,6 +42,8 @@ OGC_STATUS = {State.CRASHED: "failed"}
 
 
 MAX_OFFSET = 2**31 - 1  # beyond a database integer: a 500 on PostgreSQL
+SYNC_TIMEOUT_S = 120.0  # a synchronous execution past this is answered as a job (201)
+INLINE_BYTES = 1_000_000  # JSON outputs up to this size are inlined in a synchronous answer
 
 
 def _base(request: Request) -> str:
@@ -50,8 +59,9 @@ def summary(process: Process, base: str) -> Json:
     return {
         "id": process.id, "title": process.title, "description": process.description,
         "version": process.version, "keywords": list(process.keywords),
-        "jobControlOptions": ["async-execute", "dismiss"],
-        "outputTransmission": ["reference"],
+        "jobControlOptions": [*(["sync-execute"] if process.sync_execute else []),
+                              "async-execute", "dismiss"],
+        "outputTransmission": [*(["value"] if process.sync_execute else []), "reference"],
         "links": [_link(f"{base}/processes/{process.id}", "self", process.title)],
     }  # fmt: skip
 
@@ -67,9 +77,10 @@ def description(process: Process, base: str) -> Json:
         }
         for p in process.parameters
     }  # fmt: skip
+    mode = "sync unless Prefer: respond-async" if process.sync_execute else "async"
     links = [
         _link(f"{base}/processes/{process.id}/execution",
-              "http://www.opengis.net/def/rel/ogc/1.0/execute", "execute (async)"),
+              "http://www.opengis.net/def/rel/ogc/1.0/execute", f"execute ({mode})"),
     ]  # fmt: skip
     return {**summary(process, base), "inputs": inputs, "outputs": process.outputs,
             "x-terrapole-stages": list(process.stages), "links": links}  # fmt: skip
@@ -166,18 +177,56 @@ def _process_routes(api: APIRouter, services: Services, runner: JobRunner) -> No
         return out
 
     @api.post("/processes/{process_id}/execution", status_code=201,
-              summary="Run a process (asynchronous: 201 and the job's Location)")  # fmt: skip
-    def execute(
+              summary="Run a process (201 and the job's Location; 200 and the results for "
+                      "a sync-execute process not asked to be async)")  # fmt: skip
+    async def execute(
         process_id: str,
         request: Request,
-        response: Response,
         body: Any = Body(...),  # noqa: B008
-    ) -> Json:
-        job = runner.submit(process_id, services.principal(request), _inputs(body))
+    ) -> Response:
+        principal = await run_in_threadpool(services.principal, request)
+        inputs = _inputs(body)
+        job = await run_in_threadpool(runner.submit, process_id, principal, inputs)
         base = _base(request)
-        response.headers["Location"] = f"{base}/jobs/{job.id}"
-        response.headers["Preference-Applied"] = "respond-async"
-        return status(job, base)
+        headers = {"Location": f"{base}/jobs/{job.id}"}
+        asked_async = "respond-async" in request.headers.get("prefer", "")
+        if runner.process(process_id).sync_execute and not asked_async:
+            # awaited, not polled; shielded so that the timeout cancels this wait only
+            settled = asyncio.wrap_future(runner.settled(job.id))
+            try:
+                await asyncio.wait_for(asyncio.shield(settled), SYNC_TIMEOUT_S)
+            except TimeoutError:
+                pass  # still running: answered as a job
+            else:
+                return await run_in_threadpool(_sync_answer, services, runner, job.id, request)
+        headers["Preference-Applied"] = "respond-async"
+        found = await run_in_threadpool(runner.jobs.get, job.id)
+        return JSONResponse(status(found, base), status_code=201, headers=headers)
+
+
+def _sync_answer(services: Services, runner: JobRunner, job_id: str, request: Request) -> Response:
+    """A synchronous execution once its job has ended: its results (JSON outputs inline), or
+    the job's status when it did not succeed."""
+    job = runner.jobs.get(job_id)
+    base = _base(request)
+    headers = {"Location": f"{base}/jobs/{job.id}", "Preference-Applied": "respond-sync"}
+    if job.state is not State.SUCCESSFUL:
+        code = 400 if job.state is State.FAILED else 500  # the process's fault, or the worker's
+        failed = status(job, base)
+        body = {"type": "http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/"
+                "no-such-result", "title": job.reason or failed["status"], "status": code,
+                "job": failed}  # fmt: skip
+        return JSONResponse(body, status_code=code, headers=headers)
+    doc = _results(job, str(request.base_url).rstrip("/"))
+    item = services.store.get_item(str(job.outputs.collection), str(job.outputs.item))
+    local = services.storage.localise(dict(item))
+    for key, asset in local["assets"].items():
+        if key in doc and asset.get("type") == "application/json":
+            with open(asset["href"], encoding="utf-8") as f:  # a stored file: local now
+                text = f.read(INLINE_BYTES + 1)
+            if len(text) <= INLINE_BYTES:
+                doc[key] = {"value": json.loads(text), "href": doc[key]["href"]}
+    return JSONResponse(doc, status_code=200, headers=headers)
 
 
 def _results(job: Job, root: str) -> Json:
