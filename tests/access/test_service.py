@@ -1,8 +1,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from terrapole.access import AccessService
+from terrapole.access import service as service_module
+from terrapole.access.eligibility import Standing
 from terrapole.access.policy import ANONYMOUS
 
 
@@ -31,3 +36,25 @@ def test_a_restriction_made_by_another_process_takes_effect_after_the_ttl(tmp_pa
     assert server.hidden_for(ANONYMOUS) == frozenset()
     server.close()
     cli.close()
+
+
+def test_a_standing_read_while_a_change_is_forgotten_is_not_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request that read an account before a change must not cache that old standing after
+    the change's forget(): the next request reads the account again."""
+    service = AccessService(f"sqlite:///{tmp_path / 'access.db'}", ttl=60.0, clock=Clock())
+    reads: list[str] = []
+
+    def read_during_a_change(con: Any, user_id: str) -> Standing | None:
+        reads.append(user_id)
+        if len(reads) == 1:
+            service.forget()  # another request's change lands while this one reads
+        return None
+
+    monkeypatch.setattr(service_module, "standing", read_during_a_change)
+    service.standing("u1")
+    service.standing("u1")  # the first answer was not kept: read again
+    service.standing("u1")  # the second was: served from the cache
+    assert reads == ["u1", "u1"]
+    service.close()

@@ -60,6 +60,8 @@ class AccessService:
         self._clock = clock  # seconds; tests drive it
         self._read_at = 0.0
         self._terms_read_at = 0.0
+        # bumped by forget(): a standing read before a change is not cached after it
+        self._generation = 0
 
     def close(self) -> None:
         """Dispose of the connection pool."""
@@ -168,12 +170,15 @@ class AccessService:
         its account holds at most every ``ttl`` seconds."""
         with self._lock:
             cached = self._standings.get(user_id)
+            generation = self._generation
         now = self._clock()
         if cached is not None and now - cached[0] <= self._ttl:
             return cached[1]
         with db.reading(self.engine) as con:
             held = standing(con, user_id)
         with self._lock:
+            if generation != self._generation:
+                return held  # a change came while reading: answer it, but do not keep it
             if len(self._standings) >= _MAX_CACHED_ACCOUNTS:
                 self._standings.clear()
             self._standings[user_id] = (now, held)
@@ -183,6 +188,7 @@ class AccessService:
         """Drop the cached accounts' standings, restrictions and terms (after a change made here to
         accounts, memberships, licences or terms), so the next request reads them anew."""
         with self._lock:
+            self._generation += 1
             self._standings.clear()
             self._restrictions = None
             self._terms = None
