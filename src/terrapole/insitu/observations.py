@@ -335,7 +335,38 @@ def observation_of(row: Any) -> Observation:
     )
 
 
-def window(
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+
+
+def _iso(micros: int) -> str:
+    """What :func:`~terrapole.insitu.times.iso` writes for ``micros``, without building an
+    aware datetime and converting it to UTC (it is UTC already)."""
+    return (_NAIVE_EPOCH + timedelta(microseconds=micros)).isoformat() + "Z"
+
+
+def observation_json(row: Any) -> dict[str, Any]:
+    """``observation_of(row).to_json()`` straight from the row's columns: the SensorThings JSON
+    of an Observation without its dataclass, its checks or its datetimes (a page of 1000
+    observations in a few milliseconds instead of ten)."""
+    start, end = row.phenomenon_start, row.phenomenon_end
+    valid_start, valid_end = row.valid_start, row.valid_end
+    result_time = row.result_time
+    number = row.result_number
+    return {
+        "phenomenonTime": _iso(start) if start == end else f"{_iso(start)}/{_iso(end)}",
+        "resultTime": None if result_time is None else _iso(result_time),
+        "result": row.result_json if number is None else number,
+        "resultQuality": row.result_quality,
+        "validTime": (
+            None
+            if valid_start is None or valid_end is None
+            else f"{_iso(valid_start)}/{_iso(valid_end)}"
+        ),
+        "parameters": row.parameters or {},
+    }
+
+
+def window_rows(
     con: sa.Connection,
     datastream_id: int,
     start: datetime,
@@ -343,9 +374,9 @@ def window(
     *,
     limit: int,
     after: Cursor | None = None,
-) -> Page:
-    """Observations with ``start <= phenomenon start < end``, in time order, ``limit`` at most,
-    after ``after`` (keyset paging on the unique (start, end) of the Datastream's index)."""
+) -> tuple[list[Any], Cursor | None]:
+    """The ``tp_sta_observations`` rows of :func:`window` (JSON columns decoded) and the next
+    page's cursor: for callers that write the rows out (:func:`observation_json`, CSV)."""
     if limit < 1:
         raise InvalidInput("limit", "must be at least 1")
     lo, hi = to_micros(start, "start"), to_micros(end, "end")
@@ -362,29 +393,63 @@ def window(
         .limit(limit + 1)
     )
     rows = con.execute(query).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    last = rows[-1] if rows else None
-    cursor = Cursor(last.phenomenon_start, last.phenomenon_end) if more and last else None
+    if len(rows) <= limit:
+        return list(rows), None
+    last = rows[limit - 1]
+    return list(rows[:limit]), Cursor(last.phenomenon_start, last.phenomenon_end)
+
+
+def window(
+    con: sa.Connection,
+    datastream_id: int,
+    start: datetime,
+    end: datetime,
+    *,
+    limit: int,
+    after: Cursor | None = None,
+) -> Page:
+    """Observations with ``start <= phenomenon start < end``, in time order, ``limit`` at most,
+    after ``after`` (keyset paging on the unique (start, end) of the Datastream's index)."""
+    rows, cursor = window_rows(con, datastream_id, start, end, limit=limit, after=after)
     return Page([observation_of(r) for r in rows], cursor)
 
 
-_SQLITE_DECIMATE = """
-WITH o AS (
-  SELECT (phenomenon_start - :lo) / :width AS b, phenomenon_start AS t, result_number AS v
-  FROM tp_sta_observations
-  WHERE datastream_id = :ds AND phenomenon_start >= :lo AND phenomenon_start < :hi
-    AND result_number IS NOT NULL
-)
-SELECT f.b, f.n, f.t0, f.v0, l.t1, l.v1, mn.tmin, mn.vmin, mx.tmax, mx.vmax
-FROM (SELECT b, count(*) AS n, min(t) AS t0, v AS v0 FROM o GROUP BY b) AS f
-JOIN (SELECT b, max(t) AS t1, v AS v1 FROM o GROUP BY b) AS l ON l.b = f.b
-JOIN (SELECT b, min(v) AS vmin, t AS tmin FROM o GROUP BY b) AS mn ON mn.b = f.b
-JOIN (SELECT b, max(v) AS vmax, t AS tmax FROM o GROUP BY b) AS mx ON mx.b = f.b
-ORDER BY f.b
+_SQLITE_POINTS = """
+SELECT phenomenon_start, result_number FROM tp_sta_observations
+WHERE datastream_id = ? AND phenomenon_start >= ? AND phenomenon_start < ?
+  AND result_number IS NOT NULL
+ORDER BY phenomenon_start, phenomenon_end
 """
-# SQLite: a bare column beside exactly one min() or max() comes from the row holding it
-# (documented in "SELECT" / "Bare columns in an aggregate query")
+# SQLite: the points in index order, folded in one pass by _fold (a GROUP BY would sort them,
+# and first/last/argmin/argmax would need one GROUP BY each)
+
+Summary = tuple[int, int, int, float, int, float, int, float, int, float]
+"""(bucket, count, first t, v, last t, v, min t, v, max t, v) with t in microseconds."""
+
+
+def fold(points: Iterable[tuple[int, float]], lo: int, width: int) -> list[Summary]:
+    """Cut time-ordered ``(t, v)`` points into buckets ``(t - lo) // width`` in one pass: each
+    bucket's count, first, last, min and max point (the earliest point on ties)."""
+    out: list[Summary] = []
+    bucket = -1
+    n = t0 = t1 = tmin = tmax = 0
+    v0 = v1 = vmin = vmax = 0.0
+    for t, v in points:
+        b = (t - lo) // width
+        if b != bucket:
+            if n:
+                out.append((bucket, n, t0, v0, t1, v1, tmin, vmin, tmax, vmax))
+            bucket, n, t0, v0, tmin, vmin, tmax, vmax = b, 0, t, v, t, v, t, v
+        n += 1
+        t1, v1 = t, v
+        if v < vmin:
+            tmin, vmin = t, v
+        elif v > vmax:
+            tmax, vmax = t, v
+    if n:
+        out.append((bucket, n, t0, v0, t1, v1, tmin, vmin, tmax, vmax))
+    return out
+
 
 _POSTGRESQL_DECIMATE = """
 SELECT b, count(*) AS n,
@@ -415,17 +480,20 @@ def decimated(
     if hi <= lo:
         raise InvalidInput("end", "must be after start")
     width = max(1, -(-(hi - lo) // buckets))
-    sql = _POSTGRESQL_DECIMATE if con.dialect.name == "postgresql" else _SQLITE_DECIMATE
-    rows = con.execute(sa.text(sql), {"ds": datastream_id, "lo": lo, "hi": hi, "width": width})
+    if con.dialect.name == "postgresql":
+        params = {"ds": datastream_id, "lo": lo, "hi": hi, "width": width}
+        rows: list[Any] = [tuple(r) for r in con.execute(sa.text(_POSTGRESQL_DECIMATE), params)]
+    else:
+        rows = fold(con.exec_driver_sql(_SQLITE_POINTS, (datastream_id, lo, hi)), lo, width)
     return [
         Bucket(
-            start=from_micros(lo + r.b * width),
-            end=from_micros(min(hi, lo + (r.b + 1) * width)),
-            count=r.n,
-            first=(from_micros(r.t0), r.v0),
-            last=(from_micros(r.t1), r.v1),
-            min=(from_micros(int(r.tmin)), r.vmin),
-            max=(from_micros(int(r.tmax)), r.vmax),
+            start=from_micros(lo + b * width),
+            end=from_micros(min(hi, lo + (b + 1) * width)),
+            count=n,
+            first=(from_micros(t0), v0),
+            last=(from_micros(t1), v1),
+            min=(from_micros(int(tmin)), vmin),
+            max=(from_micros(int(tmax)), vmax),
         )
-        for r in rows
+        for b, n, t0, v0, t1, v1, tmin, vmin, tmax, vmax in rows
     ]
