@@ -29,7 +29,7 @@ from typing import Any
 
 from terrapole.errors import InvalidInput
 from terrapole.jsontypes import Json
-from terrapole.openeo import nodata, sizes
+from terrapole.openeo import geometries, nodata, sizes
 from terrapole.openeo.cube import LoadRequest, request_from
 from terrapole.openeo.errors import CollectionNotFound
 
@@ -353,6 +353,8 @@ def _library_registry(caches: list[dict[str, Any]], max_values: int | None) -> A
     registry = ProcessRegistry(wrap_funcs=[process])
     official = vendored()
     for name, (spec, function) in library().items():
+        if name == "aggregate_spatial":  # any GeoJSON, a bare Point included
+            function = geometries.any_geojson(function)
         implementation = nodata.wrapped(name, official[name], function)
         if name in PER_ELEMENT:
             implementation = _per_element(implementation, PER_ELEMENT[name], caches)
