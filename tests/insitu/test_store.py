@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from terrapole import db
 from terrapole.errors import InvalidInput, NotFound
 from terrapole.insitu import (
     NOTHING_HIDDEN,
@@ -23,6 +24,8 @@ from terrapole.insitu import (
     TimeInterval,
     Unit,
 )
+from terrapole.insitu import observations as obs
+from terrapole.insitu.times import to_micros
 
 SERIES = Path(__file__).parents[1] / "data" / "insitu" / "camels_us_01022500"
 
@@ -174,3 +177,55 @@ def test_a_restricted_dataset_is_hidden_in_every_read(store: InsituStore) -> Non
             read()
     assert store.datastreams_of(thing.id or 0, hidden=hidden) == []
     assert [t.id for t in store.things(hidden=frozenset({"other"}))] == [thing.id]
+
+
+def test_plain_rows_and_rows_with_extras_are_stored_alike(store: InsituStore) -> None:
+    # (time, number) rows take the 4-column fast path; rows with a flag take the general one
+    _, _, ds = _gauge(store)
+    assert ds.id is not None
+    rows = camels()
+    plain = store.add_observations(ds.id, [(t, q) for t, q, *_ in rows[:600]])
+    extras = store.add_observations(ds.id, [(t, q, None, flag) for t, q, _, flag in rows])
+    assert (plain.inserted, extras.inserted, extras.duplicates) == (600, 496, 600)
+    start, end = rows[0][0], rows[-1][0] + timedelta(days=1)
+    seen = store.window(ds.id, start, end, limit=2000, hidden=NOTHING_HIDDEN).observations
+    assert [(o.phenomenon_time, o.result) for o in seen] == [(t, q) for t, q, *_ in rows]
+    assert [o.result_quality for o in seen] == [None] * 600 + [f for *_, f in rows[600:]]
+
+
+def test_observation_json_is_the_observation_s_json(store: InsituStore) -> None:
+    _, _, ds = _gauge(store)
+    assert ds.id is not None
+    rows = camels()
+    store.add_observations(ds.id, rows)
+    made = datetime(2003, 1, 1, 12, 30, 0, 250, tzinfo=UTC)
+    store.add_observations(
+        ds.id,
+        [(TimeInterval(made, made + timedelta(hours=1)), {"class": "high"}, made, ["A", 1],
+          {"method": "ADCP"})],
+    )  # fmt: skip
+    start, end = rows[0][0], made + timedelta(days=1)
+    with db.reading(store.engine) as con:
+        found, cursor = obs.window_rows(con, ds.id, start, end, limit=5000)
+        assert cursor is None and len(found) == len(rows) + 1
+        for row in found:
+            assert obs.observation_json(row) == obs.observation_of(row).to_json()
+    assert obs.observation_json(found[-1])["phenomenonTime"] == (
+        "2003-01-01T12:30:00.000250Z/2003-01-01T13:30:00.000250Z"
+    )
+
+
+def test_fold_equals_a_bucket_by_bucket_reading_of_the_real_series() -> None:
+    rows = camels()
+    points = [(to_micros(t), q) for t, q, *_ in rows]
+    lo, width = points[0][0], 86_400_000_000 * 29
+    folded = obs.fold(points, lo, width)
+    buckets: dict[int, list[tuple[int, float]]] = {}
+    for t, q in points:
+        buckets.setdefault((t - lo) // width, []).append((t, q))
+    expected = [
+        (b, len(p), *p[0], *p[-1],
+         *min(p, key=lambda x: (x[1], x[0])), *max(p, key=lambda x: (x[1], -x[0])))
+        for b, p in sorted(buckets.items())
+    ]  # fmt: skip
+    assert folded == expected

@@ -484,7 +484,12 @@ def decimated(
         params = {"ds": datastream_id, "lo": lo, "hi": hi, "width": width}
         rows: list[Any] = [tuple(r) for r in con.execute(sa.text(_POSTGRESQL_DECIMATE), params)]
     else:
-        rows = fold(con.exec_driver_sql(_SQLITE_POINTS, (datastream_id, lo, hi)), lo, width)
+        # the driver's cursor: a SQLAlchemy Row per point would cost more than the fold
+        cursor = con.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            rows = fold(cursor.execute(_SQLITE_POINTS, (datastream_id, lo, hi)), lo, width)
+        finally:
+            cursor.close()
     return [
         Bucket(
             start=from_micros(lo + b * width),
