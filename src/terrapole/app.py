@@ -64,6 +64,7 @@ from terrapole.web import oidc as oidc_api
 from terrapole.web import openeo as openeo_api
 from terrapole.web import orders as orders_api
 from terrapole.web import processes as processes_api
+from terrapole.web import sta as sta_api
 from terrapole.web.guard import GuardMiddleware, error_response, internal_error, request_id
 from terrapole.web.services import WebServices
 from terrapole.web.tile_cache import TileCacheMiddleware
@@ -241,6 +242,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(oidc_api.router(services, refuse=account_pages.login_refused))
     app.include_router(entity_pages.router(services))
     app.include_router(order_pages.router(services))
+    app.include_router(sta_api.router(services))
     app.include_router(job_pages.router(services, runner))
     app.include_router(usage_pages.router(services))
     app.include_router(access_pages.router(services))

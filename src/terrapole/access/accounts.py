@@ -33,7 +33,7 @@ from terrapole.access.tables import (
 )
 from terrapole.errors import AlreadyExists, Forbidden, InvalidInput, NotFound, Unauthorized
 
-ROLES = frozenset({"admin", "curator"})
+ROLES = frozenset({"admin", "curator", "producer"})  # producer: writes in-situ data (SensorThings)
 VERIFY_TTL = timedelta(hours=48)
 RESET_TTL = timedelta(hours=2)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
@@ -337,7 +337,7 @@ class Accounts:
 
     # -- roles and state ----------------------------------------------------------------------
     def set_roles(self, user_id: str, roles: set[str] | frozenset[str]) -> User:
-        """Give the user exactly ``roles`` (admin, curator)."""
+        """Give the user exactly ``roles`` (admin, curator, producer)."""
         unknown = set(roles) - ROLES
         if unknown:
             raise InvalidInput("roles", f"unknown {sorted(unknown)}; known: {sorted(ROLES)}")
