@@ -28,7 +28,7 @@ from rich.progress import (
 from rich.table import Column, Table
 from sqlalchemy.exc import OperationalError
 
-from terrapole import cli_access, cli_jobs, cli_prune
+from terrapole import cli_access, cli_insitu, cli_jobs, cli_prune
 from terrapole.access import AccessService
 from terrapole.catalog.documents import parse_bbox, prepare_item
 from terrapole.catalog.loader import as_json, count_documents, load_paths
@@ -74,6 +74,7 @@ app.add_typer(cli_access.licences_app, name="licences")
 app.add_typer(cli_access.entities_app, name="entities")
 app.add_typer(cli_access.quotas_app, name="quotas")
 app.add_typer(cli_access.orders_app, name="orders")
+app.add_typer(cli_insitu.insitu_app, name="insitu")
 console = Console(stderr=True)
 out = Console()
 
@@ -442,6 +443,7 @@ def demo(
     console.print("production chains on the demo products (what a server tick does):")
     _produce_due(settings, list(chains(settings)))
     _seed_demo_accounts(settings)
+    cli_insitu.import_demo()  # the in-situ observatories (CAMELS US, pastas/KNMI, USGS NWIS)
     console.print(
         f"catalogue ready: http://{settings.host}:{settings.port}/stac/ "
         f"(API docs at /stac/api.html)"

@@ -48,10 +48,13 @@ class Station:
     lat: float | None = None
     elevation: float | None = None
     properties: dict[str, Any] | None = None
+    geometry: dict[str, Any] | None = None  # any GeoJSON geometry, instead of lon/lat
 
     @property
     def point(self) -> dict[str, Any] | None:
-        """GeoJSON Point (with elevation when known), None without coordinates."""
+        """Its geometry: a GeoJSON Point (with elevation when known), None without one."""
+        if self.geometry is not None:
+            return self.geometry
         if self.lon is None or self.lat is None:
             return None
         coords = [self.lon, self.lat] + ([self.elevation] if self.elevation is not None else [])
