@@ -48,6 +48,7 @@ from terrapole.portal import (
     account_pages,
     admin_pages,
     entity_pages,
+    insitu_pages,
     my_orders_pages,
     order_pages,
     usage_pages,
@@ -60,6 +61,7 @@ from terrapole.web import accounts as accounts_api
 from terrapole.web import assets, housekeeping, pixel_series, search_tiles, tiles, usage, wms
 from terrapole.web import entities as entities_api
 from terrapole.web import ingest as ingest_api
+from terrapole.web import insitu as insitu_api
 from terrapole.web import oidc as oidc_api
 from terrapole.web import openeo as openeo_api
 from terrapole.web import orders as orders_api
@@ -248,6 +250,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(access_pages.router(services))
     app.include_router(my_orders_pages.router(services))
     app.include_router(admin_pages.router(services))
+    app.include_router(insitu_api.router(services))
+    app.include_router(insitu_pages.router(services))
     app.mount("/static", portal.STATIC, name="static")
     app.add_middleware(TileCacheMiddleware, services=services, cache=TileCache())
     app.add_middleware(tiles.PresetMiddleware, services=services)

@@ -41,6 +41,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "search": {"en": "Search", "fr": "Rechercher"},
     "catalogue": {"en": "Catalogue", "fr": "Catalogue"},
     "compare": {"en": "Compare", "fr": "Comparer"},
+    "insitu": {"en": "In-situ", "fr": "In situ"},
     "text": {"en": "Text", "fr": "Texte"},
     "from": {"en": "From", "fr": "Du"},
     "to": {"en": "To", "fr": "Au"},
