@@ -1,7 +1,8 @@
 """OpenID Connect login against a real provider run by the test: a small Starlette app on
 loopback serving discovery, an authorize endpoint that approves at once, a token endpoint that
-checks the client and PKCE and signs an RS256 ID token, and its JWKS. terrapole's own code does
-the rest: state and nonce, signature, issuer, audience, sessions, account linking."""
+checks the client and PKCE and signs an RS256 ID token, its JWKS, and a user-info endpoint for
+the access tokens it issued. terrapole's own code does the rest: state and nonce, signature,
+issuer, audience, sessions, account linking."""
 
 from __future__ import annotations
 
@@ -46,6 +47,8 @@ class Provider:
         self.audience = CLIENT_ID
         self.nonce: str | None = None  # None: echo the one asked for
         self.codes: dict[str, dict[str, str]] = {}
+        self.access_tokens: dict[str, dict[str, Any]] = {}  # token -> the user it stands for
+        self.userinfo_calls = 0
 
     def app(self) -> Starlette:
         return Starlette(routes=[
@@ -53,12 +56,14 @@ class Provider:
             Route("/authorize", self.authorize),
             Route("/token", self.token, methods=["POST"]),
             Route("/jwks", self.jwks),
+            Route("/userinfo", self.userinfo),
         ])  # fmt: skip
 
     async def discovery(self, request: Request) -> Response:
         return JSONResponse({
             "issuer": self.url, "authorization_endpoint": f"{self.url}/authorize",
             "token_endpoint": f"{self.url}/token", "jwks_uri": f"{self.url}/jwks",
+            "userinfo_endpoint": f"{self.url}/userinfo",
             "response_types_supported": ["code"], "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
             "code_challenge_methods_supported": ["S256"],
@@ -89,12 +94,28 @@ class Provider:
         claims = {"iss": self.url, "aud": self.audience, "iat": now, "exp": now + 300,
                   "nonce": self.nonce or asked["nonce"], **self.user}  # fmt: skip
         header = {"alg": "RS256", "kid": self.signing_key.kid}
-        return JSONResponse({"access_token": secrets.token_urlsafe(16), "token_type": "Bearer",
+        return JSONResponse({"access_token": self.issue(), "token_type": "Bearer",
                              "expires_in": 300,
                              "id_token": jwt.encode(header, claims, self.signing_key)})  # fmt: skip
 
     async def jwks(self, request: Request) -> Response:
         return JSONResponse({"keys": [self.key.as_dict(private=False)]})
+
+    def issue(self) -> str:
+        """A new access token for the current user (as a device-code flow at the provider
+        would give an openEO client)."""
+        token = secrets.token_urlsafe(16)
+        self.access_tokens[token] = dict(self.user)
+        return token
+
+    async def userinfo(self, request: Request) -> Response:
+        self.userinfo_calls += 1
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        user = self.access_tokens.get(token) if scheme == "Bearer" else None
+        if user is None:
+            return JSONResponse({"error": "invalid_token"}, 401,
+                                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})  # fmt: skip
+        return JSONResponse(user)
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,8 @@
 """Who is signed in, for the account, entity and order endpoints and pages.
 
 A request is made either with an API token (``Authorization: Bearer``) that an account owns,
-or with the portal's session cookie; with the cookie, every state-changing request must also
+with an OpenID Connect access token (``Bearer oidc/<provider id>/<token>``), or with the
+portal's session cookie; with the cookie, every state-changing request must also
 carry the session's CSRF token (:mod:`terrapole.web.sessions`).
 """
 
@@ -71,7 +72,10 @@ class AccountAuth:
         CSRF token is :class:`~terrapole.errors.Forbidden`."""
         if request.headers.get("authorization"):
             principal = self.services.principal(request)
-            user = self.services.accounts.owner_of_token(principal.name)
+            if principal.user_id and principal.name == f"user:{principal.user_id}":
+                user: User | None = self.services.accounts.get(principal.user_id)  # OIDC bearer
+            else:
+                user = self.services.accounts.owner_of_token(principal.name)
             if user is None:
                 raise Unauthorized(f"token {principal.name!r} belongs to no account")
             return Caller(self._usable(user), None, principal)

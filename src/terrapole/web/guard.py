@@ -35,6 +35,13 @@ MULTILINE = frozenset({"filter"})  # CQL2 text: tabs and line breaks are whitesp
 RAW_CONTROL = re.compile(rb"[\x00-\x1f\x7f]|%[01][0-9a-fA-F]|%7[fF]")
 
 
+# 5xx answers whose kind alone says what failed, without internals (the logged text has them)
+OWN_WORDS = {
+    "ProviderUnavailable": "the OpenID Connect provider cannot be asked now (unreachable, or its "
+    "answer is not usable): try again later",
+}
+
+
 def request_id(scope: Scope) -> str:
     """The id the guard gave this request (a fresh one outside the guard, e.g. in unit tests)."""
     state = scope.get("state") or {}
@@ -57,6 +64,7 @@ def internal_error(path: str, status: int, code: str, rid: str) -> Response:
     """The answer to a server-side failure: its kind and the request id, nothing internal."""
     what = {502: "a file of the data asked for cannot be read where it is stored",
             503: "service unavailable"}.get(status, "internal error")  # fmt: skip
+    what = OWN_WORDS.get(code, what)
     return error_response(path, status, code, f"{what}, request id {rid}", rid)
 
 

@@ -39,9 +39,10 @@ from joserfc.errors import (
 )
 
 from terrapole.access.oidc_accounts import OidcAccounts, OidcClaims
+from terrapole.access.oidc_tokens import ProviderUnavailable
 from terrapole.access.tables import oidc_logins
 from terrapole.config import Settings
-from terrapole.errors import InvalidInput, SourceUnavailable, TerrapoleError, Unauthorized
+from terrapole.errors import InvalidInput, TerrapoleError, Unauthorized
 from terrapole.web.account_auth import AccountAuth
 from terrapole.web.services import WebServices
 from terrapole.web.sessions import local_target, set_cookie
@@ -54,17 +55,6 @@ LOGIN_TTL = timedelta(minutes=10)  # from the redirect to the provider to the ca
 TIMEOUT_S = 10.0  # of each request to the provider
 
 Refuse = Callable[[Request, TerrapoleError], Response]
-
-
-class ProviderUnavailable(SourceUnavailable):
-    """The OpenID Connect provider cannot be reached or answers nonsense (502)."""
-
-    def __init__(self, issuer: str, reason: str) -> None:
-        TerrapoleError.__init__(
-            self, f"the OpenID Connect provider {issuer} cannot be used now: {reason}"
-        )
-        self.href = issuer
-        self.reason = reason
 
 
 @dataclass(frozen=True)

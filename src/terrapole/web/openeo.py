@@ -6,7 +6,8 @@ every batch job run as jobs of the ``openeo-process-graph`` service, so credits,
 results behave as for any service. Authentication: HTTP Basic with the user name and an API
 token as password gives that token back; clients then send ``Bearer basic//<token>``.
 ``/credentials/oidc`` lists the portal's OpenID Connect provider when one is configured (none
-otherwise); openEO Bearer tokens of that provider are not accepted yet. Users store
+otherwise), and its access tokens are accepted as ``Bearer oidc/terrapole/<access token>``
+(:mod:`terrapole.access.oidc_tokens`). Users store
 process graphs as user-defined processes (``/process_graphs``). Costs and usage are in CPU·s
 (``currency``: ``CPU·s``).
 """
@@ -30,6 +31,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from terrapole import __version__
+from terrapole.access.oidc_tokens import PROVIDER_ID
 from terrapole.access.policy import Principal
 from terrapole.catalog.model import CollectionQuery
 from terrapole.errors import InvalidInput, NotFound, Unauthorized
@@ -262,7 +264,7 @@ def _catalogue_routes(api: APIRouter, services: Services, runner: JobRunner) -> 
         if not settings.oidc_issuer:
             return {"providers": []}
         scopes = settings.oidc_scopes.split()
-        provider = {"id": "terrapole", "issuer": settings.oidc_issuer,
+        provider = {"id": PROVIDER_ID, "issuer": settings.oidc_issuer,
                     "title": settings.oidc_title, "scopes": scopes}  # fmt: skip
         return {"providers": [provider]}
 

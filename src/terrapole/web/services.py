@@ -7,10 +7,16 @@ and ``create_app`` builds this class so that every adapter gets them.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from starlette.requests import Request
 
 from terrapole.access import Principal, require_admin
+from terrapole.access.oidc_accounts import OidcAccounts
+from terrapole.access.oidc_tokens import OidcTokens, parse_bearer
+from terrapole.errors import Unauthorized
 from terrapole.services import Services
+from terrapole.web.oidc_bearer import UserInfoClient
 from terrapole.web.sessions import COOKIE, SAFE_METHODS, Session, SessionStore
 
 
@@ -31,9 +37,30 @@ class WebServices(Services):
             # changes anything (the account endpoints check its CSRF token themselves)
             by_cookie = not authorization and request.method in SAFE_METHODS
             session = self.session_principal(request) if by_cookie else None
-            cached = session or self.access.authenticate(authorization)
+            cached = session or self.authenticate(authorization)
             request.state.principal = cached
         return cached
+
+    def authenticate(self, authorization: str | None) -> Principal:
+        """The principal of an ``Authorization`` header: an API token's, or the account of an
+        OpenID Connect access token (``Bearer oidc/<provider id>/<token>``, as openEO sends)."""
+        bearer = parse_bearer(authorization)
+        if bearer is None:
+            return self.access.authenticate(authorization)
+        if self.oidc_tokens is None:
+            raise Unauthorized("OpenID Connect is not configured on this server: use an API token")
+        principal = self.principal_of_user(self.oidc_tokens.user_id(bearer))
+        if principal is None:
+            raise Unauthorized("this account is disabled")
+        return principal
+
+    @cached_property
+    def oidc_tokens(self) -> OidcTokens | None:
+        """The resolver of OpenID Connect bearers (None: no provider configured)."""
+        issuer = self.settings.oidc_issuer
+        if not issuer:
+            return None
+        return OidcTokens(OidcAccounts(self.accounts), issuer, UserInfoClient(issuer))
 
     def session_principal(self, request: Request) -> Principal | None:
         """The principal of the request's portal session (``user:<id>``, with the account's
@@ -44,7 +71,12 @@ class WebServices(Services):
 
     def principal_of_session(self, session: Session) -> Principal | None:
         """The principal of a live session's user (None for a disabled or deleted account)."""
-        held = self.access.standing(session.user_id)
+        return self.principal_of_user(session.user_id)
+
+    def principal_of_user(self, user_id: str) -> Principal | None:
+        """The principal ``user:<id>`` of an account signed in without an API token (a portal
+        session, an OpenID Connect bearer); None for a disabled or deleted account."""
+        held = self.access.standing(user_id)
         if held is None or held.disabled:
             return None
         return Principal(
