@@ -45,6 +45,8 @@ SetName = Literal[
     "Datastreams", "Observations", "FeaturesOfInterest",
 ]  # fmt: skip
 _DEFAULT_COMPONENTS = ("id", "phenomenonTime", "result", "resultTime")
+Select = Annotated[str | None, Query(alias="$select")]
+Expand = Annotated[str | None, Query(alias="$expand")]
 
 
 @dataclass
@@ -235,10 +237,14 @@ def router(services: WebServices) -> APIRouter:  # noqa: C901 - one closure per 
             "serverSettings": {"conformance": CONFORMANCE},
         }
 
-    Opt = Annotated[str | None, Query()]
-
     @api.get("/{entity_set}({ident})")
-    def entity(entity_set: SetName, ident: int, request: Request, expand: Opt = None) -> Response:
+    def entity(
+        entity_set: SetName,
+        ident: int,
+        request: Request,
+        select: Select = None,
+        expand: Expand = None,
+    ) -> Response:
         """One entity."""
         return read(request, f"{entity_set}({ident})")
 
