@@ -58,7 +58,16 @@ from terrapole.portal import routes as portal
 from terrapole.stac_api import create_stac_api
 from terrapole.storage import open_storage
 from terrapole.web import accounts as accounts_api
-from terrapole.web import assets, housekeeping, pixel_series, search_tiles, tiles, usage, wms
+from terrapole.web import (
+    assets,
+    housekeeping,
+    insitu_eo,
+    pixel_series,
+    search_tiles,
+    tiles,
+    usage,
+    wms,
+)
 from terrapole.web import entities as entities_api
 from terrapole.web import ingest as ingest_api
 from terrapole.web import insitu as insitu_api
@@ -251,6 +260,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(my_orders_pages.router(services))
     app.include_router(admin_pages.router(services))
     app.include_router(insitu_api.router(services))
+    app.include_router(insitu_eo.router(services))
     app.include_router(insitu_pages.router(services))
     app.mount("/static", portal.STATIC, name="static")
     app.add_middleware(TileCacheMiddleware, services=services, cache=TileCache())

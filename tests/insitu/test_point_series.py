@@ -23,7 +23,6 @@ from terrapole.app import create_app
 from terrapole.config import Settings
 from terrapole.ingest.service import Ingestor
 from terrapole.insitu import Dataset, InsituStore, Location, Producer, Thing
-from terrapole.web import insitu_eo
 
 from ..conftest import ROOT
 from ..stac_api.live import serve
@@ -64,7 +63,6 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Any:
     assert not ingestor.run([str(THEIA)]).rejected
     assert not ingestor.run([str(PRODUCTS[-1])], collection=PRIVATE).rejected
     services.access.restrict(PRIVATE, ["team"])
-    app.include_router(insitu_eo.router(services))
     return app
 
 
