@@ -33,7 +33,7 @@ import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import shapely
 import sqlalchemy as sa
@@ -83,7 +83,7 @@ _NOT_IMPLEMENTED = frozenset(
 
 
 def _checked_call(_parser: Any, func: ast.Identifier, args: list[ast._Node]) -> ast.Call:
-    name = func.full_name()
+    name = _name(func)
     if name not in _ARITY:
         raise InvalidInput("$filter", f"unknown function {name!r}")
     low, high = _ARITY[name]
@@ -121,7 +121,12 @@ def parse_filter(text: str) -> ast._Node:
     if tree is None:
         raise InvalidInput("$filter", "empty")
     _check_depth(tree)
-    return tree
+    return cast(ast._Node, tree)
+
+
+def _name(identifier: ast.Identifier) -> str:
+    """The dotted name of an identifier (``geo.distance``)."""
+    return ".".join((*identifier.namespace, identifier.name))
 
 
 def _check_depth(node: Any, depth: int = 0) -> None:
@@ -337,8 +342,9 @@ class FilterCompiler:
             nav = current.navs[rest.pop(0)]
             if nav.many:
                 raise InvalidInput("$filter", "not implemented: paths through to-many navigation")
-            assert nav.fk is not None
-            ident = _value(current, ident, lambda t, fk=nav.fk: t.c[fk])
+            fk = nav.fk
+            assert fk is not None
+            ident = _value(current, ident, lambda t: t.c[fk])  # noqa: B023 - called at once
             current = SETS[nav.target]
         if not rest:
             raise InvalidInput("$filter", f"{'/'.join(segments)} is an entity, not a property")
@@ -409,7 +415,7 @@ class FilterCompiler:
     # -- functions ----------------------------------------------------------------------------
     def call(self, node: ast.Call) -> Operand:
         """A function call."""
-        name = node.func.full_name()
+        name = _name(node.func)
         if name in _NOT_IMPLEMENTED:
             raise InvalidInput("$filter", f"not implemented: {name}")
         if name.startswith(("st_", "geo.")):
@@ -579,7 +585,7 @@ def _value(entity: EntitySet, ident: Any, column: Callable[[Any], Any]) -> Any:
 def _segments(node: ast._Node) -> list[str]:
     if isinstance(node, ast.Identifier):
         if node.namespace:
-            raise InvalidInput("$filter", f"unknown name {node.full_name()!r}")
+            raise InvalidInput("$filter", f"unknown name {_name(node)!r}")
         return [node.name]
     assert isinstance(node, ast.Attribute)
     return [*_segments(node.owner), node.attr]

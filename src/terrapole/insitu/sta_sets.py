@@ -103,7 +103,8 @@ class EntitySet:
             fk = sa.select(source.c[nav.fk]).where(source.c.id == source_id).scalar_subquery()
             return target.c.id == fk
         if nav.back is not None:
-            return target.c[nav.back] == source_id
+            back: sa.ColumnElement[bool] = target.c[nav.back] == source_id
+            return back
         assert nav.link is not None
         link, mine, theirs = nav.link
         return target.c.id.in_(sa.select(link.c[theirs]).where(link.c[mine] == source_id))

@@ -130,7 +130,9 @@ class Writer:
             thing_id = self._one("Things", doc.get("Thing"), undo)
             ids = [self._one("Locations", x, undo) for x in _list(doc, "Locations")]
             time = parse_time(doc.get("time"), "HistoricalLocation.time")
-            entry = s.create_historical_location(HistoricalLocation(thing_id, time, tuple(ids)))
+            entry = s.create_historical_location(
+                HistoricalLocation(thing_id, time, tuple(i for i in ids if i is not None))
+            )
             return entry.id  # type: ignore[return-value]
         raise NotFound("entity set", set_name)
 
