@@ -246,6 +246,7 @@ def test_the_pages_speak_french(portal: tuple[Any, Camels], client: TestClient) 
     assert "Observatoires in situ" in page and "Variable observée" in page and ">In situ<" in page
     station = client.get(f"/insitu/stations/{ids.narraguagus}").text
     assert "Séries temporelles" in station and "Télécharger en CSV" in station
+    assert "Observation de la Terre à cette station" in station and ">Indice <" in station
     assert "<dt>Producteur</dt>" in client.get(f"/insitu/datasets/{ids.maine}").text
 
 

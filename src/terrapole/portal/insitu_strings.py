@@ -11,6 +11,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "période ou texte ; cliquez-en une pour tracer et télécharger ses séries.",
     },
     "filters": {"en": "Filters", "fr": "Filtres"},
+    "eo_title": {
+        "en": "Earth observation at this station",
+        "fr": "Observation de la Terre à cette station",
+    },
+    "eo_collection": {"en": "Collection", "fr": "Collection"},
+    "eo_index": {"en": "Index", "fr": "Indice"},
+    "eo_insitu": {"en": "In-situ", "fr": "In situ"},
     "observed_property": {"en": "Observed property", "fr": "Variable observée"},
     "category": {"en": "Category", "fr": "Catégorie"},
     "producer": {"en": "Producer", "fr": "Producteur"},
