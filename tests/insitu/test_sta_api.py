@@ -154,6 +154,13 @@ def test_data_array_creation_filter_and_paging_on_the_real_series(server: dict[s
                 "$count": "true", "$orderby": "phenomenonTime"}, timeout=10,
     ).json()  # fmt: skip
     assert page["@iot.count"] == 31 and len(page["value"]) == 10
+    # a two-hop path picks this station's rows only (other tests add stations alike)
+    mine = requests.get(
+        f"{base}/Observations",
+        params={"$filter": f"Datastream/Thing/id eq {thing.id}", "$count": "true", "$top": "1"},
+        timeout=10,
+    ).json()
+    assert mine["@iot.count"] == 400
     assert page["value"][0]["phenomenonTime"] == "2000-03-01T00:00:00Z"
     following = requests.get(page["@iot.nextLink"], timeout=10).json()
     assert following["value"][0]["phenomenonTime"] == "2000-03-11T00:00:00Z"

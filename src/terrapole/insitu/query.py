@@ -205,11 +205,14 @@ def read_page(
         key = _order_key(compiler, list(path))
         query = query.order_by(key.desc() if descending else key.asc())
     query = query.order_by(table.c.id).offset(options.skip).limit(options.top + 1)
-    rows = con.execute(query).all()
     count = None
-    if options.count:
-        count_query = sa.select(sa.func.count()).select_from(table).where(*conditions)
-        count = con.execute(count_query).scalar_one()
+    try:
+        rows = con.execute(query).all()
+        if options.count:
+            count_query = sa.select(sa.func.count()).select_from(table).where(*conditions)
+            count = con.execute(count_query).scalar_one()
+    except sa.exc.DataError as exc:  # PostgreSQL: 1e308 mul 1e308, a substring of length -1
+        raise InvalidInput("$filter", "a value is out of range for the database") from exc
     items = [_found(con, entity_set, r, options, hidden) for r in rows[: options.top]]
     return Page(items, len(rows) > options.top, count, options)
 

@@ -579,7 +579,9 @@ def _value(entity: EntitySet, ident: Any, column: Callable[[Any], Any]) -> Any:
     if ident is None:
         return column(entity.table)
     alias = entity.table.alias()
-    return sa.select(column(alias)).where(alias.c.id == ident).scalar_subquery()
+    # correlated to the filtered row only: never to a table of an inner hop
+    query = sa.select(column(alias)).where(alias.c.id == ident).correlate_except(alias)
+    return query.scalar_subquery()
 
 
 def _segments(node: ast._Node) -> list[str]:
