@@ -1,5 +1,5 @@
 """``terrapole users|licences|entities|quotas|orders``: the first admin, roles, licence
-versions, entities, quotas and order moves."""
+versions, entities, quotas and order moves (a delivery copies the items, as over HTTP)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,24 @@ import pytest
 
 from terrapole import cli_access, db
 from terrapole.access.accounts import Accounts
+from terrapole.access.delivery import ORDER_PROPERTY, collection_id_for
 from terrapole.access.entities import Entities
 from terrapole.access.mail import LogMailer
-from terrapole.access.order_workflow import Actor
+from terrapole.access.order_workflow import Actor, State
 from terrapole.access.orders import OrderBook, TaskingRequest
 from terrapole.access.pricing import Family
 from terrapole.access.profiles import Profile
+from terrapole.catalog.store import open_store
 from terrapole.cli import main
 from terrapole.cli_jobs import command_settings
+from terrapole.errors import NotFound
+from terrapole.ingest.service import Ingestor
+from terrapole.storage import open_storage
+
+from .conftest import ROOT
+
+S2 = "theia-sentinel-2-l2a"
+ITEM = "SENTINEL2A_20180826-104155-257_L2A_T31UFQ_D_V1-8"
 
 
 def _run(*args: str) -> int:
@@ -216,3 +226,78 @@ def test_refusals_exit_non_zero_with_one_line_naming_what_is_wrong(
     code, line = _refused(capsys, "users", "create", "ANA@lab.fr", "--name", "Ana",
                           "--password", password)  # fmt: skip
     assert code == 5 and "ana@lab.fr" in line.lower()
+
+
+def test_delivering_from_the_cli_copies_the_items_as_the_web_api_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TERRAPOLE_DATA_DIR", str(tmp_path / "data"))
+    password = "an operator phrase 2026"
+    for email, name, roles in (("admin@hub.fr", "Admin", ["--role", "admin"]),
+                               ("ana@lab.fr", "Ana", [])):  # fmt: skip
+        assert _run("users", "create", email, "--name", name, *roles, "--password", password) == 0
+    settings = command_settings()
+    store, storage = open_store(settings), open_storage(settings)
+    product = ROOT / "demo" / "products" / "theia" / ITEM
+    assert not Ingestor(store, storage).run([str(product)]).rejected
+    footprint = store.get_item(S2, ITEM)["geometry"]
+    engine = db.open_engine(settings.database_url)
+    accounts = Accounts(engine, mailer=LogMailer(), link_base="http://hub/account")
+    ana, admin = accounts.by_email("ana@lab.fr"), accounts.by_email("admin@hub.fr")
+    lab = Entities(engine, clock=accounts.clock).create(
+        ana, name="Lab of rivers", country="FR", kind="lab", profile_name="french-scientist"
+    )
+    owner, operator = Actor(ana.id, referent_of=frozenset({lab.id})), Actor(admin.id, operator=True)
+    book = OrderBook(engine)
+    request = TaskingRequest(_box(1, 43, 1.5, 43.5), date(2027, 5, 1), date(2027, 6, 30),
+                             Family.PLEIADES)  # fmt: skip
+    tasking = book.draft_tasking(owner, entity_id=lab.id, profile=Profile.FRENCH_SCIENTIST,
+                                 request=request)  # fmt: skip
+    archive = book.draft_archive(owner, entity_id=lab.id, profile=Profile.FRENCH_SCIENTIST,
+                                 family=Family.PLEIADES, collection_id=S2,
+                                 footprints={ITEM: footprint})  # fmt: skip
+    for order_id, moves in ((tasking.id, ["approved", "accepted", "planned"]),
+                            (archive.id, ["approved", "accepted"])):  # fmt: skip
+        book.submit(owner, order_id)
+        for finish in moves:
+            book.move(operator if finish != "approved" else owner, order_id, finish)
+    engine.dispose()
+    capsys.readouterr()
+    deliver = ("orders", "move", tasking.id, "delivered", "--as", "admin@hub.fr")
+    target = collection_id_for(lab.id)
+
+    # a tasking request needs the acquisition's items; items go with a delivery only
+    code, line = _refused(capsys, *deliver)
+    assert code == 2 and "ids of the acquisition's items" in line
+    code, line = _refused(capsys, "orders", "move", tasking.id, "closed", "--as", "admin@hub.fr",
+                          "--item", f"{S2}/{ITEM}")  # fmt: skip
+    assert code == 2 and "only a delivery names items" in line
+    code, line = _refused(capsys, *deliver, "--item", f"{S2}/no-such-item")
+    assert code == 4 and "no-such-item" in line
+    with pytest.raises(NotFound):
+        store.get_collection(target)  # nothing written by the refusals
+
+    assert _run(*deliver, "--item", f"{S2}/{ITEM}", "--note", "acquired 2027-05-12") == 0
+    said = capsys.readouterr().out
+    assert f"1 item(s) delivered into {target}" in said
+    assert f"order {tasking.id}: delivered" in said
+    copy = store.get_item(target, ITEM)
+    assert copy["properties"][ORDER_PROPERTY] == tasking.id
+    href = copy["assets"]["FRE_B4"]["href"]
+    assert href == f"/assets/{target}/{ITEM}/FRE_B4.tif"
+    assert storage.local_path(href.removeprefix("/assets/")).is_file()
+
+    # an archive order delivers what it ordered, and names nothing
+    code, line = _refused(capsys, "orders", "move", archive.id, "delivered", "--as",
+                          "admin@hub.fr", "--item", ITEM)  # fmt: skip
+    assert code == 2 and "delivers the items it ordered" in line
+    assert _run("orders", "move", archive.id, "delivered", "--as", "admin@hub.fr") == 0
+    assert f"order {archive.id}: delivered" in capsys.readouterr().out
+    engine = db.open_engine(settings.database_url)
+    try:
+        moved = OrderBook(engine).get(operator, archive.id)
+        assert moved.state is State.DELIVERED
+        assert store.get_item(target, ITEM)["properties"][ORDER_PROPERTY] == archive.id
+    finally:
+        engine.dispose()
+        store.close()

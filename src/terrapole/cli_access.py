@@ -20,15 +20,19 @@ from rich.table import Column, Table
 
 from terrapole import db
 from terrapole.access.accounts import ROLES, Accounts
+from terrapole.access.delivery import Delivery
 from terrapole.access.entities import Entities
 from terrapole.access.licences import Licences
 from terrapole.access.mail import mailer_for
 from terrapole.access.order_workflow import Actor, State
-from terrapole.access.orders import OrderBook
+from terrapole.access.orders import Order, OrderBook
 from terrapole.access.pricing import Family, check_quarter, quarter
 from terrapole.access.quotas import Quota
+from terrapole.access.service import AccessService
+from terrapole.catalog.store import open_store
 from terrapole.cli_jobs import command_settings
 from terrapole.errors import InvalidInput
+from terrapole.storage import open_storage
 
 users_app = typer.Typer(help="Create and list accounts, give roles.", no_args_is_help=True)
 licences_app = typer.Typer(help="The charter and licences, by version.", no_args_is_help=True)
@@ -238,17 +242,51 @@ def move_order(
     accept_price: Annotated[
         float, typer.Option(help="on submission: the overage price (€) accepted")
     ] = 0.0,
+    item: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="on delivery of a tasking request: an item of the acquisition, as "
+            "collection/item (or an item id found in one collection); repeatable"
+        ),
+    ] = None,
 ) -> None:
-    """Move an order as the named account (its owner, its entity's referent, or an admin)."""
+    """Move an order as the named account (its owner, its entity's referent, or an admin).
+
+    ``delivered`` copies the items into the entity's delivery collection exactly as the web
+    API's deliver move does: an archive order delivers what it ordered, a tasking request the
+    items named with ``--item``.
+    """
+    if item and transition != State.DELIVERED.value:
+        raise InvalidInput("item", f"only a delivery names items, not {transition!r}")
     with _accounts() as accounts:
         user = accounts.by_email(as_)
-        led = frozenset(
-            e.id for e in _entities(accounts).of_user(user.id) if e.referent_id == user.id
-        )
+        entities = _entities(accounts)
+        led = frozenset(e.id for e in entities.of_user(user.id) if e.referent_id == user.id)
         actor = Actor(user.id, referent_of=led, operator=user.admin)
         book = OrderBook(accounts.engine)
         if transition == State.SUBMITTED.value:
             order = book.submit(actor, order_id, accept_price_eur=accept_price)
+        elif transition == State.DELIVERED.value:
+            order = _deliver(book, entities, actor, order_id, item or [], note)
         else:
             order = book.move(actor, order_id, transition, note)
     out.print(f"order {order.id}: {order.state}")
+
+
+def _deliver(
+    book: OrderBook, entities: Entities, actor: Actor, order_id: str, items: list[str], note: str
+) -> Order:
+    """Deliver through :class:`~terrapole.access.delivery.Delivery`, over the catalogue and the
+    storage of the settings, and say where the items went."""
+    settings = command_settings()
+    store = open_store(settings)
+    access = AccessService(settings.database_url)
+    try:
+        done = Delivery(store, open_storage(settings), book, entities, access).deliver(
+            actor, order_id, items=items, note=note
+        )
+    finally:
+        access.close()
+        store.close()
+    out.print(f"{len(done.items)} item(s) delivered into {done.collection_id}")
+    return done.order

@@ -152,9 +152,11 @@ def test_a_tasking_request_goes_the_whole_way(book: OrderBook) -> None:
     assert submitted.quota_km2 == pytest.approx(draft.km2) and submitted.price_eur == 0
     assert book.ledger.balance(draft.quota).remaining_km2 == pytest.approx(5500 - draft.km2)
     for actor, state in [(REFERENT, State.APPROVED), (OPERATOR, State.ACCEPTED),
-                         (OPERATOR, State.PLANNED), (OPERATOR, State.DELIVERED),
-                         (OWNER, State.CLOSED)]:  # fmt: skip
+                         (OPERATOR, State.PLANNED)]:  # fmt: skip
         assert book.move(actor, order_id, state, note=f"to {state}").state is state
+    # the delivery's own move, made once its items are written (tests/access/test_delivery.py)
+    assert book._mark_delivered(OPERATOR, order_id, "to delivered").state is State.DELIVERED
+    assert book.move(OWNER, order_id, State.CLOSED, note="to closed").state is State.CLOSED
     steps = book.history(REFERENT, order_id)
     assert [(s.start, s.finish, s.actor, s.role) for s in steps] == [
         (None, State.DRAFT, "alice", "owner"),
@@ -177,8 +179,19 @@ def test_an_archive_order_counts_the_aoi_on_each_product(book: OrderBook) -> Non
     assert cut.request["km2_by_item"]["p1"] == pytest.approx(cut.km2 / 2, rel=1e-3)
     book.submit(OWNER, cut.id)
     book.move(REFERENT, cut.id, State.APPROVED)
-    book.move(OPERATOR, cut.id, State.ACCEPTED)
-    assert book.move(OPERATOR, cut.id, "delivered").state is State.DELIVERED
+    assert book.move(OPERATOR, cut.id, State.ACCEPTED).state is State.ACCEPTED
+
+
+def test_a_bare_move_never_marks_an_order_delivered(book: OrderBook) -> None:
+    order_id = _archive(book)
+    book.submit(OWNER, order_id)
+    book.move(REFERENT, order_id, State.APPROVED)
+    book.move(OPERATOR, order_id, State.ACCEPTED)
+    before = _snapshot(book)
+    for finish in (State.DELIVERED, "delivered"):
+        with pytest.raises(InvalidInput, match="delivered with its items"):
+            book.move(OPERATOR, order_id, finish)
+    assert _snapshot(book) == before
 
 
 @pytest.mark.parametrize("finish", [State.REFUSED, State.CANCELLED])

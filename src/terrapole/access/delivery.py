@@ -292,7 +292,7 @@ class Delivery:
             self.store.upsert_collection(doc)
             self.store.load_items(prepared, on_conflict="upsert")
             said = note or f"{len(prepared)} item(s) delivered into {target}"
-            return self.orders.move(actor, order.id, State.DELIVERED, said)
+            return self.orders._mark_delivered(actor, order.id, said)
         except BaseException:
             self._undo(target, existing, before)
             raise

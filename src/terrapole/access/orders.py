@@ -279,16 +279,32 @@ class OrderBook:
         return self._move(actor, order_id, State.SUBMITTED, "", accept_price_eur)
 
     def move(self, actor: Actor, order_id: str, finish: State | str, note: str = "") -> Order:
-        """Any move but submission (approve, accept, plan, deliver, close, refuse, cancel)."""
+        """Any move but submission and delivery (approve, accept, plan, close, refuse, cancel).
+
+        An order is delivered with its items by :class:`terrapole.access.delivery.Delivery`,
+        never by a bare move: no path marks an order delivered without them.
+        """
         try:
             target = State(finish)
         except ValueError:
             raise InvalidInput("state", f"{finish!r} is none of {', '.join(State)}") from None
         if target is State.SUBMITTED:
             raise InvalidInput("state", "an order is submitted with submit(), which debits it")
+        if target is State.DELIVERED:
+            raise InvalidInput(
+                "state", "an order is delivered with its items (access.delivery.Delivery)"
+            )
+        return self._checked_move(actor, order_id, target, note)
+
+    def _mark_delivered(self, actor: Actor, order_id: str, note: str = "") -> Order:
+        """The move to ``delivered``, for :class:`~terrapole.access.delivery.Delivery` only,
+        once it has written the order's items (it takes them back if this move fails)."""
+        return self._checked_move(actor, order_id, State.DELIVERED, note)
+
+    def _checked_move(self, actor: Actor, order_id: str, finish: State, note: str) -> Order:
         if len(note) > _NOTE_MAX:
             raise InvalidInput("note", f"at most {_NOTE_MAX} characters")
-        return self._move(actor, order_id, target, note, None)
+        return self._move(actor, order_id, finish, note, None)
 
     def _move(
         self, actor: Actor, order_id: str, finish: State, note: str, accepted: float | None
