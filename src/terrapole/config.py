@@ -74,6 +74,11 @@ class Settings(BaseSettings):
         ge=10_000,
         description="largest STAC item document (bytes of JSON) a load or transaction accepts",
     )
+    insitu_max_upload_bytes: int = Field(
+        default=200_000_000,
+        ge=1,
+        description="largest body (bytes) the in-situ admin import accepts (413 beyond)",
+    )
     ingest_roots: list[Path] = Field(
         default_factory=list,
         description="folders ingest may read from (required for API ingest; CLI: any if empty)",
@@ -153,6 +158,11 @@ class Settings(BaseSettings):
         ge=0,
         description="how often the server deletes stale login failures, sessions, mailed links "
         "and old usage rows; 0: never (run `terrapole prune` from cron instead)",
+    )
+    mail_language: Literal["en", "fr"] = Field(
+        default="en",
+        description="language of the order mails to a recipient who chose none (accounts keep "
+        "no language yet)",
     )
 
     @property

@@ -43,8 +43,6 @@ MOVES: dict[str, State] = {
 """The path's verb → the state it moves an order to (submission has its own route)."""
 
 MAX_ITEMS = 1000
-MAIL_LANGUAGE = "en"
-"""The order mails' language: accounts keep none and the account mails are in English."""
 DELIVERED = frozenset({State.DELIVERED, State.CLOSED})
 
 
@@ -158,8 +156,10 @@ def move_order(
     return services.orders.move(actor, order_id, MOVES[verb], body.note)
 
 
-def _recipient(user: User) -> Recipient:
-    return Recipient(user.id, user.email, user.display_name, MAIL_LANGUAGE)
+def _recipient(user: User, lang: str) -> Recipient:
+    """A user as the order mails see them, in ``lang`` (accounts keep no language yet: the
+    setting ``mail_language`` decides for all)."""
+    return Recipient(user.id, user.email, user.display_name, lang)
 
 
 def notify(services: WebServices, order: Order, by: User, note: str = "") -> None:
@@ -168,14 +168,17 @@ def notify(services: WebServices, order: Order, by: User, note: str = "") -> Non
     accounts = services.accounts
     site = accounts.link_base.removesuffix("/account")  # the public URL the account mails use
     entity = services.entities.get(order.entity_id)
+    lang = services.settings.mail_language
     people = {
-        Audience.OWNER: [_recipient(accounts.get(order.owner))],
-        Audience.REFERENT: [_recipient(accounts.get(entity.referent_id))],
-        Audience.OPERATORS: [_recipient(u) for u in accounts.all() if u.admin and not u.disabled],
+        Audience.OWNER: [_recipient(accounts.get(order.owner), lang)],
+        Audience.REFERENT: [_recipient(accounts.get(entity.referent_id), lang)],
+        Audience.OPERATORS: [
+            _recipient(u, lang) for u in accounts.all() if u.admin and not u.disabled
+        ],
     }
     delivered = collection_id_for(order.entity_id) if order.state in DELIVERED else None
     move = Move(
-        order, _recipient(by), entity.name, f"{site}/profile/orders/{order.id}", note,
+        order, _recipient(by, lang), entity.name, f"{site}/profile/orders/{order.id}", note,
         f"{site}/collections/{delivered}" if delivered else None,
     )  # fmt: skip
     for mail in order_mails(move, people):
