@@ -34,6 +34,9 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+USER_PREFIX = "user:"
+"""Names the principal of an account signed in without a token: ``user:<account id>``."""
+
 _MAX_CACHED_ACCOUNTS = 10_000
 
 
@@ -72,6 +75,8 @@ class AccessService:
         """Create a token and return its secret (shown once, never stored)."""
         if not name.strip():
             raise InvalidInput("token name", "must not be empty")
+        if name.startswith(USER_PREFIX):
+            raise InvalidInput("token name", f"{USER_PREFIX!r} names signed-in accounts")
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         row: dict[str, Any] = {
             "name": name,
@@ -127,6 +132,8 @@ class AccessService:
         only its personal group, so its own results stay readable and nothing restricted does."""
         if not name:
             return ANONYMOUS
+        if name.startswith(USER_PREFIX):  # an account signed in without a token
+            return self.principal_of_user(name.removeprefix(USER_PREFIX)) or Principal(name=name)
         query = (
             sa.select(api_tokens.c.groups, api_tokens.c.admin, token_owners.c.user_id)
             .outerjoin(token_owners, token_owners.c.token_name == api_tokens.c.name)
@@ -140,6 +147,22 @@ class AccessService:
             else self._principal(name, frozenset(row.groups), row.admin, row.user_id)
         )
         return found or Principal(name=name)
+
+    def principal_of_user(self, user_id: str) -> Principal | None:
+        """The principal ``user:<id>`` of an account signed in without an API token (a portal
+        session, an OpenID Connect bearer); None for a disabled or deleted account."""
+        held = self.standing(user_id)
+        if held is None or held.disabled:
+            return None
+        return Principal(
+            name=f"{USER_PREFIX}{user_id}",
+            admin="admin" in held.roles,
+            user_id=user_id,
+            roles=held.roles,
+            entities=held.entities,
+            profiles=held.profiles,
+            licences=held.licences,
+        )
 
     def _principal(
         self, name: str, groups: frozenset[str], admin: bool, owner: str | None

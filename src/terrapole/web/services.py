@@ -76,14 +76,7 @@ class WebServices(Services):
     def principal_of_user(self, user_id: str) -> Principal | None:
         """The principal ``user:<id>`` of an account signed in without an API token (a portal
         session, an OpenID Connect bearer); None for a disabled or deleted account."""
-        held = self.access.standing(user_id)
-        if held is None or held.disabled:
-            return None
-        return Principal(
-            name=f"user:{held.user_id}", admin="admin" in held.roles, user_id=held.user_id,
-            roles=held.roles, entities=held.entities, profiles=held.profiles,
-            licences=held.licences,
-        )  # fmt: skip
+        return self.access.principal_of_user(user_id)
 
     def hidden(self, request: Request) -> frozenset[str]:
         """Collections the caller may not read."""
