@@ -71,6 +71,7 @@ from terrapole.web import (
 from terrapole.web import entities as entities_api
 from terrapole.web import ingest as ingest_api
 from terrapole.web import insitu as insitu_api
+from terrapole.web import insitu_admin as insitu_admin_api
 from terrapole.web import oidc as oidc_api
 from terrapole.web import openeo as openeo_api
 from terrapole.web import orders as orders_api
@@ -260,6 +261,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(my_orders_pages.router(services))
     app.include_router(admin_pages.router(services))
     app.include_router(insitu_api.router(services))
+    app.include_router(insitu_admin_api.router(services))
     app.include_router(insitu_eo.router(services))
     app.include_router(insitu_pages.router(services))
     app.mount("/static", portal.STATIC, name="static")
