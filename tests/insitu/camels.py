@@ -21,9 +21,10 @@ from terrapole.insitu import (
 )
 
 DATA = Path(__file__).parents[1] / "data" / "insitu"
-# stand-ins for Theia category URIs (the pivot model only requires URIs)
-HYDROLOGY = "http://vocabs.example/theia/hydrology"
-METEOROLOGY = "http://vocabs.example/theia/atmosphere"
+# Theia/OZCAR variable categories, as real producer pivot documents give them (see
+# demo/insitu/THEIA_CATEGORIES.md): discharge and rain
+HYDROLOGY = "https://w3id.org/ozcar-theia/hydrologicalMeasurements"
+METEOROLOGY = "https://w3id.org/ozcar-theia/liquidPrecipitation"
 
 
 def discharge(gauge: str) -> list[tuple[datetime, float, None, str]]:

@@ -131,9 +131,7 @@ def test_a_bad_mapping_is_a_400_naming_the_key_and_nothing_is_written(
     assert _store(app).datasets(hidden=NOTHING_HIDDEN) == []
 
 
-def test_bad_forms_are_400s_naming_what_is_wrong(
-    client: TestClient, admin: dict[str, str]
-) -> None:
+def test_bad_forms_are_400s_naming_what_is_wrong(client: TestClient, admin: dict[str, str]) -> None:
     def refused(**kwargs: Any) -> str:
         answer = client.post(IMPORT, headers=admin, **kwargs)
         assert answer.status_code == 400, answer.text
@@ -151,9 +149,7 @@ def test_bad_forms_are_400s_naming_what_is_wrong(
     assert "CAMU_OBS_01022500_Q.csv" in refused(files=_pivot_files()[:1])
 
 
-def test_anonymous_is_401_and_an_account_without_the_role_403(
-    app: Any, client: TestClient
-) -> None:
+def test_anonymous_is_401_and_an_account_without_the_role_403(app: Any, client: TestClient) -> None:
     assert client.post(IMPORT, files=_camels_files()).status_code == 401
     reader = _bearer(app, "reader@lab.fr", frozenset())
     answer = client.post(IMPORT, files=_camels_files(), headers=reader)
@@ -185,6 +181,9 @@ def test_a_dataset_downloads_as_csv_and_a_hidden_one_is_a_404(
     assert rows[0]["phenomenonTimeStart"].startswith("2000-01-01T05:00:00")  # New York day
     assert client.get(url, params={"format": "xlsx"}).status_code == 400
     assert client.get("/insitu/datasets/999/export").status_code == 404
+    page = client.get(f"/insitu/datasets/{report['dataset']}").text  # the portal links both
+    assert f'href="http://testserver{url}?format=csv"' in page
+    assert f'href="http://testserver{url}?format=pivot"' in page
     access = app.state.services.access
     access.restrict(access_key(report["dataset"]), ["hydro-lab"])
     access.forget()

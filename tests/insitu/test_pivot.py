@@ -43,8 +43,8 @@ def test_the_fixture_validates_and_imports_the_whole_series(store: InsituStore) 
     ds = store.get_datastream(ds_id, hidden=NOTHING_HIDDEN)
     assert ds.unit.symbol == "ft³/s"
     prop = store.get_observed_property(ds.observed_property_id)
-    assert prop.definition == "https://example.org/theia-categories/river-discharge"
-    assert prop.categories == ("https://example.org/theia-categories/river-discharge",)
+    assert prop.definition == "https://w3id.org/ozcar-theia/hydrologicalMeasurements"
+    assert prop.categories == ("https://w3id.org/ozcar-theia/hydrologicalMeasurements",)
     (dataset,) = store.datasets(hidden=NOTHING_HIDDEN)
     assert (dataset.identifier, dataset.licence) == ("CAMU_DAT_streamflow", "Public domain")
     start = datetime(2000, 1, 3, 5, tzinfo=UTC)

@@ -76,6 +76,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "keywords": {"en": "Keywords", "fr": "Mots-clés"},
     "website": {"en": "Website", "fr": "Site web"},
     "none": {"en": "not given", "fr": "non renseigné"},
+    "download": {"en": "Download", "fr": "Télécharger"},
+    "download_csv": {"en": "all series (CSV)", "fr": "toutes les séries (CSV)"},
+    "download_pivot": {
+        "en": "Theia/OZCAR pivot document and data files (zip)",
+        "fr": "document pivot Theia/OZCAR et fichiers de données (zip)",
+    },
     "no_data": {
         "en": "No observation in this period.",
         "fr": "Aucune observation sur cette période.",
