@@ -60,6 +60,9 @@ TABLES = {
     "tp_sta_historical_location_locations", "tp_sta_sensors", "tp_sta_observed_properties",
     "tp_sta_observed_property_categories", "tp_sta_datastreams", "tp_sta_features_of_interest",
     "tp_sta_observations",
+    # revision 0010: FAIR records, their published versions, review comments and history
+    "tp_fair_records", "tp_fair_record_versions", "tp_fair_record_comments",
+    "tp_fair_record_history",
 }  # fmt: skip
 NEWER = TABLES - {
     "tp_api_tokens", "tp_collection_access", "tp_credits", "tp_jobs", "tp_job_logs",
