@@ -12,9 +12,10 @@ import dataclasses
 import re
 import types
 import typing
+from collections.abc import Hashable
 from enum import Enum
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from terrapole.errors import InvalidInput
 
@@ -35,7 +36,7 @@ def snake(name: str) -> str:
 
 
 @cache
-def _hints(cls: type[Any]) -> dict[str, Any]:
+def _hints(cls: Any) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
@@ -60,7 +61,7 @@ def load(cls: type[T], data: Any, path: str = "") -> T:
     """``data`` (JSON) as an instance of the dataclass ``cls``; InvalidInput names what is wrong."""
     if not isinstance(data, dict):
         raise InvalidInput(path or "record", f"an object is required, not {_kind(data)}")
-    hints = _hints(cls)
+    hints = _hints(cast(Hashable, cls))
     names = {camel(spec.name): spec for spec in dataclasses.fields(cls)}  # type: ignore[arg-type]
     values: dict[str, Any] = {}
     for key, item in data.items():
@@ -74,9 +75,13 @@ def load(cls: type[T], data: Any, path: str = "") -> T:
     try:
         return cls(**values)
     except TypeError as exc:
-        missing = [camel(s.name) for s in dataclasses.fields(cls)  # type: ignore[arg-type]
-                   if s.default is dataclasses.MISSING and s.default_factory is dataclasses.MISSING
-                   and s.name not in values]  # fmt: skip
+        missing = [
+            camel(s.name)
+            for s in dataclasses.fields(cls)  # type: ignore[arg-type]
+            if s.default is dataclasses.MISSING
+            and s.default_factory is dataclasses.MISSING
+            and s.name not in values
+        ]
         raise InvalidInput(path or "record", f"missing {', '.join(missing)}") from exc
 
 
@@ -93,7 +98,9 @@ def _value(hint: Any, item: Any, where: str) -> Any:
             return tuple(_value(args[0], x, f"{where}[{i}]") for i, x in enumerate(item))
         if len(item) != len(args):
             raise InvalidInput(where, f"{len(args)} values are required, not {len(item)}")
-        return tuple(_value(a, x, f"{where}[{i}]") for i, (a, x) in enumerate(zip(args, item)))
+        return tuple(
+            _value(a, x, f"{where}[{i}]") for i, (a, x) in enumerate(zip(args, item, strict=True))
+        )
     if dataclasses.is_dataclass(hint):
         return load(hint, item, where)  # type: ignore[arg-type]
     if isinstance(hint, type) and issubclass(hint, Enum):

@@ -24,14 +24,43 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 # keys of a DataCite JSON document (or of the REST API's attributes) that are not metadata
 # of the resource: the registration envelope, and what DataCite computes or counts itself
-_ENVELOPE = frozenset({
-    "prefix", "suffix", "url", "event", "schemaVersion", "container", "identifiers", "id",
-    "state", "xml", "contentUrl", "metadataVersion", "source", "isActive", "reason",
-    "landingPage", "viewCount", "viewsOverTime", "downloadCount", "downloadsOverTime",
-    "referenceCount", "citationCount", "citationsOverTime", "partCount", "partOfCount",
-    "versionCount", "versionOfCount", "created", "registered", "published", "updated",
-    "agency", "relatedIdentifiersCount",
-})  # fmt: skip
+_ENVELOPE = frozenset(
+    {
+        "prefix",
+        "suffix",
+        "url",
+        "event",
+        "schemaVersion",
+        "container",
+        "identifiers",
+        "id",
+        "state",
+        "xml",
+        "contentUrl",
+        "metadataVersion",
+        "source",
+        "isActive",
+        "reason",
+        "landingPage",
+        "viewCount",
+        "viewsOverTime",
+        "downloadCount",
+        "downloadsOverTime",
+        "referenceCount",
+        "citationCount",
+        "citationsOverTime",
+        "partCount",
+        "partOfCount",
+        "versionCount",
+        "versionOfCount",
+        "created",
+        "registered",
+        "published",
+        "updated",
+        "agency",
+        "relatedIdentifiersCount",
+    }
+)
 
 
 class InvalidDataCite(InvalidInput):
@@ -109,19 +138,39 @@ def from_xml(xml: bytes | str) -> Record:
 # -- XML → JSON ---------------------------------------------------------------------------------
 # element → JSON key where the list's items are in child elements of one wrapper element
 _LISTS = {
-    "alternateIdentifiers": "alternateIdentifiers", "subjects": "subjects", "dates": "dates",
-    "relatedIdentifiers": "relatedIdentifiers", "sizes": "sizes", "formats": "formats",
-    "rightsList": "rightsList", "descriptions": "descriptions", "geoLocations": "geoLocations",
-    "fundingReferences": "fundingReferences", "titles": "titles", "creators": "creators",
-    "contributors": "contributors", "relatedItems": "relatedItems",
-}  # fmt: skip
+    "alternateIdentifiers": "alternateIdentifiers",
+    "subjects": "subjects",
+    "dates": "dates",
+    "relatedIdentifiers": "relatedIdentifiers",
+    "sizes": "sizes",
+    "formats": "formats",
+    "rightsList": "rightsList",
+    "descriptions": "descriptions",
+    "geoLocations": "geoLocations",
+    "fundingReferences": "fundingReferences",
+    "titles": "titles",
+    "creators": "creators",
+    "contributors": "contributors",
+    "relatedItems": "relatedItems",
+}
 _TEXT_KEY = {
-    "alternateIdentifier": "alternateIdentifier", "subject": "subject", "date": "date",
-    "relatedIdentifier": "relatedIdentifier", "rights": "rights", "description": "description",
-    "title": "title", "publisher": "name", "relatedItemIdentifier": "relatedItemIdentifier",
-}  # fmt: skip
-_RENAMED = {"schemeURI": "schemeUri", "valueURI": "valueUri", "rightsURI": "rightsUri",
-            "awardURI": "awardUri", XML_LANG: "lang"}  # fmt: skip
+    "alternateIdentifier": "alternateIdentifier",
+    "subject": "subject",
+    "date": "date",
+    "relatedIdentifier": "relatedIdentifier",
+    "rights": "rights",
+    "description": "description",
+    "title": "title",
+    "publisher": "name",
+    "relatedItemIdentifier": "relatedItemIdentifier",
+}
+_RENAMED = {
+    "schemeURI": "schemeUri",
+    "valueURI": "valueUri",
+    "rightsURI": "rightsUri",
+    "awardURI": "awardUri",
+    XML_LANG: "lang",
+}
 
 
 def _local(element: Any) -> str:
@@ -235,8 +284,10 @@ def _related_item(element: Any) -> dict[str, Any]:
         elif name == "relatedItemIdentifier":
             attributes = _attributes(child)
             ident_type = attributes.pop("relatedItemIdentifierType", None)
-            out["relatedItemIdentifier"] = {"relatedItemIdentifier": _text(child),
-                                            "relatedItemIdentifierType": ident_type}
+            out["relatedItemIdentifier"] = {
+                "relatedItemIdentifier": _text(child),
+                "relatedItemIdentifierType": ident_type,
+            }
             out.update(attributes)  # the related-object attributes sit on the identifier
         elif name == "number":
             out["number"] = _text(child)
