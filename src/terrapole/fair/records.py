@@ -442,7 +442,7 @@ class RecordBook:
             version=version,
             related_identifiers=tuple(links),
             dates=tuple(d for d in old.record.dates if d.date_type != "Issued"),
-            publication_year=None,
+            publication_year=str(self.clock().year),
         ).with_related(link)
         with db.reading(self.engine) as con:
             latest = con.execute(
