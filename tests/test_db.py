@@ -63,6 +63,9 @@ TABLES = {
     # revision 0010: FAIR records, their published versions, review comments and history
     "tp_fair_records", "tp_fair_record_versions", "tp_fair_record_comments",
     "tp_fair_record_history",
+    # revision 0011: thesauri (SKOS schemes, concepts, labels, relations, collections)
+    "tp_thes_schemes", "tp_thes_concepts", "tp_thes_labels", "tp_thes_relations",
+    "tp_thes_collections", "tp_thes_members",
 }  # fmt: skip
 NEWER = TABLES - {
     "tp_api_tokens", "tp_collection_access", "tp_credits", "tp_jobs", "tp_job_logs",

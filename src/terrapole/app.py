@@ -51,6 +51,7 @@ from terrapole.portal import (
     insitu_pages,
     my_orders_pages,
     order_pages,
+    thesaurus_pages,
     usage_pages,
 )
 from terrapole.portal import jobs_pages as job_pages
@@ -77,6 +78,7 @@ from terrapole.web import openeo as openeo_api
 from terrapole.web import orders as orders_api
 from terrapole.web import processes as processes_api
 from terrapole.web import sta as sta_api
+from terrapole.web import thesauri as thesauri_api
 from terrapole.web.guard import GuardMiddleware, error_response, internal_error, request_id
 from terrapole.web.services import WebServices
 from terrapole.web.tile_cache import TileCacheMiddleware
@@ -264,6 +266,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(insitu_admin_api.router(services))
     app.include_router(insitu_eo.router(services))
     app.include_router(insitu_pages.router(services))
+    app.include_router(thesauri_api.router(services))
+    app.include_router(thesaurus_pages.router(services))
     app.mount("/static", portal.STATIC, name="static")
     app.add_middleware(TileCacheMiddleware, services=services, cache=TileCache())
     app.add_middleware(tiles.PresetMiddleware, services=services)
