@@ -32,7 +32,7 @@ from terrapole.jobs.store import JobOutputs, JobStore
 # db.metadata here too, so a table without its migration fails the drift tests
 TABLE_MODULES = sorted(
     info.name for info in pkgutil.walk_packages(terrapole.__path__, "terrapole.")
-    if info.name.endswith(".tables")
+    if info.name.endswith((".tables", "_tables"))
 )  # fmt: skip
 for _name in TABLE_MODULES:
     importlib.import_module(_name)
@@ -66,6 +66,9 @@ TABLES = {
     # revision 0011: thesauri (SKOS schemes, concepts, labels, relations, collections)
     "tp_thes_schemes", "tp_thes_concepts", "tp_thes_labels", "tp_thes_relations",
     "tp_thes_collections", "tp_thes_members",
+    # revision 0012: CES directory and calls for projects
+    "tp_ces_consortia", "tp_ces_offers", "tp_ces_history", "tp_calls", "tp_call_applications",
+    "tp_call_reviews", "tp_call_history",
 }  # fmt: skip
 NEWER = TABLES - {
     "tp_api_tokens", "tp_collection_access", "tp_credits", "tp_jobs", "tp_job_logs",

@@ -25,6 +25,7 @@ from titiler.core.errors import DEFAULT_STATUS_CODES as TILER_STATUS_CODES
 from terrapole.access import AccessService
 from terrapole.access.accounts import TooManyAttempts
 from terrapole.access.order_workflow import InvalidOrderTransition
+from terrapole.fair.call_workflow import InvalidApplicationTransition
 from terrapole.access.quotas import QuotaExceeded
 from terrapole.catalog.store import open_store
 from terrapole.config import Settings
@@ -59,6 +60,8 @@ from terrapole.portal import routes as portal
 from terrapole.stac_api import create_stac_api
 from terrapole.storage import open_storage
 from terrapole.web import accounts as accounts_api
+from terrapole.web import calls as calls_api
+from terrapole.web import ces as ces_api
 from terrapole.web import (
     assets,
     housekeeping,
@@ -97,6 +100,7 @@ STATUS_CODES: dict[type[Exception], int] = {
     AlreadyExists: 409,
     InvalidTransition: 409,
     InvalidOrderTransition: 409,
+    InvalidApplicationTransition: 409,
     QuotaExceeded: 409,
     TooManyAttempts: 429,  # answered with Retry-After
     CreditExceeded: 402,
@@ -266,6 +270,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(insitu_admin_api.router(services))
     app.include_router(insitu_eo.router(services))
     app.include_router(insitu_pages.router(services))
+    app.include_router(ces_api.router(services))
+    app.include_router(calls_api.router(services))
     app.include_router(thesauri_api.router(services))
     app.include_router(thesaurus_pages.router(services))
     app.mount("/static", portal.STATIC, name="static")

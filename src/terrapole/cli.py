@@ -28,7 +28,7 @@ from rich.progress import (
 from rich.table import Column, Table
 from sqlalchemy.exc import OperationalError
 
-from terrapole import cli_access, cli_fair, cli_insitu, cli_jobs, cli_prune
+from terrapole import cli_access, cli_ces, cli_fair, cli_insitu, cli_jobs, cli_prune
 from terrapole.access import AccessService
 from terrapole.catalog.documents import parse_bbox, prepare_item
 from terrapole.catalog.loader import as_json, count_documents, load_paths
@@ -75,6 +75,8 @@ app.add_typer(cli_access.entities_app, name="entities")
 app.add_typer(cli_access.quotas_app, name="quotas")
 app.add_typer(cli_access.orders_app, name="orders")
 app.add_typer(cli_insitu.insitu_app, name="insitu")
+app.add_typer(cli_ces.ces_app, name="ces")
+app.add_typer(cli_ces.calls_app, name="calls")
 app.add_typer(cli_fair.thesaurus_app, name="thesaurus")
 console = Console(stderr=True)
 out = Console()
@@ -445,6 +447,7 @@ def demo(
     _produce_due(settings, list(chains(settings)))
     _seed_demo_accounts(settings)
     cli_insitu.import_demo()  # the in-situ observatories (CAMELS US, pastas/KNMI, USGS NWIS)
+    cli_ces.seed_demo()  # the CES of the THEIA decks, their offers, a call and an application
     cli_fair.import_demo()  # the thesauri (INSPIRE themes, MET Norway MMD)
     console.print(
         f"catalogue ready: http://{settings.host}:{settings.port}/stac/ "
