@@ -25,7 +25,6 @@ from titiler.core.errors import DEFAULT_STATUS_CODES as TILER_STATUS_CODES
 from terrapole.access import AccessService
 from terrapole.access.accounts import TooManyAttempts
 from terrapole.access.order_workflow import InvalidOrderTransition
-from terrapole.fair.call_workflow import InvalidApplicationTransition
 from terrapole.access.quotas import QuotaExceeded
 from terrapole.catalog.store import open_store
 from terrapole.config import Settings
@@ -40,6 +39,9 @@ from terrapole.errors import (
     TerrapoleError,
     Unauthorized,
 )
+from terrapole.fair.call_workflow import InvalidApplicationTransition
+from terrapole.fair.identifiers import IdentifierFailed
+from terrapole.fair.record_workflow import InvalidRecordTransition
 from terrapole.jobs import CreditExceeded, JobRunner
 from terrapole.jobs.registry import default_processes
 from terrapole.jobs.states import InvalidTransition
@@ -60,18 +62,19 @@ from terrapole.portal import routes as portal
 from terrapole.stac_api import create_stac_api
 from terrapole.storage import open_storage
 from terrapole.web import accounts as accounts_api
-from terrapole.web import calls as calls_api
-from terrapole.web import ces as ces_api
 from terrapole.web import (
     assets,
     housekeeping,
     insitu_eo,
     pixel_series,
+    records_api,
     search_tiles,
     tiles,
     usage,
     wms,
 )
+from terrapole.web import calls as calls_api
+from terrapole.web import ces as ces_api
 from terrapole.web import entities as entities_api
 from terrapole.web import ingest as ingest_api
 from terrapole.web import insitu as insitu_api
@@ -101,11 +104,13 @@ STATUS_CODES: dict[type[Exception], int] = {
     InvalidTransition: 409,
     InvalidOrderTransition: 409,
     InvalidApplicationTransition: 409,
+    InvalidRecordTransition: 409,
     QuotaExceeded: 409,
     TooManyAttempts: 429,  # answered with Retry-After
     CreditExceeded: 402,
     StoreUnavailable: 503,
     SourceUnavailable: 502,
+    IdentifierFailed: 502,  # DataCite refused or was unreachable: nothing was published
     ConfigError: 500,
     TerrapoleError: 500,
     # map requests (rio-tiler, titiler, morecantile): a place without data, a bad parameter
@@ -113,6 +118,10 @@ STATUS_CODES: dict[type[Exception], int] = {
     PointOutsideBounds: 404,
     InvalidZoomError: 400,
 }
+
+SAID_AS_IS: tuple[type[Exception], ...] = (IdentifierFailed,)
+"""Server-side failures whose message is for the user (another service's answer, nothing
+internal): answered with it rather than with the request id alone."""
 
 
 class PublicUrlMiddleware:
@@ -146,7 +155,7 @@ def _error_handler(status: int) -> Callable[[Request, Exception], Response]:
     def handle(request: Request, exc: Exception) -> Response:
         rid = request_id(request.scope)
         path = request.url.path
-        if status >= 500:
+        if status >= 500 and not isinstance(exc, SAID_AS_IS):
             logger.error("request %s: %s %s failed", rid, request.method, path, exc_info=exc)
             code = "InternalError" if status == 500 else type(exc).__name__
             return internal_error(path, status, code, rid)
@@ -272,6 +281,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(insitu_pages.router(services))
     app.include_router(ces_api.router(services))
     app.include_router(calls_api.router(services))
+    app.include_router(records_api.router(services))
     app.include_router(thesauri_api.router(services))
     app.include_router(thesaurus_pages.router(services))
     app.mount("/static", portal.STATIC, name="static")

@@ -1,10 +1,10 @@
 """The service container: what ``create_app`` builds once and every adapter receives.
 
 It is the composition root: it holds pillar objects (the catalogue store, the access service,
-the accounts, entities, licences, orders and quotas ledger, the storage) next to the settings,
-so it sits between the adapters and the pillars: adapters import it, no pillar does
-(import-linter's layers contract in ``pyproject.toml``). It knows no HTTP; who is asking is the
-adapters' question (``terrapole.web.services``).
+the accounts, entities, licences, orders and quotas ledger, the storage, the FAIR record book)
+next to the settings, so it sits between the adapters and the pillars: adapters import it, no
+pillar does (import-linter's layers contract in ``pyproject.toml``). It knows no HTTP; who is
+asking is the adapters' question (``terrapole.web.services``).
 """
 
 from __future__ import annotations
@@ -22,14 +22,33 @@ from terrapole.access.quotas import Ledger
 from terrapole.catalog.documents import PreparedItem, prepare_item
 from terrapole.catalog.store import Store
 from terrapole.config import Settings
+from terrapole.fair.identifiers import IdentifierProvider, LocalIdentifiers
+from terrapole.fair.records import RecordBook
 from terrapole.storage import Storage
+
+
+def identifier_provider(settings: Settings) -> IdentifierProvider:
+    """Who gives published records their identifiers: the DataCite provider's factory
+    (``fair.datacite_client.provider_for``: DataCite when it is configured, else local
+    identifiers) where that module has it, else local identifiers."""
+    try:
+        from terrapole.fair import datacite_client  # type: ignore[attr-defined, unused-ignore]
+    except ModuleNotFoundError as missing:
+        if missing.name != "terrapole.fair.datacite_client":
+            raise  # the module is there but something it needs is not: say so
+        return LocalIdentifiers()
+    factory = getattr(datacite_client, "provider_for", None)
+    if factory is None:
+        return LocalIdentifiers()
+    provider: IdentifierProvider = factory(settings)
+    return provider
 
 
 @dataclass
 class Services:
     """What the adapters share: the store, the access service, the settings and the storage,
-    and the access core's objects built on the access service's database (accounts,
-    entities, licences, orders and the quotas ledger they debit).
+    and the objects built on the access service's database (accounts, entities, licences,
+    orders and the quotas ledger they debit; the FAIR metadata records).
 
     A change made through ``accounts``, ``entities`` or ``licences`` that alters what someone
     may see (roles, memberships, acceptances, terms) should be followed by ``access.forget()``
@@ -46,6 +65,7 @@ class Services:
     licences: Licences = field(init=False)
     orders: OrderBook = field(init=False)
     ledger: Ledger = field(init=False)
+    records: RecordBook = field(init=False)
 
     def __post_init__(self) -> None:
         engine = self.access.engine
@@ -57,6 +77,9 @@ class Services:
         self.licences = Licences(engine, clock=self.accounts.clock)
         self.orders = OrderBook(engine)
         self.ledger = self.orders.ledger
+        self.records = RecordBook(
+            engine, identifiers=identifier_provider(self.settings), base_url=base
+        )
 
     def prepare(self, doc: object, collection_id: str) -> PreparedItem:
         """An item sent to ``collection_id`` checked (at most ``max_item_bytes`` of JSON)."""
