@@ -40,6 +40,7 @@ from terrapole.errors import (
     Unauthorized,
 )
 from terrapole.fair.call_workflow import InvalidApplicationTransition
+from terrapole.fair.deposits import DepositFrozen, OffsetMismatch
 from terrapole.fair.identifiers import IdentifierFailed
 from terrapole.fair.record_workflow import InvalidRecordTransition
 from terrapole.jobs import CreditExceeded, JobRunner
@@ -75,6 +76,7 @@ from terrapole.web import (
 )
 from terrapole.web import calls as calls_api
 from terrapole.web import ces as ces_api
+from terrapole.web import deposits as deposits_api
 from terrapole.web import entities as entities_api
 from terrapole.web import ingest as ingest_api
 from terrapole.web import insitu as insitu_api
@@ -104,6 +106,8 @@ STATUS_CODES: dict[type[Exception], int] = {
     InvalidTransition: 409,
     InvalidOrderTransition: 409,
     InvalidApplicationTransition: 409,
+    DepositFrozen: 409,
+    OffsetMismatch: 409,
     InvalidRecordTransition: 409,
     QuotaExceeded: 409,
     TooManyAttempts: 429,  # answered with Retry-After
@@ -282,6 +286,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ces_api.router(services))
     app.include_router(calls_api.router(services))
     app.include_router(records_api.router(services))
+    app.include_router(deposits_api.router(services))
     app.include_router(thesauri_api.router(services))
     app.include_router(thesaurus_pages.router(services))
     app.mount("/static", portal.STATIC, name="static")

@@ -79,6 +79,11 @@ class Settings(BaseSettings):
         ge=1,
         description="largest body (bytes) the in-situ admin import accepts (413 beyond)",
     )
+    deposit_max_file_bytes: int = Field(
+        default=5_000_000_000,
+        ge=1,
+        description="largest file (bytes) a long-tail deposit accepts",
+    )
     ingest_roots: list[Path] = Field(
         default_factory=list,
         description="folders ingest may read from (required for API ingest; CLI: any if empty)",

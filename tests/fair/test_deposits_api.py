@@ -1,0 +1,128 @@
+"""The deposits JSON API over the whole app: a chunked upload of a real COG with a chunk sent
+twice, a checksum mismatch (400, nothing kept), a chunk at the wrong offset (409), publish
+after the curator's approval, the map tiles and the CSV table, and the restriction's 403."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from terrapole.app import create_app
+from terrapole.config import Settings
+from terrapole.web.deposits import deposits_of
+
+from .records_fixtures import complete_record
+from .test_deposits import CAMELS_CSV, COG, CURATOR
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Any:
+    return create_app(Settings(data_dir=tmp_path))
+
+
+@pytest.fixture
+def client(app: Any) -> Iterator[TestClient]:
+    with TestClient(app) as opened:
+        yield opened
+
+
+def _token(app: Any, name: str, groups: list[str] | None = None) -> dict[str, str]:
+    secret = app.state.services.access.create_token(name, groups=groups or [])
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def _send(client: TestClient, auth: dict[str, str], did: str, path: Path, chunk: int) -> Any:
+    data = path.read_bytes()
+    started = client.post(f"/deposits/{did}/uploads", headers=auth, json={
+        "name": path.name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()})  # fmt: skip
+    assert started.status_code == 201, started.text
+    url = started.json()["url"]
+    for offset in range(0, len(data), chunk):
+        sent = client.put(url, headers={**auth, "Upload-Offset": str(offset)},
+                          content=data[offset : offset + chunk])  # fmt: skip
+        assert sent.status_code == 200, sent.text
+    return client.post(f"{url}/complete", headers=auth)
+
+
+def test_upload_publish_and_preview_through_the_api(app: Any, client: TestClient) -> None:
+    ana = _token(app, "ana")
+    made = client.post("/deposits", headers=ana, json={"title": "Verdun forest, red band"})
+    assert made.status_code == 201, made.text
+    did = made.json()["id"]
+    data = COG.read_bytes()
+    url = client.post(f"/deposits/{did}/uploads", headers=ana, json={
+        "name": COG.name, "size": len(data), "md5": hashlib.md5(data).hexdigest()}).json()["url"]  # fmt: skip
+    first = {**ana, "Upload-Offset": "0"}
+    assert client.put(url, headers=first, content=data[:8000]).json()["received"] == 8000
+    assert client.put(url, headers=first, content=data[:8000]).json()["received"] == 8000
+    wrong = client.put(url, headers={**ana, "Upload-Offset": "9000"}, content=data[9000:])
+    assert wrong.status_code == 409 and "starting at byte 8000" in wrong.text
+    assert client.get(url, headers=ana).json()["offset"] == 8000
+    client.put(url, headers={**ana, "Upload-Offset": "8000"}, content=data[8000:])
+    added = client.post(f"{url}/complete", headers=ana)
+    assert added.status_code == 201 and added.json()["size"] == len(data), added.text
+    assert _send(client, ana, did, CAMELS_CSV, 10_000).status_code == 201
+
+    bad = CAMELS_CSV.read_bytes()
+    started = client.post(f"/deposits/{did}/uploads", headers=ana, json={
+        "name": "other.csv", "size": len(bad), "sha256": "0" * 64}).json()  # fmt: skip
+    client.put(started["url"], headers={**ana, "Upload-Offset": "0"}, content=bad)
+    refused = client.post(f"{started['url']}/complete", headers=ana)
+    assert refused.status_code == 400 and "nothing was kept" in refused.text
+    names = [f["name"] for f in client.get(f"/deposits/{did}", headers=ana).json()["files"]]
+    assert names == [CAMELS_CSV.name, COG.name]
+
+    assert client.get(f"/deposits/{did}").status_code == 404  # a draft is private
+    record = client.get(f"/deposits/{did}", headers=ana).json()["record_id"]
+    full = replace(complete_record(), titles=complete_record("Verdun forest").titles)
+    described = client.put(f"/deposits/{did}/record", headers=ana, json=full.to_json())
+    assert described.status_code == 200, described.text
+    assert client.post(f"/deposits/{did}/submit", headers=ana).json()["state"] == "submitted"
+    early = client.post(f"/deposits/{did}/publish", headers=ana)
+    assert early.status_code == 409 and "approves" in early.text
+    deposits_of(app.state.services).book.approve(CURATOR, record)
+    done = client.post(f"/deposits/{did}/publish", headers=ana)
+    assert done.status_code == 200 and done.json()["state"] == "published", done.text
+
+    base = f"/deposits/{did}/files/{COG.name}"
+    assert client.get(base).content == data  # open: anyone downloads
+    tilejson = client.get(f"{base}/map/WebMercatorQuad/tilejson.json").json()
+    assert tilejson["bounds"] == pytest.approx([5.3447, 49.2750, 5.3560, 49.2824], abs=1e-3)
+    assert f"{base}/map/tiles/WebMercatorQuad/{{z}}/{{x}}/{{y}}" in tilejson["tiles"][0]
+    tile = client.get(f"{base}/map/tiles/WebMercatorQuad/14/8435/5607.png",
+                      params={"rescale": "0,2000"})  # fmt: skip
+    assert tile.status_code == 200 and tile.content[:4] == b"\x89PNG", tile.text
+    table = client.get(f"/deposits/{did}/files/{CAMELS_CSV.name}/table").json()
+    assert len(table["rows"]) == 200 and table["columns"][5] == {"name": "value", "type": "number"}
+    assert client.post(f"/deposits/{did}/uploads", headers=ana, json={
+        "name": "late.csv", "size": 3, "md5": "0" * 32}).status_code == 409  # fmt: skip
+    again = client.post(f"/deposits/{did}/versions", headers=ana)
+    assert again.status_code == 201 and again.json()["version"] == 2
+
+
+def test_restricted_files_are_refused_to_others(app: Any, client: TestClient) -> None:
+    ana = _token(app, "ana")
+    made = client.post("/deposits", headers=ana, json={
+        "title": "Restricted discharge", "access": "restricted", "groups": ["hydro"]}).json()  # fmt: skip
+    did = made["id"]
+    _send(client, ana, did, CAMELS_CSV, 50_000)
+    deposits = deposits_of(app.state.services)
+    owner = app.state.services.access.authenticate(ana["Authorization"])
+    record = deposits.record(owner, did).record
+    deposits.describe(owner, did, replace(complete_record(), titles=record.titles))
+    deposits.submit(owner, did)
+    deposits.book.approve(CURATOR, made["record_id"])
+    deposits.publish(owner, did)
+    url = f"/deposits/{did}/files/{CAMELS_CSV.name}"
+    assert client.get(f"/deposits/{did}").json()["title"] == "Restricted discharge"
+    assert client.get(url).status_code == 403
+    assert client.get(url, headers=_token(app, "bob", ["hydro"])).status_code == 200
+    assert client.get(url, headers=_token(app, "eve")).status_code == 403
+    bad = client.post("/deposits", headers=ana, json={"title": "x", "access": "embargoed"})
+    assert bad.status_code == 400 and "embargo_until" in bad.text
