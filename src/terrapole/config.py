@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -169,6 +170,29 @@ class Settings(BaseSettings):
         description="language of the order mails to a recipient who chose none (accounts keep "
         "no language yet)",
     )
+    datacite_url: str | None = Field(
+        default=None,
+        description="DataCite REST API of the DOI provider (https://api.datacite.org, or "
+        "https://api.test.datacite.org for the test instance); unset: records get local "
+        "identifiers",
+    )
+    datacite_prefix: str = Field(
+        default="", description="the DOI prefix of the DataCite repository (10.xxxx)"
+    )
+    datacite_repository_id: str = Field(
+        default="", description="the DataCite repository id (HTTP Basic user of the REST API)"
+    )
+    datacite_password: SecretStr | None = Field(
+        default=None, description="the DataCite repository password"
+    )
+    datacite_timeout_s: float = Field(
+        default=30.0, gt=0, description="longest wait for one DataCite answer"
+    )
+    doi_landing_base: str | None = Field(
+        default=None,
+        description="public URL the DOIs resolve to, the record id appended (default "
+        "<public_url>/records/)",
+    )
 
     @property
     def assets_dir(self) -> Path:
@@ -216,6 +240,27 @@ class Settings(BaseSettings):
             raise ValueError("oidc_client_id is required when oidc_issuer is set")
         if self.oidc_issuer and "openid" not in self.oidc_scopes.split():
             raise ValueError("oidc_scopes must contain 'openid'")
+        return self
+
+    @field_validator("datacite_url", "doi_landing_base")
+    @classmethod
+    def _check_http_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with https:// (or http:// for a local test server)")
+        return value
+
+    @model_validator(mode="after")
+    def _check_datacite(self) -> Settings:
+        if not self.datacite_url:
+            return self
+        if not re.fullmatch(r"10\.\d{4,9}", self.datacite_prefix):
+            raise ValueError("datacite_prefix must be a DOI prefix like 10.5072 with datacite_url")
+        if not self.datacite_repository_id or self.datacite_password is None:
+            raise ValueError(
+                "datacite_repository_id and datacite_password are required with datacite_url"
+            )
         return self
 
     @model_validator(mode="after")
