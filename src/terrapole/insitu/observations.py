@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any, NamedTuple
@@ -19,6 +19,8 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 
 from terrapole.errors import InvalidInput
+from terrapole.insitu import summaries
+from terrapole.insitu.buckets import Summary, fold
 from terrapole.insitu.model import JsonValue, Observation
 from terrapole.insitu.tables import datastreams, observations
 from terrapole.insitu.times import (
@@ -184,6 +186,12 @@ def _plain(datastream_id: int, rows: Sequence[Sequence[Any]]) -> list[tuple[Any,
 _PLAIN: tuple[str, ...] = (*_COLUMNS[:3], "result_number")
 
 
+def _columns_of(plain: list[tuple[Any, ...]]) -> tuple[list[int], list[int], list[float]]:
+    """The starts, ends and values of :func:`_plain` parameters."""
+    starts = [p[1] for p in plain]
+    return starts, starts, [p[3] for p in plain]
+
+
 def _insert_sql(dialect: str, columns: Sequence[str], source: str | None = None) -> str:
     """INSERT ... ON CONFLICT DO NOTHING of ``columns``, from parameters or from ``source``."""
     names = ", ".join(columns)
@@ -299,10 +307,67 @@ def add(
         with engine.begin() as con:
             done = _insert(con, columns, params)
             _widen(con, datastream_id, extents)
+            if done == len(params) and plain is not None:
+                summaries.added(con, datastream_id, *_columns_of(plain))
+            elif done:
+                summaries.refresh(con, datastream_id, (p[1] for p in params))
         inserted += done
         duplicates += len(params) - done
         first += len(chunk)
     return Added(inserted, duplicates)
+
+
+@dataclass
+class Columns:
+    """One Datastream's observations as parallel lists, what a table import builds: phenomenon
+    start and end in microseconds since 1970 UTC (equal for an instant), the numeric result
+    and the quality flag (None for none). No tuple or datetime per observation."""
+
+    starts: list[int] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+    flags: list[str | None] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+
+def add_columns(
+    engine: sa.Engine,
+    datastream_id: int,
+    columns: Columns,
+    *,
+    foi_id: int | None = None,
+    batch: int = 50_000,
+) -> Added:
+    """:func:`add` for :class:`Columns` (all about FeatureOfInterest ``foi_id`` when given):
+    the same batches, duplicates, extents and summaries, with only the columns that hold
+    something bound."""
+    if batch < 1:
+        raise InvalidInput("batch", "must be at least 1")
+    quality = {f: json.dumps(f) for f in set(columns.flags) if f is not None}
+    names = list(_PLAIN) + ["result_quality"] * bool(quality) + ["foi_id"] * (foi_id is not None)
+    inserted = 0
+    for lo in range(0, len(columns), batch):
+        starts = columns.starts[lo : lo + batch]
+        ends = columns.ends[lo : lo + batch]
+        cells: list[Iterable[Any]] = [[datastream_id] * len(starts), starts, ends,
+                                      columns.values[lo : lo + batch]]  # fmt: skip
+        if quality:
+            flags = columns.flags[lo : lo + batch]
+            cells.append([None if f is None else quality[f] for f in flags])
+        if foi_id is not None:
+            cells.append([foi_id] * len(starts))
+        params = list(zip(*cells, strict=True))
+        with engine.begin() as con:
+            done = _insert(con, names, params)
+            _widen(con, datastream_id, (min(starts), max(ends), None, None))
+            if done == len(params):
+                summaries.added(con, datastream_id, starts, ends, cells[3])  # type: ignore[arg-type]
+            elif done:
+                summaries.refresh(con, datastream_id, starts)
+        inserted += done
+    return Added(inserted, len(columns) - inserted)
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -414,80 +479,37 @@ def window(
     return Page([observation_of(r) for r in rows], cursor)
 
 
-_SQLITE_POINTS = """
-SELECT phenomenon_start, result_number FROM tp_sta_observations
-WHERE datastream_id = ? AND phenomenon_start >= ? AND phenomenon_start < ?
-  AND result_number IS NOT NULL
-ORDER BY phenomenon_start, phenomenon_end
-"""
-# SQLite: the points in index order, folded in one pass by _fold (a GROUP BY would sort them,
-# and first/last/argmin/argmax would need one GROUP BY each)
-
-Summary = tuple[int, int, int, float, int, float, int, float, int, float]
-"""(bucket, count, first t, v, last t, v, min t, v, max t, v) with t in microseconds."""
-
-
-def fold(points: Iterable[tuple[int, float]], lo: int, width: int) -> list[Summary]:
-    """Cut time-ordered ``(t, v)`` points into buckets ``(t - lo) // width`` in one pass: each
-    bucket's count, first, last, min and max point (the earliest point on ties)."""
-    out: list[Summary] = []
-    bucket = -1
-    n = t0 = t1 = tmin = tmax = 0
-    v0 = v1 = vmin = vmax = 0.0
-    for t, v in points:
-        b = (t - lo) // width
-        if b != bucket:
-            if n:
-                out.append((bucket, n, t0, v0, t1, v1, tmin, vmin, tmax, vmax))
-            bucket, n, t0, v0, tmin, vmin, tmax, vmax = b, 0, t, v, t, v, t, v
-        n += 1
-        t1, v1 = t, v
-        if v < vmin:
-            tmin, vmin = t, v
-        elif v > vmax:
-            tmax, vmax = t, v
-    if n:
-        out.append((bucket, n, t0, v0, t1, v1, tmin, vmin, tmax, vmax))
-    return out
-
-
-_POSTGRESQL_DECIMATE = """
-SELECT b, count(*) AS n,
-  min(t) AS t0, (min(ARRAY[t::float8, v]))[2] AS v0,
-  max(t) AS t1, (max(ARRAY[t::float8, v]))[2] AS v1,
-  (min(ARRAY[v, t::float8]))[2]::bigint AS tmin, min(v) AS vmin,
-  (-(max(ARRAY[v, -t::float8]))[2])::bigint AS tmax, max(v) AS vmax
-FROM (
-  SELECT (phenomenon_start - :lo) / :width AS b, phenomenon_start AS t, result_number AS v
-  FROM tp_sta_observations
-  WHERE datastream_id = :ds AND phenomenon_start >= :lo AND phenomenon_start < :hi
-    AND result_number IS NOT NULL
-) AS o
-GROUP BY b ORDER BY b
-"""
-# PostgreSQL: arrays compare element by element, so min(ARRAY[v, t]) is the smallest value at
-# its earliest time in one pass; microseconds fit a float8 exactly until the year 2255
-
-
 def decimated(
-    con: sa.Connection, datastream_id: int, start: datetime, end: datetime, buckets: int
+    con: sa.Connection,
+    datastream_id: int,
+    start: datetime,
+    end: datetime,
+    buckets: int,
+    *,
+    summarised: bool = True,
 ) -> list[Bucket]:
     """The numeric results in [start, end) cut into ``buckets`` equal time buckets, each with
-    its first, last, min and max point, computed in SQL (empty buckets are left out)."""
+    its first, last, min and max point (empty buckets are left out). Buckets a day wide or
+    more come from the daily summaries and the days their boundaries cut
+    (:mod:`terrapole.insitu.summaries`; ``summarised=False`` folds every point instead, with
+    the same result), narrower ones from the points."""
     if buckets < 1:
         raise InvalidInput("buckets", "must be at least 1")
     lo, hi = to_micros(start, "start"), to_micros(end, "end")
     if hi <= lo:
         raise InvalidInput("end", "must be after start")
     width = max(1, -(-(hi - lo) // buckets))
-    if con.dialect.name == "postgresql":
-        params = {"ds": datastream_id, "lo": lo, "hi": hi, "width": width}
-        rows: list[Any] = [tuple(r) for r in con.execute(sa.text(_POSTGRESQL_DECIMATE), params)]
+    rows: list[Summary]
+    if summarised and width >= summaries.DAY:
+        rows = summaries.buckets(con, datastream_id, lo, hi, width)
+    elif con.dialect.name == "postgresql":
+        params = {"ds": datastream_id, "origin": lo, "lo": lo, "hi": hi, "width": width}
+        rows = [tuple(r) for r in con.execute(sa.text(summaries.POSTGRESQL_BUCKETS), params)]
     else:
         # the driver's cursor: a SQLAlchemy Row per point would cost more than the fold
         cursor = con.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
-            rows = fold(cursor.execute(_SQLITE_POINTS, (datastream_id, lo, hi)), lo, width)
+            rows = fold(cursor.execute(summaries.SQLITE_POINTS, (datastream_id, lo, hi)), lo, width)
         finally:
             cursor.close()
     return [

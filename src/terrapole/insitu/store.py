@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from terrapole import db
 from terrapole.errors import AlreadyExists, InvalidInput, NotFound
 from terrapole.insitu import observations as obs
+from terrapole.insitu import summaries
 from terrapole.insitu.model import (
     Dataset,
     Datastream,
@@ -458,7 +459,13 @@ class InsituStore:
         """Delete a FeatureOfInterest and the Observations about it."""
         with self.engine.begin() as con:
             self._exists(con, FEATURE_OF_INTEREST, foi_id)
-            con.execute(observations.delete().where(observations.c.foi_id == foi_id))
+            o = observations.c
+            gone = con.execute(
+                sa.select(o.datastream_id, o.phenomenon_start).where(o.foi_id == foi_id)
+            ).all()
+            con.execute(observations.delete().where(o.foi_id == foi_id))
+            for datastream_id, starts in _by_datastream(gone).items():
+                summaries.refresh(con, datastream_id, starts)
             table = FEATURE_OF_INTEREST.table
             con.execute(table.delete().where(table.c.id == foi_id))
 
@@ -505,6 +512,7 @@ class InsituStore:
 
     def _delete_datastream(self, con: sa.Connection, datastream_id: int) -> None:
         con.execute(observations.delete().where(observations.c.datastream_id == datastream_id))
+        summaries.forget(con, datastream_id)
         con.execute(datastreams.delete().where(datastreams.c.id == datastream_id))
 
     def _delete_with_datastreams(self, kind: Kind, column: sa.Column[int], ident: int) -> None:
@@ -551,6 +559,20 @@ class InsituStore:
             self._exists(con, DATASTREAM, datastream_id)
         return obs.add(self.engine, datastream_id, rows, batch=batch)
 
+    def add_observation_columns(
+        self,
+        datastream_id: int,
+        columns: obs.Columns,
+        *,
+        foi_id: int | None = None,
+        batch: int = 50_000,
+    ) -> obs.Added:
+        """:meth:`add_observations` for observations held as columns (a table import's fast
+        path, see :class:`~terrapole.insitu.observations.Columns`)."""
+        with db.reading(self.engine) as con:
+            self._exists(con, DATASTREAM, datastream_id)
+        return obs.add_columns(self.engine, datastream_id, columns, foi_id=foi_id, batch=batch)
+
     def create_observation(self, observation: Observation) -> Observation:
         """Store one Observation (AlreadyExists if its Datastream has one at that time)."""
         with db.reading(self.engine) as con:
@@ -566,6 +588,7 @@ class InsituStore:
                     "Observation", f"Datastream {observation.datastream_id} at that phenomenonTime"
                 ) from exc
             obs._widen(con, observation.datastream_id, self._extents(row))
+            summaries.refresh(con, observation.datastream_id, [row["phenomenon_start"]])
         assert new is not None
         return replace(observation, id=new[0])
 
@@ -617,7 +640,9 @@ class InsituStore:
         row = self._observation_row(observation)
         with self.engine.begin() as con:
             found = con.execute(
-                sa.select(observations.c.id).where(observations.c.id == observation.id)
+                sa.select(observations.c.datastream_id, observations.c.phenomenon_start).where(
+                    observations.c.id == observation.id
+                )
             ).first()
             if found is None:
                 raise NotFound("Observation", str(observation.id))
@@ -631,14 +656,21 @@ class InsituStore:
                     "Observation", f"Datastream {observation.datastream_id} at that phenomenonTime"
                 ) from exc
             obs._widen(con, observation.datastream_id, self._extents(row))
+            summaries.refresh(con, found.datastream_id, [found.phenomenon_start])
+            summaries.refresh(con, observation.datastream_id, [row["phenomenon_start"]])
         return observation
 
     def delete_observation(self, observation_id: int) -> None:
         """Delete an Observation."""
+        o = observations.c
         with self.engine.begin() as con:
-            done = con.execute(observations.delete().where(observations.c.id == observation_id))
-            if done.rowcount == 0:
+            found = con.execute(
+                sa.select(o.datastream_id, o.phenomenon_start).where(o.id == observation_id)
+            ).first()
+            if found is None:
                 raise NotFound("Observation", str(observation_id))
+            con.execute(observations.delete().where(o.id == observation_id))
+            summaries.refresh(con, found.datastream_id, [found.phenomenon_start])
 
     def window(
         self,
@@ -664,3 +696,11 @@ class InsituStore:
         with db.reading(self.engine) as con:
             self._get(con, DATASTREAM, datastream_id, datastream_visible(datastreams.c.id, hidden))
             return obs.decimated(con, datastream_id, start, end, buckets)
+
+
+def _by_datastream(rows: Iterable[Any]) -> dict[int, list[int]]:
+    """(datastream id, phenomenon start) rows grouped: each Datastream's starts."""
+    out: dict[int, list[int]] = {}
+    for datastream_id, start in rows:
+        out.setdefault(datastream_id, []).append(start)
+    return out

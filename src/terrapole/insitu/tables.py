@@ -226,3 +226,22 @@ observations = sa.Table(
 sa.Index(
     "ix_tp_sta_observations_time_brin", observations.c.phenomenon_start, postgresql_using="brin"
 ).ddl_if(dialect="postgresql")
+
+observation_days = sa.Table(
+    "tp_sta_observation_days",
+    metadata,
+    # one row per Datastream and UTC day holding numeric results: their count and first, last,
+    # min and max points, kept in the transaction of every observation write, so a decimated
+    # series of years reads days instead of every observation (terrapole.insitu.summaries)
+    sa.Column("datastream_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("day", Micros, primary_key=True, autoincrement=False),  # the day's UTC midnight
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("first_time", Micros, nullable=False),
+    sa.Column("first_value", sa.Float, nullable=False),
+    sa.Column("last_time", Micros, nullable=False),
+    sa.Column("last_value", sa.Float, nullable=False),
+    sa.Column("min_time", Micros, nullable=False),
+    sa.Column("min_value", sa.Float, nullable=False),
+    sa.Column("max_time", Micros, nullable=False),
+    sa.Column("max_value", sa.Float, nullable=False),
+)

@@ -18,17 +18,18 @@ import csv
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 
 from terrapole.errors import InvalidInput
-from terrapole.insitu import ensure
+from terrapole.insitu import ensure, time_formats
 from terrapole.insitu.ensure import Station
-from terrapole.insitu.mapping import Mapping, Series, SideFile, Source
+from terrapole.insitu.mapping import Mapping, SideFile, Source, TimeRule
 from terrapole.insitu.model import Dataset, ObservedProperty, Producer, Sensor
+from terrapole.insitu.observations import Columns
 from terrapole.insitu.store import InsituStore
-from terrapole.insitu.times import TimeInterval
+from terrapole.insitu.times import to_micros
 
 Progress = Callable[[int, int], None]
 """Called with (observations written so far, observations to write)."""
@@ -99,11 +100,14 @@ def _split(line: str, source: Source) -> list[str]:
         return line.split()
     if source.format == "rdb":
         return line.split(source.delimiter)
+    if '"' not in line:  # no quoting: what csv would read
+        return line.split(source.delimiter)
     return next(csv.reader([line], delimiter=source.delimiter))
 
 
-def read_rows(path: Path, source: Source) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line number, column → text) per data row; InvalidInput for a bad layout."""
+def _cells(path: Path, source: Source) -> tuple[list[str], Iterator[tuple[int, list[str] | str]]]:
+    """The column names and, per data row, (line number, stripped cells or why the row has
+    the wrong number of fields); InvalidInput for a bad layout."""
     lines = _lines(path)
     numbered = [(n + 1, text) for n, text in enumerate(lines)][source.skip_lines :]
     if source.format == "rdb":
@@ -126,12 +130,29 @@ def read_rows(path: Path, source: Source) -> Iterator[tuple[int, dict[str, str]]
             raise InvalidInput(
                 "file", f"{path.name} line {n}: not an RDB format line ({spec[:40]!r})"
             )
-    for n, text in numbered:
-        cells = _split(text, source)
-        if len(cells) != len(columns):
-            yield n, {"\0": f"{len(cells)} fields where the header has {len(columns)}"}
-            continue
-        yield n, dict(zip(columns, (c.strip() for c in cells), strict=True))
+
+    def rows() -> Iterator[tuple[int, list[str] | str]]:
+        width = len(columns)
+        for n, text in numbered:
+            cells = _split(text, source)
+            if len(cells) != width:
+                yield n, f"{len(cells)} fields where the header has {width}"
+            elif text.isascii() and text.isprintable() and " " not in text:
+                yield n, cells  # no whitespace to strip: the common case, kept cheap
+            else:
+                yield n, [c.strip() for c in cells]
+
+    return columns, rows()
+
+
+def read_rows(path: Path, source: Source) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, column → text) per data row; InvalidInput for a bad layout."""
+    columns, rows = _cells(path, source)
+    for n, cells in rows:
+        if isinstance(cells, str):
+            yield n, {"\0": cells}
+        else:
+            yield n, dict(zip(columns, cells, strict=True))
 
 
 # -- stations ----------------------------------------------------------------------------
@@ -174,9 +195,9 @@ def _offset(text: str) -> timezone:
     return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes or 0)))
 
 
-def _time(row: dict[str, str], mapping: Mapping) -> datetime | TimeInterval:
-    rule = mapping.time
-    text = rule.separator.join(row[c] for c in rule.columns).strip()
+def _time(text: str, code: str, rule: TimeRule) -> tuple[int, int]:
+    """The phenomenon (start, end) in microseconds of ``text`` read by strptime (the general
+    path, and the one that words the errors); ``code`` is the row's zone code if any."""
     value = None
     for fmt in rule.formats:
         try:
@@ -188,7 +209,6 @@ def _time(row: dict[str, str], mapping: Mapping) -> datetime | TimeInterval:
         raise ValueError(f"time {text!r} does not match {' or '.join(rule.formats)}")
     if value.tzinfo is None:
         if rule.zone_column is not None:
-            code = row.get(rule.zone_column, "")
             if code not in rule.zone_codes:
                 raise ValueError(f"time zone code {code!r} is not in zone_codes")
             value = value.replace(tzinfo=_offset(rule.zone_codes[code]))
@@ -196,9 +216,42 @@ def _time(row: dict[str, str], mapping: Mapping) -> datetime | TimeInterval:
             value = value.replace(tzinfo=rule.zone)
         else:
             raise ValueError(f"time {text!r} has no time zone")
-    if rule.period is not None:
-        return TimeInterval(value, value + rule.period)
-    return value
+    start = to_micros(value)
+    return start, start if rule.period is None else to_micros(value + rule.period)
+
+
+class _Times:
+    """A table's times as (start, end) microseconds: the formats' bulk readers
+    (:mod:`terrapole.insitu.time_formats`) per zone, strptime for what they leave."""
+
+    def __init__(self, rule: TimeRule) -> None:
+        self.rule = rule
+        self._readers: dict[str, list[time_formats.Reader] | None] = {}
+
+    def _for(self, code: str) -> list[time_formats.Reader] | None:
+        rule = self.rule
+        if rule.zone_column is not None:
+            zone: tzinfo | None = (
+                _offset(rule.zone_codes[code]) if code in rule.zone_codes else None
+            )
+        else:
+            zone = rule.zone
+        readers = [
+            time_formats.reader(fmt, zone, rule.period) if zone is not None else None
+            for fmt in rule.formats
+        ]
+        return None if None in readers else [r for r in readers if r is not None]
+
+    def read(self, text: str, code: str) -> tuple[int, int]:
+        """(start, end) of ``text`` at zone code ``code`` (ValueError naming the problem)."""
+        readers = self._readers.get(code, ())
+        if readers == ():
+            readers = self._readers[code] = self._for(code)
+        for read in readers or ():
+            found = read(text)
+            if found is not None:
+                return found
+        return _time(text, code, self.rule)
 
 
 # -- parsing all rows --------------------------------------------------------------------
@@ -210,7 +263,7 @@ class Parsed:
     """A file's rows sorted by station and series, ready to write."""
 
     stations: dict[str, Station]
-    rows: dict[Key, list[tuple[Any, ...]]]
+    rows: dict[Key, Columns]
     report: Report
 
 
@@ -227,14 +280,51 @@ def _station_id(row: dict[str, str], mapping: Mapping, path: Path) -> str:
     return rule.id
 
 
-def _value(row: dict[str, str], series: Series) -> float | None:
-    text = row.get(series.column, "")
-    if text == "" or text in series.missing:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        raise ValueError(f"{series.column}: {text!r} is not a number") from None
+class _Plan:
+    """Where a table's columns are, and how one row's cells become a station id, a
+    phenomenon time and the series' values (ValueError naming the problem)."""
+
+    def __init__(
+        self, columns: list[str], mapping: Mapping, path: Path, known: dict[str, Any]
+    ) -> None:
+        at = {name: n for n, name in enumerate(columns)}  # the last of a repeated name
+        self.mapping, self.path = mapping, path
+        self.station = None if mapping.station.column is None else at[mapping.station.column]
+        self.time = [at[c] for c in mapping.time.columns]
+        zone = mapping.time.zone_column
+        self.zone = at.get(zone) if zone is not None else None
+        self.series = [(at[s.column], s.missing, s.column) for s in mapping.series]
+        self.flags = [None if s.flag_column is None else at[s.flag_column] for s in mapping.series]
+        self.times = _Times(mapping.time)
+
+        self.known = known if mapping.station.metadata else None
+        self.fixed = None if self.station is not None else _station_id({}, mapping, path)
+
+    def read(self, cells: list[str]) -> tuple[str, int, int, list[float | None]]:
+        """The row's station id, phenomenon start and end (microseconds) and the value of
+        each series (None: missing)."""
+        ident = self.fixed if self.station is None else cells[self.station]
+        if not ident:
+            raise ValueError("no station id")
+        if self.known is not None and ident not in self.known:
+            raise ValueError(f"unknown station id {ident!r} (not in the station metadata)")
+        time = self.time
+        if len(time) == 1:
+            text = cells[time[0]]
+        else:
+            text = self.mapping.time.separator.join(cells[n] for n in time).strip()
+        start, end = self.times.read(text, "" if self.zone is None else cells[self.zone])
+        values: list[float | None] = []
+        for n, missing, column in self.series:
+            text = cells[n]
+            if text == "" or text in missing:
+                values.append(None)
+                continue
+            try:
+                values.append(float(text))
+            except ValueError:
+                raise ValueError(f"{column}: {text!r} is not a number") from None
+        return ident, start, end, values
 
 
 def parse_file(path: Path, mapping: Mapping) -> Parsed:
@@ -245,43 +335,51 @@ def parse_file(path: Path, mapping: Mapping) -> Parsed:
     needed = {c for s in mapping.series for c in (s.column, s.flag_column) if c}
     needed |= set(mapping.time.columns) | ({rule.column} if rule.column else set())
     stations: dict[str, Station] = {}
-    rows: dict[Key, list[tuple[Any, ...]]] = {}
-    checked_header = False
-    for line, row in read_rows(path, mapping.source):
+    by_station: dict[str, list[Columns | None]] = {}
+    columns, table = _cells(path, mapping.source)
+    plan: _Plan | None = None
+    for line, cells in table:
         report.rows += 1
-        if "\0" in row:
-            report.problem(line, row["\0"])
+        if isinstance(cells, str):
+            report.problem(line, cells)
             continue
-        if not checked_header:
-            _check_columns(needed, row, path)
-            checked_header = True
+        if plan is None:
+            _check_columns(needed, set(columns), path)
+            plan = _Plan(columns, mapping, path, known)
         try:
-            ident = _station_id(row, mapping, path)
-            if not ident:
-                raise ValueError("no station id")
-            if rule.metadata and ident not in known:
-                raise ValueError(f"unknown station id {ident!r} (not in the station metadata)")
-            when = _time(row, mapping)
-            values = [(n, _value(row, s)) for n, s in enumerate(mapping.series)]
+            ident, start, end, values = plan.read(cells)
         except ValueError as exc:
             report.problem(line, str(exc))
             continue
-        if ident not in stations:
+        targets = by_station.get(ident)
+        if targets is None:
             stations[ident] = _station_of(ident, known)
-        for n, value in values:
+            targets = by_station[ident] = [None] * len(values)
+        for n, value in enumerate(values):
             if value is None:
                 report.missing += 1
                 continue
-            series = mapping.series[n]
-            flag = row.get(series.flag_column) or None if series.flag_column else None
-            rows.setdefault((ident, n), []).append((when, value, None, flag))
+            into = targets[n]
+            if into is None:
+                into = targets[n] = Columns()
+            into.starts.append(start)
+            into.ends.append(end)
+            into.values.append(value)
+            flag = plan.flags[n]
+            into.flags.append(None if flag is None else cells[flag] or None)
+    rows = {
+        (ident, n): into
+        for ident, targets in by_station.items()
+        for n, into in enumerate(targets)
+        if into is not None
+    }
     if report.rows == 0:
         raise InvalidInput("file", f"{path.name} has no data rows")
     return Parsed(stations, rows, report)
 
 
-def _check_columns(needed: set[str], row: dict[str, str], path: Path) -> None:
-    absent = sorted(needed - row.keys())
+def _check_columns(needed: set[str], columns: set[str], path: Path) -> None:
+    absent = sorted(needed - columns)
     if absent:
         raise InvalidInput("file", f"{path.name} has no column {', '.join(absent)}")
 
@@ -373,7 +471,7 @@ def import_table(
         ds = ensure.datastream(store, thing, sensor, prop, series.unit, properties=extra)
         assert ds.id is not None
         foi = ensure.feature_of_interest(store, station)
-        added = store.add_observations(ds.id, [(*r, None, foi) for r in rows])
+        added = store.add_observation_columns(ds.id, rows, foi_id=foi)
         report.inserted += added.inserted
         report.duplicates += added.duplicates
         report.datastreams[ds.id] = report.datastreams.get(ds.id, 0) + added.inserted

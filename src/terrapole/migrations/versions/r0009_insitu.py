@@ -1,6 +1,7 @@
 """In-situ pillar: SensorThings entities (Things, Locations, HistoricalLocations, Sensors,
 ObservedProperties, Datastreams, FeaturesOfInterest, Observations) and the pivot model's
-producers and datasets (tables ``tp_sta_*``); a BRIN index on observation times on PostgreSQL.
+producers and datasets (tables ``tp_sta_*``); a BRIN index on observation times on PostgreSQL;
+the daily summaries of numeric observations that decimation reads (``tp_sta_observation_days``).
 
 Revision ID: 0009
 Revises: 0008
@@ -22,7 +23,7 @@ TABLES = (
     "tp_sta_thing_locations", "tp_sta_historical_locations",
     "tp_sta_historical_location_locations", "tp_sta_sensors", "tp_sta_observed_properties",
     "tp_sta_observed_property_categories", "tp_sta_datastreams", "tp_sta_features_of_interest",
-    "tp_sta_observations",
+    "tp_sta_observations", "tp_sta_observation_days",
 )  # fmt: skip
 """In creation order (a table after those it refers to)."""
 
@@ -94,6 +95,21 @@ def upgrade() -> None:
         unique=False,
         sqlite_where=sa.text("foi_id IS NOT NULL"),
         postgresql_where=sa.text("foi_id IS NOT NULL"),
+    )
+    op.create_table(
+        "tp_sta_observation_days",
+        sa.Column("datastream_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("day", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("first_time", sa.BigInteger(), nullable=False),
+        sa.Column("first_value", sa.Float(), nullable=False),
+        sa.Column("last_time", sa.BigInteger(), nullable=False),
+        sa.Column("last_value", sa.Float(), nullable=False),
+        sa.Column("min_time", sa.BigInteger(), nullable=False),
+        sa.Column("min_value", sa.Float(), nullable=False),
+        sa.Column("max_time", sa.BigInteger(), nullable=False),
+        sa.Column("max_value", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("datastream_id", "day"),
     )
     op.create_table(
         "tp_sta_observed_properties",
