@@ -78,6 +78,7 @@ app.add_typer(cli_insitu.insitu_app, name="insitu")
 app.add_typer(cli_ces.ces_app, name="ces")
 app.add_typer(cli_ces.calls_app, name="calls")
 app.add_typer(cli_fair.thesaurus_app, name="thesaurus")
+app.add_typer(cli_fair.deposits_app, name="deposits")
 console = Console(stderr=True)
 out = Console()
 

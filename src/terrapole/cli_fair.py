@@ -9,6 +9,7 @@ the thesaurus group, each in its own section.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,8 +20,16 @@ import typer
 from rich.console import Console
 
 from terrapole import db
+from terrapole.access import AccessService
+from terrapole.access.policy import Principal
 from terrapole.cli_jobs import command_settings
+from terrapole.fair.deposits import Access, Deposits
+from terrapole.fair.identifiers import LocalIdentifiers
+from terrapole.fair.model import Record
+from terrapole.fair.record_workflow import RecordState
+from terrapole.fair.records import RecordBook
 from terrapole.fair.thesauri import ImportReport, Thesauri
+from terrapole.storage import open_storage
 
 if TYPE_CHECKING:
     from terrapole.services import Services
@@ -128,3 +137,82 @@ def import_demo() -> None:
     with _thesauri() as thesauri:
         for report in _import_demo(thesauri):
             console.print(_summary(report), highlight=False, markup=False, soft_wrap=True)
+
+
+# -- deposits ---------------------------------------------------------------------------------
+
+deposits_app = typer.Typer(help="Create, upload to and publish long-tail deposits.",
+                           no_args_is_help=True)  # fmt: skip
+DEPOSIT_OPERATOR = Principal(name="cli", admin=True)
+"""Who the deposit commands act as: the operator, owner of what they create and a curator."""
+
+
+@contextmanager
+def _deposits() -> Iterator[Deposits]:
+    settings = command_settings()
+    access = AccessService(settings.database_url)
+    base = settings.public_url or f"http://{settings.host}:{settings.port}"
+    try:
+        book = RecordBook(access.engine, identifiers=LocalIdentifiers(), base_url=base)
+        yield Deposits(book, open_storage(settings), access,
+                       max_file_bytes=settings.deposit_max_file_bytes)  # fmt: skip
+    finally:
+        access.close()
+
+
+@deposits_app.command("create")
+def deposit_create(
+    title: Annotated[str, typer.Option("--title", help="the deposit's title")],
+    access: Annotated[str, typer.Option("--access", help="open, embargoed or restricted")] = "open",
+    until: Annotated[str | None, typer.Option("--until", help="embargo end (YYYY-MM-DD)")] = None,
+    group: Annotated[list[str] | None, typer.Option("--group", help="a group (restricted)")] = None,
+    record: Annotated[Path | None, typer.Option("--record", help="record JSON (DataCite)")] = None,
+) -> None:
+    """Create a draft deposit; prints its id."""
+    with _deposits() as deposits:
+        made = deposits.create(DEPOSIT_OPERATOR, title, Access.of(access, until, group or ()))
+        if record is not None:
+            described = Record.from_json(json.loads(record.read_text(encoding="utf-8")))
+            deposits.describe(DEPOSIT_OPERATOR, made.id, described)
+    out.print(made.id, highlight=False)
+
+
+@deposits_app.command("upload")
+def deposit_upload(
+    deposit_id: Annotated[str, typer.Argument(help="the deposit's id")],
+    files: Annotated[list[Path], typer.Argument(help="files to add", exists=True, dir_okay=False)],
+    chunk_mb: Annotated[int, typer.Option("--chunk-mb", min=1, max=64)] = 8,
+) -> None:
+    """Upload files in chunks (as the API does), each verified by its SHA-256."""
+    with _deposits() as deposits:
+        for file in files:
+            digest = hashlib.sha256()
+            with file.open("rb") as src:
+                while block := src.read(1 << 20):
+                    digest.update(block)
+            size = file.stat().st_size
+            upload = deposits.start_upload(
+                DEPOSIT_OPERATOR, deposit_id, file.name, size, sha256=digest.hexdigest()
+            )
+            with file.open("rb") as src:
+                offset = 0
+                while chunk := src.read(chunk_mb << 20):
+                    deposits.put_chunk(DEPOSIT_OPERATOR, upload.id, offset, chunk)
+                    offset += len(chunk)
+            added = deposits.complete(DEPOSIT_OPERATOR, upload.id)
+            line = f"{added.name}: {added.size} bytes, {added.format}, sha256 {added.sha256}"
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
+
+
+@deposits_app.command("publish")
+def deposit_publish(deposit_id: Annotated[str, typer.Argument(help="the deposit's id")]) -> None:
+    """Submit the deposit's record, approve it (the operator is a curator) and publish it."""
+    with _deposits() as deposits:
+        stored = deposits.record(DEPOSIT_OPERATOR, deposit_id)
+        if stored.state is RecordState.DRAFT:
+            stored = deposits.submit(DEPOSIT_OPERATOR, deposit_id)
+        if stored.state is RecordState.SUBMITTED:
+            deposits.book.approve(DEPOSIT_OPERATOR, stored.id, "published from the CLI")
+        deposits.publish(DEPOSIT_OPERATOR, deposit_id)
+        identifier = deposits.record(DEPOSIT_OPERATOR, deposit_id).identifier
+    out.print(identifier, highlight=False)

@@ -285,3 +285,31 @@ def test_a_new_version_shares_the_files_and_links_the_records(
     assert len(blobs) == 2  # one blob per content, shared by both versions
     with pytest.raises(InvalidInput, match="publish it first"):
         deposits.new_version(ALICE, deposits.new_version(ALICE, second.id).id)
+
+
+def _cli(*args: str) -> int:
+    from terrapole.cli import main
+
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+def test_the_cli_creates_uploads_and_publishes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    monkeypatch.setenv("TERRAPOLE_DATA_DIR", str(tmp_path))
+    record = tmp_path / "record.json"
+    record.write_text(json.dumps(complete_record("Verdun forest").to_json()))
+    assert _cli("deposits", "create", "--title", "Verdun", "--record", str(record)) == 0
+    did = capsys.readouterr().out.strip()
+    assert _cli("deposits", "upload", did, str(COG), str(CAMELS_CSV), "--chunk-mb", "1") == 0
+    assert f"{COG.name}: 13168 bytes, {GEOTIFF}" in capsys.readouterr().err
+    assert _cli("deposits", "publish", did) == 0
+    assert capsys.readouterr().out.strip().startswith("terrapole:local/")
+    assert _cli("deposits", "create", "--title", "x", "--access", "embargoed") == 2
+    assert "embargo_until" in capsys.readouterr().err
