@@ -18,12 +18,18 @@ from terrapole.access.policy import ANONYMOUS, Principal
 from terrapole.config import load_settings
 from terrapole.errors import ConfigError, NotFound
 from terrapole.fair.datacite import InvalidDataCite
-from terrapole.fair.datacite_client import DataCiteProvider, DataCiteRefused, DataCiteUnavailable
-from terrapole.fair.identifiers import IdentifierFailed, LocalIdentifiers, provider_for
+from terrapole.fair.datacite_client import (
+    DataCiteProvider,
+    DataCiteRefused,
+    DataCiteUnavailable,
+    provider_for,
+)
+from terrapole.fair.identifiers import IdentifierFailed, LocalIdentifiers
 from terrapole.fair.model import Record, Title, Types
 from terrapole.fair.record_workflow import RecordState
 from terrapole.fair.records import RecordBook
 from terrapole.fair.tables import record_versions
+from terrapole.services import identifier_provider
 
 from .datacite_server import FakeDataCite, running
 from .records_fixtures import complete_record
@@ -273,6 +279,7 @@ def test_a_failed_back_link_leaves_the_new_version_approved_and_a_retry_links(
 
 
 def test_settings_choose_the_provider() -> None:
+    assert isinstance(identifier_provider(load_settings()), LocalIdentifiers)
     assert isinstance(provider_for(load_settings()), LocalIdentifiers)
     chosen = provider_for(load_settings(
         datacite_url="https://api.test.datacite.org", datacite_prefix="10.5072",
@@ -282,6 +289,13 @@ def test_settings_choose_the_provider() -> None:
     assert chosen.landing_url("abc") == "https://data.theia.example/records/abc"
     assert chosen.doi_for("abc") == "10.5072/abc"
     chosen.close()
+    wired = identifier_provider(load_settings(
+        datacite_url="https://api.test.datacite.org", datacite_prefix="10.5072",
+        datacite_repository_id="THEIA.TEST", datacite_password="s3cret",
+        doi_landing_base="https://doi.theia.example/r"))  # fmt: skip
+    assert isinstance(wired, DataCiteProvider)  # what the server's record book publishes with
+    assert wired.landing_url("abc") == "https://doi.theia.example/r/abc"
+    wired.close()
     with pytest.raises(ConfigError, match="datacite_prefix"):
         load_settings(datacite_url="https://api.test.datacite.org", datacite_prefix="5072",
                       datacite_repository_id="X", datacite_password="y")  # fmt: skip

@@ -36,7 +36,7 @@ from terrapole.fair.datacite import (
     problems,
     to_xml,
 )
-from terrapole.fair.identifiers import IdentifierFailed
+from terrapole.fair.identifiers import IdentifierFailed, IdentifierProvider, LocalIdentifiers
 from terrapole.fair.model import Record, RelatedIdentifier
 from terrapole.fair.validation import validate_datacite_xml
 
@@ -337,6 +337,13 @@ class DataCiteProvider:
         raise DataCiteRefused(f"DataCite refused {what}: {said}", status=status, errors=errors)
 
 
+def provider_for(settings: Settings) -> IdentifierProvider:
+    """DataCite DOIs when ``datacite_url`` is set, local identifiers otherwise."""
+    if not settings.datacite_url:
+        return LocalIdentifiers()
+    return DataCiteProvider.from_settings(settings)
+
+
 def _same_link(held: Mapping[str, Any], link: Mapping[str, Any]) -> bool:
     held_id = str(held.get("relatedIdentifier", "")).lower()
     same_id = held_id == str(link["relatedIdentifier"]).lower()
@@ -380,4 +387,5 @@ __all__ = [
     "DataCiteUnavailable",
     "RegisteredDoi",
     "kernel",
+    "provider_for",
 ]

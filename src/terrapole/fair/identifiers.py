@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from terrapole.config import Settings
 from terrapole.errors import TerrapoleError
 from terrapole.fair.model import Record
 
@@ -65,13 +64,3 @@ class IdentifierFailed(TerrapoleError):
         super().__init__(f"{service} did not publish the identifier: {reason}")
         self.service = service
         self.reason = reason
-
-
-def provider_for(settings: Settings) -> IdentifierProvider:
-    """DataCite DOIs when ``datacite_url`` is set, local identifiers otherwise."""
-    if not settings.datacite_url:
-        return LocalIdentifiers()
-    # imported here: the DataCite client imports this module (IdentifierFailed)
-    from terrapole.fair.datacite_client import DataCiteProvider
-
-    return DataCiteProvider.from_settings(settings)
