@@ -69,6 +69,8 @@ TABLES = {
     # revision 0012: CES directory and calls for projects
     "tp_ces_consortia", "tp_ces_offers", "tp_ces_history", "tp_calls", "tp_call_applications",
     "tp_call_reviews", "tp_call_history",
+    # revision 0013: long-tail deposits, their files and upload sessions
+    "tp_fair_deposits", "tp_fair_deposit_files", "tp_fair_deposit_uploads",
 }  # fmt: skip
 NEWER = TABLES - {
     "tp_api_tokens", "tp_collection_access", "tp_credits", "tp_jobs", "tp_job_logs",
