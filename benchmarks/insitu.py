@@ -1,15 +1,16 @@
-"""In-situ store figures: observation import rate, a one-month window (as Observations and as
-SensorThings JSON), a decimated 10-year series, and the map's filter on observed property + bbox
-+ period across all stations; each beside the same query run directly in SQL on the same
-database (ratio).
+"""In-situ store figures: observation import rate from CSV files through the real importer
+(``terrapole insitu import``'s :func:`~terrapole.insitu.tabular.import_table`), a one-month
+window (as Observations and as SensorThings JSON), a decimated 10-year series, and the map's
+filter on observed property + bbox + period across all stations; each beside the same work
+done directly in SQL on the same database (ratio).
 
     python benchmarks/insitu.py                       # SQLite, 20 datastreams x 87 600 hours
     python benchmarks/insitu.py --observations 10000000 --datastreams 100
     python benchmarks/insitu.py --postgresql          # a throw-away local server (initdb)
     python benchmarks/insitu.py --database postgresql://user@host/db
 
-Synthetic values (a daily cycle with noise) at hourly steps from 2010; figures are printed,
-never judged.
+Synthetic values (a daily cycle with noise) at hourly steps from 2010, one CSV file (time,
+value) per datastream; figures are printed, never judged.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
+import tomllib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,29 +37,60 @@ from tests.pgserver import postgres_server  # noqa: E402
 from terrapole import db  # noqa: E402
 from terrapole.insitu import (  # noqa: E402
     NOTHING_HIDDEN,
-    Dataset,
-    Datastream,
     InsituStore,
-    Location,
-    ObservedProperty,
-    Producer,
-    Sensor,
-    Thing,
-    Unit,
 )
 from terrapole.insitu import observations as obs  # noqa: E402
+from terrapole.insitu.mapping import parse_mapping  # noqa: E402
 from terrapole.insitu.stations import StationQuery, stations  # noqa: E402
+from terrapole.insitu.tabular import import_table  # noqa: E402
 from terrapole.insitu.times import to_micros  # noqa: E402
 
 START = datetime(2010, 1, 1, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 
 
-def _series(n: int, offset: int) -> list[tuple[datetime, float]]:
-    return [
-        (START + i * HOUR, 10 + 5 * math.sin(i / 24 * 2 * math.pi) + (i * offset) % 7)
-        for i in range(n)
-    ]
+def _value(i: int, offset: int) -> float:
+    return round(10 + 5 * math.sin(i / 24 * 2 * math.pi) + (i * offset) % 7, 3)
+
+
+def _write_csv(path: Path, n: int, offset: int) -> None:
+    """``n`` hourly rows ``time,value`` from START (times like 2010-01-01T05:00, UTC)."""
+    days = (n + 23) // 24
+    with path.open("w") as out:
+        out.write("time,value\n")
+        for d in range(days):
+            day = f"{(START + d * 24 * HOUR):%Y-%m-%d}T"
+            first = d * 24
+            out.write("".join(
+                f"{day}{h:02d}:00,{_value(first + h, offset)}\n"
+                for h in range(min(24, n - first))
+            ))  # fmt: skip
+
+
+_MAPPING = """[source]
+format = "csv"
+[producer]
+identifier = "{producer}"
+name = "benchmark"
+[dataset]
+identifier = "benchmark"
+title = "benchmark"
+[sensor]
+name = "sensor"
+[station]
+id = "station {n}"
+lat = {lat}
+lon = {lon}
+[time]
+columns = ["time"]
+format = "%Y-%m-%dT%H:%M"
+zone = "UTC"
+[[series]]
+column = "value"
+property = "{prop}"
+definition = "http://example/{prop}"
+unit = "m"
+"""
 
 
 def _p50(run: Callable[[], object], repeat: int = 30) -> float:
@@ -84,35 +117,74 @@ ORDER BY t.name
 """
 
 
+def _raw_insert(store: InsituStore, rows: list[tuple[int, int, float]]) -> float:
+    """Seconds to insert ``rows`` (datastream, start, value) with the driver alone: sqlite3's
+    executemany, or psycopg's COPY, of the same INSERT ... ON CONFLICT DO NOTHING."""
+    on = "ON CONFLICT (datastream_id, phenomenon_start, phenomenon_end) DO NOTHING"
+    with store.engine.begin() as con:
+        cursor = con.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        began = time.perf_counter()
+        if store.engine.dialect.name == "sqlite":
+            cursor.executemany(
+                "INSERT INTO tp_sta_observations (datastream_id, phenomenon_start, "
+                f"phenomenon_end, result_number) VALUES (?, ?, ?, ?) {on}",
+                [(d, t, t, v) for d, t, v in rows],
+            )
+        else:
+            cursor.execute("CREATE TEMPORARY TABLE raw_in (d int4, t int8, v float8)")
+            with cursor.copy("COPY raw_in FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(["int4", "int8", "float8"])
+                for row in rows:
+                    copy.write_row(row)
+            cursor.execute(
+                "INSERT INTO tp_sta_observations (datastream_id, phenomenon_start, "
+                f"phenomenon_end, result_number) SELECT d, t, t, v FROM raw_in {on}"
+            )
+        spent = time.perf_counter() - began
+        cursor.execute("DELETE FROM tp_sta_observations WHERE datastream_id < 0")
+    return spent
+
+
+def _import(store: InsituStore, folder: Path, observations: int, datastreams: int) -> list[int]:
+    """Import one CSV file per datastream through the importer; print the rate beside the
+    driver's bare insert of one file's rows (into a datastream id no one uses)."""
+    producer = f"BENCH{time.time_ns()}"
+    per = observations // datastreams
+    ids = []
+    spent = 0.0
+    for n in range(datastreams):
+        # stations on a 10 x 10 degree grid over France
+        lon, lat = -4 + (n % 10) * 1.2, 42 + (n // 10 % 10) * 0.9
+        prop = ("discharge", "rain", "temperature")[n % 3]
+        text = _MAPPING.format(producer=producer, n=n, lat=lat, lon=lon, prop=prop)
+        mapping = parse_mapping(tomllib.loads(text), folder)
+        data = folder / f"station{n}.csv"
+        _write_csv(data, per, n)
+        began = time.perf_counter()
+        report = import_table(store, data, mapping)
+        spent += time.perf_counter() - began
+        ids += list(report.datastreams)
+        data.unlink()
+    total = per * len(ids)
+    start = to_micros(START)
+    raw = _raw_insert(store, [(-1, start + i * 3_600_000_000, _value(i, 1)) for i in range(per)])
+    ours, bare = total / spent, per / raw
+    print(
+        f"import from CSV: {total:,} observations in {spent:.1f} s = {ours:,.0f} obs/s "
+        f"(raw SQL insert of parsed rows {bare:,.0f} obs/s, ratio {bare / ours:.1f})"
+    )
+    return ids
+
+
 def run(url: str, observations: int, datastreams: int) -> None:
     """Fill a new store at ``url`` and print the figures."""
     store = InsituStore.open(url)
-    producer = store.create_producer(Producer(f"BENCH{time.time_ns()}", "benchmark"))
-    dataset = store.create_dataset(Dataset(producer.id or 0, "benchmark"))
-    sensor = store.create_sensor(Sensor("sensor"))
-    props = [
-        store.create_observed_property(ObservedProperty(name, f"http://example/{name}"))
-        for name in ("discharge", "rain", "temperature")
-    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        ids = _import(store, Path(tmp), observations, datastreams)
     per = observations // datastreams
-    ids = []
-    imported = 0.0
-    for n in range(datastreams):
-        thing = store.create_thing(Thing(f"station {n}", dataset_id=dataset.id))
-        # stations on a 10 x 10 degree grid over France
-        point = {"type": "Point", "coordinates": [-4 + (n % 10) * 1.2, 42 + (n // 10 % 10) * 0.9]}
-        store.create_location(Location(f"site {n}", point), thing_ids=[thing.id or 0])
-        prop = props[n % len(props)]
-        ds = store.create_datastream(
-            Datastream(f"q {n}", thing.id or 0, sensor.id or 0, prop.id or 0, Unit("m", "m"))
-        )
-        rows = _series(per, n)
-        began = time.perf_counter()
-        store.add_observations(ds.id or 0, rows)
-        imported += time.perf_counter() - began
-        ids.append(ds.id or 0)
-    total = per * len(ids)
-    print(f"import: {total:,} observations in {imported:.1f} s = {total / imported:,.0f} obs/s")
+    props = [store.observed_property_by_definition(f"http://example/{name}")
+             for name in ("discharge", "rain", "temperature")]  # fmt: skip
+    assert all(p is not None for p in props)
 
     ds_id = ids[len(ids) // 2]
     month = (START + 400 * 24 * HOUR, START + 431 * 24 * HOUR)
@@ -135,6 +207,11 @@ def run(url: str, observations: int, datastreams: int) -> None:
 
     end = START + per * HOUR
     ours = _p50(lambda: store.decimated(ds_id, START, end, 1000, hidden=NOTHING_HIDDEN), 10)
+    with db.reading(store.engine) as con:
+        every = _p50(lambda: obs.decimated(con, ds_id, START, end, 1000, summarised=False), 10)
+        assert obs.decimated(con, ds_id, START, end, 1000) == obs.decimated(
+            con, ds_id, START, end, 1000, summarised=False
+        )
     agg = sa.text(
         "SELECT (phenomenon_start - :a) / :w, count(*), min(result_number), max(result_number) "
         "FROM tp_sta_observations WHERE datastream_id = :d AND phenomenon_start >= :a "
@@ -145,9 +222,11 @@ def run(url: str, observations: int, datastreams: int) -> None:
     with store.engine.connect() as con:
         raw = _p50(lambda: con.execute(agg, params).all(), 10)
     _line(f"decimated {per:,}-row series to 1000 buckets (raw: min/max GROUP BY)", ours, raw)
+    _line("  the same, folding every point instead of the daily summaries", every, raw)
 
     period = (START + 100 * 24 * HOUR, START + 130 * 24 * HOUR)
     box = (-2.0, 41.0, 4.0, 48.0)
+    assert props[0] is not None
     query = StationQuery(observed_property=props[0].id, start=period[0], end=period[1], bbox=box)
     ours = _p50(lambda: stations(store.engine, query, hidden=NOTHING_HIDDEN))
     found = len(stations(store.engine, query, hidden=NOTHING_HIDDEN))
