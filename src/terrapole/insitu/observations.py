@@ -28,6 +28,7 @@ from terrapole.insitu.times import (
     TimeInterval,
     TimeLike,
     from_micros,
+    micros_iso,
     optional_time,
     to_micros,
 )
@@ -400,15 +401,6 @@ def observation_of(row: Any) -> Observation:
     )
 
 
-_NAIVE_EPOCH = datetime(1970, 1, 1)
-
-
-def _iso(micros: int) -> str:
-    """What :func:`~terrapole.insitu.times.iso` writes for ``micros``, without building an
-    aware datetime and converting it to UTC (it is UTC already)."""
-    return (_NAIVE_EPOCH + timedelta(microseconds=micros)).isoformat() + "Z"
-
-
 def observation_json(row: Any) -> dict[str, Any]:
     """``observation_of(row).to_json()`` straight from the row's columns: the SensorThings JSON
     of an Observation without its dataclass, its checks or its datetimes (a page of 1000
@@ -418,14 +410,16 @@ def observation_json(row: Any) -> dict[str, Any]:
     result_time = row.result_time
     number = row.result_number
     return {
-        "phenomenonTime": _iso(start) if start == end else f"{_iso(start)}/{_iso(end)}",
-        "resultTime": None if result_time is None else _iso(result_time),
+        "phenomenonTime": micros_iso(start)
+        if start == end
+        else f"{micros_iso(start)}/{micros_iso(end)}",
+        "resultTime": None if result_time is None else micros_iso(result_time),
         "result": row.result_json if number is None else number,
         "resultQuality": row.result_quality,
         "validTime": (
             None
             if valid_start is None or valid_end is None
-            else f"{_iso(valid_start)}/{_iso(valid_end)}"
+            else f"{micros_iso(valid_start)}/{micros_iso(valid_end)}"
         ),
         "parameters": row.parameters or {},
     }

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from terrapole.errors import InvalidInput
+from terrapole.jsontypes import utc_iso
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -54,8 +55,16 @@ def optional_time(value: int | None) -> datetime | None:
 
 def iso(value: datetime) -> str:
     """ISO 8601 in UTC with ``Z`` (SensorThings' time strings)."""
-    text = value.astimezone(UTC).isoformat()
-    return text.removesuffix("+00:00") + "Z"
+    return utc_iso(value)
+
+
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+
+
+def micros_iso(micros: int) -> str:
+    """What :func:`iso` writes for a stored time, without building an aware datetime and
+    converting it to UTC (it is UTC already): the fast path of a page of observations."""
+    return (_NAIVE_EPOCH + timedelta(microseconds=micros)).isoformat() + "Z"
 
 
 def parse_time(text: object, field: str) -> datetime:
