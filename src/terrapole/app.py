@@ -55,6 +55,7 @@ from terrapole.portal import (
     insitu_pages,
     my_orders_pages,
     order_pages,
+    record_editor_pages,
     thesaurus_pages,
     usage_pages,
 )
@@ -68,6 +69,7 @@ from terrapole.web import (
     housekeeping,
     insitu_eo,
     pixel_series,
+    record_checks,
     records_api,
     search_tiles,
     tiles,
@@ -285,6 +287,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(insitu_pages.router(services))
     app.include_router(ces_api.router(services))
     app.include_router(calls_api.router(services))
+    # the editor's /records/new|mine|review and /records/check before /records/{id}
+    app.include_router(record_checks.router(services))
+    app.include_router(record_editor_pages.router(services))
     app.include_router(records_api.router(services))
     app.include_router(deposits_api.router(services))
     app.include_router(thesauri_api.router(services))
