@@ -51,6 +51,8 @@ from terrapole.portal import (
     access_pages,
     account_pages,
     admin_pages,
+    calls_pages,
+    ces_pages,
     entity_pages,
     insitu_pages,
     my_orders_pages,
@@ -285,6 +287,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(insitu_admin_api.router(services))
     app.include_router(insitu_eo.router(services))
     app.include_router(insitu_pages.router(services))
+    app.include_router(ces_pages.router(services))  # before the JSON: shared paths
+    app.include_router(calls_pages.router(services))
     app.include_router(ces_api.router(services))
     app.include_router(calls_api.router(services))
     # the editor's /records/new|mine|review and /records/check before /records/{id}

@@ -129,6 +129,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "admin_licences": {"en": "Licences and charters", "fr": "Licences et chartes"},
     "admin_statistics": {"en": "Usage statistics", "fr": "Statistiques d'usage"},
     "admin_jobs": {"en": "Job statistics", "fr": "Statistiques des traitements"},
+    "admin_calls": {"en": "Calls for projects", "fr": "Appels à projets"},
     "admin_entities_help": {
         "en": "Every entity, its referent, members and quota left this quarter.",
         "fr": "Toutes les entités, leur référent, leurs membres et leur quota restant ce "

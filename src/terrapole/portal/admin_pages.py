@@ -31,8 +31,9 @@ from terrapole.web.services import WebServices
 Gate = Callable[[Request], Awaitable[Caller | Response]]
 """Resolves an admin caller, or answers instead (to the login page, or a 403 page)."""
 
-ADMIN_PAGES = ("entities", "orders", "licences", "statistics", "jobs")
-"""The pages the index links to, under ``/admin/`` (statistics and jobs are other modules')."""
+ADMIN_PAGES = ("entities", "orders", "licences", "statistics", "jobs", "calls")
+"""The pages the index links to, under ``/admin/`` (statistics, jobs and calls are other
+modules')."""
 
 
 def gates(auth: AccountAuth) -> tuple[Gate, Gate]:
