@@ -72,6 +72,7 @@ from terrapole.web import (
     insitu_eo,
     pixel_series,
     record_checks,
+    records,
     records_api,
     search_tiles,
     tiles,
@@ -294,6 +295,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # the editor's /records/new|mine|review and /records/check before /records/{id}
     app.include_router(record_checks.router(services))
     app.include_router(record_editor_pages.router(services))
+    app.include_router(records.router(services))
     app.include_router(records_api.router(services))
     app.include_router(deposits_api.router(services))
     app.include_router(thesauri_api.router(services))

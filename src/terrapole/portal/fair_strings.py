@@ -382,3 +382,52 @@ CALL_STRINGS: dict[str, dict[str, str]] = {
 }
 """The calls' pages: the calls, one call with the Apply form, the applicant's applications,
 the reviewer's assignments, the committee's page of a call."""
+
+
+# -- record landing pages ----------------------------------------------------------------------
+LANDING_STRINGS: dict[str, dict[str, str]] = {
+    "records": {"en": "Records", "fr": "Fiches"},
+    "by": {"en": "Creators", "fr": "Auteurs"},
+    "cite": {"en": "Cite this dataset", "fr": "Citer ce jeu de données"},
+    "style": {"en": "Style", "fr": "Style"},
+    "copy_citation": {"en": "Copy", "fr": "Copier"},
+    "copied": {"en": "Copied", "fr": "Copié"},
+    "export": {"en": "Export the metadata", "fr": "Exporter les métadonnées"},
+    "description": {"en": "Description", "fr": "Description"},
+    "files": {"en": "Files", "fr": "Fichiers"},
+    "no_files": {
+        "en": "No file to download here (or none you may read).",
+        "fr": "Aucun fichier à télécharger ici (ou aucun que vous puissiez lire).",
+    },
+    "name": {"en": "Name", "fr": "Nom"},
+    "size": {"en": "Size", "fr": "Taille"},
+    "checksum": {"en": "Checksum", "fr": "Somme de contrôle"},
+    "download": {"en": "Download", "fr": "Télécharger"},
+    "extent": {"en": "Extent", "fr": "Emprise"},
+    "period": {"en": "Period", "fr": "Période"},
+    "licence": {"en": "Licence", "fr": "Licence"},
+    "no_licence": {"en": "No licence given.", "fr": "Aucune licence indiquée."},
+    "versions": {"en": "Versions", "fr": "Versions"},
+    "newest": {"en": "newest", "fr": "la plus récente"},
+    "this_version": {"en": "this version", "fr": "cette version"},
+    "related": {"en": "Related identifiers", "fr": "Identifiants liés"},
+    "keywords": {"en": "Keywords", "fr": "Mots-clés"},
+    "usage": {"en": "Usage", "fr": "Utilisation"},
+    "views": {"en": "views", "fr": "consultations"},
+    "downloads": {"en": "downloads", "fr": "téléchargements"},
+    "since_start": {
+        "en": "counted since the server started",
+        "fr": "comptées depuis le démarrage du serveur",
+    },
+    "publisher": {"en": "Publisher", "fr": "Éditeur"},
+    "published": {"en": "Published", "fr": "Publié"},
+    "version": {"en": "Version", "fr": "Version"},
+    "identifier": {"en": "Identifier", "fr": "Identifiant"},
+    "state": {"en": "State", "fr": "État"},
+    "withdrawn": {"en": "This record was withdrawn:", "fr": "Cette fiche a été retirée :"},
+    "not_published": {
+        "en": "Not published: only its owner and the curators see this page.",
+        "fr": "Non publiée : seuls son propriétaire et les curateurs voient cette page.",
+    },
+    "orcid": {"en": "ORCID iD", "fr": "ORCID iD"},
+}
