@@ -7,8 +7,9 @@ named by their ROR or ORCID IRI when they have one), keywords, themes (INSPIRE t
 the concept URIs of thesaurus keywords, as ``skos:Concept``), spatial and temporal coverage,
 and a distribution carrying the licence. :func:`catalogue_graph` builds the whole graph (for
 small catalogues and tests, checked by :func:`terrapole.fair.validation.validate_dcat`);
-:func:`serialize` writes a large catalogue in chunks of records, so the memory it takes and the
-time rdflib's serialisers spend sorting stay those of one chunk.
+:func:`serialize` streams a large catalogue chunk by chunk from the same triples, written
+term by term with rdflib's ``n3()`` rather than through a graph and its serialisers (which
+cost more than ten times as much at 100 000 records).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from rdflib import DCAT, DCTERMS, FOAF, RDF, SKOS, XSD, BNode, Graph, Namespace, URIRef
 from rdflib import Literal as Lit
@@ -58,6 +59,24 @@ INSPIRE_THEME_NAMES = {
 }  # fmt: skip
 
 
+Triple = tuple[Node, Node, Node]
+
+
+class Sink(Protocol):
+    """Where triples go: an rdflib ``Graph``, or a :class:`Triples` list for streaming."""
+
+    def add(self, triple: Triple, /) -> object:
+        """Take one triple."""
+
+
+class Triples(list[Triple]):
+    """Triples in the order they were made (no graph: cheaper when they are only written)."""
+
+    def add(self, triple: Triple, /) -> None:
+        """Keep one triple."""
+        self.append(triple)
+
+
 @dataclass(frozen=True)
 class CatalogueInfo:
     """What the catalogue says of itself: its URL, the platform's home page, its publisher;
@@ -87,7 +106,7 @@ def _date(value: object) -> Lit | None:
     return Lit(text, datatype=XSD.date) if _DATE.match(text) else None
 
 
-def _agent(graph: Graph, agent: Mapping[str, Any]) -> Node:
+def _agent(graph: Sink, agent: Mapping[str, Any]) -> Node:
     """A creator or publisher as a ``foaf:Agent`` (its ORCID/ROR IRI, else a blank node)."""
     ids = [i.get("nameIdentifier") for i in agent.get("nameIdentifiers") or ()]
     named = [_iri(agent.get("publisherIdentifier")), *(_iri(i) for i in ids)]
@@ -97,7 +116,7 @@ def _agent(graph: Graph, agent: Mapping[str, Any]) -> Node:
     return node
 
 
-def _concept(graph: Graph, uri: URIRef, label: str | None) -> URIRef:
+def _concept(graph: Sink, uri: URIRef, label: str | None) -> URIRef:
     """A theme (DCAT-AP asks each ``skos:Concept`` for a preferred label)."""
     if not label:
         code = str(uri).removeprefix(INSPIRE_THEME).strip("/")
@@ -107,7 +126,7 @@ def _concept(graph: Graph, uri: URIRef, label: str | None) -> URIRef:
     return uri
 
 
-def _coverage(graph: Graph, dataset: URIRef, extras: Mapping[str, Any]) -> None:
+def _coverage(graph: Sink, dataset: URIRef, extras: Mapping[str, Any]) -> None:
     box = extras.get("spatialExtent")
     if isinstance(box, list | tuple) and len(box) == 4:
         w, s, e, n = (float(v) for v in box)
@@ -127,7 +146,7 @@ def _coverage(graph: Graph, dataset: URIRef, extras: Mapping[str, Any]) -> None:
             graph.add((span, DCAT.endDate, end))
 
 
-def _themes(graph: Graph, dataset: URIRef, metadata: Mapping[str, Any]) -> None:
+def _themes(graph: Sink, dataset: URIRef, metadata: Mapping[str, Any]) -> None:
     for subject in metadata.get("subjects") or ():
         if subject.get("subject"):
             graph.add((dataset, DCAT.keyword, _text(subject, "subject")))
@@ -141,7 +160,7 @@ def _themes(graph: Graph, dataset: URIRef, metadata: Mapping[str, Any]) -> None:
             graph.add((dataset, DCAT.theme, _concept(graph, concept, None)))
 
 
-def add_dataset(graph: Graph, catalogue: URIRef, row: HarvestRow, info: CatalogueInfo) -> None:
+def add_dataset(graph: Sink, catalogue: URIRef, row: HarvestRow, info: CatalogueInfo) -> None:
     """The triples of one published record, linked from ``catalogue``."""
     metadata = row.metadata
     landing = f"{info.records_url}{row.id}"
@@ -183,7 +202,7 @@ def add_dataset(graph: Graph, catalogue: URIRef, row: HarvestRow, info: Catalogu
             break
 
 
-def _catalogue_node(graph: Graph, info: CatalogueInfo) -> URIRef:
+def _catalogue_node(graph: Sink, info: CatalogueInfo) -> URIRef:
     catalogue = URIRef(info.url)
     graph.add((catalogue, RDF.type, DCAT.Catalog))
     graph.add((catalogue, DCTERMS.title, Lit(info.title, lang="en")))
@@ -222,51 +241,73 @@ def catalogue_graph(harvest: Harvest, info: CatalogueInfo) -> Graph:
     return graph
 
 
-def serialize(
-    harvest: Harvest, info: CatalogueInfo, fmt: Format = "turtle", *, chunk: int = 500
-) -> Iterator[bytes]:
-    """The catalogue in ``fmt``, streamed: Turtle as one document per chunk of records
-    (repeated prefixes are valid Turtle; blank nodes are labelled uniquely), JSON-LD as one
-    ``@graph`` holding the nodes of every chunk under one ``@context``."""
-    head = _bound(Graph())
+def _turtle_lines(triples: Triples) -> str:
+    """Triples as N-Triples-style statements, a subset of Turtle; each term written by
+    rdflib (``n3()``: full IRIs, escaped literals, blank node labels unique to the run)."""
+    return "".join(f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in dict.fromkeys(triples))
+
+
+def _jsonld_value(term: Node) -> dict[str, str]:
+    if isinstance(term, Lit):
+        value = {"@value": str(term)}
+        if term.language:
+            value["@language"] = term.language
+        elif term.datatype is not None:
+            value["@type"] = str(term.datatype)
+        return value
+    return {"@id": term.n3() if isinstance(term, BNode) else str(term)}
+
+
+def _jsonld_nodes(triples: Triples) -> list[dict[str, Any]]:
+    """Triples as expanded JSON-LD node objects, one per subject."""
+    nodes: dict[Node, dict[str, Any]] = {}
+    for subject, predicate, value in dict.fromkeys(triples):
+        node = nodes.setdefault(subject, _jsonld_value(subject))
+        if predicate == RDF.type:
+            node.setdefault("@type", []).append(str(value))
+        else:
+            node.setdefault(str(predicate), []).append(_jsonld_value(value))
+    return list(nodes.values())
+
+
+def _chunks(harvest: Harvest, info: CatalogueInfo, chunk: int) -> Iterator[Triples]:
+    """The catalogue's own triples, then those of ``chunk`` records at a time."""
+    head = Triples()
     catalogue = _catalogue_node(head, info)
+    yield head
+    for rows in _published(harvest, chunk):
+        triples = Triples()
+        for row in rows:
+            add_dataset(triples, catalogue, row, info)
+        yield triples
+
+
+def serialize(
+    harvest: Harvest, info: CatalogueInfo, fmt: Format = "turtle", *, chunk: int = 1000
+) -> Iterator[bytes]:
+    """The catalogue in ``fmt``, streamed ``chunk`` records at a time: Turtle as prefixes
+    and then one statement a line; JSON-LD as one ``@graph`` of expanded node objects (a
+    subject described in two chunks is two node objects, which JSON-LD merges)."""
     if fmt == "turtle":
-        yield head.serialize(format="turtle").encode()
-        for rows in _published(harvest, chunk):
-            graph = _bound(Graph())
-            for row in rows:
-                add_dataset(graph, catalogue, row, info)
-            yield graph.serialize(format="turtle").encode()
+        yield "".join(f"@prefix {p}: <{n}> .\n" for p, n in CONTEXT.items()).encode()
+        for triples in _chunks(harvest, info, chunk):
+            yield _turtle_lines(triples).encode()
         return
-    yield f'{{"@context": {json.dumps(CONTEXT)}, "@graph": ['.encode()
+    yield b'{"@graph": ['
     first = True
-    for graph in _chunks_with_head(head, harvest, info, catalogue, chunk):
-        for node in _jsonld_nodes(graph):
+    for triples in _chunks(harvest, info, chunk):
+        for node in _jsonld_nodes(triples):
             yield (b"" if first else b",\n") + json.dumps(node).encode()
             first = False
     yield b"]}\n"
 
 
-def _chunks_with_head(
-    head: Graph, harvest: Harvest, info: CatalogueInfo, catalogue: URIRef, chunk: int
-) -> Iterator[Graph]:
-    yield head
-    for rows in _published(harvest, chunk):
-        graph = Graph()
-        for row in rows:
-            add_dataset(graph, catalogue, row, info)
-        yield graph
-
-
-def _jsonld_nodes(graph: Graph) -> list[Any]:
-    data = json.loads(graph.serialize(format="json-ld", context=CONTEXT, auto_compact=True))
-    if isinstance(data, dict) and "@graph" in data:
-        nodes: list[Any] = data["@graph"]
-        return nodes
-    if isinstance(data, dict):
-        data.pop("@context", None)
-        return [data] if data else []
-    return list(data)
-
-
-__all__ = ["CONTEXT", "CatalogueInfo", "add_dataset", "catalogue_graph", "serialize"]
+__all__ = [
+    "CONTEXT",
+    "CatalogueInfo",
+    "Sink",
+    "Triples",
+    "add_dataset",
+    "catalogue_graph",
+    "serialize",
+]

@@ -36,6 +36,8 @@ _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SECOND = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 _REPOSITORY_ID = re.compile(r"^[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+$")
 _TOKEN_VERSION = 1
+CHUNK = 64 * 1024
+"""About how many bytes a list response sends at a time."""
 
 Clock = Callable[[], datetime]
 
@@ -253,17 +255,24 @@ class OaiRepository:
         try:
             body = self._verb(verb, given, now)
         except OaiError as error:
-            return [self._envelope(now, verb, given, _error(error))]
+            refused = error.code in ("badVerb", "badArgument")  # echoes no arguments
+            return [self._envelope(now, None if refused else verb, given, _error(error))]
         return self._streamed(now, verb, given, body)
 
     def _streamed(
         self, now: datetime, verb: str, given: Mapping[str, str], body: Iterable[str]
     ) -> Iterator[bytes]:
         head, _, tail = self._envelope(now, verb, given, "\x00").partition(b"\x00")
-        yield head + f"<{verb}>".encode()
-        for part in body:
-            yield part.encode()
-        yield f"</{verb}>".encode() + tail
+        buffer = [head.decode(), f"<{verb}>"]
+        size = 0
+        for part in body:  # sent in pieces of about CHUNK bytes: one per record costs more
+            buffer.append(part)
+            size += len(part)
+            if size >= CHUNK:
+                yield "".join(buffer).encode()
+                buffer, size = [], 0
+        buffer.append(f"</{verb}>")
+        yield "".join(buffer).encode() + tail
 
     def _envelope(
         self, now: datetime, verb: str | None, given: Mapping[str, str], content: str

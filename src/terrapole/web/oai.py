@@ -56,8 +56,8 @@ def records_url(services: WebServices, base: str) -> str:
     return services.settings.doi_landing_base or f"{base}/records/"
 
 
-def router(services: WebServices) -> APIRouter:
-    """The OAI-PMH endpoint."""
+def router(services: WebServices, *, page_size: int = 500) -> APIRouter:
+    """The OAI-PMH endpoint; list responses hold ``page_size`` records at most."""
     api = APIRouter(tags=["harvesting"])
     harvest = harvest_of(services)
 
@@ -69,6 +69,7 @@ def router(services: WebServices) -> APIRouter:
             records_url=records_url(services, base),
             admin_email=admin_email(services),
             datacentre=services.settings.datacite_repository_id or "TERRAPOLE",
+            page_size=page_size,
         )
         return StreamingResponse(iter(repository.respond(arguments)), media_type=MEDIA_TYPE)
 
