@@ -81,11 +81,13 @@ from terrapole.web import (
 )
 from terrapole.web import calls as calls_api
 from terrapole.web import ces as ces_api
+from terrapole.web import dcat as dcat_api
 from terrapole.web import deposits as deposits_api
 from terrapole.web import entities as entities_api
 from terrapole.web import ingest as ingest_api
 from terrapole.web import insitu as insitu_api
 from terrapole.web import insitu_admin as insitu_admin_api
+from terrapole.web import oai as oai_api
 from terrapole.web import oidc as oidc_api
 from terrapole.web import openeo as openeo_api
 from terrapole.web import orders as orders_api
@@ -300,6 +302,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(deposits_api.router(services))
     app.include_router(thesauri_api.router(services))
     app.include_router(thesaurus_pages.router(services))
+    app.include_router(oai_api.router(services))
+    app.include_router(dcat_api.router(services))
     app.mount("/static", portal.STATIC, name="static")
     app.add_middleware(TileCacheMiddleware, services=services, cache=TileCache())
     app.add_middleware(tiles.PresetMiddleware, services=services)
