@@ -6,6 +6,7 @@ shows the page (screenshot)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -305,3 +306,36 @@ def test_a_browser_shows_the_landing_page(
         assert not page.locator('.citation[data-style="datacite"]').is_visible()
         page.wait_for_selector("#record-map canvas")
         assert page.screenshot(path=str(shots / "landing.png"), full_page=True)
+
+
+def test_a_deposit_record_lists_its_files_through_the_deposit(app: Any, client: TestClient) -> None:
+    from terrapole.access.policy import Principal
+    from terrapole.web.deposits import deposits_of
+
+    alice = Principal(name="alice-token", user_id="alice")
+    curator = Principal(name="cora-token", user_id="cora", roles=frozenset({"curator"}))
+    deposits = deposits_of(app.state.services)
+    deposit = deposits.create(alice, "Discharge of the Garonne")
+    data = b"date,discharge\n2020-01-01,412.5\n"
+    digest = hashlib.sha256(data).hexdigest()
+    upload = deposits.start_upload(alice, deposit.id, "garonne q.csv", len(data), sha256=digest)
+    deposits.put_chunk(alice, upload.id, 0, data)
+    deposits.complete(alice, upload.id)
+    stored = deposits.record(alice, deposit.id)
+    full = replace(complete_record(), extras=stored.record.extras)
+    deposits.describe(alice, deposit.id, full)
+    deposits.submit(alice, deposit.id)
+    deposits.book.approve(curator, stored.id)
+    deposits.publish(alice, deposit.id)
+
+    url = f"http://testserver/records/{stored.id}"
+    links = links_of(client.get(f"/records/{stored.id}").headers["link"])
+    download = f"http://testserver/deposits/{deposit.id}/files/garonne%20q.csv"
+    assert (f"{url}/files/0", "item", "text/csv") in links
+    jsonld = client.get(f"/records/{stored.id}", params={"format": "jsonld"}).json()
+    assert jsonld["distribution"] == [{"@type": "DataDownload", "name": "garonne q.csv",
+                                       "contentUrl": download, "encodingFormat": "text/csv",
+                                       "contentSize": f"{len(data)} B", "sha256": digest}]  # fmt: skip
+    file = client.get(f"/records/{stored.id}/files/0", follow_redirects=False)
+    assert file.headers["location"] == download
+    assert client.get(download).content == data

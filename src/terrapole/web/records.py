@@ -18,12 +18,14 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from terrapole.errors import InvalidInput, NotFound
 from terrapole.fair import datacite
+from terrapole.fair.deposits import Deposits
 from terrapole.fair.formats import (
     DataFile,
     RecordView,
@@ -38,6 +40,7 @@ from terrapole.fair.formats.view import licences, orcid_of
 from terrapole.fair.model import AlternateIdentifier, SourceKind
 from terrapole.fair.records import StoredRecord
 from terrapole.portal import record_pages
+from terrapole.web.deposits import deposits_of
 from terrapole.web.records_api import stored_json
 from terrapole.web.services import WebServices
 
@@ -114,33 +117,45 @@ def negotiate(accept: str | None) -> str | None:
     return None
 
 
-def files_of(services: WebServices, request: Request, stored: StoredRecord) -> list[DataFile]:
-    """The files of the record's source the caller may read: a collection's own assets (what
-    its owner attached: documentation, a whole-archive download...)."""
+def files_of(
+    services: WebServices, request: Request, stored: StoredRecord, deposits: Deposits
+) -> list[DataFile]:
+    """The files of the record's source: a deposit's files (downloads go through the deposit's
+    access rules: embargo, restriction), or the own assets of a collection the caller may read
+    (what its owner attached: documentation, a whole-archive download...)."""
     source = stored.record.extras.source
+    root = str(request.base_url)
+    if source is not None and source.kind is SourceKind.DEPOSIT:
+        try:
+            deposit = deposits.get(services.principal(request), source.id)
+        except NotFound:
+            return []
+        return [
+            DataFile(f.name, f"{root}deposits/{deposit.id}/files/{quote(f.name)}", f.size,
+                     f"sha256:{f.sha256}", f.format)
+            for f in deposit.files
+        ]  # fmt: skip
     if source is None or source.kind is not SourceKind.COLLECTION:
         return []
     try:
         collection = services.store.get_collection(source.id, hidden=services.hidden(request))
     except NotFound:  # gone, or not for this caller: nothing to list
         return []
-    found = []
-    for name, asset in sorted((collection.get("assets") or {}).items()):
-        href = asset.get("href")
-        if not isinstance(href, str) or not href:
-            continue
-        size = asset.get("file:size")
-        checksum = asset.get("file:checksum")
-        found.append(
-            DataFile(
-                name=str(asset.get("title") or name),
-                url=href,
-                size=size if isinstance(size, int) else None,
-                checksum=_checksum(checksum) if isinstance(checksum, str) else None,
-                media_type=asset.get("type") if isinstance(asset.get("type"), str) else None,
-            )
-        )
-    return found
+    assets = sorted((collection.get("assets") or {}).items())
+    return [_asset_file(name, a) for name, a in assets if isinstance(a.get("href"), str)]
+
+
+def _asset_file(name: str, asset: dict[str, Any]) -> DataFile:
+    size = asset.get("file:size")
+    checksum = asset.get("file:checksum")
+    kind = asset.get("type")
+    return DataFile(
+        name=str(asset.get("title") or name),
+        url=asset["href"],
+        size=size if isinstance(size, int) else None,
+        checksum=_checksum(checksum) if isinstance(checksum, str) else None,
+        media_type=kind if isinstance(kind, str) else None,
+    )
 
 
 def _checksum(multihash: str) -> str | None:
@@ -152,7 +167,9 @@ def _checksum(multihash: str) -> str | None:
     return None
 
 
-def view_of(services: WebServices, request: Request, stored: StoredRecord) -> RecordView:
+def view_of(
+    services: WebServices, request: Request, stored: StoredRecord, deposits: Deposits
+) -> RecordView:
     """The record as its page and exports show it, with links from this request's root."""
     root = str(request.base_url)
     url = f"{root}records/{stored.id}"
@@ -172,7 +189,7 @@ def view_of(services: WebServices, request: Request, stored: StoredRecord) -> Re
         record=stored.record,
         url=url,
         identifier=stored.identifier,
-        files=tuple(files_of(services, request, stored)),
+        files=tuple(files_of(services, request, stored, deposits)),
         versions=refs,
         catalog_url=root,
         catalog_name=services.settings.public_url or "terrapole",
@@ -246,6 +263,7 @@ def router(services: WebServices) -> APIRouter:
     """The landing routes over ``services.records``."""
     api = APIRouter(tags=["fair"])
     book = services.records
+    deposits = deposits_of(services)
     views: Counter[str] = Counter()  # landing page views since the server started
     downloads: Counter[str] = Counter()
 
@@ -277,7 +295,7 @@ def router(services: WebServices) -> APIRouter:
                 media_type="text/plain",
                 headers={"Vary": "Accept"},
             )
-        view = view_of(services, request, stored)
+        view = view_of(services, request, stored, deposits)
         links = signposts(view)
         if key == "html":
             views[stored.id] += 1
@@ -295,19 +313,19 @@ def router(services: WebServices) -> APIRouter:
     @api.get("/records/{record_id}/linkset", summary="The record's Signposting linkset")
     def record_linkset(record_id: str, request: Request) -> Response:
         stored = book.get(services.principal(request), record_id)
-        view = view_of(services, request, stored)
+        view = view_of(services, request, stored, deposits)
         return Response(_json(linkset(view)), media_type=LINKSET)
 
     @api.get("/records/{record_id}/versions", summary="The published versions, oldest first")
     def versions(record_id: str, request: Request) -> dict[str, Any]:
         stored = book.get(services.principal(request), record_id)
-        view = view_of(services, request, stored)
+        view = view_of(services, request, stored, deposits)
         return {"versions": [v.__dict__ for v in view.versions]}
 
     @api.get("/records/{record_id}/files/{n}", summary="A file of the record (a redirect)")
     def record_file(record_id: str, n: int, request: Request) -> RedirectResponse:
         stored = book.get(services.principal(request), record_id)
-        view = view_of(services, request, stored)
+        view = view_of(services, request, stored, deposits)
         if not 0 <= n < len(view.files):
             raise NotFound("file", f"{record_id}/{n}")
         downloads[stored.id] += 1
