@@ -22,26 +22,16 @@ from terrapole.access.quotas import Ledger
 from terrapole.catalog.documents import PreparedItem, prepare_item
 from terrapole.catalog.store import Store
 from terrapole.config import Settings
-from terrapole.fair.identifiers import IdentifierProvider, LocalIdentifiers
+from terrapole.fair.datacite_client import provider_for
+from terrapole.fair.identifiers import IdentifierProvider
 from terrapole.fair.records import RecordBook
 from terrapole.storage import Storage
 
 
 def identifier_provider(settings: Settings) -> IdentifierProvider:
-    """Who gives published records their identifiers: the DataCite provider's factory
-    (``fair.datacite_client.provider_for``: DataCite when it is configured, else local
-    identifiers) where that module has it, else local identifiers."""
-    try:
-        from terrapole.fair import datacite_client  # type: ignore[attr-defined, unused-ignore]
-    except ModuleNotFoundError as missing:
-        if missing.name != "terrapole.fair.datacite_client":
-            raise  # the module is there but something it needs is not: say so
-        return LocalIdentifiers()
-    factory = getattr(datacite_client, "provider_for", None)
-    if factory is None:
-        return LocalIdentifiers()
-    provider: IdentifierProvider = factory(settings)
-    return provider
+    """Who gives published records their identifiers: DataCite when it is configured, else
+    local identifiers (``fair.datacite_client.provider_for``)."""
+    return provider_for(settings)
 
 
 @dataclass
