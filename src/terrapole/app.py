@@ -53,6 +53,7 @@ from terrapole.portal import (
     admin_pages,
     calls_pages,
     ces_pages,
+    deposit_pages,
     entity_pages,
     insitu_pages,
     my_orders_pages,
@@ -299,6 +300,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(record_editor_pages.router(services))
     app.include_router(records.router(services))
     app.include_router(records_api.router(services))
+    app.include_router(deposit_pages.router(services))  # before the JSON: shared paths
     app.include_router(deposits_api.router(services))
     app.include_router(thesauri_api.router(services))
     app.include_router(thesaurus_pages.router(services))

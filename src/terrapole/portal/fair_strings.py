@@ -431,3 +431,76 @@ LANDING_STRINGS: dict[str, dict[str, str]] = {
     },
     "orcid": {"en": "ORCID iD", "fr": "ORCID iD"},
 }
+
+# -- deposits (the long-tail repository) -----------------------------------------------------
+DEPOSIT_STRINGS: dict[str, dict[str, str]] = {
+    "deposits": {"en": "My deposits", "fr": "Mes dépôts"},
+    "deposits_intro": {
+        "en": "Deposit a small dataset: upload its files, describe it, send it to the curators, "
+        "then publish it with an identifier.",
+        "fr": "Déposez un petit jeu de données : envoyez ses fichiers, décrivez-le, soumettez-le "
+        "aux curateurs, puis publiez-le avec un identifiant.",
+    },
+    "new_deposit": {"en": "New deposit", "fr": "Nouveau dépôt"},
+    "no_deposits": {"en": "No deposit yet.", "fr": "Aucun dépôt pour l'instant."},
+    "dep_title": {"en": "Title", "fr": "Titre"},
+    "dep_state": {"en": "State", "fr": "État"},
+    "dep_version": {"en": "Version", "fr": "Version"},
+    "dep_files": {"en": "Files", "fr": "Fichiers"},
+    "dep_updated": {"en": "Updated", "fr": "Modifié"},
+    "state_draft": {"en": "draft", "fr": "brouillon"},
+    "state_published": {"en": "published", "fr": "publié"},
+    "access": {"en": "Access", "fr": "Accès"},
+    "access_open": {
+        "en": "Open: anyone downloads the files",
+        "fr": "Ouvert : tout le monde télécharge les fichiers",
+    },
+    "access_embargoed": {"en": "Embargo until", "fr": "Embargo jusqu'au"},
+    "access_restricted": {"en": "Restricted to the groups", "fr": "Réservé aux groupes"},
+    "groups_help": {
+        "en": "group names, separated by commas",
+        "fr": "noms de groupes, séparés par des virgules",
+    },
+    "create": {"en": "Create the deposit", "fr": "Créer le dépôt"},
+    "record": {"en": "Metadata record", "fr": "Fiche de métadonnées"},
+    "record_state": {"en": "Record", "fr": "Fiche"},
+    "describe": {"en": "Describe it in the editor", "fr": "La décrire dans l'éditeur"},
+    "landing": {"en": "Landing page", "fr": "Page d'accueil"},
+    "file_name": {"en": "Name", "fr": "Nom"},
+    "file_size": {"en": "Size", "fr": "Taille"},
+    "file_format": {"en": "Format", "fr": "Format"},
+    "preview": {"en": "Preview", "fr": "Aperçu"},
+    "map": {"en": "map", "fr": "carte"},
+    "table": {"en": "table", "fr": "tableau"},
+    "download": {"en": "download", "fr": "télécharger"},
+    "no_files": {"en": "No file yet.", "fr": "Aucun fichier pour l'instant."},
+    "files_hidden": {
+        "en": "The files are not open to you (embargo or restriction).",
+        "fr": "Les fichiers ne vous sont pas ouverts (embargo ou restriction).",
+    },
+    "upload": {"en": "Add files", "fr": "Ajouter des fichiers"},
+    "upload_help": {
+        "en": "Each file is checked with its SHA-256 (computed here, in your browser) and sent in "
+        "8 MiB chunks; an interrupted upload resumes where the server stopped.",
+        "fr": "Chaque fichier est vérifié par son SHA-256 (calculé ici, dans votre navigateur) et "
+        "envoyé par morceaux de 8 Mio ; un envoi interrompu reprend là où le serveur s'est arrêté.",
+    },
+    "send": {"en": "Upload", "fr": "Envoyer"},
+    "retry": {"en": "Resume", "fr": "Reprendre"},
+    "hashing": {"en": "computing the SHA-256", "fr": "calcul du SHA-256"},
+    "sending": {"en": "sending", "fr": "envoi"},
+    "verifying": {"en": "verifying", "fr": "vérification"},
+    "added": {"en": "added", "fr": "ajouté"},
+    "failed": {"en": "interrupted", "fr": "interrompu"},
+    "submit": {"en": "Submit for curation", "fr": "Soumettre aux curateurs"},
+    "awaiting": {
+        "en": "Submitted: a curator reviews the record.",
+        "fr": "Soumis : un curateur examine la fiche.",
+    },
+    "publish": {"en": "Publish", "fr": "Publier"},
+    "new_version": {"en": "New version", "fr": "Nouvelle version"},
+    "versions": {"en": "Versions", "fr": "Versions"},
+    "back": {"en": "Back to the deposit", "fr": "Retour au dépôt"},
+    "rows_shown": {"en": "First rows", "fr": "Premières lignes"},
+    "more_rows": {"en": "more rows not shown", "fr": "d'autres lignes ne sont pas montrées"},
+}
