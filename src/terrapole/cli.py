@@ -450,6 +450,7 @@ def demo(
     cli_insitu.import_demo()  # the in-situ observatories (CAMELS US, pastas/KNMI, USGS NWIS)
     cli_ces.seed_demo()  # the CES of the THEIA decks, their offers, a call and an application
     cli_fair.import_demo()  # the thesauri (INSPIRE themes, MET Norway MMD)
+    cli_fair.publish_demo()  # records of the collections, a production output, deposits
     console.print(
         f"catalogue ready: http://{settings.host}:{settings.port}/stac/ "
         f"(API docs at /stac/api.html)"

@@ -216,3 +216,43 @@ def deposit_publish(deposit_id: Annotated[str, typer.Argument(help="the deposit'
         deposits.publish(DEPOSIT_OPERATOR, deposit_id)
         identifier = deposits.record(DEPOSIT_OPERATOR, deposit_id).identifier
     out.print(identifier, highlight=False)
+
+
+# -- the demo's publications ------------------------------------------------------------------
+
+DEMO_DIR = DEMO_THESAURI.parent
+"""The demo bundle (its products and in-situ files are what the demo deposits)."""
+
+
+def publish_demo() -> None:
+    """What ``terrapole demo`` runs after its accounts exist: records of the public
+    collections, one production output and the deposits (``fair.demo``), then where to look."""
+    from terrapole.catalog.store import open_store
+    from terrapole.fair.demo import landing_pages
+    from terrapole.fair.demo import publish_demo as publish
+    from terrapole.services import Services
+
+    settings = command_settings()
+    access, store = AccessService(settings.database_url), open_store(settings)
+    try:
+        services = Services(store, access, settings, open_storage(settings))
+        report = publish(services, DEMO_DIR)
+        pages = landing_pages(services.records, report.published)
+    finally:
+        access.close()
+        store.close()
+    base = services.records.base_url
+    console.print(
+        f"FAIR records: {len(report.published)} published ({len(report.added)} new), "
+        f"{len(report.deposits)} deposits", highlight=False, markup=False, soft_wrap=True,
+    )  # fmt: skip
+    for cid, reason in sorted(report.skipped.items()):
+        console.print(f"  no record for {cid}: {reason}", highlight=False, markup=False,
+                      soft_wrap=True)  # fmt: skip
+    for line in (
+        f"  a landing page: {pages[0]}" if pages else "  no landing page",
+        f"  OAI-PMH: {base}/oai?verb=ListRecords&metadataPrefix=oai_dc",
+        f"  DCAT-AP catalogue: {base}/dcat",
+        f"  thesauri: {base}/thesaurus",
+    ):
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
