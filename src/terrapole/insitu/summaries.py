@@ -39,20 +39,26 @@ ORDER BY phenomenon_start, phenomenon_end
 """
 _SQLITE_RANGES = """
 SELECT o.phenomenon_start, o.result_number
-FROM json_each(?) AS r CROSS JOIN tp_sta_observations AS o
-WHERE o.datastream_id = ? AND o.phenomenon_start >= json_extract(r.value, '$[0]')
+FROM json_each(:r) AS r CROSS JOIN tp_sta_observations AS o
+WHERE o.datastream_id = :ds AND o.phenomenon_start >= json_extract(r.value, '$[0]')
   AND o.phenomenon_start < json_extract(r.value, '$[1]') AND o.result_number IS NOT NULL
 ORDER BY o.phenomenon_start, o.phenomenon_end
 """
 # SQLite: CROSS JOIN keeps the ranges outside, so each is one index range of the observations
 _POSTGRESQL_RANGES = """
-SELECT o.phenomenon_start, o.result_number
+SELECT p.t, p.v
 FROM unnest(CAST(:a AS bigint[]), CAST(:b AS bigint[])) AS r(a, b)
-JOIN tp_sta_observations AS o
-  ON o.datastream_id = :ds AND o.phenomenon_start >= r.a AND o.phenomenon_start < r.b
-WHERE o.result_number IS NOT NULL
-ORDER BY o.phenomenon_start, o.phenomenon_end
+CROSS JOIN LATERAL (
+  SELECT phenomenon_start AS t, phenomenon_end AS e, result_number AS v
+  FROM tp_sta_observations
+  WHERE datastream_id = :ds AND phenomenon_start >= r.a AND phenomenon_start < r.b
+    AND result_number IS NOT NULL
+  OFFSET 0
+) AS p
+ORDER BY p.t, p.e
 """
+# PostgreSQL: LATERAL, kept a subquery by OFFSET 0, makes each range its own index range scan
+# (a join of the ranges was planned as a scan of the whole Datastream checked against each)
 POSTGRESQL_BUCKETS = """
 SELECT b, count(*) AS n,
   min(t) AS t0, (min(ARRAY[t::float8, v]))[2] AS v0,
@@ -211,16 +217,36 @@ def _cut_days(lo: int, hi: int, width: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in out if a < b]
 
 
+_DAYS_IN = (
+    "SELECT day, count, first_time, first_value, last_time, last_value, min_time, min_value, "
+    f"max_time, max_value FROM {_DAYS} WHERE datastream_id = :ds AND day >= :lo AND day < :hi "
+    "ORDER BY day"
+)
+
+
+def _driver_rows(con: sa.Connection, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """All rows of ``sql`` (``:name`` parameters) as the driver's tuples: a SQLAlchemy Row per
+    point or day would cost more than the read."""
+    postgresql = con.dialect.name == "postgresql"
+    for name in params:
+        sql = sql.replace(f":{name}", f"%({name})s" if postgresql else f":{name}")
+    cursor = con.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
 def _points(con: sa.Connection, datastream_id: int, ranges: list[tuple[int, int]]) -> Any:
     """The (t, v) numeric points of the Datastream inside ``ranges``, in time order."""
     if con.dialect.name == "postgresql":
         params = {"ds": datastream_id, "a": [a for a, _ in ranges], "b": [b for _, b in ranges]}
-        return con.execute(sa.text(_POSTGRESQL_RANGES), params).all()
-    cursor = con.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        return cursor.execute(_SQLITE_RANGES, (json.dumps(ranges), datastream_id)).fetchall()
-    finally:
-        cursor.close()
+        # the planner's estimate (every range as wide as the table) would compile the query
+        # (JIT) for longer than the few index ranges take to read
+        con.exec_driver_sql("SET LOCAL jit = off")
+        return _driver_rows(con, _POSTGRESQL_RANGES, params)
+    return _driver_rows(con, _SQLITE_RANGES, {"r": json.dumps(ranges), "ds": datastream_id})
 
 
 def buckets(con: sa.Connection, datastream_id: int, lo: int, hi: int, width: int) -> list[Summary]:
@@ -230,15 +256,9 @@ def buckets(con: sa.Connection, datastream_id: int, lo: int, hi: int, width: int
         raise ValueError("summaries serve buckets of a day or more")
     cut = _cut_days(lo, hi, width)
     pieces = fold(_points(con, datastream_id, cut), lo, width)
-    c = observation_days.c
-    query = (
-        sa.select(c.day, c.count, c.first_time, c.first_value, c.last_time, c.last_value,
-                  c.min_time, c.min_value, c.max_time, c.max_value)
-        .where(c.datastream_id == datastream_id, c.day >= lo, c.day < hi - DAY + 1)
-        .order_by(c.day)
-    )  # fmt: skip
     raw_days = {day for a, b in cut for day in range(_floor(a), b, DAY)}
-    for row in con.execute(query):
+    days = _driver_rows(con, _DAYS_IN, {"ds": datastream_id, "lo": lo, "hi": hi - DAY + 1})
+    for row in days:
         day = row[0]
         if day not in raw_days:
             pieces.append(((day - lo) // width, *row[1:]))
