@@ -20,14 +20,38 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from rdflib import DCAT, DCTERMS, FOAF, RDF, SKOS, XSD, BNode, Graph, Namespace, URIRef
+import rdflib
+from rdflib import BNode, Graph, URIRef
 from rdflib import Literal as Lit
 from rdflib.term import Node
 
 from terrapole.fair.harvest import Harvest, HarvestRow, Selection
 from terrapole.fair.oai_formats import identifiers
 
-GSP = Namespace("http://www.opengis.net/ont/geosparql#")
+
+class _Terms:
+    """A vocabulary whose terms are made once: rdflib's namespace attribute lookups cost
+    more than building a whole dataset's triples otherwise."""
+
+    def __init__(self, namespace: str) -> None:
+        self._namespace = namespace
+
+    def __str__(self) -> str:
+        return self._namespace
+
+    def __getattr__(self, name: str) -> URIRef:
+        term = URIRef(self._namespace + name)
+        setattr(self, name, term)  # found as a plain attribute from now on
+        return term
+
+
+DCAT = _Terms(str(rdflib.DCAT))
+DCTERMS = _Terms(str(rdflib.DCTERMS))
+FOAF = _Terms(str(rdflib.FOAF))
+RDF = _Terms(str(rdflib.RDF))
+SKOS = _Terms(str(rdflib.SKOS))
+XSD = _Terms(str(rdflib.XSD))
+GSP = _Terms("http://www.opengis.net/ont/geosparql#")
 Format = Literal["turtle", "json-ld"]
 CONTEXT = {
     "dcat": str(DCAT),
@@ -136,11 +160,12 @@ def _coverage(graph: Sink, dataset: URIRef, extras: Mapping[str, Any]) -> None:
         graph.add((place, RDF.type, DCTERMS.Location))
         graph.add((place, DCAT.bbox, Lit(wkt, datatype=GSP.wktLiteral)))
     period = extras.get("temporalExtent")
-    if isinstance(period, Mapping) and _date(period.get("start")) is not None:
+    start = _date(period.get("start")) if isinstance(period, Mapping) else None
+    if isinstance(period, Mapping) and start is not None:
         span = BNode()
         graph.add((dataset, DCTERMS.temporal, span))
         graph.add((span, RDF.type, DCTERMS.PeriodOfTime))
-        graph.add((span, DCAT.startDate, _date(period["start"])))  # type: ignore[arg-type]
+        graph.add((span, DCAT.startDate, start))
         end = _date(period.get("end"))
         if end is not None:
             graph.add((span, DCAT.endDate, end))
@@ -184,8 +209,9 @@ def add_dataset(graph: Sink, catalogue: URIRef, row: HarvestRow, info: Catalogue
         graph.add((dataset, DCTERMS.creator, _agent(graph, creator)))
     issued = next((d.get("date") for d in metadata.get("dates") or ()
                    if d.get("dateType") == "Issued"), None)  # fmt: skip
-    if _date(issued) is not None:
-        graph.add((dataset, DCTERMS.issued, _date(issued)))  # type: ignore[arg-type]
+    issued_date = _date(issued)
+    if issued_date is not None:
+        graph.add((dataset, DCTERMS.issued, issued_date))
     if metadata.get("version"):
         graph.add((dataset, DCAT.version, Lit(str(metadata["version"]))))
     _themes(graph, dataset, metadata)

@@ -125,8 +125,14 @@ class Harvest:
     # -- filters --------------------------------------------------------------------------------
 
     def _visible(self) -> list[sa.ColumnElement[bool]]:
-        """Published or withdrawn, and not describing a collection hidden from anonymous."""
-        where: list[sa.ColumnElement[bool]] = [records.c.state.in_(_PUBLIC)]
+        """Published or withdrawn, and not describing a collection hidden from anonymous.
+
+        The state is compared as ``state || ''``, which no index serves: without statistics
+        SQLite would otherwise walk the `state` index (nearly every row) and sort them all,
+        where walking the `updated` index in order and stopping at the page's end is cheap.
+        """
+        state = records.c.state.concat("")
+        where: list[sa.ColumnElement[bool]] = [state.in_(_PUBLIC)]
         hidden = self.hidden()
         if hidden:
             where.append(
@@ -173,12 +179,9 @@ class Harvest:
         where = self._where(selection)
         if after is not None:
             stamp, last = after
-            where.append(
-                sa.or_(
-                    records.c.updated > stamp,
-                    sa.and_(records.c.updated == stamp, records.c.id > last),
-                )
-            )
+            # the plain range first, so that the planner walks the `updated` index from there
+            where.append(records.c.updated >= stamp)
+            where.append(sa.or_(records.c.updated > stamp, records.c.id > last))
         query = (
             sa.select(records)
             .where(*where)
