@@ -29,7 +29,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -185,6 +185,22 @@ def _source(doc: dict[str, Any], where: str) -> Source:
     return Source(fmt, delimiter, skip, bool(header), columns)
 
 
+def side_file_path(base: Path, name: str, where: str) -> Path:
+    """The side file ``name`` inside ``base``: a mapping never reaches beyond its own folder.
+
+    A mapping may come from an upload, so an absolute path or a ``..`` step is refused
+    (otherwise a producer could import any server file as station metadata and read it back
+    through the public API). Links are followed: an upload folder holds only the files sent,
+    and an operator's own folder may link to shared side files.
+    """
+    relative = PurePath(name)
+    if not name.strip() or relative.is_absolute() or relative.drive or ".." in relative.parts:
+        raise InvalidInput(
+            f"mapping {where}.file", f"{name!r} must be a path inside the mapping's folder"
+        )
+    return base / relative
+
+
 def _station(doc: dict[str, Any], base: Path) -> StationRule:
     where = "[station]"
     column = _opt_text(doc, "column", where)
@@ -207,7 +223,7 @@ def _station(doc: dict[str, Any], base: Path) -> StationRule:
             raise InvalidInput(f"mapping {at}", "not a table")
         sides.append(
             SideFile(
-                path=base / _text(side, "file", at),
+                path=side_file_path(base, _text(side, "file", at), at),
                 source=_source(side, at),
                 id=_text(side, "id", at),
                 name=_opt_text(side, "name", at),
