@@ -57,6 +57,8 @@ class QueryOptions:
     skip: int = 0
     count: bool = False
     result_format: str | None = None
+    given: tuple[tuple[str, str], ...] = ()
+    """The options as written (name, text): what a next link of an expanded collection repeats."""
 
 
 @dataclass
@@ -139,6 +141,7 @@ def parse_options(params: Mapping[str, str], entity_set: EntitySet, depth: int =
         skip=_int(params, "$skip", 0, MAX_SKIP),
         count=count_text == "true",
         result_format=result_format,
+        given=tuple((k, v) for k, v in params.items() if k in OPTIONS),
     )
 
 
@@ -169,11 +172,15 @@ def _expands(text: str, entity_set: EntitySet, depth: int) -> tuple[Expand, ...]
                 if not eq:
                     raise InvalidInput("$expand", f"{option[:60]!r}: expected $option=value")
                 nested[name.strip()] = value
-        found.append(_expand(path.strip().split("/"), nested, entity_set, depth + 1))
+        found.append(_expand(path.strip().split("/"), nested, entity_set, depth + 1, rest))
     return tuple(found)
 
 
-def _expand(path: list[str], nested: dict[str, str], entity_set: EntitySet, depth: int) -> Expand:
+def _expand(
+    path: list[str], nested: dict[str, str], entity_set: EntitySet, depth: int, text: str = ""
+) -> Expand:
+    """``path``'s first navigation expanded; ``text``: the nested options as written after
+    the opening parenthesis (``$select=id)``), or empty."""
     if depth > MAX_EXPAND_DEPTH:
         raise InvalidInput("$expand", f"nested deeper than {MAX_EXPAND_DEPTH} levels")
     name = path[0]
@@ -181,8 +188,9 @@ def _expand(path: list[str], nested: dict[str, str], entity_set: EntitySet, dept
         raise InvalidInput("$expand", f"{entity_set.singular} has no navigation {name!r}")
     target = SETS[entity_set.navs[name].target]
     if len(path) > 1:  # Datastreams/ObservedProperty: expand the rest inside
-        inner = _expand(path[1:], nested, target, depth + 1)
-        return Expand(name, QueryOptions(expand=(inner,)))
+        inner = _expand(path[1:], nested, target, depth + 1, text)
+        given = (("$expand", "/".join(path[1:]) + (f"({text}" if text else "")),)
+        return Expand(name, QueryOptions(expand=(inner,), given=given))
     return Expand(name, parse_options(nested, target, depth))
 
 
@@ -214,7 +222,9 @@ def read_page(
     except sa.exc.DataError as exc:  # PostgreSQL: 1e308 mul 1e308, a substring of length -1
         raise InvalidInput("$filter", "a value is out of range for the database") from exc
     items = [_found(con, entity_set, r, options, hidden) for r in rows[: options.top]]
-    return Page(items, len(rows) > options.top, count, options)
+    # $top=0 asks for no entity (a count only): no next page, else clients loop on one URL
+    more = options.top > 0 and len(rows) > options.top
+    return Page(items, more, count, options)
 
 
 def read_one(
@@ -244,7 +254,10 @@ def related_id(con: sa.Connection, entity_set: EntitySet, ident: int, nav: str) 
 
 
 def _order_key(compiler: FilterCompiler, path: list[str]) -> Any:
-    operand = compiler.path(path)
+    try:
+        operand = compiler.path(path)
+    except InvalidInput as exc:  # the path reader words it for $filter
+        raise InvalidInput("$orderby", exc.reason) from exc
     if operand.kind == "geometry":
         raise InvalidInput("$orderby", f"cannot order by a geometry ({'/'.join(path)})")
     if operand.cast is not None:

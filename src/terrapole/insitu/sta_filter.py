@@ -29,6 +29,8 @@ through to-many navigation.
 from __future__ import annotations
 
 import json
+import logging
+import re
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,6 +61,9 @@ MAX_DEPTH = 60
 MAX_CANDIDATES = 200_000
 """A geospatial function checks at most this many candidate geometries exactly."""
 _INT64 = 2**63 - 1
+_EARLY_YEAR = re.compile(r"(?<![\w'])0\d{3}-\d\d-\d\d")
+"""A date before year 1000: odata-query's lexer reads only years 1000 to 9999."""
+_LOG = logging.getLogger(__name__)
 
 _ARITY: dict[str, tuple[int, int]] = {
     **{n: (2, 2) for n in ("substringof", "contains", "startswith", "endswith", "indexof")},
@@ -110,6 +115,8 @@ def parse_filter(text: str) -> ast._Node:
             "$filter", f"cannot read {str(exc.token.value)[:30]!r} at position {exc.token.index}"
         ) from exc
     except ParsingException as exc:
+        if _EARLY_YEAR.search(text):
+            raise InvalidInput("$filter", "years before 1000 are not supported") from exc
         if exc.token is None:
             raise InvalidInput("$filter", "ends too early") from exc
         where = f"{str(exc.token.value)[:30]!r} at position {exc.token.index}"
@@ -160,8 +167,8 @@ class Operand:
         """The expression read as ``kind`` (number, text or bool)."""
         if self.cast is not None:
             return self.cast(kind)
-        if self.kind == "interval":
-            return self.expr
+        if self.kind == "interval" and kind == "time":
+            return self.expr  # an interval read as an instant: its start
         if self.kind != kind and not (self.kind == "null"):
             raise InvalidInput("$filter", f"expected {kind}, got {self.kind}")
         return self.expr
@@ -569,7 +576,7 @@ class FilterCompiler:
             raise InvalidInput(
                 "$filter", f"the geospatial test would check over {MAX_CANDIDATES} geometries"
             )
-        matches = sorted(r.id for r in rows if test(_stored_shape(r[1])))
+        matches = sorted(r.id for r in rows if _passes(test, r.id, r[1]))
         target = table.c.id if ident is None else ident
         return target.in_(matches)
 
@@ -606,6 +613,16 @@ def _stored_shape(document: Any) -> Any:
         json.loads(document) if isinstance(document, str) else document, "geometry"
     )
     return shapely.geometry.shape(geometry)
+
+
+def _passes(test: Callable[[Any], bool], ident: int, document: Any) -> bool:
+    """``test`` on a stored geometry; one that shapely cannot read (stored before geometries
+    were checked) matches nothing rather than failing every geospatial query."""
+    try:
+        return test(_stored_shape(document))
+    except (InvalidInput, ValueError, TypeError, shapely.errors.ShapelyError) as exc:
+        _LOG.warning("geometry of row %s left out of a geospatial $filter: %s", ident, exc)
+        return False
 
 
 def _number_value(operand: Operand) -> float:

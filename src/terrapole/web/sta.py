@@ -130,7 +130,8 @@ class Links:
             if name in found.expanded:
                 value = found.expanded[name]
                 if isinstance(value, Page):
-                    out.update(self.page(value, prefix=f"{name}"))
+                    here = f"{self.self_link(found.set, found.id)}/{name}"
+                    out.update(self.page(value, prefix=name, collection=here))
                 else:
                     out[name] = None if value is None else self.entity(value)
             elif not select or name in select:
@@ -138,8 +139,11 @@ class Links:
                 out[f"{name}@iot.navigationLink"] = link
         return out
 
-    def page(self, page: Page, prefix: str = "", ref: bool = False) -> dict[str, Any]:
-        """A collection (``prefix``: the navigation name of an expanded one)."""
+    def page(
+        self, page: Page, prefix: str = "", ref: bool = False, collection: str = ""
+    ) -> dict[str, Any]:
+        """A collection (``prefix``: the navigation name of an expanded one, ``collection``
+        its URL, e.g. ``…/Datastreams(5)/Observations``)."""
         key = prefix or "value"
         out: dict[str, Any] = {}
         if page.count is not None:
@@ -149,12 +153,25 @@ class Links:
         else:
             items = [self.entity(f) for f in page.items]
         out[key] = items
-        if page.more and not prefix:
+        if page.more and prefix:
+            # SensorThings 1.1, 9.3.3.6: an expanded collection cut by the server carries
+            # <Nav>@iot.nextLink to the navigation path with the nested options
+            params = dict(page.options.given)
+            out[f"{prefix}@iot.nextLink"] = f"{collection}?{urlencode(self._next(page, params))}"
+        elif page.more:
             params = dict(self.request.query_params)
-            params["$skip"] = str(page.options.skip + page.options.top)
-            params["$top"] = str(page.options.top)
-            out["@iot.nextLink"] = f"{str(self.request.url).split('?')[0]}?{urlencode(params)}"
+            out["@iot.nextLink"] = f"{self._here()}?{urlencode(self._next(page, params))}"
         return out
+
+    def _here(self) -> str:
+        return str(self.request.url).split("?")[0]
+
+    @staticmethod
+    def _next(page: Page, params: dict[str, str]) -> dict[str, str]:
+        """``params`` moved on to the page after ``page``."""
+        params["$skip"] = str(page.options.skip + page.options.top)
+        params["$top"] = str(page.options.top)
+        return params
 
     def data_array(self, page: Page) -> dict[str, Any]:
         """Observations as ``$resultFormat=dataArray``: one group per Datastream."""
@@ -177,8 +194,7 @@ class Links:
             out = {"@iot.count": page.count, **out}
         if page.more:
             params = dict(self.request.query_params)
-            params["$skip"] = str(page.options.skip + page.options.top)
-            out["@iot.nextLink"] = f"{str(self.request.url).split('?')[0]}?{urlencode(params)}"
+            out["@iot.nextLink"] = f"{self._here()}?{urlencode(self._next(page, params))}"
         return out
 
 
@@ -211,10 +227,10 @@ def router(services: WebServices) -> APIRouter:  # noqa: C901 - one closure per 
             options = parse_options(params, target.set)
             links = Links(request)
             if target.ident is None:
+                if options.result_format == "dataArray":
+                    _check_data_array(target.set, options)
                 page = read_page(con, target.set, options, hidden, *target.where)
                 if options.result_format == "dataArray":
-                    if target.set.name != "Observations":
-                        raise InvalidInput("$resultFormat", "dataArray is for Observations")
                     return JSONResponse(links.data_array(page))
                 return JSONResponse(links.page(page, ref=target.ref))
             found = read_one(con, target.set, target.ident, options, hidden, *target.where)
@@ -268,6 +284,19 @@ def router(services: WebServices) -> APIRouter:  # noqa: C901 - one closure per 
     ) -> Response:
         """An entity set, with the SensorThings query options."""
         return read(request, entity_set)
+
+    @api.get("/{entity_set}/$ref")
+    def collection_refs(
+        entity_set: SetName,
+        request: Request,
+        filter_: Annotated[str | None, Query(alias="$filter")] = None,
+        orderby: Annotated[str | None, Query(alias="$orderby")] = None,
+        top: Annotated[int | None, Query(alias="$top", ge=0)] = None,
+        skip: Annotated[int | None, Query(alias="$skip", ge=0)] = None,
+        count: Annotated[bool | None, Query(alias="$count")] = None,
+    ) -> Response:
+        """The selfLinks of an entity set (``Things/$ref``), as below an entity."""
+        return read(request, f"{entity_set}/$ref")
 
     @api.post("/CreateObservations", status_code=201)
     def create_many(request: Request, body: Any = Body(...)) -> list[str]:  # noqa: B008
@@ -328,6 +357,17 @@ def router(services: WebServices) -> APIRouter:  # noqa: C901 - one closure per 
         return Response(status_code=200)
 
     return api
+
+
+def _check_data_array(entity_set: EntitySet, options: QueryOptions) -> None:
+    """dataArray lists Observations' own properties: a navigation has no value to list."""
+    if entity_set.name != "Observations":
+        raise InvalidInput("$resultFormat", "dataArray is for Observations")
+    navigations = [name for name in options.select if name in entity_set.navs]
+    if navigations:
+        raise InvalidInput(
+            "$select", f"{navigations[0]} is a navigation property, not a dataArray component"
+        )
 
 
 def _visible(store: InsituStore, set_name: str, ident: int, hidden: frozenset[str]) -> None:
