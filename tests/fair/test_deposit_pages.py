@@ -287,3 +287,33 @@ def test_a_deposit_in_a_browser(browser: Browser, live: tuple[Any, str], tmp_pat
     cells = page.locator("#preview-table tbody tr").first.locator("td").all_inner_texts()
     assert cells == CAMELS_CSV.read_text().splitlines()[1].split(";")  # the file's first row
     assert page.screenshot(path=str(shots / "deposit_table.png"), full_page=True)
+
+
+def test_the_page_of_a_withdrawn_deposit_says_so_and_offers_no_file(app: Any) -> None:
+    ana = _logged_in(app, "ana@lab.fr")
+    did = _create(ana, "Discharge, withdrawn")
+    token = _csrf(ana.get(f"/deposits/{did}", headers=HTML).text)
+    data = CAMELS_CSV.read_bytes()
+    api = {"X-CSRF-Token": token}
+    url = ana.post(f"/deposits/{did}/uploads", headers=api, json={
+        "name": CAMELS_CSV.name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()
+    }).json()["url"]  # fmt: skip
+    ana.put(url, headers={**api, "Upload-Offset": "0"}, content=data)
+    assert ana.post(f"{url}/complete", headers=api).status_code == 201
+    owner = _owner(app, "ana@lab.fr")
+    deposits = deposits_of(app.state.services)
+    deposits.describe(owner, did, replace(complete_record(), titles=complete_record(
+        "Discharge, withdrawn").titles))  # fmt: skip
+    deposits.submit(owner, did)
+    record = deposits.get(owner, did).record_id
+    deposits.book.approve(CURATOR, record)
+    deposits.publish(owner, did)
+    deposits.book.withdraw(CURATOR, record, "duplicate of another deposit")
+
+    page = TestClient(app).get(f"/deposits/{did}", headers=HTML)
+    assert page.status_code == 200
+    assert 'id="deposit-state">withdrawn<' in page.text
+    assert 'id="files-hidden"' in page.text and 'class="preview-table"' not in page.text
+    assert f"/deposits/{did}/files/{CAMELS_CSV.name}" not in page.text
+    preview = TestClient(app).get(f"/deposits/{did}/files/{CAMELS_CSV.name}/preview")
+    assert preview.status_code == 403

@@ -313,3 +313,33 @@ def test_the_cli_creates_uploads_and_publishes(
     assert capsys.readouterr().out.strip().startswith("terrapole:local/")
     assert _cli("deposits", "create", "--title", "x", "--access", "embargoed") == 2
     assert "embargo_until" in capsys.readouterr().err
+
+
+def test_a_withdrawn_record_withdraws_the_deposit_and_its_files(deposits: Deposits) -> None:
+    deposit = deposits.create(ALICE, "Verdun forest, withdrawn")
+    _upload(deposits, ALICE, deposit.id, COG)
+    _upload(deposits, ALICE, deposit.id, CAMELS_CSV)
+    _published(deposits, deposit.id)
+    assert deposits.local_file(ANONYMOUS, deposit.id, COG.name).exists()  # open until then
+    deposits.book.withdraw(CURATOR, deposit.record_id, "the licence was not the producer's")
+
+    seen = deposits.get(ANONYMOUS, deposit.id)  # the metadata stays, as a tombstone
+    assert seen.state is DepositState.WITHDRAWN
+    assert seen.withdrawn_reason == "the licence was not the producer's"
+    for outsider in (ANONYMOUS, EVE, BOB):
+        assert not deposits.may_read_files(outsider, seen)
+        with pytest.raises(Forbidden, match="withdrawn .the licence was not the producer's."):
+            deposits.local_file(outsider, deposit.id, COG.name)
+        with pytest.raises(Forbidden, match="withdrawn"):
+            deposits.map_source(outsider, deposit.id, COG.name)
+        with pytest.raises(Forbidden, match="withdrawn"):
+            deposits.table(outsider, deposit.id, CAMELS_CSV.name)
+    assert deposits.local_file(ALICE, deposit.id, COG.name).exists()  # its owner
+    assert deposits.table(CURATOR, deposit.id, CAMELS_CSV.name).rows  # and the curators
+    listed = {d.id: d.state for d in deposits.find(ANONYMOUS, mine=False)}
+    assert listed[deposit.id] is DepositState.WITHDRAWN
+    assert [d.state for d in deposits.versions(deposit.id)] == [DepositState.WITHDRAWN]
+    with pytest.raises(DepositFrozen, match="withdrawn: it gets no new version"):
+        deposits.new_version(ALICE, deposit.id)
+    with pytest.raises(DepositFrozen, match="is withdrawn already"):
+        deposits.publish(ALICE, deposit.id)

@@ -126,3 +126,31 @@ def test_restricted_files_are_refused_to_others(app: Any, client: TestClient) ->
     assert client.get(url, headers=_token(app, "eve")).status_code == 403
     bad = client.post("/deposits", headers=ana, json={"title": "x", "access": "embargoed"})
     assert bad.status_code == 400 and "embargo_until" in bad.text
+
+
+def test_a_withdrawn_records_files_are_refused_on_every_path(app: Any, client: TestClient) -> None:
+    ana = _token(app, "ana")
+    made = client.post("/deposits", headers=ana, json={"title": "Withdrawn forest"}).json()
+    did, record = made["id"], made["record_id"]
+    assert _send(client, ana, did, COG, 50_000).status_code == 201
+    assert _send(client, ana, did, CAMELS_CSV, 50_000).status_code == 201
+    deposits = deposits_of(app.state.services)
+    owner = app.state.services.access.authenticate(ana["Authorization"])
+    titles = deposits.record(owner, did).record.titles
+    deposits.describe(owner, did, replace(complete_record(), titles=titles))
+    deposits.submit(owner, did)
+    deposits.book.approve(CURATOR, record)
+    deposits.publish(owner, did)
+    cog, csv = f"/deposits/{did}/files/{COG.name}", f"/deposits/{did}/files/{CAMELS_CSV.name}"
+    assert client.get(cog).status_code == 200
+    deposits.book.withdraw(CURATOR, record, "wrong licence")
+
+    shown = client.get(f"/deposits/{did}").json()
+    assert shown["state"] == "withdrawn" and shown["withdrawn_reason"] == "wrong licence"
+    for path in (cog, f"{csv}/table", f"{cog}/map/WebMercatorQuad/tilejson.json",
+                 f"{cog}/map/tiles/WebMercatorQuad/14/8435/5607.png"):  # fmt: skip
+        refused = client.get(path)
+        assert refused.status_code == 403 and "withdrawn" in refused.text, path
+    via_record = client.get(f"/records/{record}/files/0", follow_redirects=True)
+    assert via_record.status_code == 403 and "withdrawn" in via_record.text
+    assert client.get(cog, headers=ana).content == COG.read_bytes()  # the owner still reads

@@ -11,7 +11,9 @@ verified at the end, and a mismatch keeps nothing. Publishing a deposit publishe
 
 Who reads the files is the access policy's answer for the key ``deposit-<id>`` (groups named
 by a restriction, as for a collection), and an embargo hides them until its date, computed at
-each check. The deposit's metadata stays visible to all once published.
+each check. The deposit's metadata stays visible to all once published. A deposit follows its
+record: when a curator withdraws the record, the deposit reads as withdrawn and its files are
+served to its owner and the curators only.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 
 from terrapole import db
-from terrapole.access.policy import Principal
+from terrapole.access.policy import ANONYMOUS, Principal
 from terrapole.errors import AlreadyExists, Forbidden, InvalidInput, NotFound, TerrapoleError
 from terrapole.fair import deposit_files as files_
 from terrapole.fair.deposit_files import GEOTIFF, Digest
@@ -55,10 +57,12 @@ MAX_GROUPS = 50
 
 
 class DepositState(StrEnum):
-    """A deposit is a draft until its record is published; then it never changes."""
+    """A deposit is a draft until its record is published; then it never changes. It is
+    withdrawn when its record is (read from the record at each look, never stored)."""
 
     DRAFT = "draft"
     PUBLISHED = "published"
+    WITHDRAWN = "withdrawn"
 
 
 class AccessMode(StrEnum):
@@ -189,6 +193,8 @@ class Deposit:
     updated: datetime
     published: datetime | None
     files: tuple[DepositFile, ...] = ()
+    withdrawn_reason: str | None = None
+    """Why a curator withdrew the deposit's record (a withdrawn deposit only)."""
 
     @property
     def access_key(self) -> str:
@@ -346,7 +352,7 @@ class Deposits:
             found = self._get(con, deposit_id)
         if found.state is DepositState.DRAFT and not self._may_edit(principal, found):
             raise NotFound("deposit", deposit_id)
-        return found
+        return self._following_record(found)
 
     def find(
         self, principal: Principal, *, mine: bool = True, limit: int = 100, offset: int = 0
@@ -360,7 +366,8 @@ class Deposits:
         query = query.limit(max(1, min(limit, 1000))).offset(max(0, offset))
         with db.reading(self.engine) as con:
             rows = con.execute(query).all()
-            return [self._with_files(con, row) for row in rows]
+            found = [self._with_files(con, row) for row in rows]
+        return [self._following_record(d) for d in found]
 
     def record(self, principal: Principal, deposit_id: str) -> StoredRecord:
         """The record describing the deposit."""
@@ -383,8 +390,8 @@ class Deposits:
 
     def may_read_files(self, principal: Principal, deposit: Deposit) -> bool:
         """Whether ``principal`` may download and preview the deposit's files now: its owner
-        and curators always; others once published, after the embargo's date, and, when it is
-        restricted, as the access policy answers for ``deposit-<id>``."""
+        and curators always; others once published (not withdrawn), after the embargo's date,
+        and, when it is restricted, as the access policy answers for ``deposit-<id>``."""
         if self._may_edit(principal, deposit):
             return True
         if deposit.state is not DepositState.PUBLISHED:
@@ -401,6 +408,11 @@ class Deposits:
         deposit = self.get(principal, deposit_id)
         found = deposit.file(name)
         if not self.may_read_files(principal, deposit):
+            if deposit.state is DepositState.WITHDRAWN:
+                raise Forbidden(
+                    f"deposit {deposit_id}: its record was withdrawn "
+                    f"({deposit.withdrawn_reason}); its files are no longer served"
+                )
             if deposit.access.mode is AccessMode.EMBARGOED:
                 raise Forbidden(
                     f"deposit {deposit_id}: its files are embargoed until {deposit.access.until}"
@@ -636,8 +648,8 @@ class Deposits:
         freeze the deposit. GeoTIFFs that are not COGs get a COG for their map first. A
         provider that fails leaves the deposit a draft."""
         deposit = self.get(principal, deposit_id)
-        if deposit.state is DepositState.PUBLISHED:
-            raise DepositFrozen(deposit_id, "is published already")
+        if deposit.state is not DepositState.DRAFT:
+            raise DepositFrozen(deposit_id, f"is {deposit.state} already")
         stored = self.book.get(principal, deposit.record_id)
         if stored.state is not RecordState.APPROVED:
             raise DepositFrozen(
@@ -661,6 +673,8 @@ class Deposits:
         """A draft of the next version: the same files (the same blobs), the same access, and
         the next version of the record (IsNewVersionOf the published one)."""
         old = self.get(principal, deposit_id)
+        if old.state is DepositState.WITHDRAWN:
+            raise DepositFrozen(deposit_id, "its record was withdrawn: it gets no new version")
         if old.state is not DepositState.PUBLISHED:
             raise InvalidInput("deposit", f"{deposit_id} is a draft: publish it first")
         if not self._may_edit(principal, old):
@@ -694,7 +708,8 @@ class Deposits:
                 .where(deposits.c.concept_id == concept)
                 .order_by(deposits.c.version_no)
             ).all()
-            return [self._with_files(con, row) for row in rows]
+            found = [self._with_files(con, row) for row in rows]
+        return [self._following_record(d) for d in found]
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -721,6 +736,18 @@ class Deposits:
             )
         return key
 
+    def _following_record(self, deposit: Deposit) -> Deposit:
+        """``deposit`` withdrawn when it is published and a curator withdrew its record (the
+        record book says so: a withdrawal goes through the records, not the deposits)."""
+        if deposit.state is not DepositState.PUBLISHED:
+            return deposit
+        stored = self.book.get(ANONYMOUS, deposit.record_id)  # published or withdrawn: public
+        if stored.state is not RecordState.WITHDRAWN:
+            return deposit
+        return replace(
+            deposit, state=DepositState.WITHDRAWN, withdrawn_reason=stored.withdrawn_reason
+        )
+
     def _retitle(self, deposit_id: str, title: str) -> None:
         if title:
             with self.engine.begin() as con:
@@ -740,6 +767,8 @@ class Deposits:
         deposit = self.get(principal, deposit_id)
         if not self._may_edit(principal, deposit):
             raise Forbidden(f"deposit {deposit_id}: only its owner or a curator may change it")
+        if deposit.state is DepositState.WITHDRAWN:
+            raise DepositFrozen(deposit_id, "its record was withdrawn: it never changes")
         if deposit.state is DepositState.PUBLISHED:
             raise DepositFrozen(deposit_id, "is published: make a new version to change it")
         if files:

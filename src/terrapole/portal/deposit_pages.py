@@ -105,7 +105,7 @@ def view_of(deposits: Deposits, principal: Principal, deposit: Deposit) -> Depos
     versions = tuple(
         v
         for v in deposits.versions(deposit.id)
-        if v.state is DepositState.PUBLISHED or may_edit(principal, v)
+        if v.state is not DepositState.DRAFT or may_edit(principal, v)
     )
     return DepositView(
         record.state, editable, deposits.may_read_files(principal, deposit), versions

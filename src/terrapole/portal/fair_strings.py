@@ -450,6 +450,7 @@ DEPOSIT_STRINGS: dict[str, dict[str, str]] = {
     "dep_updated": {"en": "Updated", "fr": "Modifié"},
     "state_draft": {"en": "draft", "fr": "brouillon"},
     "state_published": {"en": "published", "fr": "publié"},
+    "state_withdrawn": {"en": "withdrawn", "fr": "retiré"},
     "access": {"en": "Access", "fr": "Accès"},
     "access_open": {
         "en": "Open: anyone downloads the files",

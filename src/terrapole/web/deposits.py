@@ -89,6 +89,7 @@ def deposit_json(deposit: Deposit) -> dict[str, Any]:
         "record_id": deposit.record_id, "record": f"/records/{deposit.record_id}",
         "created": deposit.created.isoformat(), "updated": deposit.updated.isoformat(),
         "published": deposit.published.isoformat() if deposit.published else None,
+        "withdrawn_reason": deposit.withdrawn_reason,
         "files": [file_json(deposit.id, f) for f in deposit.files],
     }  # fmt: skip
 
