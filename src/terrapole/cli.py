@@ -529,14 +529,18 @@ def collections_restrict(
     collection_id: str,
     group: Annotated[list[str], typer.Option(help="group allowed to read (repeatable)")] = [],  # noqa: B006
 ) -> None:
-    """Restrict a collection to groups; with no --group it becomes public again."""
+    """Restrict a collection (or an in-situ dataset, by its access key such as insitu-1) to
+    groups; with no --group it becomes public again."""
     settings = _settings()
-    with _store() as store:
-        store.get_collection(collection_id)
+    dataset = cli_insitu.dataset_of_key(collection_id)
+    if dataset is None:
+        with _store() as store:
+            store.get_collection(collection_id)
     access = AccessService(settings.database_url)
     access.restrict(collection_id, group)
     state = f"restricted to {', '.join(sorted(group))}" if group else "public"
-    console.print(f"collection {collection_id!r} is now {state}")
+    what = "collection" if dataset is None else f"in-situ dataset {dataset}"
+    console.print(f"{what} {collection_id!r} is now {state}")
 
 
 @tokens_app.command("create")

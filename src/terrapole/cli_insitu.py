@@ -1,9 +1,12 @@
-"""``terrapole insitu import|export|list``: in-situ series in and out of the store.
+"""``terrapole insitu import|export|list|restrict|unrestrict``: in-situ series in and out of
+the store, and who may read a dataset.
 
 ``import FILE``: a pivot document (``.json``, its data files beside it) or a CSV/RDB time
 series with ``--mapping M.toml``; ``export``: a Datastream or Dataset as CSV, or a Dataset as
-a pivot document; ``list``: the datasets and their series. Bad input ends with one line
-naming the problem and a non-zero exit (the CLI's error table in ``cli.py``).
+a pivot document; ``list``: the datasets and their series; ``restrict DATASET --group G``
+and ``unrestrict DATASET``: the access rule of a dataset, under its access key. Bad input
+ends with one line naming the problem and a non-zero exit (the CLI's error table in
+``cli.py``).
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from terrapole.access import AccessService
 from terrapole.cli_jobs import command_settings
 from terrapole.errors import InvalidInput
-from terrapole.insitu import NOTHING_HIDDEN, InsituStore
+from terrapole.insitu import NOTHING_HIDDEN, InsituStore, access_key
 from terrapole.insitu.ensure import datastreams_of_dataset
 from terrapole.insitu.mapping import load_mapping
 from terrapole.insitu.pivot import import_pivot, load_document
@@ -170,6 +174,46 @@ def list_command() -> None:
                 out.print(
                     f"  datastream {s.id}: {s.name} [{s.unit.symbol}]{period}", highlight=False
                 )
+
+
+def dataset_of_key(key: str) -> int | None:
+    """The id of the dataset whose access key is ``key`` (None when no dataset has it): lets
+    ``terrapole collections restrict`` take a dataset's key as it takes a collection id."""
+    with _store() as store:
+        found = [d.id for d in store.datasets(hidden=NOTHING_HIDDEN) if d.access_key == key]
+    return found[0] if found else None
+
+
+def _set_groups(dataset: int, groups: list[str]) -> str:
+    """Restrict ``dataset`` to ``groups`` (none: public) under its access key; the key."""
+    with _store() as store:
+        key = store.get_dataset(dataset, hidden=NOTHING_HIDDEN).access_key or access_key(dataset)
+    AccessService(command_settings().database_url).restrict(key, groups)
+    return key
+
+
+@insitu_app.command("restrict")
+def restrict_command(
+    dataset: Annotated[int, typer.Argument(help="dataset id (see terrapole insitu list)")],
+    group: Annotated[list[str], typer.Option(help="group allowed to read (repeatable)")] = [],  # noqa: B006
+) -> None:
+    """Restrict a dataset (its stations, series and observations) to groups."""
+    if not group:
+        raise InvalidInput("--group", "name at least one group (unrestrict makes it public)")
+    key = _set_groups(dataset, group)
+    console.print(
+        f"dataset {dataset} ({key}) is now restricted to {', '.join(sorted(set(group)))}",
+        highlight=False,
+    )
+
+
+@insitu_app.command("unrestrict")
+def unrestrict_command(
+    dataset: Annotated[int, typer.Argument(help="dataset id (see terrapole insitu list)")],
+) -> None:
+    """Make a dataset public again."""
+    key = _set_groups(dataset, [])
+    console.print(f"dataset {dataset} ({key}) is now public", highlight=False)
 
 
 def import_demo() -> None:

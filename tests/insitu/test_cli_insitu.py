@@ -115,3 +115,54 @@ def test_demo_series_import_is_idempotent(data_dir: Path) -> None:
         } == counted
     finally:
         store.close()
+
+
+def _public_things(database_url: str, data_dir: Path) -> list[str]:
+    """The Things an anonymous caller of a freshly started server lists over SensorThings."""
+    from fastapi.testclient import TestClient
+
+    from terrapole.app import create_app
+    from terrapole.config import Settings
+
+    app = create_app(Settings(data_dir=data_dir, database_url=database_url))
+    with TestClient(app) as client:
+        answer = client.get("/sta/v1.1/Things", params={"$orderby": "name"})
+    assert answer.status_code == 200, answer.text
+    return [t["name"] for t in answer.json()["value"]]
+
+
+def test_restrict_a_dataset_by_id_or_by_its_access_key(
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from .camels import load
+
+    monkeypatch.setenv("TERRAPOLE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("TERRAPOLE_DATABASE_URL", database_url)
+    store = InsituStore.open(database_url)
+    try:
+        ids = load(store)
+        maine_key = store.get_dataset(ids.maine, hidden=NOTHING_HIDDEN).access_key
+    finally:
+        store.close()
+    maine, marsh = "Narraguagus River at Cherryfield, ME", "Marsh Creek at Blanchard, PA"
+    assert _public_things(database_url, tmp_path) == [marsh, maine]
+
+    assert _run("insitu", "restrict", str(ids.maine), "--group", "secret") == 0
+    assert (
+        f"dataset {ids.maine} ({maine_key}) is now restricted to secret" in capsys.readouterr().err
+    )
+    assert _public_things(database_url, tmp_path) == [marsh]
+    # the collections command takes a dataset's access key as it takes a collection id
+    assert _run("collections", "restrict", f"insitu-{ids.pennsylvania}", "--group", "secret") == 0
+    assert f"in-situ dataset {ids.pennsylvania}" in capsys.readouterr().err
+    assert _public_things(database_url, tmp_path) == []
+
+    assert _run("insitu", "unrestrict", str(ids.maine)) == 0
+    assert _public_things(database_url, tmp_path) == [maine]
+    assert _run("insitu", "restrict", "999", "--group", "secret") == 4
+    assert "Dataset '999' not found" in capsys.readouterr().err
+    assert _run("insitu", "restrict", str(ids.maine)) == 2
+    assert "--group" in capsys.readouterr().err
