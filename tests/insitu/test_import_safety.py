@@ -117,3 +117,36 @@ def test_a_mapping_on_disk_names_side_files_inside_its_folder_only(
     (folder / "m.toml").write_text(_mapping(side))
     with pytest.raises(InvalidInput, match=r"\[station.metadata\]\[0\].file"):
         load_mapping(folder / "m.toml")
+
+
+PASTAS = Path(__file__).parents[2] / "demo" / "insitu" / "pastas_nl"
+
+
+def test_a_binary_file_is_a_400_not_a_500(client: TestClient, producer: dict[str, str]) -> None:
+    noise = bytes((n * 7919 + 13) % 256 for n in range(4096)) + b'"\r"\n' * 3
+    files = [
+        ("file", ("rain_260.csv", noise)),
+        ("mapping", ("rain_260.toml", (PASTAS / "rain_260.toml").read_bytes())),
+    ]
+    answer = client.post(IMPORT, files=files, headers=producer)
+    assert answer.status_code == 400, answer.text
+    assert "rain_260.csv" in answer.json()["description"]
+
+
+def test_a_quoted_line_with_a_carriage_return_is_a_bad_row_with_its_line(
+    client: TestClient, producer: dict[str, str]
+) -> None:
+    lines = (PASTAS / "rain_260.csv").read_text().splitlines()
+    lines[2] = '1980-01-0\r3,"0.6"'
+    files = [
+        ("file", ("rain_260.csv", ("\n".join(lines) + "\n").encode())),
+        ("mapping", ("rain_260.toml", (PASTAS / "rain_260.toml").read_bytes())),
+    ]
+    answer = client.post(IMPORT, files=files, headers=producer)
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert report["problems"] == 1 and report["rows"] == len(lines) - 1
+    (bad,) = report["badRows"]
+    assert bad["line"] == 3 and "unreadable CSV line" in bad["reason"]
+    strict = client.post(IMPORT, files=files, data={"strict": "true"}, headers=producer)
+    assert strict.status_code == 400 and "line 3" in strict.json()["description"]

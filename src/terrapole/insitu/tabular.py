@@ -127,8 +127,11 @@ def _layout(path: Path, source: Source) -> tuple[list[str], list[tuple[int, str]
     if source.header:
         if not numbered:
             raise InvalidInput("file", f"{path.name} has no header line")
-        _, head = numbered.pop(0)
-        columns = [c.strip() for c in _split(head, source)]
+        n, head = numbered.pop(0)
+        try:
+            columns = [c.strip() for c in _split(head, source)]
+        except csv.Error as exc:
+            raise InvalidInput("file", f"{path.name} line {n}: unreadable header ({exc})") from exc
         if source.columns:
             columns = list(source.columns)
     if source.format == "rdb":
@@ -149,7 +152,11 @@ def _rows(
     """(line number, stripped cells or why the row has the wrong number of fields)."""
     width = len(columns)
     for n, text in numbered:
-        cells = _split(text, source)
+        try:
+            cells = _split(text, source)
+        except csv.Error as exc:  # a stray carriage return in a quoted line, binary data
+            yield n, f"unreadable CSV line ({exc})"
+            continue
         if len(cells) != width:
             yield n, f"{len(cells)} fields where the header has {width}"
         elif text.isascii() and text.isprintable() and " " not in text:
