@@ -10,7 +10,8 @@ import pytest
 
 from terrapole.errors import InvalidInput
 from terrapole.insitu import NOTHING_HIDDEN, InsituStore, access_key
-from terrapole.insitu.stations import StationQuery, choices, stations
+from terrapole.insitu.stations import MAX_STATIONS, StationQuery, choices, station, stations
+from terrapole.insitu.tables import things
 
 from .camels import HYDROLOGY, METEOROLOGY, Camels, load
 
@@ -106,3 +107,27 @@ def test_a_hidden_dataset_hides_its_stations_and_their_choices(
 def test_a_bad_query_names_the_field(fields: dict[str, object], named: str) -> None:
     with pytest.raises(InvalidInput, match=named):
         StationQuery(**fields)  # type: ignore[arg-type]
+
+
+def test_one_station_is_found_by_its_thing_id_among_more_than_a_query_returns(
+    loaded: tuple[InsituStore, Camels],
+) -> None:
+    store, ids = loaded
+    # more Things in the Maine dataset than one station query returns, all sorting first
+    crowd = [
+        {"dataset_id": ids.maine, "name": f"A gauge {n:05d}", "description": "", "properties": {}}
+        for n in range(MAX_STATIONS)
+    ]
+    with store.engine.begin() as con:
+        con.execute(things.insert(), crowd)
+    maine = station(store.engine, ids.narraguagus, hidden=NOTHING_HIDDEN)
+    assert maine is not None and maine.identifier == "01022500"
+    assert (maine.lon, maine.lat) == pytest.approx((-67.93524, 44.60797))
+    assert maine.dataset_id == ids.maine and maine.observed_properties == (
+        "Discharge",
+        "Precipitation",
+    )
+    assert station(store.engine, ids.narraguagus, hidden=frozenset({access_key(ids.maine)})) is None
+    assert station(store.engine, 10**9, hidden=NOTHING_HIDDEN) is None
+    picked = stations(store.engine, StationQuery(thing=ids.marsh_creek), hidden=NOTHING_HIDDEN)
+    assert [s.identifier for s in picked] == ["01547700"]

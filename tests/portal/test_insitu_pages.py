@@ -19,6 +19,8 @@ from playwright.sync_api import Browser
 from terrapole.app import create_app
 from terrapole.config import Settings
 from terrapole.insitu import InsituStore, access_key
+from terrapole.insitu.stations import MAX_STATIONS
+from terrapole.insitu.tables import things
 
 from ..conftest import needs_chromium
 from ..insitu.camels import METEOROLOGY, Camels, discharge, load, precipitation
@@ -113,6 +115,21 @@ def test_the_station_page_shows_metadata_datastreams_and_the_chart_set_up(
     listed = client.get(f"/insitu/stations/{ids.narraguagus}/datastreams").json()
     assert [d["name"] for d in listed] == ["Discharge 01022500", "Precipitation, basin 01022500"]
     assert listed[1]["unit"]["symbol"] == "mm/d"
+
+
+def test_the_station_page_finds_its_station_in_a_crowded_dataset(
+    portal: tuple[Any, Camels], client: TestClient
+) -> None:
+    app, ids = portal
+    crowd = [
+        {"dataset_id": ids.maine, "name": f"A gauge {n:05d}", "description": "", "properties": {}}
+        for n in range(MAX_STATIONS)
+    ]  # more stations than one query lists, all before the Narraguagus by name
+    with app.state.services.access.engine.begin() as con:
+        con.execute(things.insert(), crowd)
+    page = client.get(f"/insitu/stations/{ids.narraguagus}")
+    assert page.status_code == 200
+    assert "44.60797° N, -67.93524° E" in page.text and "2000-01-01 – 2003-12-31" in page.text
 
 
 def test_the_rain_series_is_drawn_as_bars_on_the_right_axis() -> None:

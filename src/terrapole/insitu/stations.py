@@ -41,7 +41,7 @@ class StationQuery:
     ``period`` keeps the stations with a Datastream observed at some time in
     [start, end]; ``bbox`` (west, south, east, north, WGS84) those whose Location meets it;
     ``text`` is matched, case-insensitively, against the station's name, identifier and
-    description, its dataset's title and its producer's name.
+    description, its dataset's title and its producer's name; ``thing`` keeps one Thing.
     """
 
     observed_property: int | None = None
@@ -52,6 +52,7 @@ class StationQuery:
     end: datetime | None = None
     bbox: tuple[float, float, float, float] | None = None
     text: str | None = None
+    thing: int | None = None
     limit: int = MAX_STATIONS
 
     def __post_init__(self) -> None:
@@ -139,6 +140,8 @@ def _conditions(query: StationQuery, hidden: Set[str]) -> list[sa.ColumnElement[
         where.append(datasets.c.producer_id == query.producer)
     if query.dataset is not None:
         where.append(things.c.dataset_id == query.dataset)
+    if query.thing is not None:
+        where.append(things.c.id == query.thing)
     if query.start is not None or query.end is not None:
         overlap: list[sa.ColumnElement[bool]] = [datastreams.c.phenomenon_start.is_not(None)]
         if query.start is not None:
@@ -220,6 +223,13 @@ def stations(engine: sa.Engine, query: StationQuery, *, hidden: Set[str]) -> lis
         )  # fmt: skip
         for r in rows
     ]
+
+
+def station(engine: sa.Engine, thing_id: int, *, hidden: Set[str]) -> Station | None:
+    """The station of Thing ``thing_id`` (None when unknown or hidden), found by its id:
+    a station page never lists the Thing's whole dataset to pick it out."""
+    found = stations(engine, StationQuery(thing=thing_id, limit=1), hidden=hidden)
+    return found[0] if found else None
 
 
 @dataclass

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 
 from terrapole.errors import NotFound
 from terrapole.insitu import NOTHING_HIDDEN, Datastream, InsituStore
-from terrapole.insitu.stations import Station, StationQuery, choices, stations
+from terrapole.insitu.stations import StationQuery, choices, station, stations
 from terrapole.portal.i18n import translate
 from terrapole.portal.insitu_strings import STRINGS
 from terrapole.portal.routes import _lang, _page, _root
@@ -90,10 +90,9 @@ def router(services: WebServices) -> APIRouter:
     def station_page(thing_id: int, request: Request) -> HTMLResponse:
         hidden = services.hidden(request)
         thing = store.get_thing(thing_id, hidden=hidden)
-        (station,) = [
-            s for s in stations(store.engine, StationQuery(dataset=thing.dataset_id), hidden=hidden)
-            if s.id == thing_id
-        ] or [_bare(thing_id, thing.name)]  # fmt: skip
+        seen = station(store.engine, thing_id, hidden=hidden)
+        if seen is None:  # deleted since get_thing
+            raise NotFound("Thing", str(thing_id))
         streams = store.datastreams_of(thing_id, hidden=hidden)
         props = {d.id or 0: store.get_observed_property(d.observed_property_id) for d in streams}
         sensors = {d.sensor_id: store.get_sensor(d.sensor_id) for d in streams}
@@ -101,7 +100,7 @@ def router(services: WebServices) -> APIRouter:
         producer = store.get_producer(dataset.producer_id) if dataset else None
         series = chart_series(streams, {k: p.name for k, p in props.items()})
         return _page(
-            request, "insitu_station.html", u=strings(request), thing=thing, station=station,
+            request, "insitu_station.html", u=strings(request), thing=thing, station=seen,
             locations=store.locations_of(thing_id, hidden=hidden), dataset=dataset,
             producer=producer, sensors=sorted({s.name for s in sensors.values()}),
             series=series, props=props, api=f"{_root(request)}insitu/datastreams",
@@ -133,8 +132,3 @@ def router(services: WebServices) -> APIRouter:
         )  # fmt: skip
 
     return api
-
-
-def _bare(thing_id: int, name: str) -> Station:
-    """A station without dataset nor location (a Thing stored outside any dataset)."""
-    return Station(thing_id, name, None, "", None, None, None, None, None, None, (), None, None)
