@@ -5,18 +5,22 @@ after the curator's approval, the map tiles and the CSV table, and the restricti
 from __future__ import annotations
 
 import hashlib
+import socket
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
 
 from terrapole.app import create_app
 from terrapole.config import Settings
+from terrapole.fair.deposits import MAX_CHUNK_BYTES
 from terrapole.web.deposits import deposits_of
 
+from ..stac_api.live import serve
 from .records_fixtures import complete_record
 from .test_deposits import CAMELS_CSV, COG, CURATOR
 
@@ -154,3 +158,65 @@ def test_a_withdrawn_records_files_are_refused_on_every_path(app: Any, client: T
     via_record = client.get(f"/records/{record}/files/0", follow_redirects=True)
     assert via_record.status_code == 403 and "withdrawn" in via_record.text
     assert client.get(cog, headers=ana).content == COG.read_bytes()  # the owner still reads
+
+
+def _started(client: TestClient, auth: dict[str, str]) -> tuple[str, str]:
+    """A draft deposit of ``auth``'s and an upload of a file larger than a chunk: their URLs."""
+    did = client.post("/deposits", headers=auth, json={"title": "Big chunks"}).json()["id"]
+    started = client.post(f"/deposits/{did}/uploads", headers=auth, json={
+        "name": "big.bin", "size": 2 * MAX_CHUNK_BYTES, "md5": "0" * 32})  # fmt: skip
+    assert started.status_code == 201, started.text
+    return did, started.json()["url"]
+
+
+def test_a_chunk_is_read_only_for_its_uploader_and_up_to_the_limit(
+    app: Any, client: TestClient
+) -> None:
+    ana = _token(app, "ana")
+    _, url = _started(client, ana)
+    oversize = bytes(MAX_CHUNK_BYTES + 1)
+    typed = {"Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}
+    # a stranger learns nothing about the upload, whatever the body: it is not read
+    for other in ({}, _token(app, "bob")):
+        refused = client.put(url, headers={**other, **typed}, content=oversize)
+        assert refused.status_code == 404 and "not found" in refused.text, refused.text
+    too_big = client.put(url, headers={**ana, **typed}, content=oversize)
+    assert too_big.status_code == 413 and str(MAX_CHUNK_BYTES) in too_big.text
+    assert client.get(url, headers=ana).json()["received"] == 0
+
+
+def _chunked_put(base: str, path: str, headers: dict[str, str], size: int) -> tuple[int, bytes]:
+    """PUT ``size`` zero bytes with ``Transfer-Encoding: chunked`` (no Content-Length) over a
+    raw socket, without the closing empty chunk: the server must answer from what it read.
+    The body is typed as bytes (an untyped body is read whole by the guard's JSON check)."""
+    host, port = urlsplit(base).hostname or "", urlsplit(base).port or 80
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    with socket.create_connection((host, port), timeout=30) as sock:
+        sock.sendall(f"PUT {path} HTTP/1.1\r\nHost: {host}\r\n{head}"
+                     "Content-Type: application/offset+octet-stream\r\n"
+                     "Transfer-Encoding: chunked\r\n\r\n".encode())  # fmt: skip
+        piece = bytes(1 << 20)
+        sent = 0
+        while sent < size:
+            part = piece[: min(len(piece), size - sent)]
+            sock.sendall(f"{len(part):x}\r\n".encode() + part + b"\r\n")
+            sent += len(part)
+        answer = b""
+        while b"\r\n\r\n" not in answer or len(answer) < answer.index(b"\r\n\r\n") + 60:
+            got = sock.recv(65536)
+            if not got:
+                break
+            answer += got
+    status = int(answer.split(b" ", 2)[1])
+    return status, answer
+
+
+def test_a_chunked_transfer_past_the_limit_is_413_before_its_end(app: Any) -> None:
+    ana = _token(app, "ana")
+    with TestClient(app) as client:
+        _, url = _started(client, ana)
+    with serve(app) as base:
+        status, answer = _chunked_put(base, url, {**ana, "Upload-Offset": "0"}, MAX_CHUNK_BYTES + 1)
+        assert status == 413 and str(MAX_CHUNK_BYTES).encode() in answer, answer[:300]
+        with TestClient(app) as client:
+            assert client.get(url, headers=ana).json()["received"] == 0

@@ -4,8 +4,11 @@ publish, new versions, and the previews (a CSV's table, a GeoTIFF's XYZ tiles).
 Thin over :class:`terrapole.fair.deposits.Deposits`. An upload is ``POST
 /deposits/{id}/uploads`` (name, size, sha256 and/or md5) then ``PUT
 /deposits/{id}/uploads/{upload}`` with the chunk's bytes and its first byte's offset in the
-``Upload-Offset`` header, ``GET`` of the upload to resume, ``POST .../complete``. A portal
-session may call it too: its writes carry the session's CSRF token (``X-CSRF-Token``).
+``Upload-Offset`` header, ``GET`` of the upload to resume, ``POST .../complete``. A chunk's
+body is read only once the caller and the upload are known, from the stream, and a chunk past
+:data:`~terrapole.fair.deposits.MAX_CHUNK_BYTES` is answered 413 (with or without
+``Content-Length``). A portal session may call it too: its writes carry the session's CSRF
+token (``X-CSRF-Token``).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from terrapole.fair.identifiers import LocalIdentifiers
 from terrapole.fair.model import Record
 from terrapole.fair.records import RecordBook, StoredRecord
 from terrapole.maps.tiles import AssetReader
+from terrapole.web.form_parts import read_limited
 from terrapole.web.services import WebServices
 from terrapole.web.sessions import COOKIE, CSRF_HEADER, SAFE_METHODS, SessionStore, check_csrf
 
@@ -187,12 +191,11 @@ def router(services: WebServices) -> APIRouter:  # noqa: C901 - one closure per 
         upload_id: str,
         upload_offset: Annotated[int, Header(ge=0)],
     ) -> dict[str, Any]:
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > MAX_CHUNK_BYTES:
-            raise InvalidInput("chunk", f"{declared} bytes: at most {MAX_CHUNK_BYTES} a chunk")
-        data = await request.body()
+        # who asks and for which upload first: a stranger's body is never read
         principal = who(request)
         _upload_of(deposits.upload(principal, upload_id), deposit_id)
+        declared = request.headers.get("content-length")
+        data = await read_limited(request.stream(), declared, MAX_CHUNK_BYTES)
         return upload_json(deposits.put_chunk(principal, upload_id, upload_offset, data))
 
     @api.post("/deposits/{deposit_id}/uploads/{upload_id}/complete", status_code=201,
