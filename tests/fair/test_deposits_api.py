@@ -220,3 +220,15 @@ def test_a_chunked_transfer_past_the_limit_is_413_before_its_end(app: Any) -> No
         assert status == 413 and str(MAX_CHUNK_BYTES).encode() in answer, answer[:300]
         with TestClient(app) as client:
             assert client.get(url, headers=ana).json()["received"] == 0
+
+
+def test_listing_bounds_are_checked(app: Any, client: TestClient) -> None:
+    ana = _token(app, "ana")
+    for query in ("offset=100000000000000000000", "offset=-1", "limit=0", "limit=1001",
+                  "limit=100000000000000000000"):  # fmt: skip
+        refused = client.get(f"/deposits?{query}", headers=ana)
+        assert refused.status_code == 400, (query, refused.text)
+        assert f"invalid {query.split('=')[0]}:" in refused.text, refused.text
+    assert client.get("/deposits?limit=1000&offset=10000000", headers=ana).json() == {
+        "deposits": []
+    }

@@ -17,7 +17,7 @@ from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from titiler.core.factory import TilerFactory
@@ -160,7 +160,12 @@ def router(services: WebServices) -> APIRouter:  # noqa: C901 - one closure per 
         return deposit_json(deposits.create(who(request), body.title, body.access_of()))
 
     @api.get("/deposits", summary="The caller's deposits, or (mine=false) the published ones")
-    def listing(request: Request, mine: bool = True, limit: int = 100, offset: int = 0) -> Any:
+    def listing(
+        request: Request,
+        mine: bool = True,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    ) -> Any:
         found = deposits.find(who(request), mine=mine, limit=limit, offset=offset)
         return {"deposits": [deposit_json(d) for d in found]}
 
