@@ -59,7 +59,7 @@ TABLES = {
     "tp_sta_thing_locations", "tp_sta_historical_locations",
     "tp_sta_historical_location_locations", "tp_sta_sensors", "tp_sta_observed_properties",
     "tp_sta_observed_property_categories", "tp_sta_datastreams", "tp_sta_features_of_interest",
-    "tp_sta_observations", "tp_sta_observation_days",
+    "tp_sta_observations", "tp_sta_foi_datastreams", "tp_sta_observation_days",
     # revision 0010: FAIR records, their published versions, review comments and history
     "tp_fair_records", "tp_fair_record_versions", "tp_fair_record_comments",
     "tp_fair_record_history",

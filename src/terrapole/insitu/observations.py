@@ -22,7 +22,7 @@ from terrapole.errors import InvalidInput
 from terrapole.insitu import summaries
 from terrapole.insitu.buckets import Summary, fold
 from terrapole.insitu.model import JsonValue, Observation
-from terrapole.insitu.tables import datastreams, observations
+from terrapole.insitu.tables import datastreams, foi_datastreams, observations
 from terrapole.insitu.times import (
     EPOCH,
     TimeInterval,
@@ -52,11 +52,26 @@ class Row(NamedTuple):
 
 
 @dataclass(frozen=True)
+class Differing:
+    """A row not written because its phenomenon time is already stored with another result:
+    its position among the rows given, its phenomenon start (microseconds), the stored
+    result and the one given."""
+
+    index: int
+    start: int
+    stored: JsonValue
+    given: float
+
+
+@dataclass(frozen=True)
 class Added:
-    """What :func:`add` did: rows inserted, and rows skipped as already present."""
+    """What :func:`add` did: rows inserted, and rows skipped as already present;
+    :func:`add_columns` also tells the skipped rows whose stored result differs (``differing``,
+    not counted in ``duplicates``)."""
 
     inserted: int
     duplicates: int
+    differing: tuple[Differing, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -244,6 +259,37 @@ def _insert(con: sa.Connection, columns: Sequence[str], params: list[tuple[Any, 
     return int(con.exec_driver_sql(_insert_sql(con.dialect.name, columns), params).rowcount)
 
 
+def link_features(con: sa.Connection, datastream_id: int, foi_ids: Iterable[int | None]) -> None:
+    """Record that Datastream ``datastream_id`` has Observations about each of ``foi_ids``
+    (None skipped): one INSERT ... ON CONFLICT DO NOTHING of the distinct pairs, in the
+    caller's transaction (see ``tp_sta_foi_datastreams``)."""
+    pairs = [(f, datastream_id) for f in set(foi_ids) if f is not None]
+    if not pairs:
+        return
+    mark = "?" if con.dialect.name == "sqlite" else "%s"
+    con.exec_driver_sql(
+        f"INSERT INTO {foi_datastreams.name} (foi_id, datastream_id) VALUES ({mark}, {mark}) "
+        "ON CONFLICT (foi_id, datastream_id) DO NOTHING",
+        pairs,
+    )
+
+
+def unlink_unused(con: sa.Connection, pairs: Iterable[tuple[int | None, int]]) -> None:
+    """Forget each (FeatureOfInterest, Datastream) pair of ``pairs`` that no Observation holds
+    any more (after an update or a deletion; the partial index on ``foi_id`` finds them)."""
+    o, link = observations.c, foi_datastreams.c
+    for foi_id, datastream_id in set(pairs):
+        if foi_id is None:
+            continue
+        held = sa.select(o.id).where(o.foi_id == foi_id, o.datastream_id == datastream_id)
+        if con.execute(held.limit(1)).first() is None:
+            con.execute(
+                foi_datastreams.delete().where(
+                    link.foi_id == foi_id, link.datastream_id == datastream_id
+                )
+            )
+
+
 def _extents_of(params: list[tuple[Any, ...]]) -> tuple[int, int, int | None, int | None]:
     """The phenomenon extents of plain parameters (no result times)."""
     starts = [p[1] for p in params]
@@ -307,6 +353,8 @@ def add(
             columns = _COLUMNS
         with engine.begin() as con:
             done = _insert(con, columns, params)
+            if plain is None:
+                link_features(con, datastream_id, (p[8] for p in params))
             _widen(con, datastream_id, extents)
             if done == len(params) and plain is not None:
                 summaries.added(con, datastream_id, *_columns_of(plain))
@@ -328,9 +376,40 @@ class Columns:
     ends: list[int] = field(default_factory=list)
     values: list[float] = field(default_factory=list)
     flags: list[str | None] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    """The file line of each observation (a report names them); may be left empty."""
 
     def __len__(self) -> int:
         return len(self.starts)
+
+
+def _same(stored: Any, given: float) -> bool:
+    return bool(stored == given or (stored != stored and given != given))  # NaN is NaN
+
+
+def _differing(
+    con: sa.Connection,
+    datastream_id: int,
+    first: int,
+    starts: list[int],
+    ends: list[int],
+    values: list[float],
+) -> list[Differing]:
+    """The rows of a batch whose phenomenon time is stored with another result: one query of
+    the stored results over the batch's time span (the rows just inserted match themselves)."""
+    stored_rows = con.execute(
+        sa.select(_o.phenomenon_start, _o.phenomenon_end, _o.result_number, _o.result_json).where(
+            _o.datastream_id == datastream_id,
+            _o.phenomenon_start >= min(starts),
+            _o.phenomenon_start <= max(starts),
+        )
+    )
+    stored = {(a, b): (n if n is not None else j) for a, b, n, j in stored_rows}
+    return [
+        Differing(first + i, start, stored[start, end], value)
+        for i, (start, end, value) in enumerate(zip(starts, ends, values, strict=True))
+        if (start, end) in stored and not _same(stored[start, end], value)
+    ]
 
 
 def add_columns(
@@ -343,12 +422,14 @@ def add_columns(
 ) -> Added:
     """:func:`add` for :class:`Columns` (all about FeatureOfInterest ``foi_id`` when given):
     the same batches, duplicates, extents and summaries, with only the columns that hold
-    something bound."""
+    something bound. A batch with skipped rows reads back the stored results of its span (one
+    query) and returns those that differ from the given values in ``Added.differing``."""
     if batch < 1:
         raise InvalidInput("batch", "must be at least 1")
     quality = {f: json.dumps(f) for f in set(columns.flags) if f is not None}
     names = list(_PLAIN) + ["result_quality"] * bool(quality) + ["foi_id"] * (foi_id is not None)
     inserted = 0
+    differing: list[Differing] = []
     for lo in range(0, len(columns), batch):
         starts = columns.starts[lo : lo + batch]
         ends = columns.ends[lo : lo + batch]
@@ -362,13 +443,17 @@ def add_columns(
         params = list(zip(*cells, strict=True))
         with engine.begin() as con:
             done = _insert(con, names, params)
+            link_features(con, datastream_id, [foi_id])
             _widen(con, datastream_id, (min(starts), max(ends), None, None))
             if done == len(params):
                 summaries.added(con, datastream_id, starts, ends, cells[3])  # type: ignore[arg-type]
-            elif done:
-                summaries.refresh(con, datastream_id, starts)
+            else:
+                if done:
+                    summaries.refresh(con, datastream_id, starts)
+                given = columns.values[lo : lo + batch]
+                differing += _differing(con, datastream_id, lo, starts, ends, given)
         inserted += done
-    return Added(inserted, len(columns) - inserted)
+    return Added(inserted, len(columns) - inserted - len(differing), tuple(differing))
 
 
 # -- reading ------------------------------------------------------------------------------------

@@ -40,8 +40,10 @@ from terrapole.insitu.tables import (
 from terrapole.insitu.times import from_micros, iso
 from terrapole.insitu.visibility import (
     datastream_visible,
+    feature_visible,
     location_visible,
     thing_visible,
+    used_by_datastreams_visible,
     visible_thing_ids,
 )
 
@@ -123,8 +125,13 @@ def _common(*extra: tuple[str, Prop]) -> dict[str, Prop]:
 _BBOX = ("min_x", "min_y", "max_x", "max_y")
 
 
-def _everyone(_table: sa.Table, _hidden: Hidden) -> sa.ColumnElement[bool]:
-    return sa.true()
+def _used_by(reference: str) -> Callable[[sa.Table, Hidden], sa.ColumnElement[bool]]:
+    """Visibility of a set Datastreams refer to by their column ``reference``."""
+
+    def visible(table: sa.Table, hidden: Hidden) -> sa.ColumnElement[bool]:
+        return used_by_datastreams_visible(table.c.id, reference, hidden)
+
+    return visible
 
 
 def _observation_json(row: Any) -> dict[str, Any]:
@@ -186,14 +193,14 @@ SETS: dict[str, EntitySet] = {
             ("metadata", Prop("text", ("sensor_metadata",))),
         ),
         {"Datastreams": Nav("Datastreams", True, back="sensor_id")},
-        _everyone,
+        _used_by("sensor_id"),
         lambda row: SENSOR.entity(row).to_json(),
     ),
     "ObservedProperties": EntitySet(
         "ObservedProperties", "ObservedProperty", observed_properties,
         _common(("definition", Prop("text", ("definition",)))),
         {"Datastreams": Nav("Datastreams", True, back="observed_property_id")},
-        _everyone,
+        _used_by("observed_property_id"),
         lambda row: OBSERVED_PROPERTY.entity(row).to_json(),
     ),
     "Datastreams": EntitySet(
@@ -239,7 +246,7 @@ SETS: dict[str, EntitySet] = {
             ("feature", Prop("geometry", ("feature", *_BBOX))),
         ),
         {"Observations": Nav("Observations", True, back="foi_id")},
-        _everyone,
+        lambda t, hidden: feature_visible(t.c.id, hidden),
         lambda row: FEATURE_OF_INTEREST.entity(row).to_json(),
     ),
 }  # fmt: skip

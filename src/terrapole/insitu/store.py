@@ -48,6 +48,7 @@ from terrapole.insitu.records import (
 from terrapole.insitu.tables import (
     datasets,
     datastreams,
+    foi_datastreams,
     historical_location_locations,
     historical_locations,
     observations,
@@ -57,10 +58,13 @@ from terrapole.insitu.tables import (
 )
 from terrapole.insitu.times import TimeInterval, from_micros, to_micros
 from terrapole.insitu.visibility import (
+    NOTHING_HIDDEN,
     access_key,
     datastream_visible,
+    feature_visible,
     location_visible,
     thing_visible,
+    used_by_datastreams_visible,
 )
 
 E = TypeVar("E")
@@ -381,10 +385,11 @@ class InsituStore:
         with self.engine.begin() as con:
             return self._insert(con, SENSOR, sensor)
 
-    def get_sensor(self, sensor_id: int) -> Sensor:
-        """A Sensor (NotFound if none)."""
+    def get_sensor(self, sensor_id: int, *, hidden: Hidden = NOTHING_HIDDEN) -> Sensor:
+        """A Sensor (NotFound if none, or only hidden Datastreams use it)."""
+        visible = used_by_datastreams_visible(SENSOR.table.c.id, "sensor_id", hidden)
         with db.reading(self.engine) as con:
-            return self._get(con, SENSOR, sensor_id)  # type: ignore[no-any-return]
+            return self._get(con, SENSOR, sensor_id, visible)  # type: ignore[no-any-return]
 
     def update_sensor(self, sensor: Sensor) -> Sensor:
         """Replace a Sensor's fields."""
@@ -410,10 +415,14 @@ class InsituStore:
                 [{"observed_property_id": prop.id, "category": u} for u in set(prop.categories)],
             )
 
-    def get_observed_property(self, prop_id: int) -> ObservedProperty:
-        """An ObservedProperty (NotFound if none)."""
+    def get_observed_property(
+        self, prop_id: int, *, hidden: Hidden = NOTHING_HIDDEN
+    ) -> ObservedProperty:
+        """An ObservedProperty (NotFound if none, or only hidden Datastreams use it)."""
+        t = OBSERVED_PROPERTY.table
+        visible = used_by_datastreams_visible(t.c.id, "observed_property_id", hidden)
         with db.reading(self.engine) as con:
-            return self._get(con, OBSERVED_PROPERTY, prop_id)  # type: ignore[no-any-return]
+            return self._get(con, OBSERVED_PROPERTY, prop_id, visible)  # type: ignore[no-any-return]
 
     def observed_property_by_definition(self, definition: str) -> ObservedProperty | None:
         """The first ObservedProperty with this thesaurus URI (imports reuse it)."""
@@ -446,10 +455,13 @@ class InsituStore:
         with self.engine.begin() as con:
             return self._insert(con, FEATURE_OF_INTEREST, feature)
 
-    def get_feature_of_interest(self, foi_id: int) -> FeatureOfInterest:
-        """A FeatureOfInterest (NotFound if none)."""
+    def get_feature_of_interest(
+        self, foi_id: int, *, hidden: Hidden = NOTHING_HIDDEN
+    ) -> FeatureOfInterest:
+        """A FeatureOfInterest (NotFound if none, or only hidden Datastreams observe it)."""
+        visible = feature_visible(FEATURE_OF_INTEREST.table.c.id, hidden)
         with db.reading(self.engine) as con:
-            return self._get(con, FEATURE_OF_INTEREST, foi_id)  # type: ignore[no-any-return]
+            return self._get(con, FEATURE_OF_INTEREST, foi_id, visible)  # type: ignore[no-any-return]
 
     def update_feature_of_interest(self, feature: FeatureOfInterest) -> FeatureOfInterest:
         """Replace a FeatureOfInterest's fields."""
@@ -464,6 +476,7 @@ class InsituStore:
                 sa.select(o.datastream_id, o.phenomenon_start).where(o.foi_id == foi_id)
             ).all()
             con.execute(observations.delete().where(o.foi_id == foi_id))
+            con.execute(foi_datastreams.delete().where(foi_datastreams.c.foi_id == foi_id))
             for datastream_id, starts in _by_datastream(gone).items():
                 summaries.refresh(con, datastream_id, starts)
             table = FEATURE_OF_INTEREST.table
@@ -512,6 +525,9 @@ class InsituStore:
 
     def _delete_datastream(self, con: sa.Connection, datastream_id: int) -> None:
         con.execute(observations.delete().where(observations.c.datastream_id == datastream_id))
+        con.execute(
+            foi_datastreams.delete().where(foi_datastreams.c.datastream_id == datastream_id)
+        )
         summaries.forget(con, datastream_id)
         con.execute(datastreams.delete().where(datastreams.c.id == datastream_id))
 
@@ -587,6 +603,7 @@ class InsituStore:
                 raise AlreadyExists(
                     "Observation", f"Datastream {observation.datastream_id} at that phenomenonTime"
                 ) from exc
+            obs.link_features(con, observation.datastream_id, [observation.foi_id])
             obs._widen(con, observation.datastream_id, self._extents(row))
             summaries.refresh(con, observation.datastream_id, [row["phenomenon_start"]])
         assert new is not None
@@ -639,9 +656,10 @@ class InsituStore:
             raise InvalidInput("Observation id", "an update needs the entity's id")
         row = self._observation_row(observation)
         with self.engine.begin() as con:
+            o = observations.c
             found = con.execute(
-                sa.select(observations.c.datastream_id, observations.c.phenomenon_start).where(
-                    observations.c.id == observation.id
+                sa.select(o.datastream_id, o.phenomenon_start, o.foi_id).where(
+                    o.id == observation.id
                 )
             ).first()
             if found is None:
@@ -655,6 +673,8 @@ class InsituStore:
                 raise AlreadyExists(
                     "Observation", f"Datastream {observation.datastream_id} at that phenomenonTime"
                 ) from exc
+            obs.link_features(con, observation.datastream_id, [observation.foi_id])
+            obs.unlink_unused(con, [(found.foi_id, found.datastream_id)])
             obs._widen(con, observation.datastream_id, self._extents(row))
             summaries.refresh(con, found.datastream_id, [found.phenomenon_start])
             summaries.refresh(con, observation.datastream_id, [row["phenomenon_start"]])
@@ -665,11 +685,14 @@ class InsituStore:
         o = observations.c
         with self.engine.begin() as con:
             found = con.execute(
-                sa.select(o.datastream_id, o.phenomenon_start).where(o.id == observation_id)
+                sa.select(o.datastream_id, o.phenomenon_start, o.foi_id).where(
+                    o.id == observation_id
+                )
             ).first()
             if found is None:
                 raise NotFound("Observation", str(observation_id))
             con.execute(observations.delete().where(o.id == observation_id))
+            obs.unlink_unused(con, [(found.foi_id, found.datastream_id)])
             summaries.refresh(con, found.datastream_id, [found.phenomenon_start])
 
     def window(

@@ -227,6 +227,18 @@ sa.Index(
     "ix_tp_sta_observations_time_brin", observations.c.phenomenon_start, postgresql_using="brin"
 ).ddl_if(dialect="postgresql")
 
+foi_datastreams = sa.Table(
+    "tp_sta_foi_datastreams",
+    metadata,
+    # which Datastreams have Observations about each FeatureOfInterest, kept in the transaction
+    # of every observation write (a batch adds its distinct pairs): a FeatureOfInterest is
+    # hidden with the Datastreams it describes (terrapole.insitu.visibility) without a lookup
+    # in the observations. A pair may outlive its observations after an update or deletion
+    # only until the write that removed the last one checks it.
+    sa.Column("foi_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("datastream_id", sa.Integer, primary_key=True, autoincrement=False, index=True),
+)
+
 observation_days = sa.Table(
     "tp_sta_observation_days",
     metadata,

@@ -7,8 +7,12 @@ store takes that ``hidden`` set and filters in the query, never after it:
 
 - a Thing is hidden when its dataset's key is hidden (Things without a dataset are open);
 - its Datastreams, their Observations and its HistoricalLocations follow it;
-- a Location is hidden when every Thing it is linked to is hidden (an unlinked one is open);
-- Sensors, ObservedProperties and FeaturesOfInterest are shared descriptions, never hidden.
+- a Location is hidden when every Thing it is linked to, now (``thing_locations``) or in a
+  HistoricalLocation, is hidden (an unlinked one is open);
+- Sensors, ObservedProperties and FeaturesOfInterest are shared descriptions: one is hidden
+  when Datastreams refer to it and every one of them is hidden (one nobody uses is open). A
+  FeatureOfInterest reaches its Datastreams through ``tp_sta_foi_datastreams``, which every
+  observation write keeps (a lookup in 10 million observations per read would not do).
 
 The HTTP adapter builds its own queries ($filter, $expand) and uses these expressions too.
 """
@@ -19,7 +23,15 @@ from collections.abc import Set
 
 import sqlalchemy as sa
 
-from terrapole.insitu.tables import datasets, datastreams, thing_locations, things
+from terrapole.insitu.tables import (
+    datasets,
+    datastreams,
+    foi_datastreams,
+    historical_location_locations,
+    historical_locations,
+    thing_locations,
+    things,
+)
 
 NOTHING_HIDDEN: frozenset[str] = frozenset()
 """The ``hidden`` of an admin, an import or a migration: every row visible."""
@@ -59,16 +71,63 @@ def datastream_visible(
     """Condition on a Datastream id column (of datastreams or observations)."""
     if not hidden:
         return sa.true()
-    ids = sa.select(datastreams.c.id).where(datastreams.c.thing_id.in_(visible_thing_ids(hidden)))
-    return datastream_id.in_(ids)
+    return datastream_id.in_(visible_datastream_ids(hidden))
+
+
+def visible_datastream_ids(hidden: Set[str]) -> sa.Select[tuple[int]]:
+    """The ids of the Datastreams one may see."""
+    return sa.select(datastreams.c.id).where(datastreams.c.thing_id.in_(visible_thing_ids(hidden)))
+
+
+def _used_and_seen(
+    ident: sa.ColumnElement[int], uses: sa.Select[tuple[int]], seen: sa.Select[tuple[int]]
+) -> sa.ColumnElement[bool]:
+    """``ident`` is in none of ``uses`` or in ``seen`` (the visible subset of ``uses``)."""
+    return sa.or_(ident.not_in(uses), ident.in_(seen))
 
 
 def location_visible(
     location_id: sa.ColumnElement[int], hidden: Set[str]
 ) -> sa.ColumnElement[bool]:
-    """Condition on a Location id column: linked to a visible Thing, or to none."""
+    """Condition on a Location id column: linked to a visible Thing, or to none; a link is a
+    Thing's current Location or one of its HistoricalLocations."""
     if not hidden:
         return sa.true()
-    linked = sa.select(thing_locations.c.location_id)
-    seen = linked.where(thing_locations.c.thing_id.in_(visible_thing_ids(hidden)))
-    return sa.or_(location_id.not_in(linked), location_id.in_(seen))
+    h, hl = historical_locations, historical_location_locations
+    links = sa.union_all(
+        sa.select(thing_locations.c.location_id, thing_locations.c.thing_id),
+        sa.select(hl.c.location_id, h.c.thing_id).join(h, h.c.id == hl.c.historical_location_id),
+    ).subquery()
+    return _used_and_seen(
+        location_id,
+        sa.select(links.c.location_id),
+        sa.select(links.c.location_id).where(links.c.thing_id.in_(visible_thing_ids(hidden))),
+    )
+
+
+def used_by_datastreams_visible(
+    ident: sa.ColumnElement[int], reference: str, hidden: Set[str]
+) -> sa.ColumnElement[bool]:
+    """Condition on a Sensor or ObservedProperty id column: no Datastream refers to it by its
+    column ``reference`` (``sensor_id``, ``observed_property_id``) or a visible one does."""
+    if not hidden:
+        return sa.true()
+    column = datastreams.c[reference]
+    return _used_and_seen(
+        ident,
+        sa.select(column),
+        sa.select(column).where(datastreams.c.thing_id.in_(visible_thing_ids(hidden))),
+    )
+
+
+def feature_visible(foi_id: sa.ColumnElement[int], hidden: Set[str]) -> sa.ColumnElement[bool]:
+    """Condition on a FeatureOfInterest id column: no Observation is about it, or one of a
+    visible Datastream is (read from the FeatureOfInterest-Datastream links)."""
+    if not hidden:
+        return sa.true()
+    link = foi_datastreams.c
+    return _used_and_seen(
+        foi_id,
+        sa.select(link.foi_id),
+        sa.select(link.foi_id).where(link.datastream_id.in_(visible_datastream_ids(hidden))),
+    )

@@ -1,7 +1,8 @@
 """In-situ pillar: SensorThings entities (Things, Locations, HistoricalLocations, Sensors,
 ObservedProperties, Datastreams, FeaturesOfInterest, Observations) and the pivot model's
 producers and datasets (tables ``tp_sta_*``); a BRIN index on observation times on PostgreSQL;
-the daily summaries of numeric observations that decimation reads (``tp_sta_observation_days``).
+the daily summaries of numeric observations that decimation reads (``tp_sta_observation_days``);
+which Datastreams observe each FeatureOfInterest (``tp_sta_foi_datastreams``, for visibility).
 
 Revision ID: 0009
 Revises: 0008
@@ -23,7 +24,7 @@ TABLES = (
     "tp_sta_thing_locations", "tp_sta_historical_locations",
     "tp_sta_historical_location_locations", "tp_sta_sensors", "tp_sta_observed_properties",
     "tp_sta_observed_property_categories", "tp_sta_datastreams", "tp_sta_features_of_interest",
-    "tp_sta_observations", "tp_sta_observation_days",
+    "tp_sta_observations", "tp_sta_foi_datastreams", "tp_sta_observation_days",
 )  # fmt: skip
 """In creation order (a table after those it refers to)."""
 
@@ -95,6 +96,18 @@ def upgrade() -> None:
         unique=False,
         sqlite_where=sa.text("foi_id IS NOT NULL"),
         postgresql_where=sa.text("foi_id IS NOT NULL"),
+    )
+    op.create_table(
+        "tp_sta_foi_datastreams",
+        sa.Column("foi_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("datastream_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.PrimaryKeyConstraint("foi_id", "datastream_id"),
+    )
+    op.create_index(
+        op.f("ix_tp_sta_foi_datastreams_datastream_id"),
+        "tp_sta_foi_datastreams",
+        ["datastream_id"],
+        unique=False,
     )
     op.create_table(
         "tp_sta_observation_days",
