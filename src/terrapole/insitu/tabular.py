@@ -32,7 +32,7 @@ from terrapole.insitu.mapping import Mapping, SideFile, Source, TimeRule
 from terrapole.insitu.model import Dataset, ObservedProperty, Producer, Sensor
 from terrapole.insitu.observations import Columns
 from terrapole.insitu.store import InsituStore
-from terrapole.insitu.times import to_micros
+from terrapole.insitu.times import micros_iso, to_micros
 
 Progress = Callable[[int, int], None]
 """Called with (observations written so far, observations to write)."""
@@ -362,14 +362,15 @@ class _Appender:
     def __init__(self, columns: Columns) -> None:
         self.columns = columns
         self._appends = (columns.starts.append, columns.ends.append, columns.values.append,
-                         columns.flags.append)  # fmt: skip
+                         columns.flags.append, columns.lines.append)  # fmt: skip
 
-    def __call__(self, start: int, end: int, value: float, flag: str | None) -> None:
-        starts, ends, values, flags = self._appends
+    def __call__(self, start: int, end: int, value: float, flag: str | None, line: int) -> None:
+        starts, ends, values, flags, lines = self._appends
         starts(start)
         ends(end)
         values(value)
         flags(flag)
+        lines(line)
 
 
 def _plain_lines(texts: list[str], source: Source) -> bool:
@@ -430,7 +431,8 @@ def _by_columns(
             )  # fmt: skip
             starts = [t[0] for t in kept]  # type: ignore[index]
             ends = [t[1] for t in kept]  # type: ignore[index]
-            out[ident, n] = Columns(starts, ends, values, flags)
+            lines = list(compress((line for line, _ in numbered), present))
+            out[ident, n] = Columns(starts, ends, values, flags, lines)
     return Parsed({ident: _station_of(ident, known)}, out, report)
 
 
@@ -448,9 +450,41 @@ def _without_cycle_collection() -> Iterator[None]:
 
 
 def parse_file(path: Path, mapping: Mapping) -> Parsed:
-    """Read and check every row of ``path`` (nothing written)."""
+    """Read and check every row of ``path`` (nothing written); a phenomenon time a station's
+    series repeats is a problem naming both lines (the first row is kept)."""
     with _without_cycle_collection():
-        return _parse(path, mapping)
+        parsed = _parse(path, mapping)
+    for key, columns in parsed.rows.items():
+        parsed.rows[key] = _without_repeats(columns, parsed.report)
+    return parsed
+
+
+def _without_repeats(columns: Columns, report: Report) -> Columns:
+    """``columns`` without the rows whose phenomenon time an earlier row has, each reported."""
+    starts = columns.starts
+    if len(set(starts)) == len(starts):  # the usual file: one check of plain integers
+        return columns
+    first: dict[tuple[int, int], int] = {}
+    keep: list[bool] = []
+    for i, key in enumerate(zip(starts, columns.ends, strict=True)):
+        at = first.setdefault(key, i)
+        keep.append(at == i)
+        if at != i:
+            report.problem(
+                columns.lines[i],
+                f"{_when(*key)} repeats line {columns.lines[at]} (the row of line "
+                f"{columns.lines[at]} is kept)",
+            )
+    return Columns(
+        list(compress(starts, keep)), list(compress(columns.ends, keep)),
+        list(compress(columns.values, keep)), list(compress(columns.flags, keep)),
+        list(compress(columns.lines, keep)),
+    )  # fmt: skip
+
+
+def _when(start: int, end: int) -> str:
+    """A phenomenon time as a report writes it (an instant, or start/end)."""
+    return micros_iso(start) if start == end else f"{micros_iso(start)}/{micros_iso(end)}"
 
 
 def _parse(path: Path, mapping: Mapping) -> Parsed:
@@ -492,7 +526,7 @@ def _parse(path: Path, mapping: Mapping) -> Parsed:
             if into is None:
                 into = targets[n] = _Appender(Columns())
             flag = plan.flags[n]
-            into(start, end, value, None if flag is None else cells[flag] or None)
+            into(start, end, value, None if flag is None else cells[flag] or None, line)
     rows = {
         (ident, n): into.columns
         for ident, targets in by_station.items()
@@ -601,6 +635,13 @@ def import_table(
             added = store.add_observation_columns(ds.id, rows, foi_id=foi)
         report.inserted += added.inserted
         report.duplicates += added.duplicates
+        for row in added.differing:
+            line = rows.lines[row.index] if rows.lines else row.index + 1
+            report.problem(
+                line,
+                f"{_when(row.start, rows.ends[row.index])} differs from the stored value "
+                f"{row.stored} (file: {row.given})",
+            )
         report.datastreams[ds.id] = report.datastreams.get(ds.id, 0) + added.inserted
         done += len(rows)
         if progress is not None:
