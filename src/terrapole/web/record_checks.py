@@ -77,7 +77,8 @@ def answer_for(record: Record | None, malformed: InvalidInput | None = None) -> 
 
 
 async def posted_record(request: Request) -> Record:
-    """The draft a request carries: a JSON body, or the editor's URL-encoded form."""
+    """The draft a request carries: a JSON body, or the editor's URL-encoded form (a body
+    too large, not JSON, or nested past the interpreter's recursion limit: InvalidInput)."""
     body = await request.body()
     if len(body) > MAX_BODY:
         raise InvalidInput("body", f"a draft is at most {MAX_BODY} bytes")
@@ -93,7 +94,12 @@ async def posted_record(request: Request) -> Record:
         data: Any = json.loads(body or b"{}")
     except ValueError as exc:
         raise InvalidInput("body", f"not JSON: {exc}") from None
-    return Record.from_json(data)
+    except RecursionError:  # the decoder recurses once per level of nesting
+        raise InvalidInput("body", "the JSON is nested too deeply to be a record") from None
+    try:
+        return Record.from_json(data)
+    except RecursionError:
+        raise InvalidInput("body", "the JSON is nested too deeply to be a record") from None
 
 
 def router(services: WebServices) -> APIRouter:
