@@ -32,6 +32,8 @@ from terrapole.fair.ces import check_slug
 from terrapole.fair.ces_tables import application_history, applications, calls, consortia, reviews
 
 SCORE_MIN, SCORE_MAX = 1, 5
+NOT_SENT = frozenset({State.DRAFT, State.WITHDRAWN})
+"""Applications the committee does not see in its export."""
 Clock = Callable[[], datetime]
 
 
@@ -418,11 +420,15 @@ class CallBook:
 
     # -- the committee's export ------------------------------------------------------------------
     def export_csv(self, principal: Principal, call_id: str) -> str:
-        """Every application of a call, one line each with its resources, its reviewers'
+        """Every application sent to a call (drafts, never sent, and withdrawn ones, taken back
+        by their applicant, are left out), one line each with its resources, its reviewers'
         scores and comments and their mean (admins)."""
         _admin(principal)
         call = self.call(call_id)
-        found = sorted(self.find(principal, call_id=call.id), key=lambda a: a.created)
+        found = sorted(
+            (a for a in self.find(principal, call_id=call.id) if a.state not in NOT_SENT),
+            key=lambda a: a.created,
+        )
         with reading(self.engine) as con:
             rows = con.execute(sa.select(reviews).where(
                 reviews.c.application_id.in_([a.id for a in found])
