@@ -276,3 +276,23 @@ def test_the_committee_csv_has_one_line_per_application_with_its_scores(
         "submitted", "storage", "", "")  # fmt: skip
     with pytest.raises(Forbidden):
         book.export_csv(who.reviewer, "aap-2026")
+
+
+def test_the_committee_csv_keeps_formulas_as_text(book: CallBook, who: People) -> None:
+    reviewed = _under_review(book, who)
+    book.review(who.reviewer, reviewed, 3, "-1+1 would be my mean")
+    formula = book.draft(who.stranger, "aap-2026", _proposal(
+        project='=HYPERLINK("http://evil.example/x","open")', type=ProjectType.STORAGE))  # fmt: skip
+    book.move(who.stranger, formula.id, State.SUBMITTED)
+    plus = book.draft(who.stranger, "aap-2026", _proposal(project="+SUM(A1:A9)"))
+    book.move(who.stranger, plus.id, State.SUBMITTED)
+    at = book.draft(who.stranger, "aap-2026", _proposal(project="@cmd"))
+    book.move(who.stranger, at.id, State.SUBMITTED)
+    rows = list(csv.DictReader(io.StringIO(book.export_csv(who.admin, "aap-2026"))))
+    projects = {r["application"]: r["project"] for r in rows}
+    assert projects[formula.id] == '\'=HYPERLINK("http://evil.example/x","open")'
+    assert projects[plus.id] == "'+SUM(A1:A9)" and projects[at.id] == "'@cmd"
+    assert projects[reviewed] == "Urban heat islands of Toulouse"  # words stay as they are
+    first = next(r for r in rows if r["application"] == reviewed)
+    assert first["comments"] == "Rui Reviewer: -1+1 would be my mean"  # not at the cell's start
+    assert all(not cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r.values())

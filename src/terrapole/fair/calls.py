@@ -444,7 +444,7 @@ class CallBook:
                          "comments"])  # fmt: skip
         for a in found:
             done = [r for r in by_application.get(a.id, []) if r.score is not None]
-            writer.writerow([
+            writer.writerow(inert_cell(cell) for cell in [
                 call.id, a.id, a.project, names.get(a.applicant, a.applicant), a.ces_id,
                 a.type.value, a.state.value, a.submitted.date().isoformat() if a.submitted else "",
                 *(_amount(a.resources.get(name)) for name in RESOURCES),
@@ -519,6 +519,21 @@ class CallBook:
             application_id=application_id, start=start.value if start else None,
             finish=finish.value, actor=actor, role=str(role), at=self.clock(), note=note,
         ))  # fmt: skip
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a cell as a formula."""
+
+
+def inert_cell(value: object) -> str:
+    """``value`` as a CSV cell a spreadsheet shows as text: a leading ``'`` when it starts
+    like a formula (an applicant's project named ``=HYPERLINK(...)`` stays words).
+
+    >>> inert_cell("=1+1"), inert_cell("Urban heat")
+    ("'=1+1", 'Urban heat')
+    """
+    text = str(value)
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 def _amount(value: float | None) -> str:
