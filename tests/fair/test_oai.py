@@ -4,6 +4,8 @@ resumption tokens, sets, selective harvesting, deleted and hidden records, error
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -265,6 +267,79 @@ def test_bad_requests_get_the_protocol_s_error_code(
     assert error_code(root) == code
     request = root.find(f"{OAI}request")
     assert request is not None and request.text == f"https://{HOST}/oai"
+
+
+@pytest.mark.parametrize("until", ["9999-12-31", "9999-12-31T23:59:59Z"])
+def test_an_until_on_the_last_representable_day_lists_everything(
+    http: TestClient, until: str
+) -> None:
+    root = ask(http, verb="ListIdentifiers", metadataPrefix="oai_dc", until=until)
+    assert error_code(root) is None
+    token = root.find(f"{OAI}ListIdentifiers/{OAI}resumptionToken")
+    assert token is not None and token.get("completeListSize") == str(BULK + 2)
+    bounded = ask(http, verb="ListIdentifiers", metadataPrefix="oai_dc", until=until,
+                  **{"from": until})  # fmt: skip
+    assert error_code(bounded) == "noRecordsMatch"
+
+
+DROP = object()
+
+
+def forged(token: str, **changes: Any) -> str:
+    """A token of this repository with some of its fields changed (``DROP`` removes one)."""
+    data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    data.update(changes)
+    data = {key: value for key, value in data.items() if value is not DROP}
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+FORGERIES: list[dict[str, Any]] = [
+    {"c": float("inf")},
+    {"n": float("-inf")},
+    {"c": float("nan")},
+    {"c": -5, "n": -1},
+    {"c": -5},
+    {"n": -1},
+    {"c": 1.5},
+    {"c": "40"},
+    {"c": True},
+    {"e": "0001-01-01T00:00:00+05:00"},
+    {"d": "9999-12-31T23:00:00-05:00"},
+    {"b": 12},
+    {"i": DROP},
+    {"p": ["oai_dc"]},
+]
+
+
+def test_a_forged_token_is_a_bad_resumption_token(http: TestClient) -> None:
+    first = ask(http, verb="ListIdentifiers", metadataPrefix="oai_dc")
+    token = first.findtext(f".//{OAI}resumptionToken")
+    assert token
+    for changes in FORGERIES:
+        answer = ask(http, verb="ListIdentifiers", resumptionToken=forged(token, **changes))
+        assert error_code(answer) == "badResumptionToken", changes
+
+
+def test_a_deeply_nested_token_is_a_bad_resumption_token(repo: Repo) -> None:
+    from terrapole.fair.oai import OaiRepository
+
+    repository = OaiRepository(oai_api.harvest_of(repo.services),
+                               base_url="https://x.example/oai", records_url="https://x/")  # fmt: skip
+    nested = base64.urlsafe_b64encode(b"[" * 100_000 + b"]" * 100_000).decode()
+    answer = b"".join(repository.respond({"verb": ["ListRecords"], "resumptionToken": [nested]}))
+    assert validate_oai(answer) == []
+    assert error_code(etree.fromstring(answer)) == "badResumptionToken"
+
+
+def test_a_token_with_a_zero_cursor_and_list_size_is_read(http: TestClient) -> None:
+    first = ask(http, verb="ListIdentifiers", metadataPrefix="oai_dc")
+    token = first.findtext(f".//{OAI}resumptionToken")
+    assert token
+    second = ask(http, verb="ListIdentifiers", resumptionToken=forged(token, c=0, n=0))
+    resumption = second.find(f".//{OAI}resumptionToken")
+    assert error_code(second) is None and resumption is not None
+    assert resumption.get("cursor") == "0"
+    assert resumption.get("completeListSize") == str(PAGE + 1)
 
 
 def test_a_repeated_argument_or_a_token_with_other_arguments_is_a_bad_argument(

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from terrapole.fair.harvest import SET_SPEC, Harvest, HarvestRow, Selection, UnknownSet
 from terrapole.fair.harvest import set_specs_of as _set_specs_of
 from terrapole.fair.oai_formats import FORMATS, attribute, payload, text
+from terrapole.jsontypes import utc_iso
 
 OAI = "http://www.openarchives.org/OAI/2.0/"
 OAI_IDENTIFIER = "http://www.openarchives.org/OAI/2.0/oai-identifier"
@@ -75,11 +76,8 @@ class Token:
 
 
 def _stamp(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.astimezone(UTC).isoformat()
+    """An OAI-PMH datestamp: UTC to the second, with a Z."""
+    return utc_iso(value, timespec="seconds")
 
 
 def _from_iso(value: object) -> datetime | None:
@@ -88,7 +86,7 @@ def _from_iso(value: object) -> datetime | None:
     parsed = datetime.fromisoformat(str(value))
     if parsed.tzinfo is None:
         raise ValueError("naive datetime")
-    return parsed
+    return parsed.astimezone(UTC)  # OverflowError at year 1 or 9999 with an offset
 
 
 def encode_token(token: Token) -> str:
@@ -97,20 +95,30 @@ def encode_token(token: Token) -> str:
         "v": _TOKEN_VERSION,
         "p": token.prefix,
         "s": token.selection.set_spec,
-        "f": _iso(token.selection.since),
-        "b": _iso(token.selection.before),
-        "d": _iso(token.after[0]),
+        "f": utc_iso(token.selection.since),
+        "b": utc_iso(token.selection.before),
+        "d": utc_iso(token.after[0]),
         "i": token.after[1],
         "c": token.cursor,
         "n": token.total,
-        "e": _iso(token.expires),
+        "e": utc_iso(token.expires),
     }
     raw = json.dumps(data, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _count(value: object) -> int:
+    """A token's cursor or list size: a whole number, not negative (the schema's
+    ``nonNegativeInteger``); a forged ``Infinity`` or ``-5`` is not one."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{value!r} is not a whole number")
+    if value < 0:
+        raise ValueError(f"{value!r} is negative")
+    return value
+
+
 def decode_token(value: str, *, now: datetime) -> Token:
-    """A token back, or :class:`OaiError` badResumptionToken (unreadable, expired)."""
+    """A token back, or :class:`OaiError` badResumptionToken (unreadable, forged, expired)."""
     try:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
         data = json.loads(raw)
@@ -124,11 +132,19 @@ def decode_token(value: str, *, now: datetime) -> Token:
             str(data["p"]),
             Selection(_from_iso(data["f"]), _from_iso(data["b"]), data["s"] and str(data["s"])),
             (after, str(data["i"])),
-            int(data["c"]),
-            int(data["n"]),
+            _count(data["c"]),
+            _count(data["n"]),
             expires,
         )
-    except (binascii.Error, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+    except (
+        binascii.Error,
+        UnicodeDecodeError,
+        ValueError,
+        KeyError,
+        TypeError,
+        OverflowError,
+        RecursionError,
+    ) as exc:
         raise OaiError("badResumptionToken", f"{value!r} is not a resumption token") from exc
     if token.expires < now:
         raise OaiError("badResumptionToken", f"the token expired at {_stamp(token.expires)}")
@@ -153,7 +169,8 @@ def parse_datestamp(value: str, name: str) -> tuple[datetime, timedelta]:
 
 def selection_of(arguments: Mapping[str, str]) -> Selection:
     """The records ``from``, ``until`` and ``set`` select; ``until`` includes its whole day
-    or second (datestamps are given to the second)."""
+    or second (datestamps are given to the second); an ``until`` on the last day a datetime
+    holds (9999-12-31) sets no upper bound."""
     since = before = None
     steps = []
     if "from" in arguments:
@@ -161,7 +178,7 @@ def selection_of(arguments: Mapping[str, str]) -> Selection:
         steps.append(step)
     if "until" in arguments:
         until, step = parse_datestamp(arguments["until"], "until")
-        before = until + step
+        before = _after(until, step)
         steps.append(step)
     if len(set(steps)) > 1:
         raise OaiError("badArgument", "from and until must have the same granularity")
@@ -171,6 +188,14 @@ def selection_of(arguments: Mapping[str, str]) -> Selection:
     if spec is not None and not SET_SPEC.match(spec):
         raise OaiError("badArgument", f"set={spec!r} is not a setSpec")
     return Selection(since, before, spec)
+
+
+def _after(moment: datetime, step: timedelta) -> datetime | None:
+    """The first instant past ``moment``'s day or second, or None past year 9999."""
+    try:
+        return moment + step
+    except OverflowError:
+        return None
 
 
 def checked_arguments(arguments: Mapping[str, Sequence[str]]) -> tuple[str, dict[str, str]]:
