@@ -218,3 +218,43 @@ def test_a_series_imported_from_csv_has_no_pivot_metadata_and_says_so(
     report = client.post(IMPORT, files=_camels_files(), headers=admin).json()
     answer = client.get(f"/insitu/datasets/{report['dataset']}/export?format=pivot")
     assert answer.status_code == 400 and "violation" in answer.json()["description"]
+
+
+def test_an_import_into_a_hidden_dataset_is_refused_like_an_unknown_one(
+    app: Any, client: TestClient, admin: dict[str, str], producer: dict[str, str]
+) -> None:
+    report = client.post(IMPORT, files=_camels_files(), headers=admin).json()
+    access = app.state.services.access
+    access.restrict(access_key(report["dataset"]), ["secret"])
+    access.forget()
+    store = _store(app)
+    (thing,) = store.things(hidden=NOTHING_HIDDEN, dataset_id=report["dataset"])
+    (stream,) = store.datastreams_of(thing.id or 0, hidden=NOTHING_HIDDEN)
+    before = store.get_datastream(stream.id or 0, hidden=NOTHING_HIDDEN)
+    hidden = client.post(
+        IMPORT, files=_camels_files(), data={"dataset": str(report["dataset"])}, headers=producer
+    )
+    unknown = client.post(IMPORT, files=_camels_files(), data={"dataset": "999"}, headers=producer)
+    assert hidden.status_code == unknown.status_code == 404
+    assert (
+        hidden.json()["description"].replace(str(report["dataset"]), "999")
+        == (unknown.json()["description"])
+    )
+    by_name = client.post(IMPORT, files=_camels_files(), headers=producer)  # the mapping names it
+    assert by_name.status_code == 403 and "CAMELS_DAT_streamflow" in by_name.text
+    after = store.get_datastream(stream.id or 0, hidden=NOTHING_HIDDEN)
+    assert after.phenomenon_time == before.phenomenon_time
+    assert [d.id for d in store.datasets(hidden=NOTHING_HIDDEN)] == [report["dataset"]]
+    kept = client.post(IMPORT, files=_camels_files(), headers=admin)  # an admin sees it all
+    assert kept.status_code == 200 and kept.json()["duplicates"] == report["inserted"]
+
+
+def test_a_pivot_document_naming_a_hidden_dataset_is_refused(
+    app: Any, client: TestClient, admin: dict[str, str], producer: dict[str, str]
+) -> None:
+    (dataset,) = client.post(IMPORT, files=_pivot_files(), headers=admin).json()["datasets"]
+    access = app.state.services.access
+    access.restrict(access_key(dataset), ["secret"])
+    access.forget()
+    answer = client.post(IMPORT, files=_pivot_files(), headers=producer)
+    assert answer.status_code == 403 and "restricted" in answer.json()["description"]

@@ -7,6 +7,10 @@ with its FeatureOfInterest. An Observation without one gets its Thing's Location
 FeatureOfInterest (SensorThings API 1.1, 10.2.1.1): one FeatureOfInterest per Location, made
 on first use and reused after (found by ``properties.locationId``). Entities made before a
 failure of the same request are deleted again, so a refused deep insert leaves nothing.
+
+A Writer acts for one caller: every ``{"@iot.id": n}`` it follows is looked up with the
+caller's hidden datasets, so an entity of a dataset the caller may not read answers 404
+exactly like an unknown id (no write reaches into it, no answer tells it exists).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from terrapole.insitu.model import (
     Sensor,
     Thing,
 )
+from terrapole.insitu.sta_sets import SETS, Hidden
 from terrapole.insitu.store import InsituStore
 from terrapole.insitu.times import parse_time
 from terrapole.insitu.visibility import NOTHING_HIDDEN
@@ -34,6 +39,8 @@ from terrapole.insitu.visibility import NOTHING_HIDDEN
 Created = tuple[str, int]
 """An entity set name and the new entity's id."""
 _FROM_LOCATION = "locationId"
+_LARGEST_ID = 2**63 - 1
+"""Ids are 64-bit integers in both databases: a larger one is no id at all."""
 
 
 class _Undo:
@@ -59,6 +66,8 @@ def _ref(value: Any) -> int | None:
         ident = value["@iot.id"]
         if not isinstance(ident, int) or isinstance(ident, bool):
             raise InvalidInput("@iot.id", "must be an integer")
+        if not -_LARGEST_ID <= ident <= _LARGEST_ID:
+            raise InvalidInput("@iot.id", f"{ident} is beyond the 64-bit ids")
         return ident
     return None
 
@@ -71,10 +80,11 @@ def _list(doc: Mapping[str, Any], key: str) -> list[Any]:
 
 
 class Writer:
-    """SensorThings writes on one store."""
+    """SensorThings writes on one store, for a caller who may not read ``hidden`` datasets."""
 
-    def __init__(self, store: InsituStore) -> None:
+    def __init__(self, store: InsituStore, hidden: Hidden = NOTHING_HIDDEN) -> None:
         self.store = store
+        self.hidden = hidden
 
     def create(self, set_name: str, doc: Any, parent: tuple[str, int] | None = None) -> Created:
         """Create an entity of ``set_name`` from ``doc`` (under ``parent``'s navigation, e.g.
@@ -143,7 +153,7 @@ class Writer:
         ident = _ref(value)
         if ident is None:
             return self._create(set_name, value, undo)
-        _GETS[set_name](self.store, ident)
+        _GETS[set_name](self.store, ident, self.hidden)
         return ident
 
     def _thing(self, doc: Mapping[str, Any], undo: _Undo) -> int:
@@ -191,8 +201,8 @@ class Writer:
     def _default_foi(self, datastream_id: int, undo: _Undo) -> int:
         """The FeatureOfInterest made from the Datastream's Thing's Location."""
         s = self.store
-        thing_id = s.get_datastream(datastream_id, hidden=NOTHING_HIDDEN).thing_id
-        places = s.locations_of(thing_id, hidden=NOTHING_HIDDEN)
+        thing_id = s.get_datastream(datastream_id, hidden=self.hidden).thing_id
+        places = s.locations_of(thing_id, hidden=self.hidden)
         if not places:
             raise InvalidInput(
                 "Observation.FeatureOfInterest",
@@ -213,52 +223,108 @@ class Writer:
 
     # -- updates and deletes ----------------------------------------------------------------
     def update(self, set_name: str, ident: int, doc: Any) -> None:
-        """Apply the members of ``doc`` to the entity (PATCH; links by ``{"@iot.id": n}``)."""
+        """Apply the members of ``doc`` to the entity (PATCH; links by ``{"@iot.id": n}``):
+        a Thing's Locations (made its current ones, with a HistoricalLocation), a Datastream's
+        Thing, Sensor and ObservedProperty, an Observation's Datastream and FeatureOfInterest.
+        Other navigation members are refused (400) rather than silently ignored."""
         if not isinstance(doc, Mapping):
             raise InvalidInput("body", "expected a JSON object")
         s = self.store
-        current = _GETS[set_name](s, ident)
+        current = _GETS[set_name](s, ident, self.hidden)
         if set_name == "HistoricalLocations":
             raise InvalidInput("HistoricalLocations", "not implemented: update")
-        merged = {**current.to_json(), **{k: v for k, v in doc.items() if not k.startswith("@")}}
+        _refuse_navigations(set_name, doc)
+        undo = _Undo()
+        try:
+            self._update(set_name, current, ident, doc, undo)
+        except Exception:
+            undo.run()
+            raise
+
+    def _update(self, set_name: str, current: Any, ident: int, doc: Any, undo: _Undo) -> None:
+        s = self.store
+        navs = SETS[set_name].navs
+        own = {k: v for k, v in doc.items() if not k.startswith("@") and k not in navs}
+        merged = {**current.to_json(), **own}
         if set_name == "Datastreams":
-            for key, attr in (
-                ("Thing", "thing_id"), ("Sensor", "sensor_id"),
-                ("ObservedProperty", "observed_property_id"),
+            for key, target, attr in (
+                ("Thing", "Things", "thing_id"), ("Sensor", "Sensors", "sensor_id"),
+                ("ObservedProperty", "ObservedProperties", "observed_property_id"),
             ):  # fmt: skip
-                merged[key] = doc.get(key) or {"@iot.id": getattr(current, attr)}
-        if set_name == "Observations":
-            merged.pop("FeatureOfInterest", None)
-            new = Observation.from_json(merged, datastream_id=current.datastream_id)
-            if "FeatureOfInterest" in doc:
-                new = replace(
-                    new, foi_id=self._one("FeaturesOfInterest", doc["FeatureOfInterest"], _Undo())
+                value = doc.get(key)
+                ident_of = (
+                    getattr(current, attr) if value is None else self._one(target, value, undo)
                 )
-            else:
-                new = replace(new, foi_id=current.foi_id)
-            s.update_observation(replace(new, id=ident))
+                merged[key] = {"@iot.id": ident_of}
+        if set_name == "Observations":
+            self._update_observation(current, ident, doc, merged, undo)
             return
+        places = None  # a Thing's new Locations, resolved before anything changes
+        if set_name == "Things" and "Locations" in doc:
+            places = [self._one("Locations", x, undo) for x in _list(doc, "Locations")]
         model = _MODELS[set_name]
         updated = replace(model.from_json(merged), id=ident)
         if set_name == "Things":
             updated = replace(updated, dataset_id=current.dataset_id, identifier=current.identifier)
         _UPDATES[set_name](s, updated)
+        if places is not None:
+            s.link_location(ident, places)
+
+    def _update_observation(
+        self, current: Observation, ident: int, doc: Any, merged: dict[str, Any], undo: _Undo
+    ) -> None:
+        merged.pop("FeatureOfInterest", None)
+        datastream_id = current.datastream_id
+        if doc.get("Datastream") is not None:
+            datastream_id = self._one("Datastreams", doc["Datastream"], undo)
+        new = Observation.from_json(merged, datastream_id=datastream_id)
+        foi_id = current.foi_id
+        if doc.get("FeatureOfInterest") is not None:
+            foi_id = self._one("FeaturesOfInterest", doc["FeatureOfInterest"], undo)
+        self.store.update_observation(replace(new, foi_id=foi_id, id=ident))
 
     def delete(self, set_name: str, ident: int) -> None:
         """Delete the entity (with what SensorThings deletes with it)."""
         _DELETES[set_name](self.store, ident)
 
 
-_GETS: dict[str, Callable[[InsituStore, int], Any]] = {
-    "Things": lambda s, i: s.get_thing(i, hidden=NOTHING_HIDDEN),
-    "Locations": lambda s, i: s.get_location(i, hidden=NOTHING_HIDDEN),
-    "Sensors": lambda s, i: s.get_sensor(i),
-    "ObservedProperties": lambda s, i: s.get_observed_property(i),
-    "Datastreams": lambda s, i: s.get_datastream(i, hidden=NOTHING_HIDDEN),
-    "Observations": lambda s, i: s.get_observation(i, hidden=NOTHING_HIDDEN),
-    "FeaturesOfInterest": lambda s, i: s.get_feature_of_interest(i),
-    "HistoricalLocations": lambda s, i: sta_reads.get_historical_location(s.engine, i),
+_UPDATED_NAVIGATIONS = {
+    "Things": {"Locations"},
+    "Datastreams": {"Thing", "Sensor", "ObservedProperty"},
+    "Observations": {"Datastream", "FeatureOfInterest"},
 }
+"""The navigation members a PATCH may change, per entity set."""
+
+
+def _refuse_navigations(set_name: str, doc: Mapping[str, Any]) -> None:
+    """400 for a navigation member that an update would otherwise drop without a word."""
+    allowed = _UPDATED_NAVIGATIONS.get(set_name, set())
+    for name in SETS[set_name].navs:
+        if name in doc and name not in allowed:
+            raise InvalidInput(
+                f"{set_name}.{name}", f"not implemented: changing {name} by an update"
+            )
+
+
+def _historical_location(s: InsituStore, ident: int, hidden: Hidden) -> HistoricalLocation:
+    """A HistoricalLocation, 404 when its Thing is hidden from the caller."""
+    entry = sta_reads.get_historical_location(s.engine, ident)
+    s.get_thing(entry.thing_id, hidden=hidden)
+    return entry
+
+
+_GETS: dict[str, Callable[[InsituStore, int, Hidden], Any]] = {
+    "Things": lambda s, i, h: s.get_thing(i, hidden=h),
+    "Locations": lambda s, i, h: s.get_location(i, hidden=h),
+    "Sensors": lambda s, i, h: s.get_sensor(i),
+    "ObservedProperties": lambda s, i, h: s.get_observed_property(i),
+    "Datastreams": lambda s, i, h: s.get_datastream(i, hidden=h),
+    "Observations": lambda s, i, h: s.get_observation(i, hidden=h),
+    "FeaturesOfInterest": lambda s, i, h: s.get_feature_of_interest(i),
+    "HistoricalLocations": _historical_location,
+}
+"""Each set's entity by id as the caller may see it (NotFound for unknown or hidden); the
+Sensors, ObservedProperties and FeaturesOfInterest follow the store's own visibility."""
 _MODELS: dict[str, Any] = {
     "Things": Thing, "Locations": Location, "Sensors": Sensor,
     "ObservedProperties": ObservedProperty, "Datastreams": Datastream,
@@ -284,6 +350,26 @@ _DELETES: dict[str, Callable[[InsituStore, int], None]] = {
 }
 
 
+COMPONENTS = frozenset({
+    "id", "phenomenonTime", "result", "resultTime", "resultQuality", "validTime",
+    "parameters", "FeatureOfInterest/id",
+})  # fmt: skip
+"""What a CreateObservations row may hold (SensorThings 1.1, 14.2)."""
+
+
+def _check_components(components: list[Any], where: str) -> None:
+    """400 unless ``components`` are distinct names from :data:`COMPONENTS`."""
+    for component in components:
+        if not isinstance(component, str):
+            raise InvalidInput(where, f"{component!r} is not a component name")
+        if component not in COMPONENTS:
+            known = ", ".join(sorted(COMPONENTS))
+            raise InvalidInput(where, f"{component!r} is not a component (known: {known})")
+    repeated = sorted({c for c in components if components.count(c) > 1})
+    if repeated:
+        raise InvalidInput(where, f"{repeated[0]!r} is given twice")
+
+
 def create_observations(writer: Writer, doc: Any) -> list[int | None]:
     """``CreateObservations``: each dataArray row created, or None where it failed."""
     if not isinstance(doc, list):
@@ -296,6 +382,7 @@ def create_observations(writer: Writer, doc: Any) -> list[int | None]:
         rows = group.get("dataArray")
         if not isinstance(components, list) or not isinstance(rows, list):
             raise InvalidInput(f"body[{n}]", "components and dataArray lists are required")
+        _check_components(components, f"body[{n}].components")
         base = {"Datastream": group.get("Datastream")}
         for row in rows:
             if not isinstance(row, list) or len(row) != len(components):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
 from terrapole.errors import InvalidInput
@@ -20,6 +20,8 @@ from terrapole.insitu.times import time_json
 from terrapole.web.services import WebServices
 
 DEFAULT_WIDTH = 800
+RowId = Annotated[int, Path(ge=0, le=2**63 - 1, description="a 64-bit id")]
+"""An id in a path: no row has one beyond 64 bits (400 instead of a database overflow)."""
 
 
 def insitu_store(services: WebServices) -> InsituStore:
@@ -109,7 +111,7 @@ def router(services: WebServices) -> APIRouter:
         return {"type": "FeatureCollection", "features": [s.to_feature() for s in found]}
 
     @api.get("/insitu/stations/{thing_id}/datastreams", summary="A station's Datastreams")
-    def station_datastreams(thing_id: int, request: Request) -> list[dict[str, Any]]:
+    def station_datastreams(thing_id: RowId, request: Request) -> list[dict[str, Any]]:
         """The Datastreams of a visible station (404 for an unknown or hidden one)."""
         hidden = services.hidden(request)
         store.get_thing(thing_id, hidden=hidden)
@@ -117,7 +119,7 @@ def router(services: WebServices) -> APIRouter:
 
     @api.get("/insitu/datastreams/{datastream_id}/series", summary="A series to plot")
     def series(
-        datastream_id: int,
+        datastream_id: RowId,
         request: Request,
         start: str = "",
         end: str = "",
@@ -133,7 +135,7 @@ def router(services: WebServices) -> APIRouter:
 
     @api.get("/insitu/datastreams/{datastream_id}/csv", summary="Observations of a period, CSV")
     def csv(
-        datastream_id: int, request: Request, start: str = "", end: str = ""
+        datastream_id: RowId, request: Request, start: str = "", end: str = ""
     ) -> StreamingResponse:
         """The observations in [start, end) (the whole series by default) as CSV."""
         lines = csv_lines(

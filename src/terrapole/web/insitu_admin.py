@@ -9,7 +9,9 @@ are written to a temporary folder and imported by the same core calls as the CLI
 (:func:`~terrapole.insitu.tabular.import_table`, :func:`~terrapole.insitu.pivot.import_pivot`):
 everything is checked before anything is written, so a bad mapping, a bad document or, with
 ``strict``, a bad row answers 400 naming the problem and stores nothing. The body is limited to
-``Settings.insitu_max_upload_bytes`` (413 beyond).
+``Settings.insitu_max_upload_bytes`` (413 beyond). An import never writes into a dataset the
+caller may not read: a hidden ``dataset`` id answers 404 like an unknown one, and a mapping or
+pivot document naming a hidden dataset by its identifier answers 403.
 
 ``GET /insitu/datasets/{id}/export?format=csv|pivot`` downloads a dataset the caller may read
 (a hidden one answers 404 like an unknown one): every series as one CSV, or a zip of the pivot
@@ -22,6 +24,7 @@ import io
 import re
 import tempfile
 import zipfile
+from collections.abc import Set
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -31,17 +34,18 @@ from starlette.concurrency import run_in_threadpool
 
 from terrapole.access import Principal
 from terrapole.errors import Forbidden, InvalidInput, Unauthorized
-from terrapole.insitu import InsituStore
+from terrapole.insitu import InsituStore, access_key
 from terrapole.insitu.ensure import datastreams_of_dataset
 from terrapole.insitu.mapping import load_mapping
 from terrapole.insitu.pivot import import_pivot, load_document
 from terrapole.insitu.pivot_export import export_pivot, write_csv
 from terrapole.insitu.tabular import import_table
 from terrapole.web.form_parts import Form, Upload, parse_form, read_limited
-from terrapole.web.insitu import insitu_store
+from terrapole.web.insitu import RowId, insitu_store
 from terrapole.web.services import WebServices
 
 PRODUCER = "producer"
+Hidden = Set[str]
 FIELDS = frozenset({"dataset", "strict"})
 FILE_FIELDS = frozenset({"file", "mapping", "files"})
 _TRUE = {"true": True, "1": True, "on": True, "yes": True,
@@ -87,12 +91,37 @@ def _write(folder: Path, upload: Upload) -> Path:
     return path
 
 
-def import_form(store: InsituStore, form: Form, folder: Path) -> dict[str, Any]:
-    """Import a parsed form's files (written under ``folder``); the report as JSON."""
+def _refuse_hidden(store: InsituStore, producer: Any, dataset: Any, hidden: Hidden) -> None:
+    """403 when the producer's dataset named ``dataset`` exists and ``hidden`` holds it (an
+    import would otherwise add to a dataset its importer may not read)."""
+    if not isinstance(producer, str) or not isinstance(dataset, str):
+        return  # the mapping or document checks word what is wrong with them
+    found = store.producer_by_identifier(producer)
+    stored = None if found is None else store.dataset_by_identifier(found.id or 0, dataset)
+    if stored is not None and access_key(stored.id or 0) in hidden:
+        raise Forbidden(f"dataset {dataset!r} of {producer!r} is restricted to other groups")
+
+
+def _refuse_hidden_pivot(store: InsituStore, doc: Any, hidden: Hidden) -> None:
+    """:func:`_refuse_hidden` for each dataset a pivot document names."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("producer"), dict):
+        return
+    for entry in doc.get("datasets") or []:
+        if isinstance(entry, dict):
+            _refuse_hidden(store, doc["producer"].get("producerId"), entry.get("datasetId"), hidden)
+
+
+def import_form(
+    store: InsituStore, form: Form, folder: Path, hidden: Hidden = frozenset()
+) -> dict[str, Any]:
+    """Import a parsed form's files (written under ``folder``) for a caller who may not read
+    the ``hidden`` datasets; the report as JSON."""
     unknown = sorted({f.field for f in form.files} - FILE_FIELDS)
     if unknown:
         raise InvalidInput(unknown[0], f"unknown file field (known: {', '.join(FILE_FIELDS)})")
     dataset, strict = _options(form)
+    if dataset is not None:
+        store.get_dataset(dataset, hidden=hidden)  # hidden: 404 exactly like an unknown id
     main, mapping = form.file("file"), form.file("mapping")
     if main is None:
         raise InvalidInput("file", "required: the series or pivot document to import")
@@ -107,11 +136,16 @@ def import_form(store: InsituStore, form: Form, folder: Path) -> dict[str, Any]:
             raise InvalidInput("mapping", "a pivot document takes no mapping")
         if dataset is not None:
             raise InvalidInput("dataset", "a pivot document names its own datasets")
-        report = import_pivot(store, load_document(main_path), main_path.parent)
+        document = load_document(main_path)
+        _refuse_hidden_pivot(store, document, hidden)
+        report = import_pivot(store, document, main_path.parent)
         return {"format": "pivot", "file": main.path, **report.to_json()}
     if mapping_path is None:
         raise InvalidInput("mapping", f"required for a CSV or RDB file ({main.path})")
     rules = load_mapping(mapping_path)
+    if dataset is None:
+        producer, named = rules.producer["identifier"], rules.dataset["identifier"]
+        _refuse_hidden(store, producer, named, hidden)
     table = import_table(store, main_path, rules, dataset_id=dataset, strict=strict)
     return {"format": "table", "file": main.path, **table.to_json()}
 
@@ -143,14 +177,15 @@ def router(services: WebServices, store: InsituStore | None = None) -> APIRouter
     async def import_upload(request: Request) -> dict[str, Any]:
         """Import the uploaded files as ``terrapole insitu import`` does (see the module)."""
         require_importer(services.principal(request))
+        hidden = services.hidden(request)
         body = await read_limited(request.stream(), request.headers.get("content-length"), limit)
         form = parse_form(request.headers.get("content-type"), body)
         with tempfile.TemporaryDirectory(prefix="tp-insitu-") as tmp:
-            return await run_in_threadpool(import_form, insitu, form, Path(tmp))
+            return await run_in_threadpool(import_form, insitu, form, Path(tmp), hidden)
 
     @api.get("/insitu/datasets/{dataset_id}/export", summary="Download a dataset")
     def export(
-        dataset_id: int,
+        dataset_id: RowId,
         request: Request,
         fmt: Annotated[ExportFormat, Query(alias="format")] = ExportFormat.csv,
     ) -> Response:

@@ -27,6 +27,7 @@ from terrapole.insitu.query import Found, Page, QueryOptions, parse_options, rea
 from terrapole.insitu.sta_sets import SETS, EntitySet
 from terrapole.insitu.sta_writes import Writer, create_observations
 from terrapole.insitu.store import InsituStore
+from terrapole.web.insitu import RowId
 from terrapole.web.services import WebServices
 
 PREFIX = "/sta/v1.1"
@@ -203,7 +204,6 @@ def router(services: WebServices) -> APIRouter:  # noqa: C901 - one closure per 
     """Routes under ``/sta/v1.1``."""
     api = APIRouter(prefix=PREFIX, tags=["sensorthings"])
     store = InsituStore(services.access.engine)
-    writer = Writer(store)
 
     def writer_of(request: Request) -> Writer:
         principal: Principal = services.principal(request)
@@ -211,7 +211,7 @@ def router(services: WebServices) -> APIRouter:  # noqa: C901 - one closure per 
             raise Unauthorized("creating, updating or deleting needs a producer or admin token")
         if not principal.admin and PRODUCER not in principal.roles:
             raise Forbidden(f"{principal.name} has neither the producer role nor admin")
-        return writer
+        return Writer(store, services.hidden(request))
 
     def _created(request: Request, set_name: str, ident: int) -> Response:
         with db.reading(store.engine) as con:
@@ -256,7 +256,7 @@ def router(services: WebServices) -> APIRouter:  # noqa: C901 - one closure per 
     @api.get("/{entity_set}({ident})")
     def entity(
         entity_set: SetName,
-        ident: int,
+        ident: RowId,
         request: Request,
         select: Select = None,
         expand: Expand = None,
@@ -265,7 +265,7 @@ def router(services: WebServices) -> APIRouter:  # noqa: C901 - one closure per 
         return read(request, f"{entity_set}({ident})")
 
     @api.get("/{entity_set}({ident})/{rest:path}")
-    def navigation(entity_set: SetName, ident: int, rest: str, request: Request) -> Response:
+    def navigation(entity_set: SetName, ident: RowId, rest: str, request: Request) -> Response:
         """A navigation path, a property, ``$value`` or ``$ref`` below an entity."""
         return read(request, f"{entity_set}({ident})/{rest}")
 
@@ -308,7 +308,7 @@ def router(services: WebServices) -> APIRouter:  # noqa: C901 - one closure per 
     @api.post("/{entity_set}({ident})/{nav}", status_code=201)
     def create_under(
         entity_set: SetName,
-        ident: int,
+        ident: RowId,
         nav: str,
         request: Request,
         body: Any = Body(...),  # noqa: B008
@@ -336,7 +336,7 @@ def router(services: WebServices) -> APIRouter:  # noqa: C901 - one closure per 
     @api.put("/{entity_set}({ident})")
     def update(
         entity_set: SetName,
-        ident: int,
+        ident: RowId,
         request: Request,
         body: Any = Body(...),  # noqa: B008
     ) -> Response:
@@ -349,7 +349,7 @@ def router(services: WebServices) -> APIRouter:  # noqa: C901 - one closure per 
         return Response(status_code=200)
 
     @api.delete("/{entity_set}({ident})")
-    def delete(entity_set: SetName, ident: int, request: Request) -> Response:
+    def delete(entity_set: SetName, ident: RowId, request: Request) -> Response:
         """Delete an entity (and what SensorThings deletes with it)."""
         chosen = writer_of(request)
         _visible(store, entity_set, ident, services.hidden(request))
