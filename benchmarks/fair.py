@@ -6,9 +6,11 @@ records written straight into the records table in batches.
     python benchmarks/fair.py                      # SQLite, 100 000 records
     python benchmarks/fair.py --records 10000
     python benchmarks/fair.py --database postgresql://user@host/db
+    python benchmarks/fair.py --records 10000 --dcat-only   # the DCAT export alone
 
 Targets (issue 23): ListRecords ≥ 2 000 records/s, landing page p50 ≤ 50 ms, DCAT export
-≤ 30 s for 100 000 records. Figures are printed, never judged.
+≤ 30 s for 100 000 records. Figures are printed, never judged; the DCAT lines also give the
+process's CPU seconds, which a busy machine stretches less than the wall-clock time.
 """
 
 from __future__ import annotations
@@ -161,6 +163,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--database", help="a database URL (default: SQLite in a temp folder)")
+    parser.add_argument("--dcat-only", action="store_true", help="time the DCAT export alone")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp), database_url=args.database or "")
@@ -170,18 +173,24 @@ def main() -> None:
         ids = insert(services.access.engine, args.records)
         print(f"records: {len(ids)} inserted in {time.perf_counter() - began:.1f} s "
               f"({services.access.engine.dialect.name})")  # fmt: skip
-        with serve(app) as url:
-            for prefix in ("oai_dc", "oai_datacite"):
-                count, seconds, pages = harvest(url, prefix)
-                print(f"ListRecords {prefix}: {count} records in {seconds:.1f} s over {pages} "
-                      f"pages = {count / seconds:.0f} records/s (target ≥ 2 000)")  # fmt: skip
-            print(f"landing page: {landing_p50(url, ids)}")
+        if not args.dcat_only:
+            oai_and_landing(app, ids)
         info = CatalogueInfo(f"{BASE}/dcat", f"{BASE}/", f"{BASE}/records/")
         for fmt in ("turtle", "json-ld"):
-            began = time.perf_counter()
+            began, cpu = time.perf_counter(), time.process_time()
             size = sum(len(chunk) for chunk in serialize(harvest_of(services), info, fmt))
-            print(f"DCAT {fmt}: {size / 1e6:.1f} MB in {time.perf_counter() - began:.1f} s "
-                  f"(target ≤ 30 s)")  # fmt: skip
+            print(f"DCAT {fmt}: {size / 1e6:.1f} MB in {time.perf_counter() - began:.1f} s, "
+                  f"{time.process_time() - cpu:.1f} s CPU (target ≤ 30 s)")  # fmt: skip
+
+
+def oai_and_landing(app: Any, ids: list[str]) -> None:
+    """ListRecords in both formats and the landing page, over HTTP."""
+    with serve(app) as url:
+        for prefix in ("oai_dc", "oai_datacite"):
+            count, seconds, pages = harvest(url, prefix)
+            print(f"ListRecords {prefix}: {count} records in {seconds:.1f} s over {pages} "
+                  f"pages = {count / seconds:.0f} records/s (target ≥ 2 000)")  # fmt: skip
+        print(f"landing page: {landing_p50(url, ids)}")
 
 
 if __name__ == "__main__":

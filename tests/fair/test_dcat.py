@@ -10,15 +10,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from rdflib import DCAT, DCTERMS, RDF, Graph, URIRef
+from rdflib import DCAT, DCTERMS, RDF, Graph, Literal, URIRef
+from rdflib.compare import isomorphic
 
 from terrapole.access.policy import Principal
 from terrapole.app import create_app
 from terrapole.config import Settings
-from terrapole.fair.dcat import CatalogueInfo, catalogue_graph
+from terrapole.fair.dcat import CatalogueInfo, catalogue_graph, serialize
 from terrapole.fair.model import Source, SourceKind
 from terrapole.fair.records import RecordBook
+from terrapole.fair.tables import records
 from terrapole.fair.validation import validate_dcat
 from terrapole.web.oai import harvest_of
 
@@ -130,3 +133,31 @@ def test_an_unknown_format_is_a_400_naming_it(http: TestClient) -> None:
     response = http.get("/dcat?format=rdfxml")
     assert response.status_code == 400
     assert "rdfxml" in response.text
+
+
+ODD = 'Quote " back\\slash \\u0041 new\nline\r tab\t é 🧊 <b>&amp; """ end\\'
+
+
+# rdflib 7's JSON-LD parser builds a ConjunctiveGraph itself, which it deprecates
+@pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
+def test_the_streamed_catalogue_is_the_graph_with_odd_text_kept_as_it_is(
+    app: TestClient, ids: dict[str, list[str]]
+) -> None:
+    services = app.state.services  # type: ignore[attr-defined]
+    odd = ids["public"][0]
+    with services.access.engine.begin() as con:
+        metadata = con.execute(sa.select(records.c.metadata).where(records.c.id == odd)).scalar()
+        metadata = {**metadata, "titles": [{"title": ODD, "lang": "en-GB"}],
+                    "descriptions": [{"description": ODD, "lang": "not a tag!"}]}  # fmt: skip
+        con.execute(sa.update(records).where(records.c.id == odd).values(metadata=metadata))
+    harvest = harvest_of(services)
+    info = CatalogueInfo(f"{HOST}/dcat", f"{HOST}/", f"{HOST}/records/")
+    graph = catalogue_graph(harvest, info)
+    dataset = URIRef(f"{HOST}/records/{odd}")
+    assert graph.value(dataset, DCTERMS.title) == Literal(ODD, lang="en-GB")
+    assert graph.value(dataset, DCTERMS.description) == Literal(ODD)  # the bad tag left out
+    for fmt, parser in (("turtle", "turtle"), ("json-ld", "json-ld")):
+        text = b"".join(serialize(harvest, info, fmt, chunk=7))  # type: ignore[arg-type]
+        streamed = Graph().parse(data=text, format=parser)
+        assert isomorphic(streamed, graph), fmt
+        assert streamed.value(dataset, DCTERMS.title) == Literal(ODD, lang="en-GB")

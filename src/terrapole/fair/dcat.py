@@ -7,31 +7,55 @@ named by their ROR or ORCID IRI when they have one), keywords, themes (INSPIRE t
 the concept URIs of thesaurus keywords, as ``skos:Concept``), spatial and temporal coverage,
 and a distribution carrying the licence. :func:`catalogue_graph` builds the whole graph (for
 small catalogues and tests, checked by :func:`terrapole.fair.validation.validate_dcat`);
-:func:`serialize` streams a large catalogue chunk by chunk from the same triples, written
-term by term with rdflib's ``n3()`` rather than through a graph and its serialisers (which
-cost more than ten times as much at 100 000 records).
+:func:`serialize` streams a large catalogue chunk by chunk from the same triples. The triples
+are made of plain terms (:class:`Iri`, :class:`Blank`, :class:`Text`) and written by this
+module (N-Triples-style Turtle lines, expanded JSON-LD): rdflib's terms, its ``n3()`` and its
+serialisers cost several times as much at 100 000 records; only the graph is rdflib's.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 import rdflib
 from rdflib import BNode, Graph, URIRef
-from rdflib import Literal as Lit
 from rdflib.term import Node
 
 from terrapole.fair.harvest import Harvest, HarvestRow, Selection
 from terrapole.fair.oai_formats import identifiers
 
 
+class Iri(str):
+    """An IRI."""
+
+    __slots__ = ()
+
+
+class Blank(str):
+    """A blank node's label, unique within one catalogue."""
+
+    __slots__ = ()
+
+
+class Text(NamedTuple):
+    """A literal: its lexical form, and its language tag or its datatype's IRI."""
+
+    value: str
+    lang: str | None = None
+    datatype: str | None = None
+
+
+Term = Iri | Blank | Text
+Triple = tuple[Iri | Blank, Iri, Term]
+
+
 class _Terms:
-    """A vocabulary whose terms are made once: rdflib's namespace attribute lookups cost
-    more than building a whole dataset's triples otherwise."""
+    """A vocabulary whose terms are made once (looked up as plain attributes afterwards)."""
 
     def __init__(self, namespace: str) -> None:
         self._namespace = namespace
@@ -39,9 +63,9 @@ class _Terms:
     def __str__(self) -> str:
         return self._namespace
 
-    def __getattr__(self, name: str) -> URIRef:
-        term = URIRef(self._namespace + name)
-        setattr(self, name, term)  # found as a plain attribute from now on
+    def __getattr__(self, name: str) -> Iri:
+        term = Iri(self._namespace + name)
+        setattr(self, name, term)
         return term
 
 
@@ -62,6 +86,7 @@ CONTEXT = {
     "gsp": str(GSP),
 }
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_LANG = re.compile(r"^[a-zA-Z]+(-[a-zA-Z0-9]+)*$")
 _IRI = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
 INSPIRE_THEME = "http://inspire.ec.europa.eu/theme/"
 # the English names of the INSPIRE themes (the INSPIRE theme register), for skos:prefLabel
@@ -83,22 +108,31 @@ INSPIRE_THEME_NAMES = {
 }  # fmt: skip
 
 
-Triple = tuple[Node, Node, Node]
-
-
 class Sink(Protocol):
-    """Where triples go: an rdflib ``Graph``, or a :class:`Triples` list for streaming."""
+    """Where triples go, and where blank nodes get their labels."""
 
     def add(self, triple: Triple, /) -> object:
         """Take one triple."""
 
+    def blank(self) -> Blank:
+        """A blank node not used before in this catalogue."""
+
 
 class Triples(list[Triple]):
-    """Triples in the order they were made (no graph: cheaper when they are only written)."""
+    """Triples in the order they were made; ``labels`` numbers the blank nodes of a whole
+    catalogue (shared by its chunks so that no two chunks use one label)."""
+
+    def __init__(self, labels: Iterator[int] | None = None) -> None:
+        super().__init__()
+        self._labels = labels if labels is not None else itertools.count()
 
     def add(self, triple: Triple, /) -> None:
         """Keep one triple."""
         self.append(triple)
+
+    def blank(self) -> Blank:
+        """The next blank node label."""
+        return Blank(f"b{next(self._labels)}")
 
 
 @dataclass(frozen=True)
@@ -115,54 +149,55 @@ class CatalogueInfo:
     publisher_url: str | None = None
 
 
-def _iri(value: object) -> URIRef | None:
+def _iri(value: object) -> Iri | None:
     text = str(value or "").strip()
-    return URIRef(text) if _IRI.match(text) else None
+    return Iri(text) if _IRI.match(text) else None
 
 
-def _text(value: Mapping[str, Any], key: str) -> Lit:
+def _text(value: Mapping[str, Any], key: str) -> Text:
+    """A literal in the language ``value`` names (left out unless a well-formed tag)."""
     lang = value.get("lang")
-    return Lit(str(value[key]), lang=str(lang) if lang else None)
+    return Text(str(value[key]), str(lang) if lang and _LANG.match(str(lang)) else None)
 
 
-def _date(value: object) -> Lit | None:
+def _date(value: object) -> Text | None:
     text = str(value or "")
-    return Lit(text, datatype=XSD.date) if _DATE.match(text) else None
+    return Text(text, None, XSD.date) if _DATE.match(text) else None
 
 
-def _agent(graph: Sink, agent: Mapping[str, Any]) -> Node:
+def _agent(graph: Sink, agent: Mapping[str, Any]) -> Iri | Blank:
     """A creator or publisher as a ``foaf:Agent`` (its ORCID/ROR IRI, else a blank node)."""
     ids = [i.get("nameIdentifier") for i in agent.get("nameIdentifiers") or ()]
     named = [_iri(agent.get("publisherIdentifier")), *(_iri(i) for i in ids)]
-    node: Node = next((n for n in named if n is not None), None) or BNode()
+    node: Iri | Blank = next((n for n in named if n is not None), None) or graph.blank()
     graph.add((node, RDF.type, FOAF.Agent))
-    graph.add((node, FOAF.name, Lit(str(agent.get("name", "")))))
+    graph.add((node, FOAF.name, Text(str(agent.get("name", "")))))
     return node
 
 
-def _concept(graph: Sink, uri: URIRef, label: str | None) -> URIRef:
+def _concept(graph: Sink, uri: Iri, label: str | None) -> Iri:
     """A theme (DCAT-AP asks each ``skos:Concept`` for a preferred label)."""
     if not label:
-        code = str(uri).removeprefix(INSPIRE_THEME).strip("/")
-        label = INSPIRE_THEME_NAMES.get(code) or str(uri).rstrip("/").rpartition("/")[2] or str(uri)
+        code = uri.removeprefix(INSPIRE_THEME).strip("/")
+        label = INSPIRE_THEME_NAMES.get(code) or uri.rstrip("/").rpartition("/")[2] or uri
     graph.add((uri, RDF.type, SKOS.Concept))
-    graph.add((uri, SKOS.prefLabel, Lit(label)))
+    graph.add((uri, SKOS.prefLabel, Text(str(label))))
     return uri
 
 
-def _coverage(graph: Sink, dataset: URIRef, extras: Mapping[str, Any]) -> None:
+def _coverage(graph: Sink, dataset: Iri, extras: Mapping[str, Any]) -> None:
     box = extras.get("spatialExtent")
     if isinstance(box, list | tuple) and len(box) == 4:
         w, s, e, n = (float(v) for v in box)
-        place = BNode()
+        place = graph.blank()
         wkt = f"POLYGON(({w} {s},{e} {s},{e} {n},{w} {n},{w} {s}))"
         graph.add((dataset, DCTERMS.spatial, place))
         graph.add((place, RDF.type, DCTERMS.Location))
-        graph.add((place, DCAT.bbox, Lit(wkt, datatype=GSP.wktLiteral)))
+        graph.add((place, DCAT.bbox, Text(wkt, None, GSP.wktLiteral)))
     period = extras.get("temporalExtent")
     start = _date(period.get("start")) if isinstance(period, Mapping) else None
     if isinstance(period, Mapping) and start is not None:
-        span = BNode()
+        span = graph.blank()
         graph.add((dataset, DCTERMS.temporal, span))
         graph.add((span, RDF.type, DCTERMS.PeriodOfTime))
         graph.add((span, DCAT.startDate, start))
@@ -171,7 +206,7 @@ def _coverage(graph: Sink, dataset: URIRef, extras: Mapping[str, Any]) -> None:
             graph.add((span, DCAT.endDate, end))
 
 
-def _themes(graph: Sink, dataset: URIRef, metadata: Mapping[str, Any]) -> None:
+def _themes(graph: Sink, dataset: Iri, metadata: Mapping[str, Any]) -> None:
     for subject in metadata.get("subjects") or ():
         if subject.get("subject"):
             graph.add((dataset, DCAT.keyword, _text(subject, "subject")))
@@ -185,11 +220,11 @@ def _themes(graph: Sink, dataset: URIRef, metadata: Mapping[str, Any]) -> None:
             graph.add((dataset, DCAT.theme, _concept(graph, concept, None)))
 
 
-def add_dataset(graph: Sink, catalogue: URIRef, row: HarvestRow, info: CatalogueInfo) -> None:
+def add_dataset(graph: Sink, catalogue: Iri, row: HarvestRow, info: CatalogueInfo) -> None:
     """The triples of one published record, linked from ``catalogue``."""
     metadata = row.metadata
-    landing = f"{info.records_url}{row.id}"
-    dataset = URIRef(landing)
+    landing = Iri(f"{info.records_url}{row.id}")
+    dataset = landing
     graph.add((catalogue, DCAT.dataset, dataset))
     graph.add((dataset, RDF.type, DCAT.Dataset))
     titles = [t for t in metadata.get("titles") or () if t.get("title")]
@@ -199,9 +234,10 @@ def add_dataset(graph: Sink, catalogue: URIRef, row: HarvestRow, info: Catalogue
     for description in descriptions[:1] or [{"description": titles[0]["title"] if titles
                                               else row.id}]:  # fmt: skip
         graph.add((dataset, DCTERMS.description, _text(description, "description")))
-    graph.add((dataset, DCTERMS.identifier, Lit(identifiers(metadata, row.identifier, landing)[0])))
-    graph.add((dataset, DCAT.landingPage, URIRef(landing)))
-    graph.add((URIRef(landing), RDF.type, FOAF.Document))
+    identifier = identifiers(metadata, row.identifier, landing)[0]
+    graph.add((dataset, DCTERMS.identifier, Text(identifier)))
+    graph.add((dataset, DCAT.landingPage, landing))
+    graph.add((landing, RDF.type, FOAF.Document))
     publisher = metadata.get("publisher")
     if isinstance(publisher, Mapping) and publisher.get("name"):
         graph.add((dataset, DCTERMS.publisher, _agent(graph, publisher)))
@@ -213,13 +249,13 @@ def add_dataset(graph: Sink, catalogue: URIRef, row: HarvestRow, info: Catalogue
     if issued_date is not None:
         graph.add((dataset, DCTERMS.issued, issued_date))
     if metadata.get("version"):
-        graph.add((dataset, DCAT.version, Lit(str(metadata["version"]))))
+        graph.add((dataset, DCAT.version, Text(str(metadata["version"]))))
     _themes(graph, dataset, metadata)
     _coverage(graph, dataset, metadata.get("extras") or {})
-    distribution = URIRef(f"{landing}#distribution")
+    distribution = Iri(f"{landing}#distribution")
     graph.add((dataset, DCAT.distribution, distribution))
     graph.add((distribution, RDF.type, DCAT.Distribution))
-    graph.add((distribution, DCAT.accessURL, URIRef(landing)))
+    graph.add((distribution, DCAT.accessURL, landing))
     for rights in metadata.get("rightsList") or ():
         licence = _iri(rights.get("rightsUri"))
         if licence is not None:
@@ -228,22 +264,39 @@ def add_dataset(graph: Sink, catalogue: URIRef, row: HarvestRow, info: Catalogue
             break
 
 
-def _catalogue_node(graph: Sink, info: CatalogueInfo) -> URIRef:
-    catalogue = URIRef(info.url)
+def _catalogue_node(graph: Sink, info: CatalogueInfo) -> Iri:
+    catalogue = Iri(info.url)
     graph.add((catalogue, RDF.type, DCAT.Catalog))
-    graph.add((catalogue, DCTERMS.title, Lit(info.title, lang="en")))
-    graph.add((catalogue, DCTERMS.description, Lit(info.description, lang="en")))
+    graph.add((catalogue, DCTERMS.title, Text(info.title, "en")))
+    graph.add((catalogue, DCTERMS.description, Text(info.description, "en")))
     agent = _agent(graph, {"name": info.publisher, "publisherIdentifier": info.publisher_url})
     graph.add((catalogue, DCTERMS.publisher, agent))
-    graph.add((catalogue, FOAF.homepage, URIRef(info.homepage)))
-    graph.add((URIRef(info.homepage), RDF.type, FOAF.Document))
+    graph.add((catalogue, FOAF.homepage, Iri(info.homepage)))
+    graph.add((Iri(info.homepage), RDF.type, FOAF.Document))
     return catalogue
 
 
-def _bound(graph: Graph) -> Graph:
-    for prefix, namespace in CONTEXT.items():
-        graph.bind(prefix, namespace)
-    return graph
+def rdflib_term(term: Term) -> Node:
+    """A term as rdflib's node."""
+    if isinstance(term, Text):
+        datatype = None if term.datatype is None else URIRef(term.datatype)
+        return rdflib.Literal(term.value, lang=term.lang, datatype=datatype)
+    return BNode(term) if isinstance(term, Blank) else URIRef(term)
+
+
+class _GraphSink:
+    """A :class:`Sink` adding to an rdflib graph."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self._labels = itertools.count()
+
+    def add(self, triple: Triple, /) -> None:
+        s, p, o = triple
+        self.graph.add((rdflib_term(s), rdflib_term(p), rdflib_term(o)))
+
+    def blank(self) -> Blank:
+        return Blank(f"b{next(self._labels)}")
 
 
 def _published(harvest: Harvest, chunk: int) -> Iterator[list[HarvestRow]]:
@@ -259,36 +312,69 @@ def _published(harvest: Harvest, chunk: int) -> Iterator[list[HarvestRow]]:
 
 def catalogue_graph(harvest: Harvest, info: CatalogueInfo) -> Graph:
     """The whole catalogue as one graph."""
-    graph = _bound(Graph())
-    catalogue = _catalogue_node(graph, info)
+    graph = Graph()
+    for prefix, namespace in CONTEXT.items():
+        graph.bind(prefix, namespace)
+    sink = _GraphSink(graph)
+    catalogue = _catalogue_node(sink, info)
     for rows in _published(harvest, 1000):
         for row in rows:
-            add_dataset(graph, catalogue, row, info)
+            add_dataset(sink, catalogue, row, info)
     return graph
 
 
+# N-Triples escapes: in an IRI, what IRIREF forbids, as \uXXXX; in a string, the four
+# characters STRING_LITERAL_QUOTE forbids (other characters may stand as they are)
+_IRI_ESCAPES = {c: f"\\u{c:04X}" for c in [*range(0x21), *map(ord, '<>"{}|^`\\')]}
+_STRING_ESCAPES = {ord("\\"): "\\\\", ord('"'): '\\"', ord("\n"): "\\n", ord("\r"): "\\r"}
+
+
+def turtle_term(term: Term) -> str:
+    """A term as N-Triples (a subset of Turtle): ``<iri>``, ``_:label``, ``"text"@en``."""
+    if isinstance(term, Text):
+        quoted = f'"{term.value.translate(_STRING_ESCAPES)}"'
+        if term.lang:
+            return f"{quoted}@{term.lang}"
+        if term.datatype:
+            return f"{quoted}^^<{term.datatype.translate(_IRI_ESCAPES)}>"
+        return quoted
+    if isinstance(term, Blank):
+        return f"_:{term}"
+    return f"<{term.translate(_IRI_ESCAPES)}>"
+
+
 def _turtle_lines(triples: Triples) -> str:
-    """Triples as N-Triples-style statements, a subset of Turtle; each term written by
-    rdflib (``n3()``: full IRIs, escaped literals, blank node labels unique to the run)."""
-    return "".join(f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in dict.fromkeys(triples))
+    """Triples as N-Triples-style statements, one a line (IRIs written once each)."""
+    written: dict[Term, str] = {}
+    lines = []
+    for triple in dict.fromkeys(triples):
+        parts = []
+        for term in triple:
+            text = written.get(term)
+            if text is None:
+                text = written[term] = turtle_term(term)
+            parts.append(text)
+        lines.append(f"{parts[0]} {parts[1]} {parts[2]} .\n")
+    return "".join(lines)
 
 
-def _jsonld_value(term: Node) -> dict[str, str]:
-    if isinstance(term, Lit):
-        value = {"@value": str(term)}
-        if term.language:
-            value["@language"] = term.language
-        elif term.datatype is not None:
-            value["@type"] = str(term.datatype)
-        return value
-    return {"@id": term.n3() if isinstance(term, BNode) else str(term)}
+def _jsonld_value(term: Term) -> dict[str, str]:
+    if isinstance(term, Text):
+        if term.lang:
+            return {"@value": term.value, "@language": term.lang}
+        if term.datatype:
+            return {"@value": term.value, "@type": term.datatype}
+        return {"@value": term.value}
+    return {"@id": f"_:{term}" if isinstance(term, Blank) else str(term)}
 
 
 def _jsonld_nodes(triples: Triples) -> list[dict[str, Any]]:
     """Triples as expanded JSON-LD node objects, one per subject."""
-    nodes: dict[Node, dict[str, Any]] = {}
+    nodes: dict[Term, dict[str, Any]] = {}
     for subject, predicate, value in dict.fromkeys(triples):
-        node = nodes.setdefault(subject, _jsonld_value(subject))
+        node = nodes.get(subject)
+        if node is None:
+            node = nodes[subject] = dict[str, Any](_jsonld_value(subject))
         if predicate == RDF.type:
             node.setdefault("@type", []).append(str(value))
         else:
@@ -298,11 +384,12 @@ def _jsonld_nodes(triples: Triples) -> list[dict[str, Any]]:
 
 def _chunks(harvest: Harvest, info: CatalogueInfo, chunk: int) -> Iterator[Triples]:
     """The catalogue's own triples, then those of ``chunk`` records at a time."""
-    head = Triples()
+    labels = itertools.count()
+    head = Triples(labels)
     catalogue = _catalogue_node(head, info)
     yield head
     for rows in _published(harvest, chunk):
-        triples = Triples()
+        triples = Triples(labels)
         for row in rows:
             add_dataset(triples, catalogue, row, info)
         yield triples
@@ -319,21 +406,30 @@ def serialize(
         for triples in _chunks(harvest, info, chunk):
             yield _turtle_lines(triples).encode()
         return
+    dump: Callable[[Any], str] = json.JSONEncoder().encode
     yield b'{"@graph": ['
     first = True
     for triples in _chunks(harvest, info, chunk):
-        for node in _jsonld_nodes(triples):
-            yield (b"" if first else b",\n") + json.dumps(node).encode()
+        nodes = [dump(node) for node in _jsonld_nodes(triples)]
+        if nodes:
+            yield (b"" if first else b",\n") + ",\n".join(nodes).encode()
             first = False
     yield b"]}\n"
 
 
 __all__ = [
     "CONTEXT",
+    "Blank",
     "CatalogueInfo",
+    "Iri",
     "Sink",
+    "Term",
+    "Text",
+    "Triple",
     "Triples",
     "add_dataset",
     "catalogue_graph",
+    "rdflib_term",
     "serialize",
+    "turtle_term",
 ]
