@@ -281,3 +281,43 @@ def test_a_failure_after_bytes_went_out_leaves_the_body_unfinished(
     assert not any(m["type"] == "http.response.body" and not m.get("more_body") for m in sent)
     rid = dict(starts[0]["headers"])[b"x-request-id"].decode()
     assert any(rid in r.getMessage() for r in caplog.records)
+
+
+def test_an_untyped_body_longer_than_the_inspected_size_streams_through_unbuffered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A body without a Content-Type (a browser's Blob slice) is buffered for the NUL check only
+    while it stays under MAX_INSPECTED_BODY; a longer one is handed on unchecked as it comes, so
+    the guard never holds a stranger's unbounded body, and the app gets every byte in order."""
+    monkeypatch.setattr("terrapole.web.guard.MAX_INSPECTED_BODY", 8)
+    parts = [b"0123456", b"789abc\x00", b"def"]  # a NUL past the cap is the route's business
+    requests = [
+        {"type": "http.request", "body": part, "more_body": i < len(parts) - 1}
+        for i, part in enumerate(parts)
+    ]
+    received: list[bytes] = []
+
+    async def receive() -> Message:
+        return requests.pop(0)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            received.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope: Scope = {"type": "http", "method": "PUT", "path": "/deposits/x/uploads/y",
+                    "query_string": b"", "headers": []}  # fmt: skip
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, GuardMiddleware(app)(scope, receive, send)).result()
+    assert b"".join(received) == b"".join(parts)
+    assert received[0] == b"0123456789abc\x00"  # the guard read two chunks, then stopped
+    assert [m["status"] for m in sent if m["type"] == "http.response.start"] == [204]

@@ -124,20 +124,32 @@ def _nul_in_body(body: bytes) -> InvalidInput | None:
     return InvalidInput(where, "a NUL character (\\u0000) is not allowed in a string")
 
 
-async def _read_body(receive: Receive) -> tuple[bytes, list[Message]]:
-    """The whole request body, and any other message met on the way (a disconnect)."""
+MAX_INSPECTED_BODY = 32 * 1024 * 1024
+"""Bodies are read into memory for the NUL check up to this size; a longer one (an untyped
+upload) is passed on as it streams, unchecked, so no request makes the guard hold more."""
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, list[Message], bool]:
+    """The request body up to :data:`MAX_INSPECTED_BODY`, any other message met on the way (a
+    disconnect), and whether the body is whole (False: more follows from ``receive``)."""
     chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            return b"".join(chunks), [message]
-        chunks.append(message.get("body", b""))
+            return b"".join(chunks), [message], True
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
         if not message.get("more_body", False):
-            return b"".join(chunks), []
+            return b"".join(chunks), [], True
+        if size > MAX_INSPECTED_BODY:
+            return b"".join(chunks), [], False
 
 
-def _replay(body: bytes, extra: list[Message], receive: Receive) -> Receive:
-    pending: list[Message] = [{"type": "http.request", "body": body, "more_body": False}, *extra]
+def _replay(body: bytes, extra: list[Message], receive: Receive, *, whole: bool = True) -> Receive:
+    first: Message = {"type": "http.request", "body": body, "more_body": not whole}
+    pending: list[Message] = [first, *extra]
 
     async def replay() -> Message:
         return pending.pop(0) if pending else await receive()
@@ -181,9 +193,9 @@ class GuardMiddleware:
         try:
             refused = _control_in_target(scope)
             if refused is None and _wants_json(scope):
-                body, extra = await _read_body(receive)
-                refused = _nul_in_body(body)
-                receive = _replay(body, extra, receive)
+                body, extra, whole = await _read_body(receive)
+                refused = _nul_in_body(body) if whole else None
+                receive = _replay(body, extra, receive, whole=whole)
             if refused is not None:
                 logger.info("request %s: %s %s -> 400: %s", rid, scope["method"],
                             scope["path"].encode("unicode_escape").decode(), refused)  # fmt: skip

@@ -183,7 +183,10 @@ class Upload {
       while (offset < this.file.size) {
         this.show(this.strings.sending, offset);
         const chunk = this.file.slice(offset, offset + deposit.chunkBytes);
-        const sent = await this.api("PUT", this.url, chunk, { "Upload-Offset": String(offset) });
+        const sent = await this.api("PUT", this.url, chunk, {
+          "Upload-Offset": String(offset),
+          "Content-Type": "application/offset+octet-stream",
+        });
         if (sent.status === 409) { // the server has another offset: go on from its
           offset = (await this.json(await this.api("GET", this.url))).offset;
           continue;
