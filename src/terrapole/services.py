@@ -68,7 +68,10 @@ class Services:
         self.orders = OrderBook(engine)
         self.ledger = self.orders.ledger
         self.records = RecordBook(
-            engine, identifiers=identifier_provider(self.settings), base_url=base
+            engine,
+            identifiers=identifier_provider(self.settings),
+            base_url=base,
+            hidden=self.access.hidden_for,
         )
 
     def prepare(self, doc: object, collection_id: str) -> PreparedItem:

@@ -14,6 +14,7 @@ from terrapole import db
 from terrapole.access.policy import ANONYMOUS, Principal
 from terrapole.errors import Forbidden, NotFound, Unauthorized
 from terrapole.fair.checks import IncompleteRecord
+from terrapole.fair.harvest import Harvest, Selection
 from terrapole.fair.identifiers import IdentifierFailed, LocalIdentifiers
 from terrapole.fair.model import Record, SourceKind, Title
 from terrapole.fair.record_workflow import InvalidRecordTransition, RecordState
@@ -47,6 +48,9 @@ class Dois:
             raise IdentifierFailed("DataCite", "503 Service Unavailable")
         assert record.doi == identifier
         self.calls.append(("publish", identifier))
+
+    def update(self, identifier: str, record: Record) -> None:
+        self.calls.append(("update", identifier))
 
 
 @pytest.fixture
@@ -93,7 +97,6 @@ def test_the_whole_workflow_with_local_identifiers(book: RecordBook) -> None:
         RecordState.DRAFT, RecordState.SUBMITTED, RecordState.DRAFT, RecordState.SUBMITTED,
         RecordState.APPROVED, RecordState.PUBLISHED]  # fmt: skip
     assert book.get(ANONYMOUS, draft.id) == published
-    assert book.by_identifier(published.identifier.upper()).id == draft.id
 
 
 def test_submit_lists_every_problem_and_changes_nothing(book: RecordBook) -> None:
@@ -164,7 +167,7 @@ def test_a_new_version_links_both_ways_and_shares_the_concept(engine: sa.Engine)
     older = book.get(ANONYMOUS, first.id).record.related_identifiers
     assert ("IsPreviousVersionOf", second.identifier) in {
         (r.relation_type, r.related_identifier) for r in older}  # fmt: skip
-    assert [r.id for r in book.versions(second.id)] == [first.id, second.id]
+    assert [r.id for r in book.versions(ANONYMOUS, second.id)] == [first.id, second.id]
     with engine.connect() as con:  # the published snapshot of version 1 did not change
         kept = con.execute(sa.select(record_versions.c.metadata).where(
             record_versions.c.record_id == first.id)).scalar_one()  # fmt: skip
@@ -179,7 +182,7 @@ def test_withdrawn_records_stay_as_tombstones(book: RecordBook) -> None:
     gone = book.withdraw(CURATOR, rid, "duplicate of another record")
     assert gone.state is RecordState.WITHDRAWN
     assert gone.withdrawn_reason == "duplicate of another record"
-    assert [r.id for r in book.harvestable()] == [rid]
+    assert [r.id for r in Harvest(book.engine).page(Selection())] == [rid]
 
 
 def test_describing_platform_data_takes_one_step(book: RecordBook) -> None:

@@ -315,7 +315,7 @@ class Deposits:
             types=Types("Dataset", "Deposit"),
             extras=Extras(source=Source(SourceKind.DEPOSIT, did)),
         )
-        stored = self.book.create(principal, record)
+        stored = self.book.create(principal, record, by_deposits=True)
         self._insert(did, did, 1, None, owner, title.strip(), access or Access(), stored.id)
         return self.get(principal, did)
 
@@ -659,7 +659,7 @@ class Deposits:
         for found in deposit.files:
             if found.format == GEOTIFF and found.preview_key is None:
                 self._preview(found)
-        self.book.publish(principal, deposit.record_id)
+        self.book.publish(principal, deposit.record_id, by_deposits=True)
         with self.engine.begin() as con:
             con.execute(
                 sa.update(deposits)
@@ -679,7 +679,7 @@ class Deposits:
             raise InvalidInput("deposit", f"{deposit_id} is a draft: publish it first")
         if not self._may_edit(principal, old):
             raise Forbidden(f"deposit {deposit_id}: only its owner or a curator may do this")
-        record = self.book.new_version(principal, old.record_id)
+        record = self.book.new_version(principal, old.record_id, by_deposits=True)
         did = uuid.uuid4().hex
         with db.reading(self.engine) as con:
             latest = con.execute(

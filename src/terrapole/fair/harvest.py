@@ -30,6 +30,7 @@ from terrapole import db
 from terrapole.fair.model import SourceKind
 from terrapole.fair.record_workflow import PUBLIC, RecordState
 from terrapole.fair.tables import records
+from terrapole.fair.visibility import not_hidden
 
 SET_SPEC = re.compile(r"^[A-Za-z0-9\-_.!~*'()]+(:[A-Za-z0-9\-_.!~*'()]+)*$")
 """The OAI-PMH grammar of a setSpec (colon-separated parts)."""
@@ -125,24 +126,15 @@ class Harvest:
     # -- filters --------------------------------------------------------------------------------
 
     def _visible(self) -> list[sa.ColumnElement[bool]]:
-        """Published or withdrawn, and not describing a collection hidden from anonymous.
+        """Published or withdrawn, and not describing a collection hidden from anonymous (the
+        record book's rule, :mod:`terrapole.fair.visibility`).
 
         The state is compared as ``state || ''``, which no index serves: without statistics
         SQLite would otherwise walk the `state` index (nearly every row) and sort them all,
         where walking the `updated` index in order and stopping at the page's end is cheap.
         """
         state = records.c.state.concat("")
-        where: list[sa.ColumnElement[bool]] = [state.in_(_PUBLIC)]
-        hidden = self.hidden()
-        if hidden:
-            where.append(
-                sa.or_(
-                    records.c.source_kind.is_(None),
-                    records.c.source_kind != _COLLECTION,
-                    records.c.source_id.not_in(sorted(hidden)),
-                )
-            )
-        return where
+        return [state.in_(_PUBLIC), *not_hidden(self.hidden())]
 
     def _in_set(self, spec: str) -> list[sa.ColumnElement[bool]]:
         kind, _, value = spec.partition(":")

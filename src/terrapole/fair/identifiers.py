@@ -3,7 +3,8 @@ for a platform without DataCite (the DataCite provider lives in ``fair.datacite_
 
 The record book calls :meth:`IdentifierProvider.register` then
 :meth:`IdentifierProvider.publish` *before* it commits the publication: a provider that fails
-raises, and the record stays as it was.
+raises, and the record stays as it was. Once a new version is committed, it calls
+:meth:`IdentifierProvider.update` with the previous version's metadata (its new link).
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ class IdentifierProvider(Protocol):
         (``record.doi`` is already ``identifier`` when :attr:`mints_dois`)."""
         ...
 
+    def update(self, identifier: str, record: Record) -> None:
+        """Send the new metadata of the published ``identifier`` (a previous version that
+        gained its IsPreviousVersionOf link)."""
+        ...
+
 
 class LocalIdentifiers:
     """Identifiers of this platform only (``terrapole:<prefix>/<record id>``), when DataCite is
@@ -52,6 +58,9 @@ class LocalIdentifiers:
 
     def publish(self, record_id: str, identifier: str, record: Record) -> None:
         """Nothing to tell anyone: the landing page serves the record."""
+
+    def update(self, identifier: str, record: Record) -> None:
+        """Nothing to tell anyone either: the landing page and OAI-PMH serve the change."""
 
 
 class IdentifierFailed(TerrapoleError):

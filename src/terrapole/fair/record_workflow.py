@@ -57,6 +57,22 @@ class InvalidRecordTransition(TerrapoleError):
         self.record_id, self.start, self.finish = record_id, start, finish
 
 
+class RecordOfDeposit(InvalidRecordTransition):
+    """A deposit's record asked to be published, or to get a new version, through the record
+    book: its deposit does that, so that the deposit's files and state follow (409)."""
+
+    def __init__(
+        self, record_id: str, deposit_id: str, start: RecordState, finish: RecordState, route: str
+    ) -> None:
+        super().__init__(record_id, start, finish)
+        self.message = (
+            f"record {record_id} describes deposit {deposit_id}: "
+            f"use POST /deposits/{deposit_id}/{route}"
+        )
+        self.args = (self.message,)
+        self.deposit_id = deposit_id
+
+
 def check_move(
     record_id: str, start: RecordState, finish: RecordState, roles: frozenset[RecordRole]
 ) -> RecordRole:

@@ -9,6 +9,7 @@ record linked both ways to the previous one, sharing its concept id.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -21,19 +22,25 @@ from terrapole import db
 from terrapole.access.policy import Principal
 from terrapole.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from terrapole.fair import checks, describe
-from terrapole.fair.identifiers import IdentifierProvider, LocalIdentifiers
-from terrapole.fair.model import Date, Record, RelatedIdentifier, Source
+from terrapole.fair.identifiers import IdentifierFailed, IdentifierProvider, LocalIdentifiers
+from terrapole.fair.model import Date, Record, RelatedIdentifier, Source, SourceKind
 from terrapole.fair.record_workflow import (
     FROZEN,
     PUBLIC,
     InvalidRecordTransition,
+    RecordOfDeposit,
     RecordRole,
     RecordState,
     check_move,
 )
 from terrapole.fair.tables import record_comments, record_history, record_versions, records
+from terrapole.fair.visibility import describes_hidden, not_hidden
+
+logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+HiddenFor = Callable[[Principal], frozenset[str]]
+"""The collections a principal may not read (``AccessService.hidden_for``)."""
 _TEXT_MAX = 10_000
 
 
@@ -115,23 +122,53 @@ class RecordBook:
         identifiers: IdentifierProvider | None = None,
         clock: Clock | None = None,
         base_url: str = "http://127.0.0.1:8000",
+        hidden: HiddenFor | None = None,
     ) -> None:
         self.engine = engine
         self.identifiers: IdentifierProvider = identifiers or LocalIdentifiers()
         self.clock = clock or (lambda: datetime.now(UTC))
         self.base_url = base_url.rstrip("/")
+        self.hidden_for: HiddenFor = hidden or (lambda principal: frozenset())
 
     # -- drafts -----------------------------------------------------------------------------
 
-    def create(self, principal: Principal, record: Record) -> StoredRecord:
-        """A new draft owned by ``principal`` (a new resource: its own concept id)."""
+    def create(
+        self, principal: Principal, record: Record, *, by_deposits: bool = False
+    ) -> StoredRecord:
+        """A new draft owned by ``principal`` (a new resource: its own concept id).
+
+        The platform object it says it describes must be one the caller may name: a collection
+        they may read; a deposit only through :class:`~terrapole.fair.deposits.Deposits`
+        (``by_deposits``), which keeps a deposit and its record together; an in-situ dataset or
+        a job's output only for curators (the ``describe_*`` methods, whose callers read the
+        object as the principal, are not limited)."""
+        self._check_source(principal, record.extras.source, by_deposits=by_deposits)
+        return self._create(principal, record)
+
+    def _create(self, principal: Principal, record: Record) -> StoredRecord:
         rid = uuid.uuid4().hex
         return self._insert(principal, rid, rid, 1, record, None)
+
+    def _check_source(
+        self, principal: Principal, source: Source | None, *, by_deposits: bool
+    ) -> None:
+        if source is None or (principal.curator and source.kind is not SourceKind.DEPOSIT):
+            return
+        if source.kind is SourceKind.DEPOSIT and not by_deposits:
+            raise InvalidInput(
+                "extras.source", "a deposit's record is made with the deposit (POST /deposits)"
+            )
+        if source.kind is SourceKind.COLLECTION and source.id in self._hidden(principal):
+            raise NotFound("collection", source.id)
+        if source.kind in (SourceKind.INSITU_DATASET, SourceKind.JOB_OUTPUT):
+            raise Forbidden(f"only a curator names a {source.kind} as a record's source")
 
     def update(self, principal: Principal, record_id: str, record: Record) -> StoredRecord:
         """Replace a draft's metadata (owner or curator); refused once submitted or published."""
         with self.engine.begin() as con:
             current = self._locked(con, record_id)
+            if not self._visible(principal, current):
+                raise NotFound("record", record_id)
             self._roles(principal, current, write=True)
             if current.state is not RecordState.DRAFT:
                 raise InvalidRecordTransition(record_id, current.state, current.state)
@@ -186,7 +223,7 @@ class RecordBook:
         self, principal: Principal, collection: Mapping[str, Any]
     ) -> StoredRecord:
         """A draft for a STAC collection (see :func:`terrapole.fair.describe.collection_record`)."""
-        return self.create(
+        return self._create(
             principal, describe.collection_record(collection, base_url=self.base_url)
         )
 
@@ -195,7 +232,7 @@ class RecordBook:
     ) -> StoredRecord:
         """A draft for an in-situ dataset, given its id and ``Dataset.to_json()``."""
         made = describe.insitu_dataset_record(dataset_id, dataset, base_url=self.base_url)
-        return self.create(principal, made)
+        return self._create(principal, made)
 
     def describe_job_output(
         self,
@@ -206,28 +243,18 @@ class RecordBook:
     ) -> StoredRecord:
         """A draft for a job's published STAC items, their inputs as IsDerivedFrom."""
         made = describe.job_output_record(job_id, process, items, base_url=self.base_url)
-        return self.create(principal, made)
+        return self._create(principal, made)
 
     # -- reading ----------------------------------------------------------------------------
 
     def get(self, principal: Principal, record_id: str) -> StoredRecord:
-        """A record: published and withdrawn ones for anyone, others for owner and curators."""
+        """A record: published and withdrawn ones for anyone, others for owner and curators;
+        none of a collection hidden from ``principal``."""
         with db.reading(self.engine) as con:
             stored = self._get(con, record_id)
-        if stored.state not in PUBLIC and not self._may_see(principal, stored.owner):
+        if not self._visible(principal, stored):
             raise NotFound("record", record_id)
         return stored
-
-    def by_identifier(self, identifier: str) -> StoredRecord:
-        """The public record holding ``identifier`` (a DOI, any case, or a local id)."""
-        query = sa.select(records).where(
-            sa.func.lower(records.c.identifier) == identifier.strip().lower()
-        )
-        with db.reading(self.engine) as con:
-            row = con.execute(query).one_or_none()
-        if row is None:
-            raise NotFound("record", identifier)
-        return _stored(row)
 
     def find(
         self,
@@ -257,39 +284,22 @@ class RecordBook:
             public = records.c.state.in_([s.value for s in PUBLIC])
             mine = records.c.owner == actor_name(principal) if not principal.anonymous else None
             query = query.where(public if mine is None else sa.or_(public, mine))
+        query = query.where(*not_hidden(self._hidden(principal)))
         with db.reading(self.engine) as con:
             rows = con.execute(query.limit(max(1, min(limit, 1000))).offset(max(0, offset)))
             return [_stored(row) for row in rows]
 
-    def harvestable(
-        self,
-        *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        after: tuple[datetime, str] | None = None,
-        limit: int = 100,
-    ) -> list[StoredRecord]:
-        """Published and withdrawn records (tombstones) by (updated, id), for harvesters:
-        ``after`` is the last (updated, id) of the previous page."""
-        query = sa.select(records).where(records.c.state.in_([s.value for s in PUBLIC]))
-        if since is not None:
-            query = query.where(records.c.updated >= since)
-        if until is not None:
-            query = query.where(records.c.updated <= until)
-        if after is not None:
-            query = query.where(sa.tuple_(records.c.updated, records.c.id) > sa.tuple_(*after))
-        query = query.order_by(records.c.updated, records.c.id).limit(limit)
-        with db.reading(self.engine) as con:
-            return [_stored(row) for row in con.execute(query)]
-
-    def versions(self, record_id: str) -> list[StoredRecord]:
-        """The published versions of the record's resource, oldest first."""
+    def versions(self, principal: Principal, record_id: str) -> list[StoredRecord]:
+        """The published and withdrawn versions of the record's resource, oldest first (none
+        when ``principal`` may not see the record's collection; an unknown id is 404)."""
         with db.reading(self.engine) as con:
             concept = self._get(con, record_id).concept_id
             rows = con.execute(
                 sa.select(records)
                 .where(
-                    records.c.concept_id == concept, records.c.state.in_([s.value for s in PUBLIC])
+                    records.c.concept_id == concept,
+                    records.c.state.in_([s.value for s in PUBLIC]),
+                    *not_hidden(self._hidden(principal)),
                 )
                 .order_by(records.c.version_no)
             )
@@ -308,8 +318,10 @@ class RecordBook:
             return [Comment(r.record_id, r.author, r.text, r.field, r.at) for r in rows]
 
     def history(self, principal: Principal, record_id: str) -> list[Move]:
-        """The record's moves, oldest first."""
-        self.get(principal, record_id)
+        """The record's moves, oldest first, with their actors and notes (what curators said
+        to the owner): for the owner and curators."""
+        stored = self.get(principal, record_id)
+        self._roles(principal, stored, write=False)
         with db.reading(self.engine) as con:
             rows = con.execute(
                 sa.select(record_history)
@@ -360,8 +372,9 @@ class RecordBook:
         """A curator sends the record back to draft, saying what to change (kept as a comment)."""
         if not principal.curator:
             raise Forbidden("only a curator may request changes")
-        self.comment(principal, record_id, note)
-        return self._move(principal, record_id, RecordState.DRAFT, note)
+        if not note.strip() or len(note) > _TEXT_MAX:
+            raise InvalidInput("note", f"1 to {_TEXT_MAX} characters are required")
+        return self._move(principal, record_id, RecordState.DRAFT, note, comment=note)
 
     def approve(self, principal: Principal, record_id: str, note: str = "") -> StoredRecord:
         """A curator approves a submitted record (checked again: it may not have changed)."""
@@ -378,13 +391,17 @@ class RecordBook:
 
     # -- publication ------------------------------------------------------------------------
 
-    def publish(self, principal: Principal, record_id: str) -> StoredRecord:
+    def publish(
+        self, principal: Principal, record_id: str, *, by_deposits: bool = False
+    ) -> StoredRecord:
         """Publish an approved record: the provider registers and publishes its identifier,
         then the record, its Issued date and the immutable version are committed.
 
-        A provider that fails raises its error and changes nothing here.
+        A provider that fails raises its error and changes nothing here. A deposit's record is
+        published by its deposit (``by_deposits``), which publishes the files with it.
         """
         stored = self.get(principal, record_id)
+        self._not_a_deposit(stored, RecordState.PUBLISHED, "publish", by_deposits=by_deposits)
         check_move(record_id, stored.state, RecordState.PUBLISHED, self._roles(principal, stored))
         now = self.clock()
         record = stored.record
@@ -397,7 +414,7 @@ class RecordBook:
             record = replace(record, doi=identifier)
         checks.check(record, today=now.date())
         self.identifiers.publish(record_id, identifier, record)
-        return self._move(
+        published = self._move(
             principal,
             record_id,
             RecordState.PUBLISHED,
@@ -410,6 +427,30 @@ class RecordBook:
             version=(identifier, record),
             previous=stored.previous_id,
         )
+        if stored.previous_id is not None:
+            self._tell_previous(stored.previous_id)
+        return published
+
+    def _tell_previous(self, previous_id: str) -> None:
+        """Send the previous version's metadata, now IsPreviousVersionOf the new one, to the
+        identifier provider. The publication is committed already: a provider that fails is
+        logged (the link is on the landing page and in OAI-PMH; the next update carries it)."""
+        with db.reading(self.engine) as con:
+            old = self._get(con, previous_id)
+        if old.identifier is None:
+            return
+        try:
+            self.identifiers.update(old.identifier, old.record)
+        except IdentifierFailed as exc:
+            logger.warning("record %s: %s", previous_id, exc.message)
+
+    @staticmethod
+    def _not_a_deposit(
+        stored: StoredRecord, finish: RecordState, route: str, *, by_deposits: bool
+    ) -> None:
+        source = stored.record.extras.source
+        if not by_deposits and source is not None and source.kind is SourceKind.DEPOSIT:
+            raise RecordOfDeposit(stored.id, source.id, stored.state, finish, route)
 
     def link_of(self, stored: StoredRecord) -> RelatedIdentifier:
         """How other records name ``stored`` (published): its DOI, else its landing page."""
@@ -417,12 +458,16 @@ class RecordBook:
             return RelatedIdentifier(stored.identifier, "DOI", "References")
         return RelatedIdentifier(f"{self.base_url}/records/{stored.id}", "URL", "References")
 
-    def new_version(self, principal: Principal, record_id: str) -> StoredRecord:
+    def new_version(
+        self, principal: Principal, record_id: str, *, by_deposits: bool = False
+    ) -> StoredRecord:
         """A draft of the next version of a published record: same concept id, metadata
         copied, ``IsNewVersionOf`` the old one. When it is published, the old record gains
         ``IsPreviousVersionOf`` it (a link the platform keeps; the rest of its metadata, and
-        its published snapshot, stay as they were)."""
+        its published snapshot, stay as they were). A deposit's record gets its next version
+        with the deposit's (``by_deposits``)."""
         old = self.get(principal, record_id)
+        self._not_a_deposit(old, RecordState.DRAFT, "versions", by_deposits=by_deposits)
         if old.state is not RecordState.PUBLISHED:
             raise InvalidInput(
                 "record", f"{record_id} is {old.state}: only a published record gets a new version"
@@ -466,6 +511,17 @@ class RecordBook:
             return True
         return not principal.anonymous and actor_name(principal) == owner
 
+    def _hidden(self, principal: Principal) -> frozenset[str]:
+        """The collections whose records ``principal`` may not see: those they may not read,
+        except for curators, who review every record."""
+        return frozenset() if principal.curator else self.hidden_for(principal)
+
+    def _visible(self, principal: Principal, stored: StoredRecord) -> bool:
+        """Public or the caller's (or a curator's), and not of a collection hidden from them."""
+        if stored.state not in PUBLIC and not self._may_see(principal, stored.owner):
+            return False
+        return not describes_hidden(stored.record.extras.source, self._hidden(principal))
+
     def _roles(
         self, principal: Principal, stored: StoredRecord, *, write: bool = False
     ) -> frozenset[RecordRole]:
@@ -506,13 +562,21 @@ class RecordBook:
         extra: dict[str, Any] | None = None,
         version: tuple[str, Record] | None = None,
         previous: str | None = None,
+        comment: str | None = None,
     ) -> StoredRecord:
         with self.engine.begin() as con:
             current = self._locked(con, record_id)
-            if current.state not in PUBLIC and not self._may_see(principal, current.owner):
+            if not self._visible(principal, current):
                 raise NotFound("record", record_id)
             check_move(record_id, current.state, finish, self._roles(principal, current))
             now = self.clock()
+            if comment is not None:  # said with the move: kept only if the move is made
+                con.execute(
+                    sa.insert(record_comments).values(
+                        record_id=record_id, author=actor_name(principal), field=None,
+                        text=comment, at=now,
+                    )
+                )  # fmt: skip
             done = con.execute(
                 sa.update(records)
                 .where(records.c.id == record_id, records.c.state == current.state.value)
@@ -531,16 +595,22 @@ class RecordBook:
                     )
                 )
             if previous is not None:
-                self._link_back(con, previous, self._get(con, record_id))
+                self._link_back(con, previous, self._get(con, record_id), now)
             self._record(con, record_id, current.state, finish, actor_name(principal), note)
             return self._get(con, record_id)
 
-    def _link_back(self, con: sa.Connection, previous_id: str, new: StoredRecord) -> None:
+    def _link_back(
+        self, con: sa.Connection, previous_id: str, new: StoredRecord, now: datetime
+    ) -> None:
+        """The previous version gains IsPreviousVersionOf ``new``; its datestamp moves, so that
+        harvesters asking for changes since then get it again."""
         old = self._locked(con, previous_id)
         link = replace(self.link_of(new), relation_type="IsPreviousVersionOf")
         record = old.record.with_related(link)
         con.execute(
-            sa.update(records).where(records.c.id == previous_id).values(metadata=record.to_json())
+            sa.update(records)
+            .where(records.c.id == previous_id)
+            .values(metadata=record.to_json(), updated=now)
         )
 
     def _record(
