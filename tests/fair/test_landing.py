@@ -108,7 +108,8 @@ def test_every_negotiated_format_parses_and_names_the_essentials(
     assert xml.findtext("d:titles/d:title", namespaces=ns) == TITLE
     assert xml.findtext("d:creators/d:creator/d:nameIdentifier", namespaces=ns) == ORCID
     assert xml.find("d:rightsList/d:rights", namespaces=ns).get("rightsURI") == LICENCE
-    assert xml.findtext("d:alternateIdentifiers/d:alternateIdentifier", namespaces=ns) == url
+    assert xml.find("d:identifier", namespaces=ns).get("identifierType") == "URL"
+    assert xml.findtext("d:identifier", namespaces=ns) == url  # no DOI: named by its page
 
     kernel = get("application/vnd.datacite.datacite+json").json()
     assert kernel["titles"][0]["title"] == TITLE

@@ -9,6 +9,7 @@ compared after a trip through XML.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from datacite import schema45
@@ -114,14 +115,30 @@ def checked_json(record: Record) -> dict[str, Any]:
     return data
 
 
-def to_xml(record: Record) -> bytes:
-    """The record as DataCite 4.5 XML (UTF-8), after the JSON schema accepted it."""
-    data = checked_json(record)
+def resource(kernel: Mapping[str, Any], *, landing: str | None = None) -> Any:
+    """The DataCite 4.5 ``<resource>`` element of kernel JSON (a ``Record.to_json()``; extras
+    left out). Without a DOI it is identified by its ``landing`` page URL: the schema requires
+    an identifier, and local identifiers are no DOIs. Every adapter that writes DataCite XML
+    (the landing page, OAI-PMH) goes through here."""
+    data = {key: value for key, value in kernel.items() if key != "extras"}
+    data["schemaVersion"] = SCHEMA_VERSION
     root = schema45.dump_etree(data)
-    if record.publisher is not None and record.publisher.lang:  # the package drops it
-        publisher = root.find("publisher")  # built without a namespace, serialised in it
-        if publisher is not None:
-            publisher.set(XML_LANG, record.publisher.lang)
+    if not data.get("doi") and landing:
+        named = etree.Element("identifier", identifierType="URL")
+        named.text = landing
+        root.insert(0, named)
+    publisher = data.get("publisher")
+    if isinstance(publisher, Mapping) and publisher.get("lang"):  # the package drops it
+        element = root.find("publisher")  # built without a namespace, serialised in it
+        if element is not None:
+            element.set(XML_LANG, str(publisher["lang"]))
+    return root
+
+
+def to_xml(record: Record, *, landing: str | None = None) -> bytes:
+    """The record as DataCite 4.5 XML (UTF-8), after the JSON schema accepted it; identified
+    by ``landing`` when it has no DOI (see :func:`resource`)."""
+    root = resource(checked_json(record), landing=landing)
     xml: bytes = etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
     return xml
 

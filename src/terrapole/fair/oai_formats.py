@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from datacite import schema45
 from lxml import etree
 
-from terrapole.fair.datacite import SCHEMA_VERSION, XML_LANG
+from terrapole.fair import datacite
 
 OAI_DC = "http://www.openarchives.org/OAI/2.0/oai_dc/"
 DC = "http://purl.org/dc/elements/1.1/"
@@ -153,20 +152,8 @@ def oai_dc(metadata: Mapping[str, Any], *, identifier: str | None, landing: str)
 
 def datacite_resource(metadata: Mapping[str, Any], *, landing: str) -> str:
     """The DataCite 4.5 ``<resource>``: a record without a DOI is identified by its landing
-    page URL (DataCite XML requires an identifier; local identifiers are no DOIs)."""
-    kernel = {key: value for key, value in metadata.items() if key != "extras"}
-    kernel["schemaVersion"] = SCHEMA_VERSION
-    root = schema45.dump_etree(kernel)
-    if not kernel.get("doi"):
-        named = etree.Element("identifier", identifierType="URL")
-        named.text = landing
-        root.insert(0, named)
-    publisher = kernel.get("publisher")
-    if isinstance(publisher, Mapping) and publisher.get("lang"):  # the package drops it
-        element = root.find("publisher")
-        if element is not None:
-            element.set(XML_LANG, str(publisher["lang"]))
-    return str(etree.tostring(root, encoding="unicode"))
+    page URL (:func:`terrapole.fair.datacite.resource`, as the landing page writes it)."""
+    return str(etree.tostring(datacite.resource(metadata, landing=landing), encoding="unicode"))
 
 
 def oai_datacite(metadata: Mapping[str, Any], *, landing: str, datacentre: str) -> str:

@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from terrapole.access.policy import Principal
 from terrapole.errors import (
     Forbidden,
     InvalidInput,
@@ -32,8 +33,9 @@ from terrapole.errors import (
 from terrapole.fair import checklist as fair_checklist
 from terrapole.fair import checks
 from terrapole.fair.checks import IncompleteRecord, Problem
+from terrapole.fair.deposits import DepositFrozen
 from terrapole.fair.identifiers import IdentifierFailed
-from terrapole.fair.model import Record
+from terrapole.fair.model import Record, SourceKind
 from terrapole.fair.record_workflow import InvalidRecordTransition, RecordState
 from terrapole.fair.records import Comment, StoredRecord, actor_name
 from terrapole.fair.thesauri import Thesauri
@@ -42,6 +44,7 @@ from terrapole.portal.fair_strings import EDITOR_STRINGS
 from terrapole.portal.i18n import translate
 from terrapole.portal.routes import _lang, _page
 from terrapole.web.account_auth import AccountAuth, Caller
+from terrapole.web.deposits import deposits_of
 from terrapole.web.record_form import (
     COMMON_LICENCES,
     MAX_FIELDS,
@@ -73,6 +76,7 @@ and the key of their label in the editor's strings."""
 
 _STATUS: tuple[tuple[type[TerrapoleError], int], ...] = (
     (InvalidRecordTransition, 409),
+    (DepositFrozen, 409),
     (IdentifierFailed, 502),
     (InvalidInput, 400),
     (Unauthorized, 401),
@@ -217,7 +221,7 @@ class EditorView:
             licences=COMMON_LICENCES, schemes=_schemes(self.thesauri, lang),
             inspire=INSPIRE_THEMES, themes=themes,
             theme_labels=_labels(self.thesauri, themes, lang),
-            versions=self.book.versions(stored.id) if stored and public else [],
+            versions=self.book.versions(caller.principal, stored.id) if stored and public else [],
             error=error, message=message,
         )  # fmt: skip
         response.status_code = status
@@ -369,10 +373,8 @@ def _act(
         book.approve(who, record_id, note)
     elif action == "request_changes":
         book.request_changes(who, record_id, note)
-    elif action == "publish":
-        book.publish(who, record_id)
-    elif action == "new_version":
-        return book.new_version(who, record_id).id
+    elif action in ("publish", "new_version"):
+        return _release(services, who, record_id, action)
     elif action == "comment":
         field = fields.get("field", "") or None
         if field is not None and field not in SECTIONS:
@@ -381,6 +383,21 @@ def _act(
     else:
         raise InvalidInput("action", f"{action!r} is none of {', '.join(ACTIONS)}")
     return record_id
+
+
+def _release(services: WebServices, who: Principal, record_id: str, action: str) -> str:
+    """Publish the record or start its next version; a deposit's record through its deposit,
+    so that the files follow. The record to show next (a new version's own id)."""
+    book = services.records
+    source = book.get(who, record_id).record.extras.source
+    if source is not None and source.kind is SourceKind.DEPOSIT:
+        deposits = deposits_of(services)
+        if action == "publish":
+            return deposits.publish(who, source.id).record_id
+        return deposits.new_version(who, source.id).record_id
+    if action == "publish":
+        return book.publish(who, record_id).id
+    return book.new_version(who, record_id).id
 
 
 def steps_root(name: str) -> str:

@@ -2,7 +2,8 @@
 negotiates and calls :func:`landing_page`): title, creators with their ORCID, a citation in
 several styles with a copy button, the DOI, description, files with sizes and checksums, a map
 of the extent, licence, versions, related identifiers, usage counts, the schema.org JSON-LD
-inline and the Signposting links in the head."""
+inline and the Signposting links in the head. A withdrawn record answers a tombstone
+(:func:`tombstone_page`, 410): why it was withdrawn, its title and identifier, nothing more."""
 
 from __future__ import annotations
 
@@ -69,3 +70,14 @@ def landing_page(
         period=(extent.start, extent.end or "…") if extent else None, counts=counts,
         jsonld=schema_org.dataset(view), signposts=links, public=stored.state in PUBLIC,
     )  # fmt: skip
+
+
+def tombstone_page(request: Request, stored: StoredRecord, view: RecordView) -> HTMLResponse:
+    """The page of a withdrawn record (410 Gone): the reason, its title and identifier; no
+    description, files, metadata links or JSON-LD."""
+    page = _page(
+        request, "record_tombstone.html", u=translate(LANDING_STRINGS, _lang(request)),
+        stored=stored, view=view, record=view.record,
+    )  # fmt: skip
+    page.status_code = 410
+    return page

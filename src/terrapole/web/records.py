@@ -38,6 +38,7 @@ from terrapole.fair.formats import (
 )
 from terrapole.fair.formats.view import licences, orcid_of
 from terrapole.fair.model import AlternateIdentifier, SourceKind
+from terrapole.fair.record_workflow import RecordState
 from terrapole.fair.records import StoredRecord
 from terrapole.portal import record_pages
 from terrapole.web.deposits import deposits_of
@@ -75,7 +76,8 @@ def _json(data: Any) -> str:
 FORMATS: dict[str, Format] = {
     "html": Format(HTML, lambda v, s: "", metadata=False),
     "datacite-xml": Format(
-        "application/vnd.datacite.datacite+xml", lambda v, s: datacite.to_xml(_datacite_record(v))
+        "application/vnd.datacite.datacite+xml",
+        lambda v, s: datacite.to_xml(v.record, landing=v.url),
     ),
     "datacite-json": Format(
         "application/vnd.datacite.datacite+json",
@@ -93,10 +95,12 @@ FORMATS: dict[str, Format] = {
 
 def negotiate(accept: str | None) -> str | None:
     """The key of the format ``accept`` prefers (highest q, then the header's order; ``*/*``
-    and no header: the page); None when it accepts none of them."""
+    and no header: the page); None when it accepts none of them. A type given ``q=0`` is
+    refused: a wildcard does not bring it back."""
     if not accept or not accept.strip():
         return "html"
     ranked: list[tuple[float, int, str]] = []
+    refused: set[str] = set()
     for n, part in enumerate(accept.split(",")):
         media, *params = (p.strip() for p in part.split(";"))
         quality = 1.0
@@ -109,10 +113,16 @@ def negotiate(accept: str | None) -> str | None:
                     quality = 0.0
         if quality > 0 and media:
             ranked.append((-quality, n, media.lower()))
+        elif media:
+            refused.add(media.lower())
     for _, _, media in sorted(ranked):
         for key, found in FORMATS.items():
             kind = found.media_type.split("/")[0]
-            if media in (found.media_type, f"{kind}/*", "*/*"):
+            if found.media_type not in refused and media in (
+                found.media_type,
+                f"{kind}/*",
+                "*/*",
+            ):
                 return key
     return None
 
@@ -173,7 +183,7 @@ def view_of(
     """The record as its page and exports show it, with links from this request's root."""
     root = str(request.base_url)
     url = f"{root}records/{stored.id}"
-    versions = services.records.versions(stored.id)
+    versions = services.records.versions(services.principal(request), stored.id)
     refs = tuple(
         VersionRef(
             url=f"{root}records/{v.id}",
@@ -217,8 +227,11 @@ def file_url(view: RecordView, n: int) -> str:
 
 
 def signposts(view: RecordView) -> list[Link]:
-    """The FAIR Signposting links of the landing page (level 1 and the linkset)."""
+    """The FAIR Signposting links of the landing page (level 1 and the linkset); of a
+    withdrawn record's tombstone, only how to cite it."""
     links = [Link(view.cite_as, "cite-as")]
+    if view.withdrawn_reason is not None:
+        return links
     links += [
         Link(f"{view.url}?format={key}", "describedby", found.media_type)
         for key, found in FORMATS.items()
@@ -270,7 +283,7 @@ def router(services: WebServices) -> APIRouter:
     @api.get("/records/concepts/{concept_id}", summary="The newest published version of a resource")
     def concept(concept_id: str, request: Request) -> RedirectResponse:
         # a concept's id is its first version's id
-        newest = _newest(concept_id, book.versions(concept_id))
+        newest = _newest(concept_id, book.versions(services.principal(request), concept_id))
         return RedirectResponse(f"{request.base_url}records/{newest.id}", status_code=303)
 
     @api.get(
@@ -296,6 +309,8 @@ def router(services: WebServices) -> APIRouter:
                 headers={"Vary": "Accept"},
             )
         view = view_of(services, request, stored, deposits)
+        if stored.state is RecordState.WITHDRAWN:
+            return _tombstone(request, stored, view, key)
         links = signposts(view)
         if key == "html":
             views[stored.id] += 1
@@ -335,7 +350,23 @@ def router(services: WebServices) -> APIRouter:
     return api
 
 
+def _tombstone(request: Request, stored: StoredRecord, view: RecordView, key: str) -> Response:
+    """What a withdrawn record answers (410 Gone): the page says why it was withdrawn and keeps
+    only what names it (title, identifier, cite-as); every other format is the reason alone,
+    no metadata, files or signposts to them."""
+    links = signposts(view)
+    if key == "html":
+        page = record_pages.tombstone_page(request, stored, view)
+        page.headers.update(_headers(links))
+        return page
+    said = f"410 Gone: record {stored.id} was withdrawn: {stored.withdrawn_reason or ''}\n"
+    return Response(said, status_code=410, media_type="text/plain", headers=_headers(links))
+
+
 def _newest(concept_id: str, versions: list[StoredRecord]) -> StoredRecord:
+    """The newest published version; the newest tombstone when every one is withdrawn. A
+    concept with no public version is as unknown as any other id."""
     if not versions:
-        raise NotFound("published record of concept", concept_id)
-    return versions[-1]
+        raise NotFound("record", concept_id)
+    published = [v for v in versions if v.state is RecordState.PUBLISHED]
+    return (published or versions)[-1]

@@ -147,7 +147,7 @@ def _drafting(api: APIRouter, services: WebServices) -> None:
         said = book.comment(principal, record_id, body.text, field=body.field)
         return _comment_json(said)
 
-    @api.get("/records/{record_id}/history", summary="The record's moves, oldest first")
+    @api.get("/records/{record_id}/history", summary="The moves, oldest first (owner, curators)")
     def history(record_id: str, request: Request) -> dict[str, Any]:
         moves = book.history(services.principal(request), record_id)
         return {"history": [_move_json(m) for m in moves]}
