@@ -22,7 +22,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-import idutils  # type: ignore[import-untyped]
+import idutils
 import sqlalchemy as sa
 
 from terrapole.access.policy import Principal
