@@ -15,11 +15,15 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 
+import rasterio
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
+from rio_tiler.expression import parse_expression
+from starlette.datastructures import QueryParams
 from titiler.core.factory import TilerFactory
 
 from terrapole.access import Principal
@@ -41,6 +45,7 @@ from terrapole.maps.tiles import AssetReader
 from terrapole.web.form_parts import read_limited
 from terrapole.web.services import WebServices
 from terrapole.web.sessions import COOKIE, CSRF_HEADER, SAFE_METHODS, SessionStore, check_csrf
+from terrapole.web.tiles import BoundedStatistics, HistogramOptions, post_process
 
 MAP_PREFIX = "/deposits/{deposit_id}/files/{name}/map"
 
@@ -249,14 +254,43 @@ def router(services: WebServices) -> APIRouter:  # noqa: C901 - one closure per 
         return deposit_json(deposits.new_version(who(request), deposit_id))
 
     def map_file(deposit_id: str, name: str, request: Request) -> str:
-        return str(deposits.map_source(who(request), deposit_id, name))
+        path = deposits.map_source(who(request), deposit_id, name)
+        check_bands(path, request.query_params)
+        return str(path)
 
     tiles = TilerFactory(
         reader=AssetReader, path_dependency=map_file, router_prefix=MAP_PREFIX,
         add_viewer=False, add_part=False, add_ogc_maps=False,
+        # the item maps' checked parameters: bad bins, percentiles, algorithm options are 400s
+        process_dependency=post_process, stats_dependency=BoundedStatistics,
+        histogram_dependency=HistogramOptions,
     )  # fmt: skip
     api.include_router(tiles.router, prefix=MAP_PREFIX, tags=["deposits"])
     return api
+
+
+def check_bands(path: Path, query: QueryParams) -> None:
+    """Refuse an ``expression`` or ``bidx`` naming a band the file lacks (rio-tiler would fail
+    with an IndexError, a 500) or a band name that is not ``b<number>``."""
+    wanted: list[int] = []
+    expression = query.get("expression")
+    if expression:
+        try:
+            wanted.extend(parse_expression(expression))
+        except ValueError:
+            raise InvalidInput(
+                "expression", f"{expression[:80]!r}: bands are named b1, b2, ..."
+            ) from None
+    wanted.extend(int(v) for v in query.getlist("bidx") if v.strip().lstrip("-").isdigit())
+    if not wanted:
+        return
+    with rasterio.open(path) as src:
+        count = src.count
+    missing = sorted({band for band in wanted if not 1 <= band <= count})
+    if missing:
+        raise InvalidInput(
+            "bands", f"{', '.join(map(str, missing))}: the file has bands 1 to {count}"
+        )
 
 
 def _upload_of(upload: Upload, deposit_id: str) -> Upload:
