@@ -235,3 +235,31 @@ def test_ids_beyond_64_bits_are_400s_not_database_overflows(site: Site) -> None:
         answer = getattr(site.client, method)(f"{STA}/Things({HUGE})", headers=site.headers,
                                               **kwargs)  # fmt: skip
         assert answer.status_code == 400, (method, answer.text)
+
+
+# -- finding 5: geometries checked before they are stored ---------------------------------------
+@pytest.mark.parametrize(
+    ("location", "named"),
+    [
+        ('{"type": "Point", "coordinates": [1e400, 2]}', "not finite"),
+        ('{"type": "Point", "coordinates": [200, 2]}', "longitude"),
+        ('{"type": "Polygon", "coordinates": [[[0, 0], [1, 1]]]}', "4 coordinates"),
+        ('{"type": "LineString", "coordinates": [[0, 0]]}', "LineString"),
+    ],
+)
+def test_a_location_that_is_no_geometry_is_a_400_and_nothing_is_stored(
+    site: Site, location: str, named: str
+) -> None:
+    body = (
+        '{"name": "bad", "description": "", "encodingType": "application/geo+json", '
+        f'"location": {location}}}'
+    )
+    headers = {**site.headers, "Content-Type": "application/json"}
+    answer = site.client.post(f"{STA}/Locations", content=body, headers=headers)
+    assert answer.status_code == 400, answer.text
+    assert named in answer.json()["description"]
+    listed = site.client.get(f"{STA}/Locations", params={"$top": "100"})
+    assert listed.status_code == 200 and len(listed.json()["value"]) == 1  # the open place
+    near = "st_intersects(location, geography'POLYGON((0 0, 10 0, 10 60, 0 60, 0 0))')"
+    found = site.client.get(f"{STA}/Locations", params={"$filter": near})
+    assert found.status_code == 200 and len(found.json()["value"]) == 1, found.text

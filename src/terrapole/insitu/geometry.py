@@ -2,12 +2,18 @@
 
 The tables keep each geometry as GeoJSON plus its bbox (min_x, min_y, max_x, max_y), so a bbox
 filter is four indexed comparisons on SQLite and PostgreSQL alike, with no spatial extension.
+A geometry is checked whole before it is stored (finite WGS 84 positions, a shape shapely can
+build), so that no read or geospatial ``$filter`` ever meets one it cannot handle.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
+
+import shapely.errors
+import shapely.geometry
 
 from terrapole.errors import InvalidInput
 
@@ -24,7 +30,14 @@ def _positions(node: Any, field: str) -> Iterator[tuple[float, float]]:
     if isinstance(node, list) and node and all(isinstance(v, int | float) for v in node):
         if len(node) < 2 or any(isinstance(v, bool) for v in node):
             raise InvalidInput(field, f"position {node!r} needs at least two numbers")
-        yield float(node[0]), float(node[1])
+        lon, lat = float(node[0]), float(node[1])
+        if not all(math.isfinite(v) for v in node):
+            raise InvalidInput(field, f"position {node!r} holds a number that is not finite")
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise InvalidInput(
+                field, f"position {node!r} is not longitude -180..180, latitude -90..90"
+            )
+        yield lon, lat
     elif isinstance(node, list):
         for child in node:
             yield from _positions(child, field)
@@ -52,6 +65,10 @@ def geometry_of(document: Any, field: str) -> dict[str, Any]:
         raise InvalidInput(field, "a GeoJSON geometry needs coordinates")
     if not any(True for _ in _positions(document["coordinates"], f"{field}.coordinates")):
         raise InvalidInput(field, "a GeoJSON geometry needs at least one position")
+    try:
+        shapely.geometry.shape(document)
+    except (ValueError, TypeError, IndexError, shapely.errors.ShapelyError) as exc:
+        raise InvalidInput(field, f"not a valid {kind}: {exc}") from exc
     return document
 
 
