@@ -323,3 +323,10 @@ def test_open_the_map_click_a_station_see_the_chart_zoom_and_download_csv(
         days = [datetime.fromisoformat(r[0]) for r in rows]
         assert lo <= days[0] and days[-1] < hi
     context.close()
+
+
+def test_ids_beyond_64_bits_are_a_400_not_a_database_error(client: TestClient) -> None:
+    for page in ("/insitu/stations/", "/insitu/datasets/", "/insitu/producers/"):
+        response = client.get(f"{page}99999999999999999999")
+        assert response.status_code in (400, 422), page
+        assert "OverflowError" not in response.text, page

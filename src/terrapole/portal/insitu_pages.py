@@ -17,7 +17,7 @@ from terrapole.insitu.stations import StationQuery, choices, station, stations
 from terrapole.portal.i18n import translate
 from terrapole.portal.insitu_strings import STRINGS
 from terrapole.portal.routes import _lang, _page, _root
-from terrapole.web.insitu import datastream_json, insitu_store, station_query
+from terrapole.web.insitu import RowId, datastream_json, insitu_store, station_query
 from terrapole.web.services import WebServices
 
 LISTED = 200
@@ -87,7 +87,7 @@ def router(services: WebServices) -> APIRouter:
         )  # fmt: skip
 
     @api.get("/insitu/stations/{thing_id}", response_class=HTMLResponse)
-    def station_page(thing_id: int, request: Request) -> HTMLResponse:
+    def station_page(thing_id: RowId, request: Request) -> HTMLResponse:
         hidden = services.hidden(request)
         thing = store.get_thing(thing_id, hidden=hidden)
         seen = station(store.engine, thing_id, hidden=hidden)
@@ -107,7 +107,7 @@ def router(services: WebServices) -> APIRouter:
         )  # fmt: skip
 
     @api.get("/insitu/datasets/{dataset_id}", response_class=HTMLResponse)
-    def dataset_page(dataset_id: int, request: Request) -> HTMLResponse:
+    def dataset_page(dataset_id: RowId, request: Request) -> HTMLResponse:
         hidden = services.hidden(request)
         dataset = store.get_dataset(dataset_id, hidden=hidden)
         found = stations(store.engine, StationQuery(dataset=dataset_id), hidden=hidden)
@@ -118,7 +118,7 @@ def router(services: WebServices) -> APIRouter:
         )  # fmt: skip
 
     @api.get("/insitu/producers/{producer_id}", response_class=HTMLResponse)
-    def producer_page(producer_id: int, request: Request) -> HTMLResponse:
+    def producer_page(producer_id: RowId, request: Request) -> HTMLResponse:
         hidden = services.hidden(request)
         producer = store.get_producer(producer_id)
         shown = store.datasets(hidden=hidden, producer_id=producer_id)
