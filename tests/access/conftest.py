@@ -4,12 +4,16 @@ the test moves, and the accounts service with a mailer that keeps what it sends.
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from email.message import Message
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from aiosmtpd.controller import Controller
 
 from terrapole import db
 from terrapole.access.accounts import Accounts, User
@@ -77,3 +81,27 @@ def load_graph(collection: str) -> dict[str, Any]:
         "save": {"process_id": "save_result", "result": True,
                  "arguments": {"data": {"from_node": "load"}, "format": "GTiff"}},
     }}}  # fmt: skip
+
+
+class Inbox:
+    """An aiosmtpd handler keeping every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[int, Inbox]]:
+    """A real SMTP server on a free local port: its port and what it received."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port, inbox
+    controller.stop()

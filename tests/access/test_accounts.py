@@ -4,15 +4,8 @@ accounts (a database at revision 0002 keeps its tokens working); SQLite and Post
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
-from email import message_from_bytes
-from email.message import Message
-from typing import Any
-
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 from alembic import command
 
 from terrapole import db
@@ -30,7 +23,7 @@ from terrapole.access.tables import api_tokens
 from terrapole.config import Settings
 from terrapole.errors import AlreadyExists, Forbidden, InvalidInput, NotFound, Unauthorized
 
-from .conftest import Clock, link_token, verified_user
+from .conftest import Clock, Inbox, link_token, verified_user
 
 PASSWORD = "a long passphrase 42"
 
@@ -73,37 +66,15 @@ def test_e_mail_addresses_are_checked_and_keyed_without_case() -> None:
 
 
 # -- mail ---------------------------------------------------------------------------------------
-class _Inbox:
-    """An aiosmtpd handler keeping every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Controller, _Inbox]]:
-    """A real SMTP server on a free local port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield controller, inbox
-    controller.stop()
 
 
 def test_the_verification_link_arrives_by_smtp_and_verifies_once(
-    engine: sa.Engine, clock: Clock, smtp: tuple[Controller, _Inbox]
+    engine: sa.Engine, clock: Clock, smtp: tuple[int, Inbox]
 ) -> None:
-    controller, inbox = smtp
+    port, inbox = smtp
     settings = Settings(
         smtp_host="127.0.0.1",
-        smtp_port=controller.port,
+        smtp_port=port,
         smtp_starttls=False,
         smtp_from="hub@theia.example",
     )

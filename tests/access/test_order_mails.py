@@ -3,16 +3,11 @@ real local SMTP server (aiosmtpd) when the order moves over the app's HTTP API."
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
 from datetime import date
-from email import message_from_bytes
-from email.message import Message
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
 from terrapole.access.order_mails import AUDIENCES, Audience, Move, Recipient, order_mails
@@ -22,6 +17,8 @@ from terrapole.access.pricing import Family, Kind
 from terrapole.access.profiles import Profile
 from terrapole.app import create_app
 from terrapole.config import Settings
+
+from .conftest import Inbox
 
 OWNER = Recipient("u-ana", "ana@lab.example", "Ana")
 REFERENT = Recipient("u-rita", "rita@lab.example", "Rita", lang="fr")
@@ -92,31 +89,9 @@ def test_the_delivery_mail_links_the_collection() -> None:
 
 
 # -- receipt through SMTP ------------------------------------------------------------------------
-class _Inbox:
-    """An aiosmtpd handler keeping every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
 
 
-@pytest.fixture
-def smtp() -> Iterator[tuple[int, _Inbox]]:
-    """A real SMTP server on a free local port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield port, inbox
-    controller.stop()
-
-
-def _received(inbox: _Inbox) -> list[tuple[str, str, str]]:
+def _received(inbox: Inbox) -> list[tuple[str, str, str]]:
     out = []
     for message in inbox.messages:
         body = message.get_payload(decode=True)
@@ -127,7 +102,7 @@ def _received(inbox: _Inbox) -> list[tuple[str, str, str]]:
 
 
 def test_order_moves_reach_the_referent_the_operator_and_the_owner_by_smtp(
-    tmp_path: Path, smtp: tuple[int, _Inbox]
+    tmp_path: Path, smtp: tuple[int, Inbox]
 ) -> None:
     port, inbox = smtp
     app = create_app(Settings(data_dir=tmp_path, public_url="https://hub.example",

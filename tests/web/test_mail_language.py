@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 from terrapole.app import create_app
 from terrapole.config import Settings
 
-from ..access.test_order_mails import _Inbox, _received, smtp
+from ..access.conftest import Inbox, smtp
+from ..access.test_order_mails import _received
 
 __all__ = ["smtp"]  # the fixture, used by name below
 
@@ -23,7 +24,7 @@ AOI = {"type": "Polygon", "coordinates": [[[1.3, 43.5], [1.5, 43.5], [1.5, 43.7]
 
 
 def test_order_mails_are_in_the_configured_language(
-    tmp_path: Path, smtp: tuple[int, _Inbox]
+    tmp_path: Path, smtp: tuple[int, Inbox]
 ) -> None:
     port, inbox = smtp
     app = create_app(Settings(data_dir=tmp_path, public_url="https://hub.example",
