@@ -28,7 +28,7 @@ from terrapole.fair.validation import validate_dcat
 
 from ..conftest import needs_chromium, s2_collection
 from ..stac_api.live import serve
-from .ces_fixtures import PASSWORD
+from .conftest import token
 from .records_fixtures import complete_record
 
 SHOTS: str | None = None  # a folder to keep the screenshot in when looking at the page
@@ -59,13 +59,6 @@ def app(tmp_path: Path, database_url: str) -> Any:
 def client(app: Any) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
         yield test_client
-
-
-def token(app: Any, email: str, roles: frozenset[str] = frozenset()) -> dict[str, str]:
-    accounts = app.state.services.accounts
-    user = accounts.create_verified(email, PASSWORD, email.split("@")[0].title(), roles=roles)
-    _, secret = accounts.create_token(user.id, "tests")
-    return {"Authorization": f"Bearer {secret}"}
 
 
 def published(app: Any, client: TestClient) -> tuple[str, dict[str, str]]:

@@ -4,39 +4,15 @@ version; each refusal a 4xx that names it (a bad move 409, a failed identifier s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
-from terrapole.app import create_app
-from terrapole.config import Settings
 from terrapole.fair.identifiers import IdentifierFailed
 from terrapole.fair.model import Record
 
-from .ces_fixtures import PASSWORD
+from .conftest import token
 from .records_fixtures import complete_record
-
-
-@pytest.fixture
-def app(tmp_path: Path, database_url: str) -> Any:
-    return create_app(Settings(data_dir=tmp_path, database_url=database_url))
-
-
-@pytest.fixture
-def client(app: Any) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
-        yield test_client
-
-
-def token(app: Any, email: str, roles: frozenset[str] = frozenset()) -> dict[str, str]:
-    """The Authorization header of a token owned by a new account."""
-    accounts = app.state.services.accounts
-    user = accounts.create_verified(email, PASSWORD, email.split("@")[0].title(), roles=roles)
-    _, secret = accounts.create_token(user.id, "tests")
-    return {"Authorization": f"Bearer {secret}"}
 
 
 def test_draft_review_publish_and_new_version(app: Any, client: TestClient) -> None:

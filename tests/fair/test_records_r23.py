@@ -13,7 +13,6 @@ import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,8 +21,6 @@ from fastapi.testclient import TestClient
 
 from terrapole import db
 from terrapole.access.policy import ANONYMOUS, Principal
-from terrapole.app import create_app
-from terrapole.config import Settings
 from terrapole.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from terrapole.fair.harvest import Harvest, Selection
 from terrapole.fair.identifiers import LocalIdentifiers
@@ -34,7 +31,7 @@ from terrapole.fair.validation import validate_datacite_xml
 from terrapole.web.deposits import deposits_of
 from terrapole.web.records import negotiate
 
-from .ces_fixtures import PASSWORD
+from .conftest import token
 from .records_fixtures import complete_record
 
 ALICE = Principal(name="alice", user_id="alice")
@@ -210,24 +207,6 @@ def test_a_type_given_q_0_is_refused_even_by_a_wildcard() -> None:
 
 
 # -- over the app ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def app(tmp_path: Path, database_url: str) -> Any:
-    return create_app(Settings(data_dir=tmp_path, database_url=database_url))
-
-
-@pytest.fixture
-def client(app: Any) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
-        yield test_client
-
-
-def token(app: Any, email: str, roles: frozenset[str] = frozenset()) -> dict[str, str]:
-    accounts = app.state.services.accounts
-    user = accounts.create_verified(email, PASSWORD, email.split("@")[0].title(), roles=roles)
-    _, secret = accounts.create_token(user.id, "tests")
-    return {"Authorization": f"Bearer {secret}"}
 
 
 def _publish(client: TestClient, record: Record, owner: dict[str, str],
