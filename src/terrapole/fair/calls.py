@@ -443,7 +443,10 @@ class CallBook:
                          "submitted", *RESOURCES, "reviewers", "scores", "mean_score",
                          "comments"])  # fmt: skip
         for a in found:
-            done = [r for r in by_application.get(a.id, []) if r.score is not None]
+            done = sorted(  # by reviewer name: reviewers assigned in one instant keep one order
+                (r for r in by_application.get(a.id, []) if r.score is not None),
+                key=lambda r: names.get(r.reviewer, r.reviewer),
+            )
             writer.writerow(inert_cell(cell) for cell in [
                 call.id, a.id, a.project, names.get(a.applicant, a.applicant), a.ces_id,
                 a.type.value, a.state.value, a.submitted.date().isoformat() if a.submitted else "",
