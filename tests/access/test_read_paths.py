@@ -34,9 +34,11 @@ from terrapole.access.pricing import Family
 from terrapole.access.profiles import Profile
 from terrapole.app import create_app
 from terrapole.config import Settings
+from terrapole.fair.model import Source, SourceKind
 from terrapole.ingest.service import Ingestor
 
 from ..conftest import ROOT
+from ..fair.records_fixtures import complete_record
 from .conftest import load_graph
 
 PRODUCTS = ROOT / "demo" / "products"
@@ -58,6 +60,10 @@ UNKNOWN_JOB = "0" * 32
 # the eligible member's jobs over the restricted collections, filled by the ``hub`` fixture:
 # "ogc" and "openeo" job ids, and "openeo-file", the name of the openEO job's result file
 JOBS: dict[str, str] = {}
+# the published FAIR record describing the restricted S2 collection, filled by ``hub``; the
+# unknown collection's "record" is an id no record has
+RECORD_TITLE = "Sentinel-2 L2A over the restricted test crop"
+RECORDS: dict[str, str] = {UNKNOWN: "0" * 32}
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +102,23 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> tuple[TestClient, dict[str,
         headers[name] = {"Authorization": f"Bearer {secret}"}
     client = TestClient(app)
     JOBS.update(_run_jobs(client, headers["eligible"]))
+    RECORDS[S2] = _publish_record(services, headers["admin"])
     return client, headers
+
+
+def _publish_record(services: Any, admin: dict[str, str]) -> str:
+    """Publish, as the admin (a curator), a record whose source is the restricted S2 collection."""
+    curator = services.access.authenticate(admin["Authorization"])
+    record = complete_record(RECORD_TITLE)
+    record = replace(
+        record, extras=replace(record.extras, source=Source(SourceKind.COLLECTION, S2))
+    )
+    book = services.records
+    rid = str(book.create(curator, record).id)
+    book.submit(curator, rid)
+    book.approve(curator, rid)
+    book.publish(curator, rid)
+    return rid
 
 
 def _run_jobs(client: TestClient, owner: dict[str, str]) -> dict[str, str]:
@@ -155,6 +177,15 @@ def _job(url: str) -> Callable[[TestClient, str, dict[str, str]], Response]:
     def ask(client: TestClient, collection: str, headers: dict[str, str]) -> Response:
         names = dict(JOBS) if collection != UNKNOWN else dict.fromkeys(JOBS, UNKNOWN_JOB)
         return client.get(url.format_map(names), headers=headers)
+
+    return ask
+
+
+def _record(url: str, **params: Any) -> Callable[[TestClient, str, dict[str, str]], Response]:
+    """A request naming the FAIR record that describes the collection."""
+
+    def ask(client: TestClient, collection: str, headers: dict[str, str]) -> Response:
+        return client.get(url.format(r=RECORDS[collection]), params=params, headers=headers)
 
     return ask
 
@@ -251,6 +282,13 @@ PATHS: dict[str, Path] = {
     ),
     "openeo job status": Path(_job("/openeo/1.2/jobs/{openeo}"), _has('"finished"')),
     "openeo job results": Path(_job("/openeo/1.2/jobs/{openeo}/results"), _json_has("assets")),
+    "fair record landing page": Path(_record("/records/{r}"), _has(RECORD_TITLE)),
+    "fair record datacite xml": Path(
+        _record("/records/{r}", format="datacite-xml"), _has(RECORD_TITLE)
+    ),
+    "fair record linkset": Path(_record("/records/{r}/linkset"), _has("cite-as")),
+    "fair record versions": Path(_record("/records/{r}/versions"), _has("terrapole:local/")),
+    "fair records list": Path(_get("/records"), _has(RECORD_TITLE)),
     "openeo job result file": Path(
         _job("/openeo/1.2/jobs/{openeo}/results/assets/{openeo-file}"),
         lambda r: r.status_code == 200 and r.content[:2] in (b"II", b"MM"),
