@@ -120,15 +120,16 @@ def _licence_routes(api: APIRouter, services: WebServices, auth: AccountAuth) ->
     def page(request: Request, caller: Caller, status: int = 200, **extra: Any) -> HTMLResponse:
         led = [e for e in services.entities.of_user(caller.user.id)
                if e.referent_id == caller.user.id]  # fmt: skip
+        licences = licences_view(services, caller)
         accepted = {
             (lic["id"], e.id)
-            for lic in licences_view(services, caller)
+            for lic in licences
             for e in led
             if not services.licences.needs_acceptance(lic["id"], [(Holder.ENTITY, e.id)])
         }
         return render(
             request, "account_licences.html", caller=caller, status=status,
-            licences=licences_view(services, caller), led=led, accepted=accepted, **extra,
+            licences=licences, led=led, accepted=accepted, **extra,
         )  # fmt: skip
 
     @api.get("/profile/licences", response_model=None)
