@@ -79,6 +79,15 @@ class PixelSeries:
     asset: str | None = None
 
 
+DEFAULT_PRESET = "ndvi"
+"""What a series reads when neither a preset nor an asset is named."""
+
+
+def preset_or_default(preset: str | None, asset: str | None) -> str | None:
+    """``preset``, or :data:`DEFAULT_PRESET` when neither a preset nor an asset is named."""
+    return preset if preset is not None or asset is not None else DEFAULT_PRESET
+
+
 def check_point(lon: float, lat: float) -> None:
     """A longitude and latitude in range, or InvalidInput naming them."""
     if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):

@@ -21,7 +21,7 @@ from terrapole.errors import InvalidInput
 from terrapole.insitu import InsituStore, Location
 from terrapole.insitu.geometry import geometry_of
 from terrapole.jsontypes import Json
-from terrapole.maps.pixel_series import SERIES_PRESETS, pixel_series
+from terrapole.maps.pixel_series import SERIES_PRESETS, pixel_series, preset_or_default
 from terrapole.maps.series_formats import series_json
 from terrapole.web.services import WebServices
 
@@ -69,7 +69,7 @@ def router(services: WebServices, store: InsituStore | None = None) -> APIRouter
         lon, lat = station_point(thing_id, insitu.locations_of(thing_id, hidden=hidden))
         found = pixel_series(
             services.store, services.storage, collection, lon, lat,
-            preset=preset if preset is not None or asset is not None else "ndvi",
+            preset=preset_or_default(preset, asset),
             asset=asset, period=parse_interval(datetime), hidden=hidden,
         )  # fmt: skip
         root = str(request.base_url).rstrip("/")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from terrapole.catalog.timeutil import parse_interval
 from terrapole.jsontypes import Json
-from terrapole.maps.pixel_series import SERIES_PRESETS, pixel_series
+from terrapole.maps.pixel_series import SERIES_PRESETS, pixel_series, preset_or_default
 from terrapole.maps.series_formats import series_json
 from terrapole.web.services import WebServices
 
@@ -47,7 +47,7 @@ def router(services: WebServices) -> APIRouter:
         hidden = services.hidden(request)
         found = pixel_series(
             services.store, services.storage, collection_id, lon, lat,
-            preset=preset if preset is not None or asset is not None else "ndvi",
+            preset=preset_or_default(preset, asset),
             asset=asset, period=parse_interval(datetime), hidden=hidden,
         )  # fmt: skip
         return series_json(found)

@@ -22,7 +22,13 @@ from terrapole.catalog.timeutil import parse_interval
 from terrapole.errors import InvalidInput
 from terrapole.jobs.process import File, JobContext, Parameter, Process, Result
 from terrapole.jsontypes import Json
-from terrapole.maps.pixel_series import MAX_DATES, SERIES_PRESETS, check_point, pixel_series
+from terrapole.maps.pixel_series import (
+    MAX_DATES,
+    SERIES_PRESETS,
+    check_point,
+    pixel_series,
+    preset_or_default,
+)
 from terrapole.maps.series_formats import series_csv, series_json
 
 CPU_S_PER_ITEM = 0.05  # reading a pixel of 1-3 local COGs and the cloud mask, with margin
@@ -93,7 +99,7 @@ class PointSeries(Process):
         context.stage("PREPARATION", 0)
         lon, lat = float(inputs["lon"]), float(inputs["lat"])
         asset = inputs["asset"] or None
-        preset = inputs["preset"] or (None if asset else "ndvi")
+        preset = preset_or_default(inputs["preset"] or None, asset)
         context.stage("READING", 0)
         found = pixel_series(
             context.store, context.storage, inputs["collection"], lon, lat,
