@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from shapely.geometry import shape
 
-from terrapole.catalog.links import item_href
+from terrapole.catalog.links import item_href, item_path
 from terrapole.catalog.timeutil import parse_interval
 from terrapole.errors import InvalidInput
 from terrapole.insitu import InsituStore, Location
@@ -75,7 +75,7 @@ def router(services: WebServices, store: InsituStore | None = None) -> APIRouter
         root = str(request.base_url).rstrip("/")
         doc = series_json(found)
         for point in doc["points"]:
-            point["href"] = f"{root}/collections/{collection}/items/{point['item']}"
+            point["href"] = f"{root}/{item_path(collection, point['item'])}"
             point["item_href"] = root + item_href(collection, point["item"])
         doc["station"] = {"id": thing_id, "name": thing.name, "lon": lon, "lat": lat}
         return doc
