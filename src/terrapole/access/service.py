@@ -151,18 +151,7 @@ class AccessService:
     def principal_of_user(self, user_id: str) -> Principal | None:
         """The principal ``user:<id>`` of an account signed in without an API token (a portal
         session, an OpenID Connect bearer); None for a disabled or deleted account."""
-        held = self.standing(user_id)
-        if held is None or held.disabled:
-            return None
-        return Principal(
-            name=f"{USER_PREFIX}{user_id}",
-            admin="admin" in held.roles,
-            user_id=user_id,
-            roles=held.roles,
-            entities=held.entities,
-            profiles=held.profiles,
-            licences=held.licences,
-        )
+        return self._account_principal(f"{USER_PREFIX}{user_id}", frozenset(), user_id)
 
     def _principal(
         self, name: str, groups: frozenset[str], admin: bool, owner: str | None
@@ -173,14 +162,21 @@ class AccessService:
         is disabled."""
         if owner is None:
             return Principal(name=name, groups=groups, admin=admin)
-        held = self.standing(owner)
+        return self._account_principal(name, groups, owner)
+
+    def _account_principal(
+        self, name: str, groups: frozenset[str], user_id: str
+    ) -> Principal | None:
+        """The principal ``name`` acting for account ``user_id``, with what the account holds
+        now; None for a disabled or deleted account."""
+        held = self.standing(user_id)
         if held is None or held.disabled:
             return None
         return Principal(
             name=name,
             groups=groups,
             admin="admin" in held.roles,
-            user_id=owner,
+            user_id=user_id,
             roles=held.roles,
             entities=held.entities,
             profiles=held.profiles,
