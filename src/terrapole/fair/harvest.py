@@ -21,12 +21,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from terrapole import db
+from terrapole.access.accounts import utc
 from terrapole.fair.model import SourceKind
 from terrapole.fair.record_workflow import PUBLIC, RecordState
 from terrapole.fair.tables import records
@@ -78,11 +79,6 @@ class HarvestSet:
 
 class UnknownSet(LookupError):
     """A setSpec that names no set of this repository."""
-
-
-def utc(value: datetime) -> datetime:
-    """A database datetime as aware UTC (SQLite gives them back naive)."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _row(row: sa.Row[Any]) -> HarvestRow:
